@@ -1,0 +1,66 @@
+#include "backend/redis/lua_script.hpp"
+
+#include <openssl/evp.h>
+
+#include "core/errors.hpp"
+
+namespace lockrun {
+namespace {
+
+std::string sha1_hex(std::string_view text) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    if (EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha1(), nullptr) != 1) {
+        throw InternalError("cannot compute SHA1");
+    }
+    static constexpr char k_hex[] = "0123456789abcdef";
+    std::string hex;
+    for (unsigned int i = 0; i < length; ++i) {
+        hex += k_hex[digest[i] >> 4];
+        hex += k_hex[digest[i] & 0xf];
+    }
+    return hex;
+}
+
+}  // namespace
+
+LuaScript::LuaScript(std::string_view source) : source_(source), sha1_(sha1_hex(source)) {}
+
+std::vector<std::string_view> LuaScript::command(std::string_view verb, std::string_view script,
+                                                 const std::vector<std::string_view>& keys,
+                                                 const std::vector<std::string_view>& args,
+                                                 std::string& key_count) const {
+    key_count = std::to_string(keys.size());
+    std::vector<std::string_view> command{verb, script, key_count};
+    command.insert(command.end(), keys.begin(), keys.end());
+    command.insert(command.end(), args.begin(), args.end());
+    return command;
+}
+
+RespValue LuaScript::call(RedisConnection& connection, const std::vector<std::string_view>& keys,
+                          const std::vector<std::string_view>& args, Deadline deadline) const {
+    std::string key_count;
+    RespValue reply = connection.call(command("EVALSHA", sha1_, keys, args, key_count), deadline);
+    if (!is_noscript(reply)) return reply;
+    return connection.call(command("EVAL", source_, keys, args, key_count), deadline);
+}
+
+void LuaScript::send_by_sha(RedisConnection& connection, const std::vector<std::string_view>& keys,
+                            const std::vector<std::string_view>& args, Deadline deadline) const {
+    std::string key_count;
+    connection.send(command("EVALSHA", sha1_, keys, args, key_count), deadline);
+}
+
+void LuaScript::send_by_source(RedisConnection& connection,
+                               const std::vector<std::string_view>& keys,
+                               const std::vector<std::string_view>& args,
+                               Deadline deadline) const {
+    std::string key_count;
+    connection.send(command("EVAL", source_, keys, args, key_count), deadline);
+}
+
+bool LuaScript::is_noscript(const RespValue& reply) {
+    return reply.is_error() && reply.text.starts_with("NOSCRIPT");
+}
+
+}  // namespace lockrun

@@ -1,0 +1,37 @@
+#pragma once
+// A Lua script called by its SHA1 (EVALSHA), falling back to sending its text (EVAL) when
+// the server does not have it cached yet: one round trip in the common case.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "backend/redis/redis_connection.hpp"
+
+namespace lockrun {
+
+class LuaScript {
+public:
+    explicit LuaScript(std::string_view source);
+
+    RespValue call(RedisConnection& connection, const std::vector<std::string_view>& keys,
+                   const std::vector<std::string_view>& args, Deadline deadline) const;
+
+    // For a call whose reply is read later: send EVALSHA now; if that reply turns out to be
+    // a NOSCRIPT error, send_by_source() and read again.
+    void send_by_sha(RedisConnection& connection, const std::vector<std::string_view>& keys,
+                     const std::vector<std::string_view>& args, Deadline deadline) const;
+    void send_by_source(RedisConnection& connection, const std::vector<std::string_view>& keys,
+                        const std::vector<std::string_view>& args, Deadline deadline) const;
+    static bool is_noscript(const RespValue& reply);
+
+private:
+    std::vector<std::string_view> command(std::string_view verb, std::string_view script,
+                                          const std::vector<std::string_view>& keys,
+                                          const std::vector<std::string_view>& args,
+                                          std::string& key_count) const;
+    std::string_view source_;
+    std::string sha1_;
+};
+
+}  // namespace lockrun

@@ -1,0 +1,70 @@
+#pragma once
+// The three scripts of SPEC §5. Each starts with "#!lua" so that Redis 7 treats it as a
+// writing script and refuses it on a server out of memory before it writes anything.
+//
+// Lock keys are hashes: token, fence, host, pid, user, command, started (unix ms).
+// PREFIX{KEY}:last is a hash (fence, record): the outcome of the last run that was not
+// stored, readable by the callers that waited for that run (SPEC §1, §5 finish).
+
+#include <string_view>
+
+namespace lockrun::lua {
+
+// KEYS: lock, fence, out, last
+// ARGV: token, lease_ms, read_cache (1/0), waited_for_fence ("" for none),
+//       host, pid, user, command, started_ms
+// Returns {"hit", record} | {"shared", record} | {"acquired", fence} |
+//         {"held", pttl_ms, fence, host, pid, user, command, started_ms}
+inline constexpr std::string_view k_check_and_acquire = R"lua(#!lua
+if ARGV[3] == '1' then
+  local stored = redis.call('GET', KEYS[3])
+  if stored then return {'hit', stored} end
+  if ARGV[4] ~= '' and redis.call('HGET', KEYS[4], 'fence') == ARGV[4] then
+    return {'shared', redis.call('HGET', KEYS[4], 'record')}
+  end
+end
+local holder = redis.call('HGET', KEYS[1], 'token')
+if not holder then
+  local fence = redis.call('INCR', KEYS[2])
+  redis.call('DEL', KEYS[1])
+  redis.call('HSET', KEYS[1], 'token', ARGV[1], 'fence', fence, 'host', ARGV[5],
+             'pid', ARGV[6], 'user', ARGV[7], 'command', ARGV[8], 'started', ARGV[9])
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return {'acquired', fence}
+end
+if holder == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return {'acquired', tonumber(redis.call('HGET', KEYS[1], 'fence'))}
+end
+local h = redis.call('HMGET', KEYS[1], 'fence', 'host', 'pid', 'user', 'command', 'started')
+return {'held', redis.call('PTTL', KEYS[1]), h[1], h[2], h[3], h[4], h[5], h[6]}
+)lua";
+
+// KEYS: lock   ARGV: token, lease_ms
+// Returns 1 when renewed, 0 when the lock is gone or someone else's (never re-created).
+inline constexpr std::string_view k_renew = R"lua(#!lua
+if redis.call('HGET', KEYS[1], 'token') == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+)lua";
+
+// KEYS: lock, out, last
+// ARGV: token, fence, store (1/0), stored_record, cache_ttl_ms,
+//       share (1/0), shared_record, shared_ttl_ms, channel
+// Returns 1 when the lock was ours (stored, released, published), 0 when it was not.
+inline constexpr std::string_view k_finish = R"lua(#!lua
+if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return 0 end
+if ARGV[3] == '1' then redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[5]) end
+if ARGV[6] == '1' then
+  redis.call('DEL', KEYS[3])
+  redis.call('HSET', KEYS[3], 'fence', ARGV[2], 'record', ARGV[7])
+  redis.call('PEXPIRE', KEYS[3], ARGV[8])
+end
+redis.call('DEL', KEYS[1])
+redis.call('PUBLISH', ARGV[9], ARGV[2])
+return 1
+)lua";
+
+}  // namespace lockrun::lua

@@ -1,0 +1,62 @@
+#pragma once
+// The Backend of SPEC §5 on a Redis server: one connection for the scripts, a second one
+// (opened only when a caller has to wait) subscribed to the release channel.
+
+#include <optional>
+#include <string>
+
+#include "backend/redis/lua_script.hpp"
+#include "backend/redis/redis_connection.hpp"
+#include "core/backend.hpp"
+#include "core/key.hpp"
+
+namespace lockrun {
+
+class RedisBackend : public Backend {
+public:
+    // Connects lazily, on the first call. `interrupt` (may be null) cuts short the waits
+    // that happen before the command runs.
+    RedisBackend(ConnectionSettings settings, std::string_view prefix, std::string_view key,
+                 InterruptSource* interrupt);
+
+    Acquisition check_and_acquire(const AcquireRequest& request) override;
+    void prepare_to_wait() override;
+    void wait_for_release(Deadline deadline) override;
+    bool lease_expires() const override { return true; }
+    void send_renewal(const std::string& token, Millis lease, Deadline deadline) override;
+    int renewal_fd() const override;
+    std::optional<bool> take_renewal_reply() override;
+    bool finish(const FinishRequest& request) override;
+    void abandon(const std::string& token) noexcept override;
+
+private:
+    RedisConnection& connection(InterruptSource* interrupt);
+    std::optional<Acquisition> try_check_and_acquire(const AcquireRequest& request,
+                                                     bool read_cache,
+                                                     std::optional<std::string>& unreadable);
+    // Sends, or re-sends once on a new connection if the old one broke: every script here
+    // is safe to repeat (SPEC §5: a retry with our own token is idempotent).
+    RespValue call_with_retry(const LuaScript& script, const std::vector<std::string_view>& keys,
+                              const std::vector<std::string_view>& args,
+                              InterruptSource* interrupt);
+
+    ConnectionSettings settings_;
+    RedisKeyNames keys_;
+    InterruptSource* interrupt_;
+    LuaScript acquire_script_;
+    LuaScript renew_script_;
+    LuaScript finish_script_;
+    std::optional<RedisConnection> connection_;
+    std::optional<RedisConnection> subscriber_;
+    // The renewal whose reply has not been read yet (its args, for a NOSCRIPT re-send).
+    struct PendingRenewal {
+        std::string token;
+        std::string lease_ms;
+        Deadline deadline;
+    };
+    std::optional<PendingRenewal> pending_renewal_;
+    // An acquisition was sent and not answered, or answered with the lock: we may hold it.
+    bool may_hold_lock_ = false;
+};
+
+}  // namespace lockrun

@@ -1,0 +1,96 @@
+#include "backend/redis/script_replies.hpp"
+
+#include <charconv>
+
+#include "core/errors.hpp"
+
+namespace lockrun {
+namespace {
+
+[[noreturn]] void malformed(const std::string& what) {
+    throw InternalError("unexpected reply from Redis: " + what);
+}
+
+void throw_if_error(const RespValue& reply) {
+    if (reply.is_error()) throw BackendUnavailable("Redis refused the request: " + reply.text);
+}
+
+const std::string& text_of(const RespValue& value, const char* what) {
+    if (value.type != RespValue::Type::string && value.type != RespValue::Type::status) {
+        malformed(std::string(what) + " is not a string");
+    }
+    return value.text;
+}
+
+// A number stored as a hash field comes back as a string; nil (a field missing) is 0.
+std::int64_t number_of(const RespValue& value, const char* what) {
+    if (value.type == RespValue::Type::integer) return value.integer;
+    if (value.type == RespValue::Type::nil) return 0;
+    const std::string& text = text_of(value, what);
+    std::int64_t number = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
+    if (error != std::errc() || end != text.data() + text.size()) {
+        malformed(std::string(what) + " is not a number: " + text);
+    }
+    return number;
+}
+
+std::string optional_text(const RespValue& value) {
+    return value.type == RespValue::Type::nil ? std::string() : value.text;
+}
+
+AcquireReply found_record(const RespValue& record, bool shared) {
+    auto decoded = decode_cached_result(text_of(record, "record"));
+    if (auto* unreadable = std::get_if<UnreadableRecord>(&decoded)) {
+        return AcquireReply{std::nullopt, unreadable->reason};
+    }
+    return AcquireReply{
+        Acquisition{ResultFound{std::move(std::get<CachedResult>(decoded)), shared}, std::nullopt},
+        std::nullopt};
+}
+
+}  // namespace
+
+AcquireReply parse_check_and_acquire_reply(const RespValue& reply) {
+    throw_if_error(reply);
+    if (reply.type != RespValue::Type::array || reply.elements.empty()) {
+        malformed("check-and-acquire did not return an array");
+    }
+    const std::vector<RespValue>& e = reply.elements;
+    const std::string& kind = text_of(e[0], "reply kind");
+    if (kind == "hit" && e.size() == 2) return found_record(e[1], false);
+    if (kind == "shared" && e.size() == 2) return found_record(e[1], true);
+    if (kind == "acquired" && e.size() == 2) {
+        LockAcquired acquired{static_cast<std::uint64_t>(number_of(e[1], "fence"))};
+        return AcquireReply{Acquisition{acquired, std::nullopt}, std::nullopt};
+    }
+    if (kind == "held" && e.size() == 8) {
+        LockHeld held;
+        std::int64_t pttl = number_of(e[1], "lease left");
+        // -1: a lock without expiry (made by hand); wait for its release or --wait.
+        held.lease_left = pttl < 0 ? (pttl == -1 ? k_infinite : Millis(0)) : Millis(pttl);
+        held.fence = static_cast<std::uint64_t>(number_of(e[2], "fence"));
+        held.holder.host = optional_text(e[3]);
+        held.holder.pid = number_of(e[4], "pid");
+        held.holder.user = optional_text(e[5]);
+        held.holder.command = optional_text(e[6]);
+        held.holder.started_unix_ms = number_of(e[7], "start time");
+        return AcquireReply{Acquisition{held, std::nullopt}, std::nullopt};
+    }
+    malformed("check-and-acquire returned '" + kind + "' with " + std::to_string(e.size()) +
+              " elements");
+}
+
+bool parse_renew_reply(const RespValue& reply) {
+    throw_if_error(reply);
+    if (reply.type != RespValue::Type::integer) malformed("renew did not return a number");
+    return reply.integer == 1;
+}
+
+bool parse_finish_reply(const RespValue& reply) {
+    throw_if_error(reply);
+    if (reply.type != RespValue::Type::integer) malformed("finish did not return a number");
+    return reply.integer == 1;
+}
+
+}  // namespace lockrun

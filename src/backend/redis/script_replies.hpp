@@ -1,0 +1,26 @@
+#pragma once
+// Turns the replies of the scripts in lua_scripts.hpp into the core's types. Pure, so that
+// every shape a server can answer with is unit-tested.
+
+#include "backend/redis/resp_value.hpp"
+#include "core/backend.hpp"
+
+namespace lockrun {
+
+// Either what the script decided, or (a stored or shared record that cannot be decoded) the
+// reason the record is unusable: then nothing was taken, and the caller asks again
+// without reading results.
+struct AcquireReply {
+    std::optional<Acquisition> acquisition;
+    std::optional<std::string> unreadable_record;
+};
+
+// Throws InternalError for a reply of the wrong shape, BackendUnavailable for an error
+// reply (such as OOM or a script the server refuses).
+AcquireReply parse_check_and_acquire_reply(const RespValue& reply);
+
+// true renewed, false lost.
+bool parse_renew_reply(const RespValue& reply);
+bool parse_finish_reply(const RespValue& reply);
+
+}  // namespace lockrun

@@ -1,0 +1,52 @@
+#pragma once
+// Runs the command while the lease is kept (SPEC §4): the single-flight algorithm hands it
+// a command and a LeaseKeeper, and gets back what happened. The implementation owns the
+// process, its pipes and the signals (src/exec/).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/cached_result.hpp"
+#include "core/lease_keeper.hpp"
+
+namespace lockrun {
+
+enum class OnLockLost { term, kill, ignore };
+
+struct CommandSpec {
+    std::vector<std::string> argv;
+    std::vector<std::pair<std::string, std::string>> extra_environment;
+};
+
+struct RunPolicy {
+    OnLockLost on_lock_lost = OnLockLost::term;
+    Millis kill_after{10'000};
+    bool capture = false;         // keep the output for the cache
+    bool capture_stderr = false;  // stderr is captured (and so piped) too
+    std::uint64_t capture_limit = 0;
+};
+
+struct RunReport {
+    // The command's exit status, 128+N when killed by signal N; 126/127 when it could not
+    // be started (start_error says why).
+    int exit_status = 0;
+    std::optional<std::string> start_error;
+    std::optional<int> forwarded_signal;     // a signal the user sent during the run
+    std::optional<std::string> lock_lost;   // why, when the lease could not be kept
+    bool stopped_for_lock_loss = false;     // we terminated the command because of it
+    std::vector<OutputChunk> output;        // captured, when the policy asked for it
+    bool output_over_limit = false;         // more than capture_limit: output is incomplete
+    Millis duration{0};
+};
+
+class CommandRunner {
+public:
+    virtual ~CommandRunner() = default;
+    virtual RunReport run(const CommandSpec& command, LeaseKeeper& lease,
+                          const RunPolicy& policy) = 0;
+};
+
+}  // namespace lockrun

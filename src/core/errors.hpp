@@ -1,0 +1,59 @@
+#pragma once
+// The failures lockrun reports. Each carries the one line the user reads; the cli layer
+// (src/cli/run_main.cpp) is the only place that turns them into stderr and an exit code.
+
+#include <stdexcept>
+#include <string>
+
+#include "core/exit_code.hpp"
+
+namespace lockrun {
+
+class Error : public std::runtime_error {
+public:
+    Error(int exit_code, const std::string& message)
+        : std::runtime_error(message), exit_code_(exit_code) {}
+    int exit_code() const { return exit_code_; }
+
+private:
+    int exit_code_;
+};
+
+// Bad flag, value, key or missing command (64).
+class UsageError : public Error {
+public:
+    explicit UsageError(const std::string& message) : Error(exit_code::k_usage, message) {}
+};
+
+// Misconfiguration: malformed URL, bad config file, credentials rejected (78).
+class ConfigError : public Error {
+public:
+    explicit ConfigError(const std::string& message) : Error(exit_code::k_config, message) {}
+};
+
+// The backend cannot be reached or stopped answering (69).
+class BackendUnavailable : public Error {
+public:
+    explicit BackendUnavailable(const std::string& message)
+        : Error(exit_code::k_backend_unavailable, message) {}
+};
+
+// A bug or an impossible reply (70).
+class InternalError : public Error {
+public:
+    explicit InternalError(const std::string& message) : Error(exit_code::k_internal, message) {}
+};
+
+// A forwarded signal arrived while lockrun was not running the command (waiting,
+// connecting): the run ends with 128+N, holding nothing.
+class Interrupted : public Error {
+public:
+    explicit Interrupted(int signal_number)
+        : Error(exit_code::k_signal_base + signal_number, ""), signal_number_(signal_number) {}
+    int signal_number() const { return signal_number_; }
+
+private:
+    int signal_number_;
+};
+
+}  // namespace lockrun

@@ -1,0 +1,16 @@
+#pragma once
+// Lets a blocking step (connecting, waiting for a lock) end early when the user signals
+// lockrun, without that step knowing how signals are delivered.
+
+namespace lockrun {
+
+class InterruptSource {
+public:
+    virtual ~InterruptSource() = default;
+    // An fd that becomes readable when a signal is pending (to add to a poll set).
+    virtual int fd() const = 0;
+    // Throws Interrupted when a forwarded signal is pending; returns otherwise.
+    virtual void throw_if_interrupted() = 0;
+};
+
+}  // namespace lockrun

@@ -1,0 +1,85 @@
+#include "core/lease_keeper.hpp"
+
+#include "core/errors.hpp"
+
+namespace lockrun {
+
+Clock::time_point lease_valid_until(Clock::time_point sent_at, Millis lease) {
+    return sent_at + lease - (lease / 100 + Millis(2));
+}
+
+LeaseKeeper::LeaseKeeper(Backend& backend, std::string token, Millis lease, Millis io_timeout,
+                         Clock::time_point acquire_sent_at)
+    : backend_(backend),
+      token_(std::move(token)),
+      lease_(lease),
+      io_timeout_(io_timeout),
+      confirmed_sent_at_(acquire_sent_at),
+      next_send_at_(acquire_sent_at + lease / 3) {}
+
+Deadline LeaseKeeper::next_wakeup() const {
+    if (!backend_.lease_expires() || lost()) return Deadline::never();
+    Clock::time_point next =
+        in_flight_sent_at_ ? *in_flight_sent_at_ + io_timeout_ : next_send_at_;
+    return Deadline(std::min(next, lease_valid_until(confirmed_sent_at_, lease_)));
+}
+
+int LeaseKeeper::poll_fd() const {
+    return backend_.lease_expires() && in_flight_sent_at_ ? backend_.renewal_fd() : -1;
+}
+
+void LeaseKeeper::on_wakeup() {
+    if (!backend_.lease_expires() || lost()) return;
+    if (in_flight_sent_at_) take_reply();
+    if (lost()) return;
+    Clock::time_point now = Clock::now();
+    if (now >= lease_valid_until(confirmed_sent_at_, lease_)) {
+        loss_reason_ = "no renewal was confirmed within the " + format_duration(lease_) +
+                       " lease" + (last_failure_.empty() ? "" : " (" + last_failure_ + ")");
+        return;
+    }
+    // A reply overdue by io_timeout is given up on; the next send starts afresh.
+    if (in_flight_sent_at_ && now >= *in_flight_sent_at_ + io_timeout_) {
+        in_flight_sent_at_.reset();
+        last_failure_ = "a renewal got no reply within " + format_duration(io_timeout_);
+        next_send_at_ = now;
+    }
+    send_if_due(now);
+}
+
+void LeaseKeeper::take_reply() {
+    try {
+        std::optional<bool> renewed = backend_.take_renewal_reply();
+        if (!renewed) return;
+        if (*renewed) {
+            confirmed_sent_at_ = *in_flight_sent_at_;
+            last_failure_.clear();
+        } else {
+            loss_reason_ = "the lock was deleted or taken over by another holder";
+        }
+        in_flight_sent_at_.reset();
+    } catch (const BackendUnavailable& e) {
+        in_flight_sent_at_.reset();
+        last_failure_ = e.what();
+        next_send_at_ = Clock::now() + retry_interval();
+    }
+}
+
+void LeaseKeeper::send_if_due(Clock::time_point now) {
+    if (in_flight_sent_at_ || now < next_send_at_) return;
+    try {
+        backend_.send_renewal(token_, lease_,
+                              Deadline(lease_valid_until(confirmed_sent_at_, lease_)));
+        in_flight_sent_at_ = now;
+        next_send_at_ = now + lease_ / 3;
+    } catch (const BackendUnavailable& e) {
+        last_failure_ = e.what();
+        next_send_at_ = Clock::now() + retry_interval();
+    }
+}
+
+Millis LeaseKeeper::retry_interval() const {
+    return std::clamp(lease_ / 10, Millis(20), Millis(1000));
+}
+
+}  // namespace lockrun

@@ -1,0 +1,51 @@
+#pragma once
+// Keeps a lock's lease alive while the command runs (SPEC §5 renew): a renewal every
+// lease/3, and the holder's own monotonic-clock rule for when the lock must be presumed
+// lost. Driven by the command's event loop, which polls poll_fd() and calls on_wakeup() by
+// next_wakeup(); it makes no system calls of its own.
+
+#include <optional>
+#include <string>
+
+#include "core/backend.hpp"
+#include "util/deadline.hpp"
+
+namespace lockrun {
+
+// SPEC §5: a lock confirmed (acquired or renewed) by a request sent at `sent_at` is ours
+// until sent_at + lease - (1% of lease + 2 ms); the margin covers clock drift between us
+// and the server.
+Clock::time_point lease_valid_until(Clock::time_point sent_at, Millis lease);
+
+class LeaseKeeper {
+public:
+    // `acquire_sent_at`: when the request that took the lock was sent.
+    LeaseKeeper(Backend& backend, std::string token, Millis lease, Millis io_timeout,
+                Clock::time_point acquire_sent_at);
+
+    Deadline next_wakeup() const;
+    int poll_fd() const;
+    // Reads a renewal reply that arrived, sends a renewal that is due, notices expiry.
+    void on_wakeup();
+
+    bool lost() const { return loss_reason_.has_value(); }
+    // Why the lock was lost, for the one line the user reads.
+    const std::string& loss_reason() const { return *loss_reason_; }
+
+private:
+    void take_reply();
+    void send_if_due(Clock::time_point now);
+    Millis retry_interval() const;
+
+    Backend& backend_;
+    std::string token_;
+    Millis lease_;
+    Millis io_timeout_;
+    Clock::time_point confirmed_sent_at_;
+    Clock::time_point next_send_at_;
+    std::optional<Clock::time_point> in_flight_sent_at_;
+    std::string last_failure_;
+    std::optional<std::string> loss_reason_;
+};
+
+}  // namespace lockrun

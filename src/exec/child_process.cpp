@@ -1,0 +1,119 @@
+#include "exec/child_process.hpp"
+
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "core/errors.hpp"
+#include "core/exit_code.hpp"
+
+extern char** environ;
+
+namespace lockrun {
+namespace {
+
+// environ with the extra variables set (replacing any of the same name).
+std::vector<std::string> build_environment(
+    const std::vector<std::pair<std::string, std::string>>& extra) {
+    std::vector<std::string> environment;
+    for (char** entry = environ; *entry != nullptr; ++entry) {
+        std::string_view variable(*entry);
+        bool replaced = false;
+        for (const auto& [name, value] : extra) {
+            if (variable.starts_with(name) && variable.size() > name.size() &&
+                variable[name.size()] == '=') {
+                replaced = true;
+            }
+        }
+        if (!replaced) environment.emplace_back(variable);
+    }
+    for (const auto& [name, value] : extra) environment.push_back(name + "=" + value);
+    return environment;
+}
+
+std::vector<char*> pointers_to(std::vector<std::string>& strings) {
+    std::vector<char*> pointers;
+    pointers.reserve(strings.size() + 1);
+    for (std::string& s : strings) pointers.push_back(s.data());
+    pointers.push_back(nullptr);
+    return pointers;
+}
+
+struct SpawnAttributes {
+    posix_spawnattr_t attributes;
+    SpawnAttributes() { posix_spawnattr_init(&attributes); }
+    ~SpawnAttributes() { posix_spawnattr_destroy(&attributes); }
+};
+
+struct SpawnFileActions {
+    posix_spawn_file_actions_t actions;
+    SpawnFileActions() { posix_spawn_file_actions_init(&actions); }
+    ~SpawnFileActions() { posix_spawn_file_actions_destroy(&actions); }
+};
+
+}  // namespace
+
+ChildProcess ChildProcess::spawn(const ChildStart& start) {
+    SpawnAttributes attributes;
+    sigset_t defaults;
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGPIPE);
+    posix_spawnattr_setpgroup(&attributes.attributes, 0);
+    posix_spawnattr_setsigmask(&attributes.attributes, &start.signal_mask);
+    posix_spawnattr_setsigdefault(&attributes.attributes, &defaults);
+    posix_spawnattr_setflags(&attributes.attributes,
+                             POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                 POSIX_SPAWN_SETSIGDEF);
+
+    SpawnFileActions file_actions;
+    posix_spawn_file_actions_adddup2(&file_actions.actions, start.stdout_fd, STDOUT_FILENO);
+    if (start.stderr_fd >= 0) {
+        posix_spawn_file_actions_adddup2(&file_actions.actions, start.stderr_fd, STDERR_FILENO);
+    }
+
+    std::vector<std::string> argv = start.argv;
+    std::vector<std::string> environment = build_environment(start.extra_environment);
+    std::vector<char*> argv_pointers = pointers_to(argv);
+    std::vector<char*> environment_pointers = pointers_to(environment);
+
+    pid_t pid = -1;
+    int error = ::posix_spawnp(&pid, argv_pointers[0], &file_actions.actions,
+                               &attributes.attributes, argv_pointers.data(),
+                               environment_pointers.data());
+    if (error == ENOENT) {
+        throw Error(exit_code::k_not_found, "cannot run '" + start.argv[0] + "': command not found");
+    }
+    if (error != 0) {
+        throw Error(exit_code::k_not_executable,
+                    "cannot run '" + start.argv[0] + "': " + std::strerror(error));
+    }
+    return ChildProcess(pid);
+}
+
+ChildProcess::~ChildProcess() {
+    if (pid_ < 0) return;
+    ::kill(-pid_, SIGKILL);
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+}
+
+void ChildProcess::signal_group(int signal_number) const {
+    if (group_ > 0) ::kill(-group_, signal_number);
+}
+
+std::optional<int> ChildProcess::try_reap() {
+    if (pid_ < 0) return std::nullopt;
+    int status = 0;
+    pid_t got = ::waitpid(pid_, &status, WNOHANG);
+    if (got != pid_) return std::nullopt;
+    pid_ = -1;
+    if (WIFSIGNALED(status)) return exit_code::k_signal_base + WTERMSIG(status);
+    return WEXITSTATUS(status);
+}
+
+}  // namespace lockrun

@@ -1,0 +1,48 @@
+#pragma once
+// The command as a process of its own group (SPEC §4), owned: if lockrun unwinds before
+// the command has been reaped, the whole group is killed and reaped, never left behind.
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace lockrun {
+
+struct ChildStart {
+    std::vector<std::string> argv;
+    std::vector<std::pair<std::string, std::string>> extra_environment;
+    sigset_t signal_mask;  // the mask lockrun started with
+    int stdout_fd = -1;    // becomes the command's stdout
+    int stderr_fd = -1;    // becomes its stderr; -1 keeps ours
+};
+
+class ChildProcess {
+public:
+    // Starts the command in a new process group, with SIGPIPE at its default. Throws Error
+    // with exit code 127 (not found) or 126 (not executable) and one line saying so.
+    static ChildProcess spawn(const ChildStart& start);
+
+    ChildProcess(ChildProcess&& other) noexcept
+        : pid_(std::exchange(other.pid_, -1)), group_(std::exchange(other.group_, -1)) {}
+    ChildProcess& operator=(ChildProcess&&) = delete;
+    ChildProcess(const ChildProcess&) = delete;
+    ~ChildProcess();
+
+    pid_t pid() const { return pid_; }
+    // Sends a signal to the command's whole process group, also after the command itself
+    // has ended (its leftover children are still in it).
+    void signal_group(int signal_number) const;
+    // The exit status (128+N for signal N) once the command has ended; never blocks.
+    std::optional<int> try_reap();
+
+private:
+    explicit ChildProcess(pid_t pid) : pid_(pid), group_(pid) {}
+    pid_t pid_ = -1;  // -1 once reaped
+    pid_t group_ = -1;
+};
+
+}  // namespace lockrun

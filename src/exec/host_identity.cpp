@@ -1,0 +1,43 @@
+#include "exec/host_identity.hpp"
+
+#include <limits.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <chrono>
+
+namespace lockrun {
+namespace {
+
+constexpr std::size_t k_command_shown = 200;
+
+std::string user_name() {
+    passwd entry{};
+    passwd* found = nullptr;
+    char buffer[4096];
+    if (::getpwuid_r(::getuid(), &entry, buffer, sizeof buffer, &found) == 0 && found) {
+        return found->pw_name;
+    }
+    return std::to_string(::getuid());
+}
+
+}  // namespace
+
+HolderInfo current_holder(const std::vector<std::string>& argv) {
+    HolderInfo me;
+    char host[HOST_NAME_MAX + 1] = {};
+    if (::gethostname(host, sizeof host - 1) == 0) me.host = host;
+    me.pid = ::getpid();
+    me.user = user_name();
+    for (const std::string& arg : argv) {
+        if (!me.command.empty()) me.command += ' ';
+        me.command += arg;
+    }
+    if (me.command.size() > k_command_shown) me.command = me.command.substr(0, k_command_shown) + "...";
+    me.started_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+    return me;
+}
+
+}  // namespace lockrun

@@ -1,0 +1,39 @@
+#pragma once
+// SPEC §4 signals. From construction on, SIGINT, SIGTERM, SIGHUP, SIGQUIT (those not
+// ignored when lockrun started) and SIGCHLD are blocked and delivered through a signalfd,
+// so that every wait of lockrun can poll for them and no handler runs at a random point.
+// SIGPIPE is ignored: a reader that goes away must not kill lockrun while it holds a lock.
+
+#include <signal.h>
+
+#include <optional>
+
+#include "core/interrupt_source.hpp"
+#include "util/unique_fd.hpp"
+
+namespace lockrun {
+
+class SignalWatch : public InterruptSource {
+public:
+    SignalWatch();
+    ~SignalWatch() override;
+    SignalWatch(const SignalWatch&) = delete;
+    SignalWatch& operator=(const SignalWatch&) = delete;
+
+    int fd() const override { return signal_fd_.get(); }
+    // Throws Interrupted for a pending forwarded signal; SIGCHLD is dropped.
+    void throw_if_interrupted() override;
+
+    // The next pending signal, or nullopt when none is.
+    std::optional<int> take_signal();
+
+    // What the command starts with: the mask lockrun was started with.
+    const sigset_t& original_mask() const { return original_mask_; }
+
+private:
+    UniqueFd signal_fd_;
+    sigset_t original_mask_;
+    struct sigaction original_sigpipe_;
+};
+
+}  // namespace lockrun

@@ -1,0 +1,10 @@
+#pragma once
+#include <string>
+
+namespace lockrun {
+
+// 16 bytes from the OS's random source (through OpenSSL's DRBG, seeded by getrandom),
+// as 32 hex digits. Throws InternalError if no randomness can be had.
+std::string random_token();
+
+}  // namespace lockrun

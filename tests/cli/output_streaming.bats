@@ -1,0 +1,63 @@
+#!/usr/bin/env bats
+# Stdout carries only the command's bytes, as they are produced; a reader that goes away
+# or a grandchild that keeps the pipe open must not leave the lock held (SPEC §1 step 3,
+# §4, CONVENTIONS pitfall SIGPIPE).
+
+load common
+setup_file() { start_redis; }
+teardown_file() { stop_redis; }
+setup() { per_test_setup; }
+teardown() { per_test_teardown; }
+
+@test "stdout is streamed while the command runs, not at its end" {
+    spawn streamer "$LOCKRUN" --no-cache --key stream -c "echo first; $(hold_cmd streamer); echo second"
+    wait_until 10 grep -qx first streamer.out
+    assert [ ! -e streamer.ended ]
+
+    release streamer
+    assert_exit streamer 0 10
+    assert_equal "$(<streamer.out)" $'first\nsecond'
+}
+
+@test "1 MiB of binary stdout passes through a pipe byte-exact" {
+    head -c 1048576 /dev/urandom >in.bin
+    lockrun --no-cache --key binary -- cat in.bin | cat >out.bin
+    cmp in.bin out.bin
+}
+
+@test "a daemonised grandchild that keeps stdout open does not hold the run" {
+    local started_at
+    started_at=$(now_ms)
+    spawn daemon "$LOCKRUN" --no-cache --key daemon -c '(sleep 30 & echo $! > grandchild.pid); echo done'
+    assert_exit daemon 0 10
+    assert_between "ms until lockrun exited" $(($(now_ms) - started_at)) 0 3000
+    assert_equal "$(<daemon.out)" done
+    assert_nothing_held
+}
+
+@test "a reader that closes early ends the run with nothing held" {
+    export LR_TIMEOUT=15
+    run --separate-stderr bash -c 'lockrun --no-cache --lease 30s --key reader -c yes | head -1; echo "${PIPESTATUS[0]}" > lockrun.status'
+    assert_output y
+    # 124: lockrun was still running when timeout(1) stopped it.
+    assert_not_equal "lockrun exit $(<lockrun.status)" "lockrun exit 124"
+    assert_nothing_held
+}
+
+@test "seq 1 100000 | head -1 prints 1 and nothing is held" {
+    export LR_TIMEOUT=15
+    run --separate-stderr bash -c 'lockrun --no-cache --lease 30s --key reader -c "seq 1 100000" | head -1'
+    assert_status 0
+    assert_output 1
+    assert_nothing_held
+}
+
+@test "with -v the logs go to stderr and stdout has only the command's bytes" {
+    run --separate-stderr lockrun -v --no-cache --key verbose -- printf 'x'
+    assert_status 0
+    assert_output x
+    local line
+    for line in "${stderr_lines[@]}"; do
+        assert_regex "$line" '^lockrun: '
+    done
+}

@@ -1,0 +1,130 @@
+#!/usr/bin/env bats
+# Signals (SPEC §4): forwarded to the command's process group while it runs; while
+# waiting for the lock, lockrun exits 128+N holding nothing; ignored signals stay ignored.
+
+load common
+setup_file() { start_redis; }
+teardown_file() { stop_redis; }
+setup() { per_test_setup; }
+teardown() { per_test_teardown; }
+
+# assert_forwarded SIGNAL CODE: SIGNAL sent to a holding lockrun reaches the command,
+# which dies of it, and lockrun exits CODE (128+N).
+assert_forwarded() {
+    start_holder holder --key fwd --lease 30s
+    kill -"$1" "${SPAWNED[holder]}"
+    assert_exit holder "$2" 10
+}
+
+@test "SIGTERM to a holder reaches the command, and lockrun exits 143" {
+    spawn holder "$LOCKRUN" --no-cache --key fwd --lease 30s \
+        -c "trap 'echo TERM > got-term; exit 143' TERM; $(hold_cmd holder)"
+    wait_until 10 test -s holder.started
+    kill -TERM "${SPAWNED[holder]}"
+    assert_exit holder 143 10
+    assert_equal "$(<got-term)" TERM
+}
+
+@test "SIGINT to a holder is forwarded: exit 130" {
+    assert_forwarded INT 130
+}
+
+@test "SIGHUP to a holder is forwarded: exit 129" {
+    assert_forwarded HUP 129
+}
+
+@test "SIGQUIT to a holder is forwarded: exit 131" {
+    assert_forwarded QUIT 131
+}
+
+@test "after a forwarded SIGTERM the lock is released at once" {
+    start_holder holder --key fwd --lease 30s
+    kill -TERM "${SPAWNED[holder]}"
+    assert_exit holder 143 10
+    assert_nothing_held
+}
+
+@test "after a forwarded SIGTERM a waiter proceeds long before the lease ends" {
+    start_holder holder --key fwd --lease 30s
+    local base
+    base=$(subscribers fwd)
+    spawn waiter "$LOCKRUN" --no-cache --wait 30 --lease 30s --key fwd -c 'date +%s%3N > waiter.ran'
+    wait_for_waiter fwd "$base"
+
+    local signalled_at
+    signalled_at=$(now_ms)
+    kill -TERM "${SPAWNED[holder]}"
+    assert_exit holder 143 10
+    assert_exit waiter 0 10
+    assert_between "ms from SIGTERM to the waiter's start" $(($(<waiter.ran) - signalled_at)) 0 2000
+}
+
+# assert_waiter_interrupted SIGNAL CODE: SIGNAL sent to a lockrun that waits for a held
+# lock ends it with CODE at once; its command never ran, and the holder's lock is as it was.
+assert_waiter_interrupted() {
+    start_holder holder --key waiting --lease 30s
+    local token_before base
+    token_before=$(rcli HGET "$(lock_key waiting)" token)
+    assert_regex "$token_before" '^[^ ]+$'
+    base=$(subscribers waiting)
+    spawn waiter "$LOCKRUN" --no-cache --wait 30 --key waiting -- touch waiter.ran
+    wait_for_waiter waiting "$base"
+
+    local signalled_at
+    signalled_at=$(now_ms)
+    kill -"$1" "${SPAWNED[waiter]}"
+    assert_exit waiter "$2" 10
+    assert_between "ms from the signal to the waiter's exit" $(($(now_ms) - signalled_at)) 0 2000
+    assert [ ! -e waiter.ran ]
+    assert_equal "$(rcli --scan --pattern '*:lock')" "$(lock_key waiting)"
+    assert_equal "$(rcli HGET "$(lock_key waiting)" token)" "$token_before"
+    wait_until 5 subscribers_at_most waiting "$base"
+
+    release holder
+    assert_exit holder 0 10
+}
+
+@test "SIGINT to a waiting lockrun: exit 130, its command never ran, holder untouched" {
+    assert_waiter_interrupted INT 130
+}
+
+@test "SIGTERM to a waiting lockrun: exit 143, its command never ran, holder untouched" {
+    assert_waiter_interrupted TERM 143
+}
+
+@test "a forwarded signal reaches the command's whole process group" {
+    spawn holder "$LOCKRUN" --no-cache --key group -c 'sleep 30 >/dev/null 2>&1 & echo $! > grandchild.pid; wait'
+    wait_until 10 test -s grandchild.pid
+    local grandchild
+    grandchild=$(<grandchild.pid)
+    assert is_running "$grandchild"
+    kill -TERM "${SPAWNED[holder]}"
+    assert_exit holder 143 10
+    wait_until 5 is_gone "$grandchild"
+}
+
+@test "SIGINT ignored when lockrun starts stays ignored by lockrun" {
+    spawn holder bash -c 'trap "" INT; exec "$LOCKRUN" --no-cache --key ignored -c "date +%s%3N > started; sleep 1; echo survived"'
+    wait_until 10 test -s started
+    assert sig_ignored "${SPAWNED[holder]}" 2
+    kill -INT "${SPAWNED[holder]}"
+    assert_exit holder 0 10
+    assert_equal "$(<holder.out)" survived
+}
+
+@test "SIGINT ignored when lockrun starts stays ignored in the command" {
+    spawn holder bash -c 'trap "" INT; exec "$LOCKRUN" --no-cache --key ignored -c "echo \$\$ > cmd.pid; sleep 1; echo survived"'
+    wait_until 10 test -s cmd.pid
+    local command_pid
+    command_pid=$(<cmd.pid)
+    assert sig_ignored "$command_pid" 2
+    kill -INT "$command_pid"
+    assert_exit holder 0 10
+    assert_equal "$(<holder.out)" survived
+}
+
+@test "SIGPIPE is at its default in the command" {
+    run --separate-stderr lockrun --no-cache --key pipe -c '(yes; echo "yes exited $?" >&2) | head -1 >/dev/null'
+    assert_status 0
+    assert_equal "$stderr" 'yes exited 141'
+}

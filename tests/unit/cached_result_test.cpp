@@ -1,0 +1,341 @@
+#include "core/cached_result.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace lockrun {
+namespace {
+
+// Layout of a version-1 record (see cached_result.cpp): "LKRN", version u8, exit code i32,
+// created i64, duration i64, host (u64 length + bytes), chunk count u32, then per chunk a
+// stream tag u8 and the bytes (u64 length + bytes). All integers little-endian.
+constexpr std::size_t k_version_offset = 4;
+constexpr std::size_t k_exit_code_offset = 5;
+constexpr std::size_t k_host_length_offset = 4 + 1 + 4 + 8 + 8;
+
+std::size_t first_chunk_offset(const CachedResult& result) {
+    return k_host_length_offset + 8 + result.host.size() + 4;
+}
+
+void overwrite_u64(std::string& record, std::size_t offset, std::uint64_t value) {
+    for (std::size_t i = 0; i < 8; ++i) {
+        record[offset + i] = static_cast<char>((value >> (8 * i)) & 0xff);
+    }
+}
+
+void overwrite_i32(std::string& record, std::size_t offset, std::int32_t value) {
+    auto bits = static_cast<std::uint32_t>(value);
+    for (std::size_t i = 0; i < 4; ++i) {
+        record[offset + i] = static_cast<char>((bits >> (8 * i)) & 0xff);
+    }
+}
+
+CachedResult sample_result() {
+    CachedResult result;
+    result.exit_code = 3;
+    result.created_unix_ms = 1'763'800'000'123;
+    result.duration_ms = 4'567;
+    result.host = "build-7.example";
+    result.output = {
+        {OutputStream::stdout_stream, "first line\n"},
+        {OutputStream::stderr_stream, "warning: something\n"},
+        {OutputStream::stdout_stream, std::string("bin\0ary\n", 8)},
+        {OutputStream::stdout_stream, ""},
+        {OutputStream::stderr_stream, "done\n"},
+    };
+    return result;
+}
+
+CachedResult round_trip(const CachedResult& result) {
+    auto decoded = decode_cached_result(encode_cached_result(result));
+    if (auto* unreadable = std::get_if<UnreadableRecord>(&decoded)) {
+        ADD_FAILURE() << "a record we wrote is unreadable: " << unreadable->reason;
+        return {};
+    }
+    return std::get<CachedResult>(decoded);
+}
+
+// The reason, or a failure when the record decoded.
+std::string unreadable_reason(std::string_view record) {
+    auto decoded = decode_cached_result(record);
+    if (auto* unreadable = std::get_if<UnreadableRecord>(&decoded)) return unreadable->reason;
+    ADD_FAILURE() << "a damaged record decoded as a result";
+    return {};
+}
+
+TEST(CachedResultRoundTrip, KeepsEveryField) {
+    CachedResult result = sample_result();
+    EXPECT_EQ(round_trip(result), result);
+}
+
+TEST(CachedResultRoundTrip, KeepsAnEmptyResult) {
+    CachedResult empty;
+    CachedResult decoded = round_trip(empty);
+    EXPECT_EQ(decoded, empty);
+    EXPECT_TRUE(decoded.output.empty());
+    EXPECT_EQ(decoded.host, "");
+}
+
+TEST(CachedResultRoundTrip, KeepsAnEmptyChunk) {
+    CachedResult result;
+    result.output = {{OutputStream::stdout_stream, ""}};
+    EXPECT_EQ(round_trip(result), result);
+}
+
+TEST(CachedResultRoundTrip, KeepsEveryByteValueIncludingNul) {
+    std::string all_bytes;
+    for (int repeat = 0; repeat < 3; ++repeat) {
+        for (int byte = 0; byte < 256; ++byte) all_bytes.push_back(static_cast<char>(byte));
+    }
+    all_bytes += std::string(5, '\0');
+    CachedResult result;
+    result.output = {{OutputStream::stdout_stream, all_bytes},
+                     {OutputStream::stderr_stream, std::string("\0\xff\0", 3)}};
+    CachedResult decoded = round_trip(result);
+    ASSERT_EQ(decoded.output.size(), 2u);
+    EXPECT_EQ(decoded.output[0].bytes, all_bytes);
+    EXPECT_EQ(decoded.output[0].bytes.size(), 3u * 256u + 5u);
+    EXPECT_EQ(decoded.output[1].bytes, std::string("\0\xff\0", 3));
+}
+
+TEST(CachedResultRoundTrip, KeepsTheOrderOfInterleavedStdoutAndStderr) {
+    CachedResult result;
+    for (int i = 0; i < 50; ++i) {
+        OutputStream stream =
+            i % 3 == 0 ? OutputStream::stderr_stream : OutputStream::stdout_stream;
+        result.output.push_back({stream, "chunk " + std::to_string(i) + "\n"});
+    }
+    CachedResult decoded = round_trip(result);
+    ASSERT_EQ(decoded.output.size(), 50u);
+    for (int i = 0; i < 50; ++i) {
+        EXPECT_EQ(decoded.output[i].stream,
+                  i % 3 == 0 ? OutputStream::stderr_stream : OutputStream::stdout_stream);
+        EXPECT_EQ(decoded.output[i].bytes, "chunk " + std::to_string(i) + "\n");
+    }
+}
+
+TEST(CachedResultRoundTrip, KeepsExitCodesZeroOneAnd255) {
+    for (int exit_code : {0, 1, 255}) {
+        CachedResult result = sample_result();
+        result.exit_code = exit_code;
+        EXPECT_EQ(round_trip(result).exit_code, exit_code);
+    }
+}
+
+TEST(CachedResultRoundTrip, KeepsAOneMebibyteChunk) {
+    std::string big(1 << 20, '\0');
+    for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>((i * 131) % 256);
+    CachedResult result;
+    result.output = {{OutputStream::stdout_stream, big}, {OutputStream::stdout_stream, "tail"}};
+    CachedResult decoded = round_trip(result);
+    ASSERT_EQ(decoded.output.size(), 2u);
+    EXPECT_EQ(decoded.output[0].bytes.size(), big.size());
+    EXPECT_TRUE(decoded.output[0].bytes == big);
+    EXPECT_EQ(decoded.output[1].bytes, "tail");
+}
+
+TEST(CachedResultRoundTrip, KeepsAUnicodeHost) {
+    CachedResult result = sample_result();
+    result.host = "h\xC3\xB6st-\xE6\x97\xA5\xE6\x9C\xAC.example";  // höst-日本.example
+    EXPECT_EQ(round_trip(result).host, result.host);
+}
+
+TEST(CachedResultRoundTrip, KeepsNegativeAndLargeTimes) {
+    CachedResult result = sample_result();
+    result.created_unix_ms = -1;
+    result.duration_ms = INT64_MAX;
+    CachedResult decoded = round_trip(result);
+    EXPECT_EQ(decoded.created_unix_ms, -1);
+    EXPECT_EQ(decoded.duration_ms, INT64_MAX);
+}
+
+TEST(CachedResultEncode, StartsWithTheMagicAndTheVersion) {
+    std::string record = encode_cached_result(sample_result());
+    ASSERT_GE(record.size(), 5u);
+    EXPECT_EQ(record.substr(0, 4), "LKRN");
+    EXPECT_EQ(static_cast<std::uint8_t>(record[k_version_offset]), k_cached_result_version);
+}
+
+TEST(CachedResultDecode, EveryTruncationIsUnreadable) {
+    std::string record = encode_cached_result(sample_result());
+    for (std::size_t length = 0; length < record.size(); ++length) {
+        auto decoded = decode_cached_result(std::string_view(record).substr(0, length));
+        EXPECT_TRUE(std::holds_alternative<UnreadableRecord>(decoded))
+            << "a record cut to " << length << " of " << record.size() << " bytes decoded";
+    }
+}
+
+TEST(CachedResultDecode, EveryTruncationOfAnEmptyResultIsUnreadable) {
+    std::string record = encode_cached_result(CachedResult{});
+    for (std::size_t length = 0; length < record.size(); ++length) {
+        auto decoded = decode_cached_result(std::string_view(record).substr(0, length));
+        EXPECT_TRUE(std::holds_alternative<UnreadableRecord>(decoded)) << length;
+    }
+}
+
+TEST(CachedResultDecode, TruncationAfterTheVersionSaysTruncated) {
+    std::string record = encode_cached_result(sample_result());
+    EXPECT_EQ(unreadable_reason(record.substr(0, record.size() - 1)), "truncated");
+    EXPECT_EQ(unreadable_reason(record.substr(0, k_version_offset + 1)), "truncated");
+    EXPECT_EQ(unreadable_reason(record.substr(0, k_version_offset)), "truncated");
+}
+
+TEST(CachedResultDecode, RejectsAnEmptyRecord) {
+    EXPECT_EQ(unreadable_reason(""), "not a lockrun record");
+}
+
+TEST(CachedResultDecode, RejectsTheWrongMagic) {
+    std::string record = encode_cached_result(sample_result());
+    record[3] = 'X';
+    EXPECT_EQ(unreadable_reason(record), "not a lockrun record");
+    EXPECT_EQ(unreadable_reason("plain text output\n"), "not a lockrun record");
+}
+
+TEST(CachedResultDecode, SaysARecordOfAFutureFormatIsUnreadableAndWhy) {
+    std::string record = encode_cached_result(sample_result());
+    record[k_version_offset] = 2;
+    std::string reason = unreadable_reason(record);
+    EXPECT_NE(reason.find("format"), std::string::npos) << reason;
+    EXPECT_NE(reason.find('2'), std::string::npos) << reason;
+    EXPECT_EQ(reason.find('\n'), std::string::npos) << reason;
+}
+
+TEST(CachedResultDecode, RejectsVersionZero) {
+    std::string record = encode_cached_result(sample_result());
+    record[k_version_offset] = 0;
+    EXPECT_NE(unreadable_reason(record).find("format"), std::string::npos);
+}
+
+TEST(CachedResultDecode, RejectsACorruptStreamTag) {
+    CachedResult result = sample_result();
+    for (unsigned char tag : {0, 3, 0xff}) {
+        std::string record = encode_cached_result(result);
+        record[first_chunk_offset(result)] = static_cast<char>(tag);
+        EXPECT_EQ(unreadable_reason(record), "corrupt stream tag") << int(tag);
+    }
+}
+
+TEST(CachedResultDecode, RejectsAnExitCodeOutOfRange) {
+    for (std::int32_t exit_code : {-1, 256, INT32_MAX, INT32_MIN}) {
+        std::string record = encode_cached_result(sample_result());
+        overwrite_i32(record, k_exit_code_offset, exit_code);
+        EXPECT_EQ(unreadable_reason(record), "corrupt exit code") << exit_code;
+    }
+}
+
+TEST(CachedResultDecode, RejectsAnExitCodeOutOfRangeThatWasEncoded) {
+    CachedResult result = sample_result();
+    result.exit_code = 256;
+    EXPECT_EQ(unreadable_reason(encode_cached_result(result)), "corrupt exit code");
+}
+
+TEST(CachedResultDecode, RejectsTrailingBytes) {
+    std::string record = encode_cached_result(sample_result());
+    EXPECT_EQ(unreadable_reason(record + "x"), "trailing bytes after the record");
+    EXPECT_EQ(unreadable_reason(record + std::string(1, '\0')),
+              "trailing bytes after the record");
+    EXPECT_EQ(unreadable_reason(record + record), "trailing bytes after the record");
+}
+
+TEST(CachedResultDecode, RejectsAChunkLengthBeyondTheRecord) {
+    CachedResult result = sample_result();
+    const std::size_t length_offset = first_chunk_offset(result) + 1;
+    for (std::uint64_t claimed : {std::uint64_t{1} << 63, ~std::uint64_t{0},
+                                  std::uint64_t{1} << 32, std::uint64_t{100'000}}) {
+        std::string record = encode_cached_result(result);
+        overwrite_u64(record, length_offset, claimed);
+        EXPECT_EQ(unreadable_reason(record), "truncated") << claimed;
+    }
+}
+
+TEST(CachedResultDecode, RejectsAHostLengthBeyondTheRecord) {
+    for (std::uint64_t claimed : {std::uint64_t{1} << 63, ~std::uint64_t{0}}) {
+        std::string record = encode_cached_result(sample_result());
+        overwrite_u64(record, k_host_length_offset, claimed);
+        EXPECT_EQ(unreadable_reason(record), "truncated") << claimed;
+    }
+}
+
+TEST(CachedResultDecode, RejectsAChunkCountBeyondTheRecord) {
+    CachedResult result = sample_result();
+    std::string record = encode_cached_result(result);
+    const std::size_t count_offset = first_chunk_offset(result) - 4;
+    for (std::size_t i = 0; i < 4; ++i) record[count_offset + i] = '\xff';
+    EXPECT_EQ(unreadable_reason(record), "truncated");
+}
+
+TEST(CachedResultDecode, SurvivesRandomByteFlips) {
+    const std::string valid = encode_cached_result(sample_result());
+    std::mt19937 random(20261122);
+    std::uniform_int_distribution<std::size_t> position(0, valid.size() - 1);
+    std::uniform_int_distribution<int> byte(0, 255);
+    std::uniform_int_distribution<int> flips(1, 4);
+    int unreadable = 0;
+    for (int iteration = 0; iteration < 5000; ++iteration) {
+        std::string record = valid;
+        for (int f = flips(random); f > 0; --f) {
+            record[position(random)] ^= static_cast<char>(byte(random) | 1);
+        }
+        auto decoded = decode_cached_result(record);
+        if (auto* result = std::get_if<CachedResult>(&decoded)) {
+            // A flip inside the payload can leave a well-formed record; it must still be sane.
+            EXPECT_GE(result->exit_code, 0);
+            EXPECT_LE(result->exit_code, 255);
+            EXPECT_LE(result->output_bytes(), valid.size());
+        } else {
+            EXPECT_FALSE(std::get<UnreadableRecord>(decoded).reason.empty());
+            ++unreadable;
+        }
+    }
+    EXPECT_GT(unreadable, 0);
+}
+
+TEST(CachedResultDecode, SurvivesRandomTruncatedGarbage) {
+    std::mt19937 random(7);
+    std::uniform_int_distribution<int> byte(0, 255);
+    std::uniform_int_distribution<std::size_t> length(0, 80);
+    for (int iteration = 0; iteration < 2000; ++iteration) {
+        std::string record = "LKRN";
+        record.push_back(static_cast<char>(k_cached_result_version));
+        for (std::size_t n = length(random); n > 0; --n) {
+            record.push_back(static_cast<char>(byte(random)));
+        }
+        auto decoded = decode_cached_result(record);
+        if (auto* result = std::get_if<CachedResult>(&decoded)) {
+            EXPECT_LE(result->output_bytes(), record.size());
+        }
+    }
+}
+
+TEST(CachedResultBytes, StdoutBytesConcatenatesOnlyStdoutInOrder) {
+    CachedResult result = sample_result();
+    EXPECT_EQ(result.stdout_bytes(), std::string("first line\nbin\0ary\n", 19));
+}
+
+TEST(CachedResultBytes, StdoutBytesOfNoOutputIsEmpty) {
+    EXPECT_EQ(CachedResult{}.stdout_bytes(), "");
+    CachedResult only_stderr;
+    only_stderr.output = {{OutputStream::stderr_stream, "oops\n"}};
+    EXPECT_EQ(only_stderr.stdout_bytes(), "");
+}
+
+TEST(CachedResultBytes, OutputBytesCountsBothStreams) {
+    CachedResult result = sample_result();
+    EXPECT_EQ(result.output_bytes(), 11u + 19u + 8u + 0u + 5u);
+    EXPECT_EQ(CachedResult{}.output_bytes(), 0u);
+}
+
+TEST(CachedResultBytes, OutputBytesCountsAMebibyte) {
+    CachedResult result;
+    result.output = {{OutputStream::stdout_stream, std::string(1 << 20, 'x')},
+                     {OutputStream::stderr_stream, std::string(1, '\0')}};
+    EXPECT_EQ(result.output_bytes(), (1u << 20) + 1u);
+}
+
+}  // namespace
+}  // namespace lockrun

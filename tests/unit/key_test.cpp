@@ -1,0 +1,162 @@
+#include "core/key.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace lockrun {
+namespace {
+
+TEST(KeyProblem, AcceptsPrintableAscii) {
+    EXPECT_EQ(key_problem("report:2026-11-22"), std::nullopt);
+    EXPECT_EQ(key_problem("a b ~!@#$%^&*()[]{}"), std::nullopt);
+}
+
+TEST(KeyProblem, AcceptsMultiByteUtf8) {
+    EXPECT_EQ(key_problem("r\xC3\xA9sum\xC3\xA9"), std::nullopt);      // résumé
+    EXPECT_EQ(key_problem("\xE6\x97\xA5\xE6\x9C\xAC"), std::nullopt);  // 日本
+    EXPECT_EQ(key_problem("\xF0\x9F\x94\x92"), std::nullopt);          // U+1F512
+    EXPECT_EQ(key_problem("\xC2\xA0"), std::nullopt);                  // U+00A0, after C1
+    EXPECT_EQ(key_problem("\xEE\x80\x80\xEF\xBF\xBD"), std::nullopt);  // U+E000, U+FFFD
+    EXPECT_EQ(key_problem("\xF4\x8F\xBF\xBF"), std::nullopt);          // U+10FFFF
+}
+
+TEST(KeyProblem, RejectsEmpty) {
+    EXPECT_EQ(key_problem(""), "is empty");
+}
+
+TEST(KeyProblem, AcceptsExactly512Bytes) {
+    EXPECT_EQ(key_problem(std::string(512, 'k')), std::nullopt);
+}
+
+TEST(KeyProblem, Rejects513Bytes) {
+    EXPECT_EQ(key_problem(std::string(513, 'k')), "is longer than 512 bytes");
+}
+
+TEST(KeyProblem, CountsBytesNotCharacters) {
+    std::string two_byte_chars;
+    for (int i = 0; i < 256; ++i) two_byte_chars += "\xC3\xA9";
+    EXPECT_EQ(key_problem(two_byte_chars), std::nullopt);
+    EXPECT_EQ(key_problem(two_byte_chars + "a"), "is longer than 512 bytes");
+}
+
+TEST(KeyProblem, RejectsC0ControlsCountingBytesFromOne) {
+    EXPECT_EQ(key_problem("a\tb"), "contains a control character at byte 2");
+    EXPECT_EQ(key_problem("ab\n"), "contains a control character at byte 3");
+    EXPECT_EQ(key_problem("\r"), "contains a control character at byte 1");
+    EXPECT_EQ(key_problem("\x1b[31m"), "contains a control character at byte 1");
+    EXPECT_EQ(key_problem(std::string("a\0b", 3)), "contains a control character at byte 2");
+}
+
+TEST(KeyProblem, RejectsDel) {
+    EXPECT_EQ(key_problem("a\x7f"), "contains a control character at byte 2");
+}
+
+TEST(KeyProblem, RejectsC1ControlsEncodedAsUtf8) {
+    EXPECT_EQ(key_problem("\xC2\x80"), "contains a control character at byte 1");    // U+0080
+    EXPECT_EQ(key_problem("ab\xC2\x85"), "contains a control character at byte 3");  // NEL
+    EXPECT_EQ(key_problem("\xC2\x9F"), "contains a control character at byte 1");    // U+009F
+}
+
+TEST(KeyProblem, PointsAtTheByteAfterMultiByteCharacters) {
+    EXPECT_EQ(key_problem("\xC3\xA9\xE6\x97\xA5\t"), "contains a control character at byte 6");
+}
+
+TEST(KeyProblem, RejectsStrayContinuationBytes) {
+    EXPECT_EQ(key_problem("a\x80"), "is not valid UTF-8 at byte 2");
+    EXPECT_EQ(key_problem("\xBF"), "is not valid UTF-8 at byte 1");
+}
+
+TEST(KeyProblem, RejectsBytesThatNeverAppearInUtf8) {
+    EXPECT_EQ(key_problem("\xFF"), "is not valid UTF-8 at byte 1");
+    EXPECT_EQ(key_problem("\xFE"), "is not valid UTF-8 at byte 1");
+    EXPECT_EQ(key_problem("\xF5\x80\x80\x80"), "is not valid UTF-8 at byte 1");
+}
+
+TEST(KeyProblem, RejectsOverlongEncodings) {
+    EXPECT_EQ(key_problem("\xC0\xAF"), "is not valid UTF-8 at byte 1");  // '/'
+    EXPECT_EQ(key_problem("\xC1\xBF"), "is not valid UTF-8 at byte 1");
+    EXPECT_EQ(key_problem("\xC0\x80"), "is not valid UTF-8 at byte 1");  // NUL
+    EXPECT_EQ(key_problem("\xE0\x80\xAF"), "is not valid UTF-8 at byte 1");
+    EXPECT_EQ(key_problem("\xE0\x9F\xBF"), "is not valid UTF-8 at byte 1");
+    EXPECT_EQ(key_problem("\xF0\x80\x80\xAF"), "is not valid UTF-8 at byte 1");
+    EXPECT_EQ(key_problem("\xF0\x8F\xBF\xBF"), "is not valid UTF-8 at byte 1");
+}
+
+TEST(KeyProblem, RejectsTruncatedSequences) {
+    EXPECT_EQ(key_problem("ab\xC3"), "is not valid UTF-8 at byte 3");
+    EXPECT_EQ(key_problem("\xE6\x97"), "is not valid UTF-8 at byte 1");
+    EXPECT_EQ(key_problem("\xF0\x9F\x94"), "is not valid UTF-8 at byte 1");
+    EXPECT_EQ(key_problem("\xE6\x97x"), "is not valid UTF-8 at byte 1");
+    EXPECT_EQ(key_problem("\xC3x"), "is not valid UTF-8 at byte 1");
+}
+
+TEST(KeyProblem, RejectsUtf16Surrogates) {
+    EXPECT_EQ(key_problem("\xED\xA0\x80"), "is not valid UTF-8 at byte 1");  // U+D800
+    EXPECT_EQ(key_problem("\xED\xBF\xBF"), "is not valid UTF-8 at byte 1");  // U+DFFF
+    EXPECT_EQ(key_problem("\xED\x9F\xBF"), std::nullopt);                    // U+D7FF
+}
+
+TEST(KeyProblem, RejectsCodePointsAboveU10FFFF) {
+    EXPECT_EQ(key_problem("\xF4\x90\x80\x80"), "is not valid UTF-8 at byte 1");
+}
+
+TEST(KeyProblem, ChecksLengthBeforeContent) {
+    EXPECT_EQ(key_problem(std::string(513, '\n')), "is longer than 512 bytes");
+}
+
+TEST(RedisKeyNames, PutsAPlainKeyInTheHashTag) {
+    const RedisKeyNames names = redis_key_names("lockrun:", "report:1");
+    EXPECT_EQ(names.lock, "lockrun:{report:1}:lock");
+    EXPECT_EQ(names.fence, "lockrun:{report:1}:fence");
+    EXPECT_EQ(names.out, "lockrun:{report:1}:out");
+    EXPECT_EQ(names.last, "lockrun:{report:1}:last");
+    EXPECT_EQ(names.released, "lockrun:{report:1}:released");
+}
+
+TEST(RedisKeyNames, UsesTheGivenPrefix) {
+    EXPECT_EQ(redis_key_names("jobs:", "k").lock, "jobs:{k}:lock");
+    EXPECT_EQ(redis_key_names("", "k").lock, "{k}:lock");
+}
+
+TEST(RedisKeyNames, HashesAKeyWithBraces) {
+    // printf 'a{b}' | sha256sum
+    const std::string tag = "b8a4b706093b9c712e002b1b283c048684d27813032ba14c3a07f3508e3321d6";
+    const RedisKeyNames names = redis_key_names("lockrun:", "a{b}");
+    EXPECT_EQ(names.lock, "lockrun:{" + tag + "}:lock");
+    EXPECT_EQ(names.fence, "lockrun:{" + tag + "}:fence");
+    EXPECT_EQ(names.out, "lockrun:{" + tag + "}:out");
+    EXPECT_EQ(names.last, "lockrun:{" + tag + "}:last");
+    EXPECT_EQ(names.released, "lockrun:{" + tag + "}:released");
+}
+
+TEST(RedisKeyNames, HashesAKeyWithALoneBrace) {
+    EXPECT_EQ(redis_key_names("p:", "x{").lock.size(), std::string("p:{}:lock").size() + 64);
+    EXPECT_EQ(redis_key_names("p:", "}x").lock.size(), std::string("p:{}:lock").size() + 64);
+}
+
+TEST(KeyFromCommand, HashesArgvJoinedWithNul) {
+    // printf 'a\0b' | sha256sum
+    EXPECT_EQ(key_from_command({"a", "b"}),
+              "cmd:59b271ae1bbcb1d31d41929817f4b16fb439eb4f31520b5ad1d5ce98920a7138");
+}
+
+TEST(KeyFromCommand, HashesTheShellArgvOfACommandString) {
+    // printf '/bin/sh\0-c\0echo hi' | sha256sum
+    EXPECT_EQ(key_from_command({"/bin/sh", "-c", "echo hi"}),
+              "cmd:2f7ce7a103bf24bf1f1ebae74e30dfc736c20f47b0d46d51a064fcebe8e80847");
+}
+
+TEST(KeyFromCommand, TellsArgumentBoundariesApart) {
+    EXPECT_NE(key_from_command({"a b"}), key_from_command({"a", "b"}));
+    EXPECT_NE(key_from_command({"ab"}), key_from_command({"a", "b"}));
+    EXPECT_NE(key_from_command({"a", ""}), key_from_command({"a"}));
+}
+
+TEST(KeyFromCommand, MakesAValidKey) {
+    EXPECT_EQ(key_problem(key_from_command({"./make-report", "2026-11-22"})), std::nullopt);
+}
+
+}  // namespace
+}  // namespace lockrun

@@ -1,0 +1,381 @@
+#include "backend/redis/script_replies.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "backend/redis/resp_value.hpp"
+#include "core/cached_result.hpp"
+#include "core/errors.hpp"
+
+namespace lockrun {
+namespace {
+
+using namespace std::chrono_literals;
+
+RespValue str(std::string text) {
+    return RespValue::of_string(std::move(text));
+}
+RespValue integer(std::int64_t value) {
+    return RespValue::of_integer(value);
+}
+RespValue array(std::vector<RespValue> elements) {
+    return RespValue::of_array(std::move(elements));
+}
+
+CachedResult sample_result() {
+    CachedResult result;
+    result.exit_code = 2;
+    result.created_unix_ms = 1'763'800'000'000;
+    result.duration_ms = 1'500;
+    result.host = "runner-3";
+    result.output = {{OutputStream::stdout_stream, std::string("out\0put\n", 8)},
+                     {OutputStream::stderr_stream, "err\n"}};
+    return result;
+}
+
+// The {"held", ...} reply of check-and-acquire, as HMGET and PTTL produce it: PTTL an
+// integer, every hash field a string (or nil when missing).
+RespValue held_reply(RespValue pttl, RespValue fence, RespValue host, RespValue pid,
+                     RespValue user, RespValue command, RespValue started) {
+    return array({str("held"), std::move(pttl), std::move(fence), std::move(host),
+                  std::move(pid), std::move(user), std::move(command), std::move(started)});
+}
+
+RespValue typical_held_reply(std::int64_t pttl) {
+    return held_reply(integer(pttl), str("41"), str("build-2"), str("4242"), str("ci"),
+                      str("./make-report 2026-11-22"), str("1763800000123"));
+}
+
+const Acquisition& acquisition_of(const AcquireReply& reply) {
+    EXPECT_FALSE(reply.unreadable_record.has_value()) << *reply.unreadable_record;
+    if (!reply.acquisition) throw std::logic_error("the reply has no acquisition");
+    return *reply.acquisition;
+}
+
+// ---- check-and-acquire: {"acquired", fence} ----
+
+TEST(ParseCheckAndAcquireReply, AcquiredWithAnIntegerFence) {
+    AcquireReply reply = parse_check_and_acquire_reply(array({str("acquired"), integer(7)}));
+    const Acquisition& acquisition = acquisition_of(reply);
+    ASSERT_TRUE(std::holds_alternative<LockAcquired>(acquisition.outcome));
+    EXPECT_EQ(std::get<LockAcquired>(acquisition.outcome).fence, 7u);
+    EXPECT_FALSE(acquisition.unreadable_record.has_value());
+}
+
+TEST(ParseCheckAndAcquireReply, AcquiredWithAStringFence) {
+    AcquireReply reply = parse_check_and_acquire_reply(array({str("acquired"), str("123")}));
+    const Acquisition& acquisition = acquisition_of(reply);
+    ASSERT_TRUE(std::holds_alternative<LockAcquired>(acquisition.outcome));
+    EXPECT_EQ(std::get<LockAcquired>(acquisition.outcome).fence, 123u);
+}
+
+TEST(ParseCheckAndAcquireReply, AcquiredWithTheLargestFence) {
+    AcquireReply reply =
+        parse_check_and_acquire_reply(array({str("acquired"), integer(INT64_MAX)}));
+    EXPECT_EQ(std::get<LockAcquired>(acquisition_of(reply).outcome).fence,
+              static_cast<std::uint64_t>(INT64_MAX));
+}
+
+TEST(ParseCheckAndAcquireReply, AcceptsTheKindAsAStatus) {
+    AcquireReply reply =
+        parse_check_and_acquire_reply(array({RespValue::of_status("acquired"), integer(1)}));
+    EXPECT_TRUE(std::holds_alternative<LockAcquired>(acquisition_of(reply).outcome));
+}
+
+// ---- {"hit", record} and {"shared", record} ----
+
+TEST(ParseCheckAndAcquireReply, HitCarriesTheDecodedStoredResult) {
+    CachedResult result = sample_result();
+    AcquireReply reply =
+        parse_check_and_acquire_reply(array({str("hit"), str(encode_cached_result(result))}));
+    const Acquisition& acquisition = acquisition_of(reply);
+    ASSERT_TRUE(std::holds_alternative<ResultFound>(acquisition.outcome));
+    const ResultFound& found = std::get<ResultFound>(acquisition.outcome);
+    EXPECT_EQ(found.result, result);
+    EXPECT_FALSE(found.shared_outcome);
+}
+
+TEST(ParseCheckAndAcquireReply, SharedCarriesTheDecodedOutcomeOfTheRunWaitedFor) {
+    CachedResult result = sample_result();
+    result.exit_code = 1;
+    AcquireReply reply = parse_check_and_acquire_reply(
+        array({str("shared"), str(encode_cached_result(result))}));
+    const Acquisition& acquisition = acquisition_of(reply);
+    ASSERT_TRUE(std::holds_alternative<ResultFound>(acquisition.outcome));
+    const ResultFound& found = std::get<ResultFound>(acquisition.outcome);
+    EXPECT_EQ(found.result, result);
+    EXPECT_TRUE(found.shared_outcome);
+}
+
+TEST(ParseCheckAndAcquireReply, HitWithAnEmptyResult) {
+    AcquireReply reply = parse_check_and_acquire_reply(
+        array({str("hit"), str(encode_cached_result(CachedResult{}))}));
+    EXPECT_EQ(std::get<ResultFound>(acquisition_of(reply).outcome).result, CachedResult{});
+}
+
+TEST(ParseCheckAndAcquireReply, UndecodableHitIsAnUnreadableRecordAndNoAcquisition) {
+    AcquireReply reply =
+        parse_check_and_acquire_reply(array({str("hit"), str("stdout of an old lockrun\n")}));
+    EXPECT_FALSE(reply.acquisition.has_value());
+    ASSERT_TRUE(reply.unreadable_record.has_value());
+    EXPECT_EQ(*reply.unreadable_record, "not a lockrun record");
+}
+
+TEST(ParseCheckAndAcquireReply, TruncatedHitIsAnUnreadableRecord) {
+    std::string record = encode_cached_result(sample_result());
+    record.pop_back();
+    AcquireReply reply = parse_check_and_acquire_reply(array({str("hit"), str(record)}));
+    EXPECT_FALSE(reply.acquisition.has_value());
+    EXPECT_EQ(reply.unreadable_record, "truncated");
+}
+
+TEST(ParseCheckAndAcquireReply, HitFromANewerFormatIsAnUnreadableRecord) {
+    std::string record = encode_cached_result(sample_result());
+    record[4] = 2;
+    AcquireReply reply = parse_check_and_acquire_reply(array({str("hit"), str(record)}));
+    EXPECT_FALSE(reply.acquisition.has_value());
+    ASSERT_TRUE(reply.unreadable_record.has_value());
+    EXPECT_NE(reply.unreadable_record->find("format"), std::string::npos);
+}
+
+TEST(ParseCheckAndAcquireReply, UndecodableSharedIsAnUnreadableRecordAndNoAcquisition) {
+    AcquireReply reply = parse_check_and_acquire_reply(array({str("shared"), str("LKRN")}));
+    EXPECT_FALSE(reply.acquisition.has_value());
+    EXPECT_TRUE(reply.unreadable_record.has_value());
+}
+
+// ---- {"held", pttl, fence, host, pid, user, command, started} ----
+
+TEST(ParseCheckAndAcquireReply, HeldCarriesTheHolderAndItsLeaseLeft) {
+    AcquireReply reply = parse_check_and_acquire_reply(typical_held_reply(12'345));
+    const Acquisition& acquisition = acquisition_of(reply);
+    ASSERT_TRUE(std::holds_alternative<LockHeld>(acquisition.outcome));
+    const LockHeld& held = std::get<LockHeld>(acquisition.outcome);
+    EXPECT_EQ(held.lease_left, 12'345ms);
+    EXPECT_EQ(held.fence, 41u);
+    EXPECT_EQ(held.holder.host, "build-2");
+    EXPECT_EQ(held.holder.pid, 4242);
+    EXPECT_EQ(held.holder.user, "ci");
+    EXPECT_EQ(held.holder.command, "./make-report 2026-11-22");
+    EXPECT_EQ(held.holder.started_unix_ms, 1'763'800'000'123);
+}
+
+TEST(ParseCheckAndAcquireReply, HeldWithoutExpiryWaitsWithoutLimit) {
+    AcquireReply reply = parse_check_and_acquire_reply(typical_held_reply(-1));
+    EXPECT_EQ(std::get<LockHeld>(acquisition_of(reply).outcome).lease_left, k_infinite);
+}
+
+TEST(ParseCheckAndAcquireReply, HeldByALockThatJustExpiredHasNoLeaseLeft) {
+    AcquireReply reply = parse_check_and_acquire_reply(typical_held_reply(-2));
+    EXPECT_EQ(std::get<LockHeld>(acquisition_of(reply).outcome).lease_left, 0ms);
+}
+
+TEST(ParseCheckAndAcquireReply, HeldWithZeroLeaseLeft) {
+    AcquireReply reply = parse_check_and_acquire_reply(typical_held_reply(0));
+    EXPECT_EQ(std::get<LockHeld>(acquisition_of(reply).outcome).lease_left, 0ms);
+}
+
+TEST(ParseCheckAndAcquireReply, HeldWithEveryHashFieldMissing) {
+    // A lock made by hand (HSET lock token x): HMGET answers nil for the rest.
+    AcquireReply reply = parse_check_and_acquire_reply(
+        held_reply(integer(5'000), RespValue::nil(), RespValue::nil(), RespValue::nil(),
+                   RespValue::nil(), RespValue::nil(), RespValue::nil()));
+    const LockHeld& held = std::get<LockHeld>(acquisition_of(reply).outcome);
+    EXPECT_EQ(held.lease_left, 5'000ms);
+    EXPECT_EQ(held.fence, 0u);
+    EXPECT_EQ(held.holder.host, "");
+    EXPECT_EQ(held.holder.pid, 0);
+    EXPECT_EQ(held.holder.user, "");
+    EXPECT_EQ(held.holder.command, "");
+    EXPECT_EQ(held.holder.started_unix_ms, 0);
+}
+
+TEST(ParseCheckAndAcquireReply, HeldWithSomeFieldsMissing) {
+    AcquireReply reply = parse_check_and_acquire_reply(
+        held_reply(integer(-1), str("9"), str("h"), RespValue::nil(), str("u"),
+                   RespValue::nil(), str("17")));
+    const LockHeld& held = std::get<LockHeld>(acquisition_of(reply).outcome);
+    EXPECT_EQ(held.lease_left, k_infinite);
+    EXPECT_EQ(held.fence, 9u);
+    EXPECT_EQ(held.holder.host, "h");
+    EXPECT_EQ(held.holder.pid, 0);
+    EXPECT_EQ(held.holder.user, "u");
+    EXPECT_EQ(held.holder.command, "");
+    EXPECT_EQ(held.holder.started_unix_ms, 17);
+}
+
+TEST(ParseCheckAndAcquireReply, HeldKeepsACommandWithSpacesAndUnicode) {
+    AcquireReply reply = parse_check_and_acquire_reply(
+        held_reply(integer(1), str("1"), str("h\xC3\xB6st"), str("1"), str("\xE6\x97\xA5"),
+                   str("sh -c 'echo \"a b\"'"), str("0")));
+    const LockHeld& held = std::get<LockHeld>(acquisition_of(reply).outcome);
+    EXPECT_EQ(held.holder.host, "h\xC3\xB6st");
+    EXPECT_EQ(held.holder.user, "\xE6\x97\xA5");
+    EXPECT_EQ(held.holder.command, "sh -c 'echo \"a b\"'");
+}
+
+// ---- error replies: the server refused ----
+
+TEST(ParseCheckAndAcquireReply, OutOfMemoryErrorIsBackendUnavailable) {
+    RespValue oom = RespValue::of_error("OOM command not allowed when used memory > 'maxmemory'.");
+    try {
+        parse_check_and_acquire_reply(oom);
+        FAIL() << "no exception";
+    } catch (const BackendUnavailable& e) {
+        EXPECT_NE(std::string(e.what()).find("OOM command not allowed"), std::string::npos)
+            << e.what();
+        EXPECT_EQ(e.exit_code(), exit_code::k_backend_unavailable);
+    }
+}
+
+TEST(ParseCheckAndAcquireReply, NoscriptErrorIsBackendUnavailable) {
+    EXPECT_THROW(parse_check_and_acquire_reply(
+                     RespValue::of_error("NOSCRIPT No matching script. Please use EVAL.")),
+                 BackendUnavailable);
+}
+
+TEST(ParseCheckAndAcquireReply, ScriptErrorIsBackendUnavailable) {
+    EXPECT_THROW(parse_check_and_acquire_reply(RespValue::of_error(
+                     "ERR Error running script (call to f_x): @user_script:3: oops")),
+                 BackendUnavailable);
+    EXPECT_THROW(parse_check_and_acquire_reply(RespValue::of_error("READONLY You can't write")),
+                 BackendUnavailable);
+}
+
+// ---- wrong shapes: a bug or a foreign script ----
+
+TEST(ParseCheckAndAcquireReply, ANonArrayIsAnInternalError) {
+    EXPECT_THROW(parse_check_and_acquire_reply(integer(1)), InternalError);
+    EXPECT_THROW(parse_check_and_acquire_reply(RespValue::nil()), InternalError);
+    EXPECT_THROW(parse_check_and_acquire_reply(str("acquired")), InternalError);
+    EXPECT_THROW(parse_check_and_acquire_reply(RespValue::of_status("OK")), InternalError);
+}
+
+TEST(ParseCheckAndAcquireReply, AnEmptyArrayIsAnInternalError) {
+    EXPECT_THROW(parse_check_and_acquire_reply(array({})), InternalError);
+}
+
+TEST(ParseCheckAndAcquireReply, AnUnknownKindIsAnInternalError) {
+    EXPECT_THROW(parse_check_and_acquire_reply(array({str("stolen"), integer(1)})),
+                 InternalError);
+    EXPECT_THROW(parse_check_and_acquire_reply(array({str("ACQUIRED"), integer(1)})),
+                 InternalError);
+}
+
+TEST(ParseCheckAndAcquireReply, AKindThatIsNotAStringIsAnInternalError) {
+    EXPECT_THROW(parse_check_and_acquire_reply(array({integer(1), integer(1)})), InternalError);
+    EXPECT_THROW(parse_check_and_acquire_reply(array({RespValue::nil(), integer(1)})),
+                 InternalError);
+}
+
+TEST(ParseCheckAndAcquireReply, TheWrongNumberOfElementsIsAnInternalError) {
+    std::string record = encode_cached_result(sample_result());
+    EXPECT_THROW(parse_check_and_acquire_reply(array({str("acquired")})), InternalError);
+    EXPECT_THROW(parse_check_and_acquire_reply(array({str("acquired"), integer(1), integer(2)})),
+                 InternalError);
+    EXPECT_THROW(parse_check_and_acquire_reply(array({str("hit")})), InternalError);
+    EXPECT_THROW(parse_check_and_acquire_reply(array({str("hit"), str(record), str(record)})),
+                 InternalError);
+    EXPECT_THROW(parse_check_and_acquire_reply(array({str("shared")})), InternalError);
+    RespValue short_held = typical_held_reply(1);
+    short_held.elements.pop_back();
+    EXPECT_THROW(parse_check_and_acquire_reply(short_held), InternalError);
+    RespValue long_held = typical_held_reply(1);
+    long_held.elements.push_back(str("extra"));
+    EXPECT_THROW(parse_check_and_acquire_reply(long_held), InternalError);
+}
+
+TEST(ParseCheckAndAcquireReply, AFenceThatIsNotANumberIsAnInternalError) {
+    EXPECT_THROW(parse_check_and_acquire_reply(array({str("acquired"), str("abc")})),
+                 InternalError);
+    EXPECT_THROW(parse_check_and_acquire_reply(array({str("acquired"), str("12x")})),
+                 InternalError);
+    EXPECT_THROW(parse_check_and_acquire_reply(array({str("acquired"), str("")})),
+                 InternalError);
+    EXPECT_THROW(parse_check_and_acquire_reply(array({str("acquired"), array({})})),
+                 InternalError);
+}
+
+TEST(ParseCheckAndAcquireReply, HeldFieldsThatAreNotNumbersAreAnInternalError) {
+    EXPECT_THROW(parse_check_and_acquire_reply(held_reply(str("soon"), str("1"), str("h"),
+                                                          str("1"), str("u"), str("c"),
+                                                          str("0"))),
+                 InternalError);
+    EXPECT_THROW(parse_check_and_acquire_reply(held_reply(integer(1), str("1"), str("h"),
+                                                          str("pid"), str("u"), str("c"),
+                                                          str("0"))),
+                 InternalError);
+    EXPECT_THROW(parse_check_and_acquire_reply(held_reply(integer(1), str("1"), str("h"),
+                                                          str("1"), str("u"), str("c"),
+                                                          str("yesterday"))),
+                 InternalError);
+}
+
+TEST(ParseCheckAndAcquireReply, ARecordThatIsNotAStringIsAnInternalError) {
+    EXPECT_THROW(parse_check_and_acquire_reply(array({str("hit"), integer(1)})), InternalError);
+    EXPECT_THROW(parse_check_and_acquire_reply(array({str("shared"), array({})})),
+                 InternalError);
+}
+
+TEST(ParseCheckAndAcquireReply, InternalErrorMessagesAreOneLine) {
+    try {
+        parse_check_and_acquire_reply(array({str("stolen"), integer(1)}));
+        FAIL() << "no exception";
+    } catch (const InternalError& e) {
+        EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos);
+        EXPECT_NE(std::string(e.what()).find("stolen"), std::string::npos) << e.what();
+        EXPECT_EQ(e.exit_code(), exit_code::k_internal);
+    }
+}
+
+// ---- renew and finish: 1 ours, 0 not ----
+
+TEST(ParseRenewReply, OneIsRenewed) {
+    EXPECT_TRUE(parse_renew_reply(integer(1)));
+}
+
+TEST(ParseRenewReply, ZeroIsLost) {
+    EXPECT_FALSE(parse_renew_reply(integer(0)));
+}
+
+TEST(ParseRenewReply, TheWrongTypeIsAnInternalError) {
+    EXPECT_THROW(parse_renew_reply(str("1")), InternalError);
+    EXPECT_THROW(parse_renew_reply(RespValue::of_status("OK")), InternalError);
+    EXPECT_THROW(parse_renew_reply(RespValue::nil()), InternalError);
+    EXPECT_THROW(parse_renew_reply(array({integer(1)})), InternalError);
+}
+
+TEST(ParseRenewReply, AnErrorIsBackendUnavailable) {
+    EXPECT_THROW(parse_renew_reply(RespValue::of_error("OOM command not allowed")),
+                 BackendUnavailable);
+    EXPECT_THROW(parse_renew_reply(RespValue::of_error("NOSCRIPT No matching script")),
+                 BackendUnavailable);
+}
+
+TEST(ParseFinishReply, OneIsReleased) {
+    EXPECT_TRUE(parse_finish_reply(integer(1)));
+}
+
+TEST(ParseFinishReply, ZeroIsNotOurs) {
+    EXPECT_FALSE(parse_finish_reply(integer(0)));
+}
+
+TEST(ParseFinishReply, TheWrongTypeIsAnInternalError) {
+    EXPECT_THROW(parse_finish_reply(str("1")), InternalError);
+    EXPECT_THROW(parse_finish_reply(RespValue::of_status("OK")), InternalError);
+    EXPECT_THROW(parse_finish_reply(RespValue::nil()), InternalError);
+    EXPECT_THROW(parse_finish_reply(array({})), InternalError);
+}
+
+TEST(ParseFinishReply, AnErrorIsBackendUnavailable) {
+    EXPECT_THROW(parse_finish_reply(RespValue::of_error("OOM command not allowed")),
+                 BackendUnavailable);
+    EXPECT_THROW(parse_finish_reply(RespValue::of_error("NOSCRIPT No matching script")),
+                 BackendUnavailable);
+}
+
+}  // namespace
+}  // namespace lockrun
