@@ -34,6 +34,9 @@ CLI::Validator size_validator() {
         "SIZE");
 }
 
+const std::map<std::string, Options::BackendKind> k_backends = {
+    {"local", Options::BackendKind::local}, {"redis", Options::BackendKind::redis}};
+
 const std::map<std::string, OnLockLost> k_lock_lost_policies = {
     {"term", OnLockLost::term}, {"kill", OnLockLost::kill}, {"ignore", OnLockLost::ignore}};
 
@@ -52,9 +55,13 @@ CLI::Validator choice_validator(const std::map<std::string, Value>& choices) {
 // The usage lines of SPEC §2 instead of CLI11's generated one, which cannot show "--".
 class UsageFormatter : public CLI::Formatter {
 public:
-    std::string make_usage(const CLI::App*, std::string) const override {
+    std::string make_usage(const CLI::App* app, std::string name) const override {
+        if (app->get_parent() != nullptr) return CLI::Formatter::make_usage(app, name);
         return "Usage: lockrun [OPTIONS] --key KEY [--] COMMAND [ARG...]\n"
-               "       lockrun [OPTIONS] --key KEY -c 'SHELL COMMAND'\n";
+               "       lockrun [OPTIONS] --key KEY -c 'SHELL COMMAND'\n"
+               "       lockrun status KEY [--json]\n"
+               "       lockrun release KEY --force\n"
+               "       lockrun cache show KEY [--json] | lockrun cache drop KEY\n";
     }
 };
 
@@ -85,6 +92,13 @@ See lockrun(1).
 }  // namespace
 
 Invocation parse_command_line(int argc, const char* const* argv) {
+    // What follows the first "--" is never parsed by CLI11 (it would take a subcommand's
+    // name there for ours); it is the command, or the end of one that began before it.
+    int head_end = 1;
+    while (head_end < argc && std::string_view(argv[head_end]) != "--") ++head_end;
+    std::vector<std::string> tail(argv + std::min(head_end + 1, argc), argv + argc);
+    bool has_separator = head_end < argc;
+
     Invocation invocation;
     Options& o = invocation.options;
     DurationOption lease{"30s"}, wait{"0"}, cache_ttl{"300s"}, kill_after{"10s"},
@@ -92,6 +106,7 @@ Invocation parse_command_line(int argc, const char* const* argv) {
     std::string cache_max_bytes = "16MiB";
     std::string command_string;
     std::string on_lock_lost = "term";
+    std::string backend;
     int quiet = 0;
 
     CLI::App app{"lockrun: run a command once per key, and share its result.", "lockrun"};
@@ -144,6 +159,16 @@ Invocation parse_command_line(int argc, const char* const* argv) {
     app.add_option("--kill-after", kill_after.text, "grace between SIGTERM and SIGKILL")
         ->check(duration_validator(false))
         ->envname("LOCKRUN_KILL_AFTER");
+    app.add_option("--backend", backend,
+                   "default: redis if a Redis URL is configured, else local")
+        ->check(choice_validator(k_backends))
+        ->type_name("local|redis")
+        ->envname("LOCKRUN_BACKEND");
+    app.add_option("--state-dir", o.state_dir,
+                   "local backend's directory (default $XDG_RUNTIME_DIR/lockrun, "
+                   "else /tmp/lockrun-$UID)")
+        ->type_name("DIR")
+        ->envname("LOCKRUN_STATE_DIR");
     app.add_option("--redis", o.redis_url,
                    "redis://[user[:pass]@]host[:port][/db] or unix:///path.sock[?db=N]")
         ->type_name("URL")
@@ -163,11 +188,36 @@ Invocation parse_command_line(int argc, const char* const* argv) {
     // options are never taken for ours, with or without "--".
     app.prefix_command();
 
+    // Subcommands (SPEC §7). fallthrough(): the options that configure lockrun may stand
+    // before or after a subcommand's name.
+    std::string subject;
+    auto* status = app.add_subcommand("status", "who holds KEY, and what is cached for it");
+    status->add_option("KEY", subject, "the key")->required();
+    status->add_flag("--json", invocation.json, "one JSON object, for scripts");
+    auto* release = app.add_subcommand("release", "free a stuck lock (needs --force)");
+    release->add_option("KEY", subject, "the key")->required();
+    release->add_flag("--force", invocation.force, "free it even though a run may hold it");
+    auto* cache = app.add_subcommand("cache", "show or drop a cached result");
+    cache->require_subcommand(1);
+    auto* cache_show = cache->add_subcommand("show", "write the cached stdout of KEY");
+    cache_show->add_option("KEY", subject, "the key")->required();
+    cache_show->add_flag("--json", invocation.json, "metadata and output as JSON");
+    auto* cache_drop = cache->add_subcommand("drop", "remove the cached result of KEY");
+    cache_drop->add_option("KEY", subject, "the key")->required();
+    for (CLI::App* subcommand : {status, release, cache, cache_show, cache_drop}) {
+        subcommand->fallthrough();
+        subcommand->formatter(formatter);
+    }
+
     try {
-        app.parse(argc, argv);
+        app.parse(head_end, argv);
     } catch (const CLI::CallForHelp&) {
         invocation.action = Invocation::Action::help;
-        invocation.text = app.help();
+        const CLI::App* asked = &app;
+        for (const CLI::App* sub : {status, release, cache, cache_show, cache_drop}) {
+            if (sub->parsed()) asked = sub;
+        }
+        invocation.text = asked == &app ? app.help() : asked->help();
         return invocation;
     } catch (const CLI::CallForVersion& e) {
         invocation.action = Invocation::Action::version;
@@ -178,13 +228,21 @@ Invocation parse_command_line(int argc, const char* const* argv) {
     }
 
     std::vector<std::string> rest = app.remaining();
-    if (!rest.empty() && rest.front() == "--") {
-        rest.erase(rest.begin());
-    } else if (!rest.empty() && rest.front().starts_with("-") && rest.front() != "-") {
+    if (!rest.empty() && rest.front().starts_with("-") && rest.front() != "-") {
         throw UsageError("unknown option " + rest.front() + " (see lockrun --help)");
     }
+    if (has_separator && !rest.empty()) rest.push_back("--");
+    rest.insert(rest.end(), tail.begin(), tail.end());
     o.command = std::move(rest);
 
+    const std::pair<CLI::App*, Invocation::Action> subcommands[] = {
+        {status, Invocation::Action::status},
+        {release, Invocation::Action::release},
+        {cache_show, Invocation::Action::cache_show},
+        {cache_drop, Invocation::Action::cache_drop}};
+    for (const auto& [subcommand, action] : subcommands) {
+        if (subcommand->parsed()) invocation.action = action;
+    }
     o.lease = lease.value(false);
     if (o.lease < k_min_lease) {
         throw UsageError("--lease " + lease.text + " is below the minimum of 100ms");
@@ -199,7 +257,17 @@ Invocation parse_command_line(int argc, const char* const* argv) {
     }
     o.cache_max_bytes = *parse_size(cache_max_bytes);
     o.on_lock_lost = k_lock_lost_policies.at(on_lock_lost);
+    if (!backend.empty()) o.backend = k_backends.at(backend);
     if (quiet > 0) o.verbosity = -1;
+
+    if (invocation.action != Invocation::Action::run) {
+        if (!o.command.empty()) {
+            throw UsageError("unexpected argument '" + o.command.front() + "' (see lockrun --help)");
+        }
+        if (auto problem = key_problem(subject)) throw UsageError("the key " + *problem);
+        o.key = subject;
+        return invocation;
+    }
 
     if (!command_string.empty() && !o.command.empty()) {
         throw UsageError("give either -c STRING or a command after --, not both");

@@ -27,6 +27,9 @@ struct Options {
     std::uint64_t cache_max_bytes = 16 * 1024 * 1024;
     OnLockLost on_lock_lost = OnLockLost::term;
     Millis kill_after{10'000};
+    enum class BackendKind { automatic, local, redis };
+    BackendKind backend = BackendKind::automatic;  // automatic: redis if a URL is set
+    std::string state_dir;                         // empty: default_state_dir()
     std::string redis_url;
     Millis connect_timeout{2'000};
     Millis io_timeout{2'000};
@@ -36,10 +39,12 @@ struct Options {
 
 // What the command line asks for.
 struct Invocation {
-    enum class Action { run, help, version };
+    enum class Action { run, status, release, cache_show, cache_drop, help, version };
     Action action = Action::run;
     std::string text;  // the help or version text to print
-    Options options;
+    Options options;   // for the subcommands, options.key is the KEY they name
+    bool json = false;   // status, cache show
+    bool force = false;  // release
 };
 
 // Throws UsageError (or ConfigError for a malformed URL) with one line.

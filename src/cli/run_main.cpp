@@ -3,7 +3,12 @@
 #include <cstdio>
 #include <iostream>
 
+#include <memory>
+
+#include "backend/local/local_backend.hpp"
+#include "backend/local/state_dir.hpp"
 #include "backend/redis/redis_backend.hpp"
+#include "cli/operator_commands.hpp"
 #include "cli/options.hpp"
 #include "cli/terminal_reporter.hpp"
 #include "core/errors.hpp"
@@ -16,15 +21,26 @@
 namespace lockrun {
 namespace {
 
-int run_command(const Options& o) {
+std::unique_ptr<Backend> make_backend(const Options& o, InterruptSource& interrupt) {
+    bool use_redis = o.backend == Options::BackendKind::redis ||
+                     (o.backend == Options::BackendKind::automatic && !o.redis_url.empty());
+    if (!use_redis) {
+        return std::make_unique<LocalBackend>(
+            o.state_dir.empty() ? default_state_dir() : o.state_dir, o.key, &interrupt);
+    }
     if (o.redis_url.empty()) {
-        throw ConfigError("no backend configured: give --redis URL or set LOCKRUN_REDIS_URL");
+        throw ConfigError("--backend redis needs a server: give --redis URL or set "
+                          "LOCKRUN_REDIS_URL");
     }
     ConnectionSettings connection{parse_redis_url(o.redis_url), o.connect_timeout, o.io_timeout};
+    return std::make_unique<RedisBackend>(connection, o.prefix, o.key, &interrupt);
+}
+
+int run_command(const Options& o) {
     // From here on, a signal is a value the loops poll for, not an interruption.
     SignalWatch signals;
     TerminalReporter reporter(o.verbosity);
-    RedisBackend backend(connection, o.prefix, o.key, &signals);
+    std::unique_ptr<Backend> backend = make_backend(o, signals);
     Supervisor supervisor(signals);
 
     SingleFlightSettings settings;
@@ -44,7 +60,25 @@ int run_command(const Options& o) {
     settings.io_timeout = o.io_timeout;
     settings.token = random_token();
     settings.me = current_holder(o.command);
-    return run_single_flight(settings, backend, supervisor, reporter);
+    return run_single_flight(settings, *backend, supervisor, reporter);
+}
+
+int run_operator_command(const Invocation& invocation) {
+    const Options& o = invocation.options;
+    SignalWatch signals;
+    std::unique_ptr<Backend> backend = make_backend(o, signals);
+    switch (invocation.action) {
+        case Invocation::Action::status:
+            return show_status(*backend, o.key, invocation.json);
+        case Invocation::Action::release:
+            return release_lock(*backend, o.key, invocation.force);
+        case Invocation::Action::cache_show:
+            return show_cached_result(*backend, o.key, invocation.json);
+        case Invocation::Action::cache_drop:
+            return drop_cached_result(*backend, o.key);
+        default:
+            throw InternalError("no handler for this subcommand");
+    }
 }
 
 }  // namespace
@@ -52,11 +86,13 @@ int run_command(const Options& o) {
 int run_main(int argc, const char* const* argv) {
     try {
         Invocation invocation = parse_command_line(argc, argv);
-        if (invocation.action != Invocation::Action::run) {
+        if (invocation.action == Invocation::Action::help ||
+            invocation.action == Invocation::Action::version) {
             std::cout << invocation.text << std::flush;
             return 0;
         }
-        return run_command(invocation.options);
+        if (invocation.action == Invocation::Action::run) return run_command(invocation.options);
+        return run_operator_command(invocation);
     } catch (const Interrupted& e) {
         // The user asked us to stop while waiting: the signal's own status, no message.
         return e.exit_code();

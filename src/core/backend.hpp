@@ -39,7 +39,7 @@ struct LockAcquired {
 };
 // Another run holds the lock.
 struct LockHeld {
-    std::uint64_t fence = 0;
+    std::uint64_t fence = 0;  // 0: not known yet (a holder between locking and writing down)
     HolderInfo holder;
     Millis lease_left{0};  // k_infinite when the backend's locks do not expire
 };
@@ -53,6 +53,19 @@ struct ResultFound {
 struct Acquisition {
     std::variant<LockAcquired, LockHeld, ResultFound> outcome;
     std::optional<std::string> unreadable_record;
+};
+
+// A stored result as the operator commands see it.
+struct StoredResult {
+    std::variant<CachedResult, UnreadableRecord> record;
+    Millis ttl_left{0};
+    std::uint64_t size_bytes = 0;  // of the stored record
+};
+
+// Who holds the key (nullopt: free) and what is stored for it.
+struct KeyStatus {
+    std::optional<LockHeld> holder;
+    std::optional<StoredResult> stored;
 };
 
 struct FinishRequest {
@@ -77,9 +90,9 @@ public:
     // Blocks until a release of this key is announced or `deadline` passes.
     virtual void wait_for_release(Deadline deadline) = 0;
 
-    // Whether a held lock expires unless renewed (Redis) or lasts while we live (flock).
-    virtual bool lease_expires() const = 0;
-    // Sends one renewal of our lock without waiting for the reply.
+    // Sends one renewal of our lock without waiting for the reply. A backend whose locks
+    // do not expire still checks here that the lock is ours (an operator may have forced
+    // it free), and may have the verdict ready at once.
     virtual void send_renewal(const std::string& token, Millis lease, Deadline deadline) = 0;
     // The fd to poll for the renewal's reply; -1 when none is pending.
     virtual int renewal_fd() const = 0;
@@ -94,6 +107,14 @@ public:
     // Best-effort release after a failure or a signal, when the lock may or may not be
     // ours; never throws.
     virtual void abandon(const std::string& token) noexcept = 0;
+
+    // For the operator commands (SPEC §7). Reads change nothing.
+    virtual KeyStatus read_status() = 0;
+    // Removes the stored result; false when there was none.
+    virtual bool drop_stored_result() = 0;
+    // Frees the lock whoever holds it and wakes the waiters; the holder finds out at its
+    // next renewal and stops its command. False when the lock was free.
+    virtual bool force_release() = 0;
 };
 
 }  // namespace lockrun

@@ -18,18 +18,18 @@ LeaseKeeper::LeaseKeeper(Backend& backend, std::string token, Millis lease, Mill
       next_send_at_(acquire_sent_at + lease / 3) {}
 
 Deadline LeaseKeeper::next_wakeup() const {
-    if (!backend_.lease_expires() || lost()) return Deadline::never();
+    if (lost()) return Deadline::never();
     Clock::time_point next =
         in_flight_sent_at_ ? *in_flight_sent_at_ + io_timeout_ : next_send_at_;
     return Deadline(std::min(next, lease_valid_until(confirmed_sent_at_, lease_)));
 }
 
 int LeaseKeeper::poll_fd() const {
-    return backend_.lease_expires() && in_flight_sent_at_ ? backend_.renewal_fd() : -1;
+    return in_flight_sent_at_ ? backend_.renewal_fd() : -1;
 }
 
 void LeaseKeeper::on_wakeup() {
-    if (!backend_.lease_expires() || lost()) return;
+    if (lost()) return;
     if (in_flight_sent_at_) take_reply();
     if (lost()) return;
     Clock::time_point now = Clock::now();
@@ -72,6 +72,8 @@ void LeaseKeeper::send_if_due(Clock::time_point now) {
                               Deadline(lease_valid_until(confirmed_sent_at_, lease_)));
         in_flight_sent_at_ = now;
         next_send_at_ = now + lease_ / 3;
+        // A backend that answers at once (local) needs no poll for its reply.
+        take_reply();
     } catch (const BackendUnavailable& e) {
         last_failure_ = e.what();
         next_send_at_ = Clock::now() + retry_interval();

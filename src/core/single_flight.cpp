@@ -69,11 +69,12 @@ Entry acquire_or_find_result(const SingleFlightSettings& settings, Backend& back
             armed = true;
             continue;
         }
-        if (request.waited_for_fence != held.fence) {
+        // This caller now waits for that run: it shares that run's outcome (SPEC §1). A
+        // holder not yet written down (fence 0) leaves the run we wait for as it was.
+        if (held.fence != 0 && request.waited_for_fence != held.fence) {
             reporter.info("waiting for " + settings.key + ": held by " + describe_holder(held));
+            request.waited_for_fence = held.fence;
         }
-        // This caller now waits for that run: it shares that run's outcome (SPEC §1).
-        request.waited_for_fence = held.fence;
         // A holder that died is noticed when its lease runs out; the margin lets the
         // server expire the key before we look again.
         Deadline lease_end = held.lease_left == k_infinite

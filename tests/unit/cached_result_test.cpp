@@ -237,16 +237,15 @@ TEST(CachedResultDecode, RejectsAnExitCodeOutOfRangeThatWasEncoded) {
 TEST(CachedResultDecode, RejectsTrailingBytes) {
     std::string record = encode_cached_result(sample_result());
     EXPECT_EQ(unreadable_reason(record + "x"), "trailing bytes after the record");
-    EXPECT_EQ(unreadable_reason(record + std::string(1, '\0')),
-              "trailing bytes after the record");
+    EXPECT_EQ(unreadable_reason(record + std::string(1, '\0')), "trailing bytes after the record");
     EXPECT_EQ(unreadable_reason(record + record), "trailing bytes after the record");
 }
 
 TEST(CachedResultDecode, RejectsAChunkLengthBeyondTheRecord) {
     CachedResult result = sample_result();
     const std::size_t length_offset = first_chunk_offset(result) + 1;
-    for (std::uint64_t claimed : {std::uint64_t{1} << 63, ~std::uint64_t{0},
-                                  std::uint64_t{1} << 32, std::uint64_t{100'000}}) {
+    for (std::uint64_t claimed : {std::uint64_t{1} << 63, ~std::uint64_t{0}, std::uint64_t{1} << 32,
+                                  std::uint64_t{100'000}}) {
         std::string record = encode_cached_result(result);
         overwrite_u64(record, length_offset, claimed);
         EXPECT_EQ(unreadable_reason(record), "truncated") << claimed;

@@ -46,7 +46,7 @@ TEST(LeaseValidUntil, CountsFromTheSendTime) {
 // the test queued a failure), and each take_renewal_reply() answers with the next scripted
 // reply (nullopt when none is queued: the reply is still on its way).
 class FakeBackend : public Backend {
-public:
+  public:
     static constexpr int k_fd = 1234;
 
     struct Renewal {
@@ -60,21 +60,19 @@ public:
     using Reply = std::variant<bool, Unavailable>;
 
     bool expires = true;
-    std::vector<Renewal> renewals;                  // sends that succeeded
-    int send_attempts = 0;                          // including those that failed
-    std::deque<std::string> send_failures;          // the next sends throw these
-    std::optional<std::string> every_send_fails;    // all sends throw this
-    std::deque<Reply> replies;                      // the next replies
-    std::optional<std::string> every_reply_fails;   // all replies throw this (once sent)
+    std::vector<Renewal> renewals;                 // sends that succeeded
+    int send_attempts = 0;                         // including those that failed
+    std::deque<std::string> send_failures;         // the next sends throw these
+    std::optional<std::string> every_send_fails;   // all sends throw this
+    std::deque<Reply> replies;                     // the next replies
+    std::optional<std::string> every_reply_fails;  // all replies throw this (once sent)
     int take_calls = 0;
 
     Acquisition check_and_acquire(const AcquireRequest&) override {
         throw std::logic_error("not used by LeaseKeeper");
     }
     void prepare_to_wait() override { throw std::logic_error("not used by LeaseKeeper"); }
-    void wait_for_release(Deadline) override {
-        throw std::logic_error("not used by LeaseKeeper");
-    }
+    void wait_for_release(Deadline) override { throw std::logic_error("not used by LeaseKeeper"); }
     bool lease_expires() const override { return expires; }
 
     void send_renewal(const std::string& token, Millis lease, Deadline deadline) override {
@@ -111,7 +109,7 @@ public:
     }
     void abandon(const std::string&) noexcept override {}
 
-private:
+  private:
     bool pending_ = false;
 };
 

@@ -38,10 +38,10 @@ CachedResult sample_result() {
 
 // The {"held", ...} reply of check-and-acquire, as HMGET and PTTL produce it: PTTL an
 // integer, every hash field a string (or nil when missing).
-RespValue held_reply(RespValue pttl, RespValue fence, RespValue host, RespValue pid,
-                     RespValue user, RespValue command, RespValue started) {
-    return array({str("held"), std::move(pttl), std::move(fence), std::move(host),
-                  std::move(pid), std::move(user), std::move(command), std::move(started)});
+RespValue held_reply(RespValue pttl, RespValue fence, RespValue host, RespValue pid, RespValue user,
+                     RespValue command, RespValue started) {
+    return array({str("held"), std::move(pttl), std::move(fence), std::move(host), std::move(pid),
+                  std::move(user), std::move(command), std::move(started)});
 }
 
 RespValue typical_held_reply(std::int64_t pttl) {
@@ -101,8 +101,8 @@ TEST(ParseCheckAndAcquireReply, HitCarriesTheDecodedStoredResult) {
 TEST(ParseCheckAndAcquireReply, SharedCarriesTheDecodedOutcomeOfTheRunWaitedFor) {
     CachedResult result = sample_result();
     result.exit_code = 1;
-    AcquireReply reply = parse_check_and_acquire_reply(
-        array({str("shared"), str(encode_cached_result(result))}));
+    AcquireReply reply =
+        parse_check_and_acquire_reply(array({str("shared"), str(encode_cached_result(result))}));
     const Acquisition& acquisition = acquisition_of(reply);
     ASSERT_TRUE(std::holds_alternative<ResultFound>(acquisition.outcome));
     const ResultFound& found = std::get<ResultFound>(acquisition.outcome);
@@ -194,9 +194,8 @@ TEST(ParseCheckAndAcquireReply, HeldWithEveryHashFieldMissing) {
 }
 
 TEST(ParseCheckAndAcquireReply, HeldWithSomeFieldsMissing) {
-    AcquireReply reply = parse_check_and_acquire_reply(
-        held_reply(integer(-1), str("9"), str("h"), RespValue::nil(), str("u"),
-                   RespValue::nil(), str("17")));
+    AcquireReply reply = parse_check_and_acquire_reply(held_reply(
+        integer(-1), str("9"), str("h"), RespValue::nil(), str("u"), RespValue::nil(), str("17")));
     const LockHeld& held = std::get<LockHeld>(acquisition_of(reply).outcome);
     EXPECT_EQ(held.lease_left, k_infinite);
     EXPECT_EQ(held.fence, 9u);
@@ -259,8 +258,7 @@ TEST(ParseCheckAndAcquireReply, AnEmptyArrayIsAnInternalError) {
 }
 
 TEST(ParseCheckAndAcquireReply, AnUnknownKindIsAnInternalError) {
-    EXPECT_THROW(parse_check_and_acquire_reply(array({str("stolen"), integer(1)})),
-                 InternalError);
+    EXPECT_THROW(parse_check_and_acquire_reply(array({str("stolen"), integer(1)})), InternalError);
     EXPECT_THROW(parse_check_and_acquire_reply(array({str("ACQUIRED"), integer(1)})),
                  InternalError);
 }
@@ -293,31 +291,25 @@ TEST(ParseCheckAndAcquireReply, AFenceThatIsNotANumberIsAnInternalError) {
                  InternalError);
     EXPECT_THROW(parse_check_and_acquire_reply(array({str("acquired"), str("12x")})),
                  InternalError);
-    EXPECT_THROW(parse_check_and_acquire_reply(array({str("acquired"), str("")})),
-                 InternalError);
-    EXPECT_THROW(parse_check_and_acquire_reply(array({str("acquired"), array({})})),
-                 InternalError);
+    EXPECT_THROW(parse_check_and_acquire_reply(array({str("acquired"), str("")})), InternalError);
+    EXPECT_THROW(parse_check_and_acquire_reply(array({str("acquired"), array({})})), InternalError);
 }
 
 TEST(ParseCheckAndAcquireReply, HeldFieldsThatAreNotNumbersAreAnInternalError) {
-    EXPECT_THROW(parse_check_and_acquire_reply(held_reply(str("soon"), str("1"), str("h"),
-                                                          str("1"), str("u"), str("c"),
-                                                          str("0"))),
+    EXPECT_THROW(parse_check_and_acquire_reply(held_reply(str("soon"), str("1"), str("h"), str("1"),
+                                                          str("u"), str("c"), str("0"))),
                  InternalError);
-    EXPECT_THROW(parse_check_and_acquire_reply(held_reply(integer(1), str("1"), str("h"),
-                                                          str("pid"), str("u"), str("c"),
-                                                          str("0"))),
+    EXPECT_THROW(parse_check_and_acquire_reply(held_reply(
+                     integer(1), str("1"), str("h"), str("pid"), str("u"), str("c"), str("0"))),
                  InternalError);
-    EXPECT_THROW(parse_check_and_acquire_reply(held_reply(integer(1), str("1"), str("h"),
-                                                          str("1"), str("u"), str("c"),
-                                                          str("yesterday"))),
+    EXPECT_THROW(parse_check_and_acquire_reply(held_reply(integer(1), str("1"), str("h"), str("1"),
+                                                          str("u"), str("c"), str("yesterday"))),
                  InternalError);
 }
 
 TEST(ParseCheckAndAcquireReply, ARecordThatIsNotAStringIsAnInternalError) {
     EXPECT_THROW(parse_check_and_acquire_reply(array({str("hit"), integer(1)})), InternalError);
-    EXPECT_THROW(parse_check_and_acquire_reply(array({str("shared"), array({})})),
-                 InternalError);
+    EXPECT_THROW(parse_check_and_acquire_reply(array({str("shared"), array({})})), InternalError);
 }
 
 TEST(ParseCheckAndAcquireReply, InternalErrorMessagesAreOneLine) {

@@ -67,4 +67,23 @@ redis.call('PUBLISH', ARGV[9], ARGV[2])
 return 1
 )lua";
 
+// KEYS: lock, out   (reads only, so it may run on a replica)
+// Returns {lock_pttl, fence, host, pid, user, command, started_ms, record, out_pttl} with
+// lock_pttl -2 when the lock is free and record false when nothing is stored.
+inline constexpr std::string_view k_status = R"lua(#!lua flags=no-writes
+local h = redis.call('HMGET', KEYS[1], 'fence', 'host', 'pid', 'user', 'command', 'started')
+return {redis.call('PTTL', KEYS[1]), h[1], h[2], h[3], h[4], h[5], h[6],
+        redis.call('GET', KEYS[2]), redis.call('PTTL', KEYS[2])}
+)lua";
+
+// KEYS: lock   ARGV: channel
+// Frees the lock whoever holds it and wakes the waiters. Returns 1 if it was held.
+inline constexpr std::string_view k_force_release = R"lua(#!lua
+if redis.call('DEL', KEYS[1]) == 1 then
+  redis.call('PUBLISH', ARGV[1], 'forced')
+  return 1
+end
+return 0
+)lua";
+
 }  // namespace lockrun::lua

@@ -14,7 +14,9 @@ RedisBackend::RedisBackend(ConnectionSettings settings, std::string_view prefix,
       interrupt_(interrupt),
       acquire_script_(lua::k_check_and_acquire),
       renew_script_(lua::k_renew),
-      finish_script_(lua::k_finish) {}
+      finish_script_(lua::k_finish),
+      status_script_(lua::k_status),
+      force_release_script_(lua::k_force_release) {}
 
 RedisConnection& RedisBackend::connection(InterruptSource* interrupt) {
     if (!connection_) connection_.emplace(RedisConnection::open(settings_, interrupt));
@@ -166,6 +168,26 @@ void RedisBackend::abandon(const std::string& token) noexcept {
     } catch (...) {
         // Best effort: the lease frees the lock anyway.
     }
+}
+
+}  // namespace lockrun
+
+namespace lockrun {
+
+KeyStatus RedisBackend::read_status() {
+    return parse_status_reply(
+        call_with_retry(status_script_, {keys_.lock, keys_.out}, {}, interrupt_));
+}
+
+bool RedisBackend::drop_stored_result() {
+    RespValue reply = connection(interrupt_).call({"DEL", keys_.out}, Deadline::never());
+    if (reply.is_error()) throw BackendUnavailable("Redis refused DEL: " + reply.text);
+    return reply.integer == 1;
+}
+
+bool RedisBackend::force_release() {
+    return parse_finish_reply(call_with_retry(force_release_script_, {keys_.lock},
+                                              {keys_.released}, interrupt_));
 }
 
 }  // namespace lockrun

@@ -22,12 +22,14 @@ public:
     Acquisition check_and_acquire(const AcquireRequest& request) override;
     void prepare_to_wait() override;
     void wait_for_release(Deadline deadline) override;
-    bool lease_expires() const override { return true; }
     void send_renewal(const std::string& token, Millis lease, Deadline deadline) override;
     int renewal_fd() const override;
     std::optional<bool> take_renewal_reply() override;
     bool finish(const FinishRequest& request) override;
     void abandon(const std::string& token) noexcept override;
+    KeyStatus read_status() override;
+    bool drop_stored_result() override;
+    bool force_release() override;
 
 private:
     RedisConnection& connection(InterruptSource* interrupt);
@@ -46,6 +48,8 @@ private:
     LuaScript acquire_script_;
     LuaScript renew_script_;
     LuaScript finish_script_;
+    LuaScript status_script_;
+    LuaScript force_release_script_;
     std::optional<RedisConnection> connection_;
     std::optional<RedisConnection> subscriber_;
     // The renewal whose reply has not been read yet (its args, for a NOSCRIPT re-send).

@@ -81,6 +81,34 @@ AcquireReply parse_check_and_acquire_reply(const RespValue& reply) {
               " elements");
 }
 
+KeyStatus parse_status_reply(const RespValue& reply) {
+    throw_if_error(reply);
+    if (reply.type != RespValue::Type::array || reply.elements.size() != 9) {
+        malformed("status did not return 9 elements");
+    }
+    const std::vector<RespValue>& e = reply.elements;
+    KeyStatus status;
+    std::int64_t lock_pttl = number_of(e[0], "lease left");
+    if (lock_pttl != -2) {
+        LockHeld held;
+        held.lease_left = lock_pttl < 0 ? k_infinite : Millis(lock_pttl);
+        held.fence = static_cast<std::uint64_t>(number_of(e[1], "fence"));
+        held.holder.host = optional_text(e[2]);
+        held.holder.pid = number_of(e[3], "pid");
+        held.holder.user = optional_text(e[4]);
+        held.holder.command = optional_text(e[5]);
+        held.holder.started_unix_ms = number_of(e[6], "start time");
+        status.holder = held;
+    }
+    if (e[7].type == RespValue::Type::string) {
+        std::int64_t out_pttl = number_of(e[8], "result ttl");
+        status.stored = StoredResult{decode_cached_result(e[7].text),
+                                     out_pttl < 0 ? k_infinite : Millis(out_pttl),
+                                     e[7].text.size()};
+    }
+    return status;
+}
+
 bool parse_renew_reply(const RespValue& reply) {
     throw_if_error(reply);
     if (reply.type != RespValue::Type::integer) malformed("renew did not return a number");

@@ -21,6 +21,8 @@ AcquireReply parse_check_and_acquire_reply(const RespValue& reply);
 
 // true renewed, false lost.
 bool parse_renew_reply(const RespValue& reply);
+
+KeyStatus parse_status_reply(const RespValue& reply);
 bool parse_finish_reply(const RespValue& reply);
 
 }  // namespace lockrun

@@ -1,0 +1,75 @@
+#include "backend/local/dir_files.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/errors.hpp"
+#include "util/random_token.hpp"
+
+namespace lockrun {
+namespace {
+
+[[noreturn]] void fail(const std::string& what, const std::string& name) {
+    throw BackendUnavailable("local state: cannot " + what + " " + name + ": " +
+                             std::strerror(errno));
+}
+
+void write_all(int fd, std::string_view bytes, const std::string& name) {
+    while (!bytes.empty()) {
+        ssize_t put = ::write(fd, bytes.data(), bytes.size());
+        if (put < 0 && errno == EINTR) continue;
+        if (put < 0) fail("write", name);
+        bytes.remove_prefix(static_cast<size_t>(put));
+    }
+}
+
+}  // namespace
+
+std::string read_all(int fd, const std::string& what) {
+    std::string bytes;
+    char buffer[64 * 1024];
+    off_t offset = 0;
+    for (;;) {
+        ssize_t got = ::pread(fd, buffer, sizeof buffer, offset);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) fail("read", what);
+        if (got == 0) return bytes;
+        bytes.append(buffer, static_cast<size_t>(got));
+        offset += got;
+    }
+}
+
+std::optional<std::string> read_file_at(int dir_fd, const std::string& name) {
+    UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd.valid()) {
+        if (errno == ENOENT) return std::nullopt;
+        fail("open", name);
+    }
+    return read_all(fd.get(), name);
+}
+
+void replace_file_at(int dir_fd, const std::string& name, std::string_view bytes) {
+    std::string temporary = name + ".tmp." + random_token();
+    UniqueFd fd(::openat(dir_fd, temporary.c_str(),
+                         O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd.valid()) fail("create", temporary);
+    try {
+        write_all(fd.get(), bytes, temporary);
+        fd.reset();
+        if (::renameat(dir_fd, temporary.c_str(), dir_fd, name.c_str()) != 0) {
+            fail("rename into place", name);
+        }
+    } catch (...) {
+        ::unlinkat(dir_fd, temporary.c_str(), 0);
+        throw;
+    }
+}
+
+void remove_file_at(int dir_fd, const std::string& name) {
+    if (::unlinkat(dir_fd, name.c_str(), 0) != 0 && errno != ENOENT) fail("remove", name);
+}
+
+}  // namespace lockrun

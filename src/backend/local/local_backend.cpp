@@ -1,0 +1,323 @@
+#include "backend/local/local_backend.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include "backend/local/dir_files.hpp"
+#include "backend/local/lock_record.hpp"
+#include "backend/local/state_dir.hpp"
+#include "core/errors.hpp"
+#include "core/single_flight.hpp"
+#include "util/sha256.hpp"
+
+namespace lockrun {
+namespace {
+
+std::uint64_t unix_now_ms() {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<Millis>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
+}
+
+// Whether /proc/locks lists a FLOCK on the file (dev, ino). Its lines read
+// "1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF", the device as hex major:minor.
+bool is_flocked(dev_t device, ino_t inode) {
+    std::ifstream locks("/proc/locks");
+    std::string line;
+    while (std::getline(locks, line)) {
+        std::istringstream fields(line);
+        std::string number, kind, mode, access, pid, file;
+        if (!(fields >> number >> kind) || kind != "FLOCK") continue;
+        if (!(fields >> mode >> access >> pid >> file)) continue;
+        unsigned major_number = 0, minor_number = 0;
+        unsigned long long inode_number = 0;
+        if (std::sscanf(file.c_str(), "%x:%x:%llu", &major_number, &minor_number,
+                        &inode_number) != 3) {
+            continue;
+        }
+        if (inode_number == inode && major_number == major(device) &&
+            minor_number == minor(device)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+[[noreturn]] void fail(const std::string& what) {
+    throw BackendUnavailable("local state: " + what + ": " + std::strerror(errno));
+}
+
+// Decodes a result file's record, or says why it cannot be used.
+std::optional<CachedResult> usable(std::string_view record,
+                                   std::optional<std::string>& unreadable) {
+    auto decoded = decode_cached_result(record);
+    if (auto* bad = std::get_if<UnreadableRecord>(&decoded)) {
+        unreadable = bad->reason;
+        return std::nullopt;
+    }
+    return std::move(std::get<CachedResult>(decoded));
+}
+
+}  // namespace
+
+LocalBackend::LocalBackend(const std::string& state_dir, std::string_view key,
+                           InterruptSource* interrupt)
+    : state_dir_(state_dir),
+      dir_(open_state_dir(state_dir)),
+      file_base_(sha256_hex(key)),
+      interrupt_(interrupt) {}
+
+std::optional<ResultFound> LocalBackend::find_result(
+    const AcquireRequest& request, std::optional<std::string>& unreadable) const {
+    std::uint64_t now = unix_now_ms();
+    if (auto file = read_file_at(dir_.get(), name(".out"))) {
+        auto stored = decode_tagged_record(*file);  // tag: expiry
+        if (!stored) {
+            unreadable = "not a lockrun result file";
+        } else if (stored->tag > now) {
+            if (auto result = usable(stored->record, unreadable)) {
+                return ResultFound{std::move(*result), false};
+            }
+        }
+    }
+    if (!request.waited_for_fence) return std::nullopt;
+    if (auto file = read_file_at(dir_.get(), name(".last"))) {
+        auto outcome = decode_tagged_record(*file);  // tag: fence, then expiry
+        if (!outcome || outcome->tag != *request.waited_for_fence) return std::nullopt;
+        auto expiring = decode_tagged_record(outcome->record);
+        if (!expiring || expiring->tag <= now) return std::nullopt;
+        if (auto result = usable(expiring->record, unreadable)) {
+            return ResultFound{std::move(*result), true};
+        }
+    }
+    return std::nullopt;
+}
+
+bool LocalBackend::is_current_lock_file(int fd) const {
+    struct stat opened {}, named {};
+    return ::fstat(fd, &opened) == 0 &&
+           ::fstatat(dir_.get(), name(".lock").c_str(), &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+           opened.st_ino == named.st_ino && opened.st_dev == named.st_dev;
+}
+
+bool LocalBackend::try_lock() {
+    for (;;) {
+        // A lock file removed by `release --force` (or replaced) excludes nobody: use the
+        // one now at the name.
+        if (lock_file_.valid() && !is_current_lock_file(lock_file_.get())) lock_file_.reset();
+        if (!lock_file_.valid()) {
+            lock_file_.reset(::openat(dir_.get(), name(".lock").c_str(),
+                                      O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+            if (!lock_file_.valid()) fail("cannot open " + name(".lock"));
+        }
+        if (::flock(lock_file_.get(), LOCK_EX | LOCK_NB) != 0) {
+            if (errno == EWOULDBLOCK) return false;
+            if (errno == EINTR) continue;
+            fail("cannot lock " + name(".lock"));
+        }
+        if (is_current_lock_file(lock_file_.get())) return true;
+        lock_file_.reset();
+    }
+}
+
+std::uint64_t LocalBackend::next_fence() {
+    std::uint64_t fence = 0;
+    if (auto text = read_file_at(dir_.get(), name(".fence"))) {
+        std::from_chars(text->data(), text->data() + text->size(), fence);
+    }
+    ++fence;
+    replace_file_at(dir_.get(), name(".fence"), std::to_string(fence));
+    return fence;
+}
+
+Acquisition LocalBackend::check_and_acquire(const AcquireRequest& request) {
+    std::optional<std::string> unreadable;
+    if (request.read_cache) {
+        if (auto found = find_result(request, unreadable)) return {std::move(*found), unreadable};
+    }
+    if (!try_lock()) {
+        LockHeld held;
+        held.lease_left = k_infinite;  // the kernel frees a dead holder; we are woken then
+        if (auto holder = decode_local_holder(read_all(lock_file_.get(), name(".lock")))) {
+            held.fence = holder->fence;
+            held.holder = holder->holder;
+        }
+        return {held, unreadable};
+    }
+    holding_ = true;
+    // Between the look above and the lock, a run may have finished and stored its result:
+    // look again now that nobody else can change it (SPEC §1 step 3).
+    if (request.read_cache) {
+        if (auto found = find_result(request, unreadable)) {
+            abandon(request.token);
+            return {std::move(*found), unreadable};
+        }
+    }
+    LocalHolder me{next_fence(), request.holder};
+    std::string encoded = encode_local_holder(me);
+    if (::ftruncate(lock_file_.get(), 0) != 0 ||
+        ::pwrite(lock_file_.get(), encoded.data(), encoded.size(), 0) !=
+            static_cast<ssize_t>(encoded.size())) {
+        abandon(request.token);
+        fail("cannot write " + name(".lock"));
+    }
+    return {LockAcquired{me.fence}, unreadable};
+}
+
+void LocalBackend::prepare_to_wait() {
+    if (!release_watch_.valid()) {
+        release_watch_.reset(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
+        if (!release_watch_.valid()) fail("inotify_init1");
+    }
+    std::string path = state_dir_ + "/" + name(".lock");
+    // A holder closing the file (its release, or its death), a holder writing its name
+    // into it, and the file being removed all wake us.
+    if (::inotify_add_watch(release_watch_.get(), path.c_str(),
+                            IN_CLOSE_WRITE | IN_MODIFY | IN_DELETE_SELF | IN_MOVE_SELF |
+                                IN_DONT_FOLLOW) < 0) {
+        fail("cannot watch " + path);
+    }
+    struct stat watched {};
+    if (lock_file_.valid() && ::fstat(lock_file_.get(), &watched) == 0) {
+        watched_inode_ = watched.st_ino;
+    }
+}
+
+void LocalBackend::wait_for_release(Deadline deadline) {
+    // The lock file was replaced since we began to watch: watch the new one, and look
+    // again at once rather than miss a release that came before the watch.
+    struct stat current {};
+    if (lock_file_.valid() && ::fstat(lock_file_.get(), &current) == 0 &&
+        current.st_ino != watched_inode_) {
+        prepare_to_wait();
+        return;
+    }
+    for (;;) {
+        pollfd fds[2] = {{release_watch_.get(), POLLIN, 0},
+                         {interrupt_ ? interrupt_->fd() : -1, POLLIN, 0}};
+        int ready = ::poll(fds, 2, deadline.poll_timeout_ms());
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready < 0) fail("poll");
+        if (fds[1].revents & POLLIN) interrupt_->throw_if_interrupted();
+        if (fds[0].revents & POLLIN) {
+            alignas(inotify_event) char events[4096];
+            while (::read(release_watch_.get(), events, sizeof events) > 0) {
+            }
+            return;
+        }
+        if (deadline.passed()) return;
+    }
+}
+
+void LocalBackend::send_renewal(const std::string&, Millis, Deadline) {
+    renewal_verdict_ = holding_ && is_current_lock_file(lock_file_.get());
+}
+
+std::optional<bool> LocalBackend::take_renewal_reply() {
+    return std::exchange(renewal_verdict_, std::nullopt);
+}
+
+bool LocalBackend::finish(const FinishRequest& request) {
+    if (!holding_) return false;
+    if (!is_current_lock_file(lock_file_.get())) {
+        // Forced free while we ran: someone else may hold the name now.
+        holding_ = false;
+        lock_file_.reset();
+        return false;
+    }
+    std::uint64_t now = unix_now_ms();
+    if (request.stored_record) {
+        replace_file_at(dir_.get(), name(".out"),
+                        encode_tagged_record(now + static_cast<std::uint64_t>(
+                                                       request.cache_ttl.count()),
+                                             *request.stored_record));
+    }
+    if (request.shared_record) {
+        std::string expiring = encode_tagged_record(
+            now + static_cast<std::uint64_t>(k_shared_outcome_ttl.count()), *request.shared_record);
+        replace_file_at(dir_.get(), name(".last"), encode_tagged_record(request.fence, expiring));
+    }
+    abandon(request.token);
+    return true;
+}
+
+void LocalBackend::abandon(const std::string&) noexcept {
+    if (!holding_) return;
+    holding_ = false;
+    // Emptied first, so that nobody reads our name from a file that is no longer locked;
+    // closing releases the lock and wakes the waiters.
+    [[maybe_unused]] int ignored = ::ftruncate(lock_file_.get(), 0);
+    lock_file_.reset();
+}
+
+}  // namespace lockrun
+
+namespace lockrun {
+
+std::optional<StoredResult> LocalBackend::stored_result() const {
+    auto file = read_file_at(dir_.get(), name(".out"));
+    if (!file) return std::nullopt;
+    auto stored = decode_tagged_record(*file);
+    if (!stored) {
+        return StoredResult{UnreadableRecord{"not a lockrun result file"}, Millis(0), file->size()};
+    }
+    std::uint64_t now = unix_now_ms();
+    if (stored->tag <= now) return std::nullopt;
+    return StoredResult{decode_cached_result(stored->record),
+                        Millis(static_cast<std::int64_t>(stored->tag - now)),
+                        stored->record.size()};
+}
+
+KeyStatus LocalBackend::read_status() {
+    KeyStatus status;
+    status.stored = stored_result();
+    UniqueFd file(::openat(dir_.get(), name(".lock").c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!file.valid()) {
+        if (errno == ENOENT) return status;
+        fail("cannot open " + name(".lock"));
+    }
+    struct stat info {};
+    if (::fstat(file.get(), &info) != 0) fail("cannot stat " + name(".lock"));
+    // Asking the kernel which files are flock()ed changes nothing; taking the lock to see
+    // whether we can would make a real caller fail in that instant.
+    if (!is_flocked(info.st_dev, info.st_ino)) return status;
+    LockHeld held;
+    held.lease_left = k_infinite;
+    if (auto holder = decode_local_holder(read_all(file.get(), name(".lock")))) {
+        held.fence = holder->fence;
+        held.holder = holder->holder;
+    }
+    status.holder = held;
+    return status;
+}
+
+bool LocalBackend::drop_stored_result() {
+    bool existed = read_file_at(dir_.get(), name(".out")).has_value();
+    remove_file_at(dir_.get(), name(".out"));
+    return existed;
+}
+
+bool LocalBackend::force_release() {
+    bool held = read_status().holder.has_value();
+    // The holder's flock cannot be taken from it; removing the file it locked frees the
+    // name for the next caller, wakes the waiters (they watch the file), and the holder
+    // notices at its next renewal check and stops its command.
+    remove_file_at(dir_.get(), name(".lock"));
+    return held;
+}
+
+}  // namespace lockrun

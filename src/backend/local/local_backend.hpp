@@ -1,0 +1,61 @@
+#pragma once
+// The embedded backend of SPEC §6: no server, one machine. A lock is flock(2) on
+// STATE_DIR/<sha256(KEY)>.lock, which the kernel releases when its holder dies; waiters
+// are woken by inotify when a holder closes that file, not by polling. Results sit in
+// files beside it, replaced whole by rename.
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+
+#include "core/backend.hpp"
+#include "core/interrupt_source.hpp"
+#include "util/unique_fd.hpp"
+
+namespace lockrun {
+
+class LocalBackend : public Backend {
+public:
+    // Opens (creating if needed) and checks the state dir: throws ConfigError when unsafe.
+    LocalBackend(const std::string& state_dir, std::string_view key, InterruptSource* interrupt);
+
+    Acquisition check_and_acquire(const AcquireRequest& request) override;
+    void prepare_to_wait() override;
+    void wait_for_release(Deadline deadline) override;
+    // Our flock cannot expire; the renewal checks that the locked file is still the one
+    // at its name (`release --force` removes it), and answers at once.
+    void send_renewal(const std::string& token, Millis lease, Deadline deadline) override;
+    int renewal_fd() const override { return -1; }
+    std::optional<bool> take_renewal_reply() override;
+    bool finish(const FinishRequest& request) override;
+    void abandon(const std::string& token) noexcept override;
+    KeyStatus read_status() override;
+    bool drop_stored_result() override;
+    bool force_release() override;
+
+private:
+    // A stored result, or the outcome of the run this caller waited for.
+    std::optional<ResultFound> find_result(const AcquireRequest& request,
+                                           std::optional<std::string>& unreadable) const;
+    // Opens the lock file (again, if it was replaced) and tries to lock it without blocking.
+    bool try_lock();
+    // Whether fd is the file now at the lock file's name.
+    bool is_current_lock_file(int fd) const;
+    // The stored result with its expiry, if any and not expired.
+    std::optional<StoredResult> stored_result() const;
+    std::uint64_t next_fence();
+    std::string name(const char* suffix) const { return file_base_ + suffix; }
+
+    std::string state_dir_;
+    UniqueFd dir_;
+    std::string file_base_;  // hex sha256 of KEY
+    InterruptSource* interrupt_;
+    UniqueFd lock_file_;
+    bool holding_ = false;
+    UniqueFd release_watch_;  // inotify on the lock file
+    ino_t watched_inode_ = 0;
+    std::optional<bool> renewal_verdict_;
+};
+
+}  // namespace lockrun

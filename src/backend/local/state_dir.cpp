@@ -1,0 +1,63 @@
+#include "backend/local/state_dir.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "core/errors.hpp"
+
+namespace lockrun {
+
+std::string default_state_dir() {
+    const char* runtime = std::getenv("XDG_RUNTIME_DIR");
+    if (runtime != nullptr && runtime[0] == '/') return std::string(runtime) + "/lockrun";
+    return "/tmp/lockrun-" + std::to_string(::getuid());
+}
+
+UniqueFd open_state_dir(const std::string& path) {
+    if (path.empty()) throw ConfigError("--state-dir is empty");
+    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
+        throw ConfigError("cannot create the state dir " + path + ": " + std::strerror(errno) +
+                          " (check --state-dir)");
+    }
+    struct stat info {};
+    if (::lstat(path.c_str(), &info) != 0) {
+        throw ConfigError("cannot use the state dir " + path + ": " + std::strerror(errno));
+    }
+    if (S_ISLNK(info.st_mode)) {
+        throw ConfigError("the state dir " + path +
+                          " is a symlink; remove it or give --state-dir a real directory");
+    }
+    if (!S_ISDIR(info.st_mode)) {
+        throw ConfigError("the state dir " + path + " is not a directory (check --state-dir)");
+    }
+    if (info.st_uid != ::geteuid()) {
+        throw ConfigError("the state dir " + path + " belongs to uid " +
+                          std::to_string(info.st_uid) + ", not to you (uid " +
+                          std::to_string(::geteuid()) + "); remove it or use --state-dir");
+    }
+    if ((info.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(info.st_mode & 07777));
+        throw ConfigError("the state dir " + path + " is writable by others (mode " + mode +
+                          "); run: chmod 700 " + path);
+    }
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd.valid()) {
+        throw ConfigError("cannot open the state dir " + path + ": " + std::strerror(errno));
+    }
+    // The checks above looked at a path; make sure the directory we opened is the one that
+    // was checked, not one swapped in between.
+    struct stat opened {};
+    if (::fstat(fd.get(), &opened) != 0 || opened.st_ino != info.st_ino ||
+        opened.st_dev != info.st_dev) {
+        throw ConfigError("the state dir " + path + " changed while it was being opened");
+    }
+    return fd;
+}
+
+}  // namespace lockrun

@@ -1,0 +1,441 @@
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cli/options.hpp"
+#include "core/errors.hpp"
+#include "core/key.hpp"
+
+extern char** environ;
+
+namespace lockrun {
+namespace {
+
+using namespace std::chrono_literals;
+using Strings = std::vector<std::string>;
+
+// Every test starts from an environment without LOCKRUN_* variables (the developer's
+// shell or a CI job may set some) and gets the original ones back afterwards.
+class CommandLine : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        for (char** entry = environ; *entry != nullptr; ++entry) {
+            std::string variable(*entry);
+            if (!variable.starts_with("LOCKRUN_")) continue;
+            auto equals = variable.find('=');
+            saved_.emplace_back(variable.substr(0, equals), variable.substr(equals + 1));
+        }
+        for (const auto& [name, value] : saved_) unsetenv(name.c_str());
+    }
+    void TearDown() override {
+        for (const std::string& name : set_by_test_) unsetenv(name.c_str());
+        for (const auto& [name, value] : saved_) setenv(name.c_str(), value.c_str(), 1);
+    }
+    void set_env(const std::string& name, const std::string& value) {
+        setenv(name.c_str(), value.c_str(), 1);
+        set_by_test_.push_back(name);
+    }
+
+    static Invocation parse(std::initializer_list<std::string> arguments) {
+        Strings words{"lockrun"};
+        words.insert(words.end(), arguments);
+        std::vector<const char*> argv;
+        for (const std::string& word : words) argv.push_back(word.c_str());
+        argv.push_back(nullptr);
+        return parse_command_line(static_cast<int>(words.size()), argv.data());
+    }
+    static Options options(std::initializer_list<std::string> arguments) {
+        Invocation invocation = parse(arguments);
+        EXPECT_EQ(invocation.action, Invocation::Action::run);
+        return invocation.options;
+    }
+    // The message of the UsageError that parsing throws, or a failure when it throws none.
+    static std::string usage_error(std::initializer_list<std::string> arguments) {
+        try {
+            parse(arguments);
+        } catch (const UsageError& e) {
+            EXPECT_EQ(e.exit_code(), exit_code::k_usage);
+            return e.what();
+        } catch (const std::exception& e) {
+            ADD_FAILURE() << "threw something other than UsageError: " << e.what();
+            return {};
+        }
+        ADD_FAILURE() << "no UsageError";
+        return {};
+    }
+
+  private:
+    std::vector<std::pair<std::string, std::string>> saved_;
+    Strings set_by_test_;
+};
+
+#define EXPECT_ONE_LINE_USAGE_ERROR(...)                                           \
+    do {                                                                           \
+        std::string message = usage_error(__VA_ARGS__);                            \
+        EXPECT_FALSE(message.empty());                                             \
+        EXPECT_EQ(message.find('\n'), std::string::npos) << "'" << message << "'"; \
+    } while (false)
+
+// ---- defaults (SPEC §2 table) ----
+
+TEST_F(CommandLine, DefaultsFollowTheSpec) {
+    Invocation invocation = parse({"-k", "report", "--", "true"});
+    EXPECT_EQ(invocation.action, Invocation::Action::run);
+    const Options& o = invocation.options;
+    EXPECT_EQ(o.key, "report");
+    EXPECT_FALSE(o.key_from_command);
+    EXPECT_EQ(o.command, Strings{"true"});
+    EXPECT_EQ(o.lease, 30s);
+    EXPECT_EQ(o.wait, 0ms);
+    EXPECT_EQ(o.conflict_exit_code, 75);
+    EXPECT_FALSE(o.no_cache);
+    EXPECT_FALSE(o.refresh);
+    EXPECT_FALSE(o.cache_failures);
+    EXPECT_FALSE(o.cache_stderr);
+    EXPECT_EQ(o.cache_ttl, 300s);
+    EXPECT_EQ(o.cache_max_bytes, 16u * 1024u * 1024u);
+    EXPECT_EQ(o.on_lock_lost, OnLockLost::term);
+    EXPECT_EQ(o.kill_after, 10s);
+    EXPECT_EQ(o.redis_url, "");
+    EXPECT_EQ(o.connect_timeout, 2s);
+    EXPECT_EQ(o.io_timeout, 2s);
+    EXPECT_EQ(o.prefix, "lockrun:");
+    EXPECT_EQ(o.verbosity, 0);
+}
+
+// ---- each option ----
+
+TEST_F(CommandLine, ReadsTheKeyInEverySpelling) {
+    EXPECT_EQ(options({"-k", "a", "--", "true"}).key, "a");
+    EXPECT_EQ(options({"--key", "report:2026-11-22", "--", "true"}).key, "report:2026-11-22");
+    EXPECT_EQ(options({"--key=b", "--", "true"}).key, "b");
+    EXPECT_EQ(options({"-k", "r\xC3\xA9sum\xC3\xA9", "--", "true"}).key, "r\xC3\xA9sum\xC3\xA9");
+}
+
+TEST_F(CommandLine, ReadsTheLease) {
+    EXPECT_EQ(options({"-k", "a", "--lease", "250ms", "--", "true"}).lease, 250ms);
+    EXPECT_EQ(options({"-k", "a", "-l", "5m", "--", "true"}).lease, 5min);
+    EXPECT_EQ(options({"-k", "a", "--lease", "100ms", "--", "true"}).lease, 100ms);
+    EXPECT_EQ(options({"-k", "a", "--lease=45", "--", "true"}).lease, 45s);
+}
+
+TEST_F(CommandLine, ReadsTheWaitIncludingInf) {
+    EXPECT_EQ(options({"-k", "a", "--wait", "10", "--", "true"}).wait, 10s);
+    EXPECT_EQ(options({"-k", "a", "-w", "2h", "--", "true"}).wait, 2h);
+    EXPECT_EQ(options({"-k", "a", "--wait", "inf", "--", "true"}).wait, k_infinite);
+    EXPECT_EQ(options({"-k", "a", "--wait", "0", "--", "true"}).wait, 0ms);
+}
+
+TEST_F(CommandLine, ReadsTheOtherDurations) {
+    Options o = options({"-k", "a", "--cache-ttl", "1d", "--kill-after", "3s", "--connect-timeout",
+                         "500ms", "--io-timeout", "1.5s", "--", "true"});
+    EXPECT_EQ(o.cache_ttl, 24h);
+    EXPECT_EQ(o.kill_after, 3s);
+    EXPECT_EQ(o.connect_timeout, 500ms);
+    EXPECT_EQ(o.io_timeout, 1500ms);
+}
+
+TEST_F(CommandLine, ReadsSizes) {
+    EXPECT_EQ(options({"-k", "a", "--cache-max-bytes", "512", "--", "true"}).cache_max_bytes, 512u);
+    EXPECT_EQ(options({"-k", "a", "--cache-max-bytes", "64KiB", "--", "true"}).cache_max_bytes,
+              64u * 1024u);
+    EXPECT_EQ(options({"-k", "a", "--cache-max-bytes", "16MiB", "--", "true"}).cache_max_bytes,
+              16u * 1024u * 1024u);
+    EXPECT_EQ(options({"-k", "a", "--cache-max-bytes", "0", "--", "true"}).cache_max_bytes, 0u);
+}
+
+TEST_F(CommandLine, ReadsTheConflictExitCode) {
+    EXPECT_EQ(options({"-k", "a", "-E", "0", "--", "true"}).conflict_exit_code, 0);
+    EXPECT_EQ(options({"-k", "a", "-E", "255", "--", "true"}).conflict_exit_code, 255);
+    EXPECT_EQ(options({"-k", "a", "--conflict-exit-code", "3", "--", "true"}).conflict_exit_code,
+              3);
+}
+
+TEST_F(CommandLine, ReadsOnLockLost) {
+    EXPECT_EQ(options({"-k", "a", "--on-lock-lost", "term", "--", "true"}).on_lock_lost,
+              OnLockLost::term);
+    EXPECT_EQ(options({"-k", "a", "--on-lock-lost", "kill", "--", "true"}).on_lock_lost,
+              OnLockLost::kill);
+    EXPECT_EQ(options({"-k", "a", "--on-lock-lost", "ignore", "--", "true"}).on_lock_lost,
+              OnLockLost::ignore);
+}
+
+TEST_F(CommandLine, ReadsTheSwitches) {
+    Options o = options(
+        {"-k", "a", "--no-cache", "--refresh", "--cache-failures", "--cache-stderr", "--", "true"});
+    EXPECT_TRUE(o.no_cache);
+    EXPECT_TRUE(o.refresh);
+    EXPECT_TRUE(o.cache_failures);
+    EXPECT_TRUE(o.cache_stderr);
+}
+
+TEST_F(CommandLine, ReadsTheRedisUrlAndPrefix) {
+    Options o = options(
+        {"-k", "a", "--redis", "redis://127.0.0.1:6390/2", "--prefix", "jobs:", "--", "true"});
+    EXPECT_EQ(o.redis_url, "redis://127.0.0.1:6390/2");
+    EXPECT_EQ(o.prefix, "jobs:");
+}
+
+TEST_F(CommandLine, QuietIsVerbosityMinusOne) {
+    EXPECT_EQ(options({"-q", "-k", "a", "--", "true"}).verbosity, -1);
+    EXPECT_EQ(options({"--quiet", "-k", "a", "--", "true"}).verbosity, -1);
+}
+
+TEST_F(CommandLine, EachVerboseRaisesVerbosity) {
+    EXPECT_EQ(options({"-v", "-k", "a", "--", "true"}).verbosity, 1);
+    EXPECT_EQ(options({"-vv", "-k", "a", "--", "true"}).verbosity, 2);
+    EXPECT_EQ(options({"-v", "-v", "-k", "a", "--", "true"}).verbosity, 2);
+    EXPECT_EQ(options({"--verbose", "--verbose", "-k", "a", "--", "true"}).verbosity, 2);
+}
+
+// ---- the command ----
+
+TEST_F(CommandLine, TakesTheCommandAfterDoubleDash) {
+    EXPECT_EQ(options({"-k", "a", "--", "ls", "-la"}).command, (Strings{"ls", "-la"}));
+}
+
+TEST_F(CommandLine, TakesTheCommandWithoutDoubleDash) {
+    EXPECT_EQ(options({"-k", "a", "ls", "-la"}).command, (Strings{"ls", "-la"}));
+}
+
+TEST_F(CommandLine, LeavesTheCommandsOwnOptionsToIt) {
+    Options o = options({"-k", "a", "grep", "-k", "b", "--lease", "x", "--", "y"});
+    EXPECT_EQ(o.key, "a");
+    EXPECT_EQ(o.lease, 30s);
+    EXPECT_EQ(o.command, (Strings{"grep", "-k", "b", "--lease", "x", "--", "y"}));
+}
+
+TEST_F(CommandLine, LeavesHelpAndVersionAfterTheCommandToIt) {
+    Invocation invocation = parse({"-k", "a", "--", "ls", "--help"});
+    EXPECT_EQ(invocation.action, Invocation::Action::run);
+    EXPECT_EQ(invocation.options.command, (Strings{"ls", "--help"}));
+    invocation = parse({"-k", "a", "git", "--version"});
+    EXPECT_EQ(invocation.action, Invocation::Action::run);
+    EXPECT_EQ(invocation.options.command, (Strings{"git", "--version"}));
+}
+
+TEST_F(CommandLine, TakesACommandThatLooksLikeAnOptionAfterDoubleDash) {
+    EXPECT_EQ(options({"-k", "a", "--", "--weird-name", "x"}).command,
+              (Strings{"--weird-name", "x"}));
+}
+
+TEST_F(CommandLine, KeepsEmptyAndSpacedArguments) {
+    EXPECT_EQ(options({"-k", "a", "--", "printf", "%s|", "", "a b"}).command,
+              (Strings{"printf", "%s|", "", "a b"}));
+}
+
+TEST_F(CommandLine, CommandStringRunsTheShell) {
+    EXPECT_EQ(options({"-k", "a", "-c", "echo hi | wc -c"}).command,
+              (Strings{"/bin/sh", "-c", "echo hi | wc -c"}));
+    EXPECT_EQ(options({"-k", "a", "--command-string", "true"}).command,
+              (Strings{"/bin/sh", "-c", "true"}));
+}
+
+TEST_F(CommandLine, KeyFromCommandHashesTheArgv) {
+    Options o = options({"--key-from-command", "--", "ls", "-la"});
+    EXPECT_TRUE(o.key_from_command);
+    // sha256("ls\0-la"), computed independently.
+    EXPECT_EQ(o.key, "cmd:cddbfd187163ae15fc49b904f3f5fc5c3f6765565bc135d3a3b90719363ed3ce");
+    EXPECT_EQ(o.key, key_from_command({"ls", "-la"}));
+}
+
+TEST_F(CommandLine, KeyFromCommandHashesTheShellArgvOfACommandString) {
+    Options o = options({"--key-from-command", "-c", "echo hi"});
+    // sha256("/bin/sh\0-c\0echo hi"), computed independently.
+    EXPECT_EQ(o.key, "cmd:2f7ce7a103bf24bf1f1ebae74e30dfc736c20f47b0d46d51a064fcebe8e80847");
+}
+
+TEST_F(CommandLine, KeyFromCommandTogetherWithAKeyIsAUsageError) {
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "a", "--key-from-command", "--", "ls"});
+}
+
+// ---- --help and --version ----
+
+TEST_F(CommandLine, HelpReturnsTheHelpAction) {
+    for (const char* flag : {"--help", "-h"}) {
+        Invocation invocation = parse({flag});
+        EXPECT_EQ(invocation.action, Invocation::Action::help) << flag;
+        EXPECT_NE(invocation.text.find("Usage: lockrun"), std::string::npos) << invocation.text;
+        EXPECT_NE(invocation.text.find("--lease"), std::string::npos);
+    }
+}
+
+TEST_F(CommandLine, HelpNeedsNoKeyOrCommandAndWinsOverThem) {
+    EXPECT_EQ(parse({"-k", "a", "--help"}).action, Invocation::Action::help);
+}
+
+TEST_F(CommandLine, VersionReturnsTheVersionAction) {
+    Invocation invocation = parse({"--version"});
+    EXPECT_EQ(invocation.action, Invocation::Action::version);
+    EXPECT_EQ(invocation.text, std::string("lockrun ") + LOCKRUN_VERSION + "\n");
+}
+
+// ---- bad input: one usage line each ----
+
+TEST_F(CommandLine, MissingKeyIsAUsageError) {
+    EXPECT_ONE_LINE_USAGE_ERROR({"--", "ls"});
+    EXPECT_NE(usage_error({"--", "ls"}).find("--key"), std::string::npos);
+}
+
+TEST_F(CommandLine, EmptyKeyIsAUsageError) {
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "", "--", "ls"});
+    EXPECT_NE(usage_error({"-k", "", "--", "ls"}).find("empty"), std::string::npos);
+}
+
+TEST_F(CommandLine, KeyWithANewlineIsAUsageError) {
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "a\nb", "--", "ls"});
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "a\n", "--", "ls"});
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "tab\there", "--", "ls"});
+}
+
+TEST_F(CommandLine, KeyTooLongOrNotUtf8IsAUsageError) {
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", std::string(513, 'k'), "--", "ls"});
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "\xff\xfe", "--", "ls"});
+}
+
+TEST_F(CommandLine, NoCommandIsAUsageError) {
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "a"});
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "a", "--"});
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "a", "-c", ""});
+    EXPECT_ONE_LINE_USAGE_ERROR({});
+}
+
+TEST_F(CommandLine, CommandStringAndArgvTogetherIsAUsageError) {
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "a", "-c", "echo hi", "--", "ls"});
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "a", "-c", "echo hi", "ls"});
+}
+
+TEST_F(CommandLine, UnknownOptionBeforeTheCommandIsAUsageError) {
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "a", "--bogus", "--", "ls"});
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "a", "--bogus", "ls"});
+    EXPECT_ONE_LINE_USAGE_ERROR({"--bogus", "-k", "a", "--", "ls"});
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "a", "-Z", "ls"});
+    EXPECT_NE(usage_error({"-k", "a", "--bogus", "ls"}).find("--bogus"), std::string::npos);
+}
+
+// SPEC §3: every error is one line, also when the unknown word holds a newline.
+TEST_F(CommandLine, UnknownOptionWithANewlineIsStillOneLine) {
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "a", "--bo\ngus", "ls"});
+}
+
+TEST_F(CommandLine, LeaseBelowTheMinimumIsAUsageError) {
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "a", "--lease", "50ms", "--", "ls"});
+    EXPECT_NE(usage_error({"-k", "a", "--lease", "50ms", "--", "ls"}).find("100ms"),
+              std::string::npos);
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "a", "--lease", "99ms", "--", "ls"});
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "a", "--lease", "0", "--", "ls"});
+}
+
+TEST_F(CommandLine, InfiniteLeaseIsAUsageError) {
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "a", "--lease", "inf", "--", "ls"});
+}
+
+TEST_F(CommandLine, MalformedDurationsAreUsageErrors) {
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "a", "--wait", "5x", "--", "ls"});
+    EXPECT_NE(usage_error({"-k", "a", "--wait", "5x", "--", "ls"}).find("5x"), std::string::npos);
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "a", "--wait", "-1", "--", "ls"});
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "a", "--cache-ttl", "inf", "--", "ls"});
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "a", "--kill-after", "soon", "--", "ls"});
+}
+
+// SPEC §3: every error is one line. A value is quoted in its message, so a newline in it
+// must not reach the message as a line break.
+TEST_F(CommandLine, BadValueWithANewlineIsStillOneLine) {
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "a", "--wait", "5\nx", "--", "ls"});
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "a", "--cache-max-bytes", "1\nx", "--", "ls"});
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "a", "--on-lock-lost", "term\n", "--", "ls"});
+}
+
+TEST_F(CommandLine, ZeroTimeoutsAreUsageErrors) {
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "a", "--io-timeout", "0", "--", "ls"});
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "a", "--connect-timeout", "0s", "--", "ls"});
+}
+
+TEST_F(CommandLine, ConflictExitCodeOutOfRangeIsAUsageError) {
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "a", "-E", "256", "--", "ls"});
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "a", "-E", "-1", "--", "ls"});
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "a", "-E", "x", "--", "ls"});
+}
+
+TEST_F(CommandLine, UnknownOnLockLostPolicyIsAUsageError) {
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "a", "--on-lock-lost", "maybe", "--", "ls"});
+    EXPECT_NE(usage_error({"-k", "a", "--on-lock-lost", "maybe", "--", "ls"}).find("maybe"),
+              std::string::npos);
+}
+
+TEST_F(CommandLine, MalformedSizeIsAUsageError) {
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "a", "--cache-max-bytes", "1x", "--", "ls"});
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "a", "--cache-max-bytes", "-1", "--", "ls"});
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "a", "--cache-max-bytes", "1.5MiB", "--", "ls"});
+}
+
+TEST_F(CommandLine, OptionWithoutItsValueIsAUsageError) {
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k"});
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "a", "--lease"});
+}
+
+// ---- the environment ----
+
+TEST_F(CommandLine, LeaseFromTheEnvironmentWhenNoFlagIsGiven) {
+    set_env("LOCKRUN_LEASE", "45s");
+    EXPECT_EQ(options({"-k", "a", "--", "true"}).lease, 45s);
+}
+
+TEST_F(CommandLine, LeaseFlagOverridesTheEnvironment) {
+    set_env("LOCKRUN_LEASE", "45s");
+    EXPECT_EQ(options({"-k", "a", "--lease", "10s", "--", "true"}).lease, 10s);
+}
+
+TEST_F(CommandLine, LeaseBelowTheMinimumFromTheEnvironmentIsAUsageError) {
+    set_env("LOCKRUN_LEASE", "50ms");
+    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "a", "--", "true"});
+}
+
+TEST_F(CommandLine, KeyFromTheEnvironmentIsNotUsed) {
+    // What a nested lockrun sees: its parent's key in LOCKRUN_KEY.
+    set_env("LOCKRUN_KEY", "parent-key");
+    EXPECT_ONE_LINE_USAGE_ERROR({"--", "true"});
+    EXPECT_EQ(options({"-k", "child-key", "--", "true"}).key, "child-key");
+}
+
+TEST_F(CommandLine, WhatTheCommandSeesDoesNotConfigureANestedLockrun) {
+    set_env("LOCKRUN_KEY", "parent-key");
+    set_env("LOCKRUN_FENCING_TOKEN", "17");
+    set_env("LOCKRUN_LEASE_MS", "100");
+    Options o = options({"-k", "child-key", "--", "true"});
+    EXPECT_EQ(o.key, "child-key");
+    EXPECT_EQ(o.lease, 30s);
+}
+
+TEST_F(CommandLine, OtherOptionsReadTheirEnvironmentVariables) {
+    set_env("LOCKRUN_WAIT", "inf");
+    set_env("LOCKRUN_CACHE_TTL", "10m");
+    set_env("LOCKRUN_REDIS_URL", "redis://cache:6379");
+    set_env("LOCKRUN_PREFIX", "jobs:");
+    set_env("LOCKRUN_ON_LOCK_LOST", "ignore");
+    Options o = options({"-k", "a", "--", "true"});
+    EXPECT_EQ(o.wait, k_infinite);
+    EXPECT_EQ(o.cache_ttl, 10min);
+    EXPECT_EQ(o.redis_url, "redis://cache:6379");
+    EXPECT_EQ(o.prefix, "jobs:");
+    EXPECT_EQ(o.on_lock_lost, OnLockLost::ignore);
+}
+
+TEST_F(CommandLine, SwitchesInTheEnvironmentTakeOneTrueYesOrZeroFalseNo) {
+    for (const char* on : {"1", "true", "yes"}) {
+        set_env("LOCKRUN_NO_CACHE", on);
+        EXPECT_TRUE(options({"-k", "a", "--", "true"}).no_cache) << on;
+    }
+    for (const char* off : {"0", "false", "no"}) {
+        set_env("LOCKRUN_NO_CACHE", off);
+        EXPECT_FALSE(options({"-k", "a", "--", "true"}).no_cache) << off;
+    }
+}
+
+}  // namespace
+}  // namespace lockrun
