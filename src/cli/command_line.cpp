@@ -1,56 +1,18 @@
-// Command line (and LOCKRUN_* environment) to Options, with CLI11 doing the parsing and
-// our validators the checking, so that every bad value is one usage line.
+// Command line to Invocation. CLI11 reads the flags; every value, whether it came from a
+// flag, the LOCKRUN_* environment or the config file, is then checked by one converter
+// (cli/settings_to_options.cpp) whose error names where the bad value came from.
 
 #include <CLI/CLI.hpp>
 
-#include <map>
+#include <cstdlib>
 
 #include "cli/options.hpp"
+#include "config/resolve.hpp"
 #include "core/errors.hpp"
 #include "core/key.hpp"
-#include "util/size.hpp"
 
 namespace lockrun {
 namespace {
-
-constexpr Millis k_min_lease{100};
-
-CLI::Validator duration_validator(bool allow_infinite) {
-    return CLI::Validator(
-        [allow_infinite](std::string& text) -> std::string {
-            if (parse_duration(text, allow_infinite)) return {};
-            return "'" + text + "' is not a duration (like 250ms, 30s, 5m, 2h, 1d" +
-                   (allow_infinite ? ", inf)" : ")");
-        },
-        allow_infinite ? "DUR|inf" : "DUR");
-}
-
-CLI::Validator size_validator() {
-    return CLI::Validator(
-        [](std::string& text) -> std::string {
-            if (parse_size(text)) return {};
-            return "'" + text + "' is not a size (like 512, 64KiB, 16MiB)";
-        },
-        "SIZE");
-}
-
-const std::map<std::string, Options::BackendKind> k_backends = {
-    {"local", Options::BackendKind::local}, {"redis", Options::BackendKind::redis}};
-
-const std::map<std::string, OnLockLost> k_lock_lost_policies = {
-    {"term", OnLockLost::term}, {"kill", OnLockLost::kill}, {"ignore", OnLockLost::ignore}};
-
-template <typename Value>
-CLI::Validator choice_validator(const std::map<std::string, Value>& choices) {
-    return CLI::Validator(
-        [&choices](std::string& text) -> std::string {
-            if (choices.contains(text)) return {};
-            std::string names;
-            for (const auto& [name, value] : choices) names += (names.empty() ? "" : ", ") + name;
-            return "'" + text + "' is not one of " + names;
-        },
-        "");
-}
 
 // The usage lines of SPEC §2 instead of CLI11's generated one, which cannot show "--".
 class UsageFormatter : public CLI::Formatter {
@@ -61,15 +23,9 @@ public:
                "       lockrun [OPTIONS] --key KEY -c 'SHELL COMMAND'\n"
                "       lockrun status KEY [--json]\n"
                "       lockrun release KEY --force\n"
-               "       lockrun cache show KEY [--json] | lockrun cache drop KEY\n";
+               "       lockrun cache show KEY [--json] | lockrun cache drop KEY\n"
+               "       lockrun config | lockrun doctor\n";
     }
-};
-
-// A duration option kept as text until parsing succeeded; converted by the validator's
-// rules, so the conversion cannot fail.
-struct DurationOption {
-    std::string text;
-    Millis value(bool allow_infinite) const { return *parse_duration(text, allow_infinite); }
 };
 
 std::string help_footer() {
@@ -83,15 +39,63 @@ Exit codes: the command's own (128+N if killed by signal N); 64 usage error; 69 
 unavailable; 70 internal error; 75 lock not acquired within --wait (see -E); 76 lock lost
 while the command ran; 78 configuration error; 126/127 command not executable/not found.
 
-Every option also reads LOCKRUN_<NAME> from the environment (--cache-ttl:
-LOCKRUN_CACHE_TTL; --redis: LOCKRUN_REDIS_URL); a flag on the command line wins.
-See lockrun(1).
+Settings come from flags, then LOCKRUN_<NAME> in the environment (--cache-ttl:
+LOCKRUN_CACHE_TTL; --redis: LOCKRUN_REDIS_URL; switches take 1/true/yes or 0/false/no),
+then the TOML config file (--config, $LOCKRUN_CONFIG, $XDG_CONFIG_HOME/lockrun/config.toml,
+/etc/lockrun/config.toml; keys are the long names: lease = "30s"), then the defaults.
+`lockrun config` shows each effective value and where it came from. See lockrun(1).
 )";
+}
+
+// What CLI11 binds the setting flags to: texts by setting name, read only for the flags
+// that were given.
+struct FlagTexts {
+    std::map<std::string, std::string> texts;
+    std::map<std::string, bool> switches;
+    int verbose = 0;
+};
+
+void add_setting(CLI::App& app, FlagTexts& flags, const std::string& names,
+                 const std::string& setting, const std::string& type, const std::string& help) {
+    const SettingSpec* spec = find_setting(setting);
+    if (spec->kind == SettingKind::switch_) {
+        app.add_flag(names, flags.switches[setting], help);
+        return;
+    }
+    std::string shown_default = spec->default_text.empty() ? "" : std::string(spec->default_text);
+    app.add_option(names, flags.texts[setting], help)->type_name(type)->default_str(shown_default);
+}
+
+// The setting flags that were given, as SettingValues of origin flag.
+SettingValues given_flags(const CLI::App& app, const FlagTexts& flags) {
+    SettingValues given;
+    for (const SettingSpec& spec : setting_specs()) {
+        std::string name(spec.name);
+        std::string option = "--" + name;
+        if (name == "verbose") {
+            if (flags.verbose > 0) {
+                given[name] = {std::to_string(std::min(flags.verbose, 2)),
+                               SettingValue::Origin::flag, "-v"};
+            }
+            continue;
+        }
+        if (app.count(option) == 0) continue;
+        std::string text = spec.kind == SettingKind::switch_
+                               ? (flags.switches.at(name) ? "true" : "false")
+                               : flags.texts.at(name);
+        given[name] = {text, SettingValue::Origin::flag, option};
+    }
+    return given;
 }
 
 }  // namespace
 
 Invocation parse_command_line(int argc, const char* const* argv) {
+    return parse_command_line(argc, argv, [](const char* name) { return std::getenv(name); });
+}
+
+Invocation parse_command_line(int argc, const char* const* argv,
+                              const EnvironmentLookup& environment) {
     // What follows the first "--" is never parsed by CLI11 (it would take a subcommand's
     // name there for ours); it is the command, or the end of one that began before it.
     int head_end = 1;
@@ -101,13 +105,9 @@ Invocation parse_command_line(int argc, const char* const* argv) {
 
     Invocation invocation;
     Options& o = invocation.options;
-    DurationOption lease{"30s"}, wait{"0"}, cache_ttl{"300s"}, kill_after{"10s"},
-        connect_timeout{"2s"}, io_timeout{"2s"};
-    std::string cache_max_bytes = "16MiB";
+    FlagTexts flags;
     std::string command_string;
-    std::string on_lock_lost = "term";
-    std::string backend;
-    int quiet = 0;
+    std::string config_flag;
 
     CLI::App app{"lockrun: run a command once per key, and share its result.", "lockrun"};
     app.footer(help_footer());
@@ -115,75 +115,63 @@ Invocation parse_command_line(int argc, const char* const* argv) {
     formatter->column_width(34);
     app.formatter(formatter);
     app.set_version_flag("--version", std::string("lockrun ") + LOCKRUN_VERSION);
-    app.option_defaults()->always_capture_default();
 
     // The key belongs to one run, and LOCKRUN_KEY is what the command sees: it has no
     // environment default, so a nested lockrun cannot inherit its parent's key.
     app.add_option("-k,--key", o.key, "the unit of work: 1-512 bytes of printable UTF-8")
         ->type_name("KEY");
-    app.add_flag("--key-from-command", o.key_from_command,
-                 "KEY = cmd: + hex SHA-256 of the command's argv (NUL-joined)")
-        ->envname("LOCKRUN_KEY_FROM_COMMAND");
-    app.add_option("-l,--lease", lease.text, "lock lease, renewed every lease/3 (min 100ms)")
-        ->check(duration_validator(false))
-        ->envname("LOCKRUN_LEASE");
-    app.add_option("-w,--wait", wait.text, "how long to wait for a held lock; inf: no limit")
-        ->check(duration_validator(true))
-        ->envname("LOCKRUN_WAIT");
+    add_setting(app, flags, "--key-from-command", "key-from-command", "",
+                "KEY = cmd: + hex SHA-256 of the command's argv (NUL-joined)");
+    add_setting(app, flags, "-l,--lease", "lease", "DUR",
+                "lock lease, renewed every lease/3 (min 100ms)");
+    add_setting(app, flags, "-w,--wait", "wait", "DUR|inf",
+                "how long to wait for a held lock; inf: no limit");
     app.add_option("-c,--command-string", command_string, "run STR with /bin/sh -c")
         ->type_name("STR");
-    app.add_option("-E,--conflict-exit-code", o.conflict_exit_code,
-                   "exit code when the lock is not acquired in time")
-        ->check(CLI::Range(0, 255))
-        ->type_name("N")
-        ->envname("LOCKRUN_CONFLICT_EXIT_CODE");
-    app.add_flag("--no-cache", o.no_cache, "lock only: never read or write the result cache")
-        ->envname("LOCKRUN_NO_CACHE");
+    add_setting(app, flags, "-E,--conflict-exit-code", "conflict-exit-code", "N",
+                "exit code when the lock is not acquired in time (0-255)");
+    add_setting(app, flags, "--no-cache", "no-cache", "",
+                "lock only: never read or write the result cache");
     app.add_flag("--refresh", o.refresh, "skip the cache read, run, store the new result");
-    app.add_flag("--cache-failures", o.cache_failures, "also cache non-zero exits")
-        ->envname("LOCKRUN_CACHE_FAILURES");
-    app.add_flag("--cache-stderr", o.cache_stderr, "also capture and replay stderr")
-        ->envname("LOCKRUN_CACHE_STDERR");
-    app.add_option("--cache-ttl", cache_ttl.text, "lifetime of a cached result")
-        ->check(duration_validator(false))
-        ->envname("LOCKRUN_CACHE_TTL");
-    app.add_option("--cache-max-bytes", cache_max_bytes,
-                   "larger output is streamed but not cached")
-        ->check(size_validator())
-        ->envname("LOCKRUN_CACHE_MAX_BYTES");
-    app.add_option("--on-lock-lost", on_lock_lost,
-                   "what happens to the command if the lease cannot be kept")
-        ->check(choice_validator(k_lock_lost_policies))
-        ->type_name("term|kill|ignore")
-        ->envname("LOCKRUN_ON_LOCK_LOST");
-    app.add_option("--kill-after", kill_after.text, "grace between SIGTERM and SIGKILL")
-        ->check(duration_validator(false))
-        ->envname("LOCKRUN_KILL_AFTER");
-    app.add_option("--backend", backend,
-                   "default: redis if a Redis URL is configured, else local")
-        ->check(choice_validator(k_backends))
-        ->type_name("local|redis")
-        ->envname("LOCKRUN_BACKEND");
-    app.add_option("--state-dir", o.state_dir,
-                   "local backend's directory (default $XDG_RUNTIME_DIR/lockrun, "
-                   "else /tmp/lockrun-$UID)")
-        ->type_name("DIR")
-        ->envname("LOCKRUN_STATE_DIR");
-    app.add_option("--redis", o.redis_url,
-                   "redis://[user[:pass]@]host[:port][/db] or unix:///path.sock[?db=N]")
-        ->type_name("URL")
-        ->envname("LOCKRUN_REDIS_URL");
-    app.add_option("--connect-timeout", connect_timeout.text, "deadline to connect")
-        ->check(duration_validator(false))
-        ->envname("LOCKRUN_CONNECT_TIMEOUT");
-    app.add_option("--io-timeout", io_timeout.text, "deadline of every backend call")
-        ->check(duration_validator(false))
-        ->envname("LOCKRUN_IO_TIMEOUT");
-    app.add_option("--prefix", o.prefix, "namespace of every Redis key")
-        ->type_name("STR")
-        ->envname("LOCKRUN_PREFIX");
-    app.add_flag("-q,--quiet", quiet, "errors only: no warnings, no conflict message");
-    app.add_flag("-v,--verbose", o.verbosity, "more detail: -v info, -vv debug");
+    add_setting(app, flags, "--cache-failures", "cache-failures", "", "also cache non-zero exits");
+    add_setting(app, flags, "--cache-stderr", "cache-stderr", "", "also capture and replay stderr");
+    add_setting(app, flags, "--cache-ttl", "cache-ttl", "DUR", "lifetime of a cached result");
+    add_setting(app, flags, "--cache-max-bytes", "cache-max-bytes", "SIZE",
+                "larger output is streamed but not cached");
+    add_setting(app, flags, "--on-lock-lost", "on-lock-lost", "term|kill|ignore",
+                "what happens to the command if the lease cannot be kept");
+    add_setting(app, flags, "--kill-after", "kill-after", "DUR",
+                "grace between SIGTERM and SIGKILL");
+    add_setting(app, flags, "--on-backend-error", "on-backend-error", "fail|run",
+                "backend unreachable: fail (exit 69), or warn and run unguarded");
+    add_setting(app, flags, "--backend", "backend", "local|redis",
+                "default: redis if a Redis URL is configured, else local");
+    add_setting(app, flags, "--state-dir", "state-dir", "DIR",
+                "local backend's directory (default $XDG_RUNTIME_DIR/lockrun, else "
+                "/tmp/lockrun-$UID)");
+    add_setting(app, flags, "--redis", "redis", "URL",
+                "redis://[user[:pass]@]host[:port][/db], rediss://..., "
+                "unix:///path.sock[?db=N]");
+    add_setting(app, flags, "--redis-password-file", "redis-password-file", "F",
+                "read the Redis password from F (keeps it out of argv and ps)");
+    add_setting(app, flags, "--tls-ca-file", "tls-ca-file", "F",
+                "CA certificates for rediss:// (default: the system's)");
+    add_setting(app, flags, "--tls-cert-file", "tls-cert-file", "F",
+                "client certificate for mutual TLS");
+    add_setting(app, flags, "--tls-key-file", "tls-key-file", "F", "client key for mutual TLS");
+    add_setting(app, flags, "--tls-server-name", "tls-server-name", "NAME",
+                "name the server certificate must carry (default: the URL's host)");
+    add_setting(app, flags, "--connect-timeout", "connect-timeout", "DUR", "deadline to connect");
+    add_setting(app, flags, "--io-timeout", "io-timeout", "DUR", "deadline of every backend call");
+    add_setting(app, flags, "--prefix", "prefix", "STR", "namespace of every Redis key");
+    app.add_option("--config", config_flag, "TOML config file (see below)")->type_name("FILE");
+    add_setting(app, flags, "-q,--quiet", "quiet", "",
+                "errors only: no warnings, no conflict message");
+    app.add_flag("-v,--verbose", flags.verbose, "more detail: -v info, -vv debug");
+    add_setting(app, flags, "--log-format", "log-format", "text|json",
+                "log lines as text (lockrun: ...) or one JSON object each");
+    add_setting(app, flags, "--metrics-file", "metrics-file", "F",
+                "write this run's Prometheus metrics to F (textfile collector)");
     // Like flock(1), options end at the first word that is not one: the command's own
     // options are never taken for ours, with or without "--".
     app.prefix_command();
@@ -204,7 +192,9 @@ Invocation parse_command_line(int argc, const char* const* argv) {
     cache_show->add_flag("--json", invocation.json, "metadata and output as JSON");
     auto* cache_drop = cache->add_subcommand("drop", "remove the cached result of KEY");
     cache_drop->add_option("KEY", subject, "the key")->required();
-    for (CLI::App* subcommand : {status, release, cache, cache_show, cache_drop}) {
+    auto* config = app.add_subcommand("config", "print every effective setting and its source");
+    auto* doctor = app.add_subcommand("doctor", "check that the backend is usable for locks");
+    for (CLI::App* subcommand : {status, release, cache, cache_show, cache_drop, config, doctor}) {
         subcommand->fallthrough();
         subcommand->formatter(formatter);
     }
@@ -214,7 +204,8 @@ Invocation parse_command_line(int argc, const char* const* argv) {
     } catch (const CLI::CallForHelp&) {
         invocation.action = Invocation::Action::help;
         const CLI::App* asked = &app;
-        for (const CLI::App* sub : {status, release, cache, cache_show, cache_drop}) {
+        for (const CLI::App* sub :
+             {status, release, cache, cache_show, cache_drop, config, doctor}) {
             if (sub->parsed()) asked = sub;
         }
         invocation.text = asked == &app ? app.help() : asked->help();
@@ -227,48 +218,42 @@ Invocation parse_command_line(int argc, const char* const* argv) {
         throw UsageError(std::string(e.what()) + " (see lockrun --help)");
     }
 
+    const std::pair<CLI::App*, Invocation::Action> subcommands[] = {
+        {status, Invocation::Action::status},         {release, Invocation::Action::release},
+        {cache_show, Invocation::Action::cache_show}, {cache_drop, Invocation::Action::cache_drop},
+        {config, Invocation::Action::config},         {doctor, Invocation::Action::doctor}};
+    for (const auto& [subcommand, action] : subcommands) {
+        if (subcommand->parsed()) invocation.action = action;
+    }
+
     std::vector<std::string> rest = app.remaining();
     if (!rest.empty() && rest.front().starts_with("-") && rest.front() != "-") {
         throw UsageError("unknown option " + rest.front() + " (see lockrun --help)");
     }
     if (has_separator && !rest.empty()) rest.push_back("--");
     rest.insert(rest.end(), tail.begin(), tail.end());
-    o.command = std::move(rest);
 
-    const std::pair<CLI::App*, Invocation::Action> subcommands[] = {
-        {status, Invocation::Action::status},
-        {release, Invocation::Action::release},
-        {cache_show, Invocation::Action::cache_show},
-        {cache_drop, Invocation::Action::cache_drop}};
-    for (const auto& [subcommand, action] : subcommands) {
-        if (subcommand->parsed()) invocation.action = action;
-    }
-    o.lease = lease.value(false);
-    if (o.lease < k_min_lease) {
-        throw UsageError("--lease " + lease.text + " is below the minimum of 100ms");
-    }
-    o.wait = wait.value(true);
-    o.cache_ttl = cache_ttl.value(false);
-    o.kill_after = kill_after.value(false);
-    o.connect_timeout = connect_timeout.value(false);
-    o.io_timeout = io_timeout.value(false);
-    if (o.connect_timeout == Millis(0) || o.io_timeout == Millis(0)) {
-        throw UsageError("--connect-timeout and --io-timeout must be more than 0");
-    }
-    o.cache_max_bytes = *parse_size(cache_max_bytes);
-    o.on_lock_lost = k_lock_lost_policies.at(on_lock_lost);
-    if (!backend.empty()) o.backend = k_backends.at(backend);
-    if (quiet > 0) o.verbosity = -1;
+    // Flags > LOCKRUN_* > config file > defaults.
+    std::optional<std::string> config_path = find_config_file(config_flag, environment);
+    SettingValues file = config_path ? read_config_file(*config_path) : SettingValues{};
+    invocation.settings = resolve_settings(given_flags(app, flags), file, environment);
+    invocation.config_file = config_path;
+    apply_settings(invocation.settings, o);
 
     if (invocation.action != Invocation::Action::run) {
-        if (!o.command.empty()) {
-            throw UsageError("unexpected argument '" + o.command.front() + "' (see lockrun --help)");
+        if (!rest.empty()) {
+            throw UsageError("unexpected argument '" + rest.front() + "' (see lockrun --help)");
+        }
+        if (invocation.action == Invocation::Action::config ||
+            invocation.action == Invocation::Action::doctor) {
+            return invocation;
         }
         if (auto problem = key_problem(subject)) throw UsageError("the key " + *problem);
         o.key = subject;
         return invocation;
     }
 
+    o.command = std::move(rest);
     if (!command_string.empty() && !o.command.empty()) {
         throw UsageError("give either -c STRING or a command after --, not both");
     }
@@ -277,10 +262,12 @@ Invocation parse_command_line(int argc, const char* const* argv) {
         throw UsageError("no command to run (give it after --, or as -c 'STRING')");
     }
     if (o.key_from_command) {
-        if (!o.key.empty()) throw UsageError("give either --key or --key-from-command, not both");
+        if (app.count("--key") > 0) {
+            throw UsageError("give either --key or --key-from-command, not both");
+        }
         o.key = key_from_command(o.command);
     }
-    if (o.key.empty() && app.count("--key") == 0) {
+    if (app.count("--key") == 0 && !o.key_from_command) {
         throw UsageError("--key is required (or --key-from-command)");
     }
     if (auto problem = key_problem(o.key)) throw UsageError("the key " + *problem);

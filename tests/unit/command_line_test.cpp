@@ -22,7 +22,7 @@ using Strings = std::vector<std::string>;
 // Every test starts from an environment without LOCKRUN_* variables (the developer's
 // shell or a CI job may set some) and gets the original ones back afterwards.
 class CommandLine : public ::testing::Test {
-  protected:
+protected:
     void SetUp() override {
         for (char** entry = environ; *entry != nullptr; ++entry) {
             std::string variable(*entry);
@@ -69,7 +69,7 @@ class CommandLine : public ::testing::Test {
         return {};
     }
 
-  private:
+private:
     std::vector<std::pair<std::string, std::string>> saved_;
     Strings set_by_test_;
 };
@@ -391,9 +391,17 @@ TEST_F(CommandLine, LeaseFlagOverridesTheEnvironment) {
     EXPECT_EQ(options({"-k", "a", "--lease", "10s", "--", "true"}).lease, 10s);
 }
 
-TEST_F(CommandLine, LeaseBelowTheMinimumFromTheEnvironmentIsAUsageError) {
+// A bad value from the environment is configuration (78), and the message names the
+// variable to fix.
+TEST_F(CommandLine, LeaseBelowTheMinimumFromTheEnvironmentIsAConfigError) {
     set_env("LOCKRUN_LEASE", "50ms");
-    EXPECT_ONE_LINE_USAGE_ERROR({"-k", "a", "--", "true"});
+    try {
+        parse({"-k", "a", "--", "true"});
+        ADD_FAILURE() << "no ConfigError";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.exit_code(), exit_code::k_config);
+        EXPECT_NE(std::string(e.what()).find("LOCKRUN_LEASE"), std::string::npos) << e.what();
+    }
 }
 
 TEST_F(CommandLine, KeyFromTheEnvironmentIsNotUsed) {

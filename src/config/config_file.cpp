@@ -1,0 +1,109 @@
+#include "config/config_file.hpp"
+
+#include <sys/stat.h>
+
+#include <toml++/toml.h>
+
+#include "core/errors.hpp"
+
+namespace lockrun {
+namespace {
+
+bool is_file(const std::string& path) {
+    struct stat info {};
+    return ::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
+}
+
+std::string kind_wanted(SettingKind kind) {
+    switch (kind) {
+        case SettingKind::duration:
+        case SettingKind::duration_or_inf:
+            return "a string like \"30s\" or an integer (seconds)";
+        case SettingKind::size:
+            return "a string like \"16MiB\" or an integer (bytes)";
+        case SettingKind::switch_:
+            return "true or false";
+        case SettingKind::integer:
+            return "an integer";
+        default:
+            return "a string";
+    }
+}
+
+// The value as the text the command line would have given, or nullopt for a wrong type.
+std::optional<std::string> value_text(const toml::node& node, SettingKind kind) {
+    switch (kind) {
+        case SettingKind::duration:
+        case SettingKind::duration_or_inf:
+        case SettingKind::size:
+            if (auto text = node.value<std::string>()) return *text;
+            if (node.is_integer()) return std::to_string(*node.value<std::int64_t>());
+            return std::nullopt;
+        case SettingKind::switch_:
+            // is_boolean() first: value<bool>() would also turn an integer into a switch.
+            if (node.is_boolean()) return *node.value<bool>() ? "true" : "false";
+            return std::nullopt;
+        case SettingKind::integer:
+            if (node.is_integer()) return std::to_string(*node.value<std::int64_t>());
+            return std::nullopt;
+        default:
+            if (node.is_string()) return *node.value<std::string>();
+            return std::nullopt;
+    }
+}
+
+}  // namespace
+
+std::optional<std::string> find_config_file(const std::string& config_flag,
+                                            const EnvironmentLookup& environment) {
+    if (!config_flag.empty()) {
+        if (!is_file(config_flag)) throw ConfigError("--config " + config_flag + ": no such file");
+        return config_flag;
+    }
+    if (const char* named = environment("LOCKRUN_CONFIG"); named && *named) {
+        if (!is_file(named)) {
+            throw ConfigError(std::string("LOCKRUN_CONFIG=") + named + ": no such file");
+        }
+        return std::string(named);
+    }
+    std::string user_dir;
+    if (const char* xdg = environment("XDG_CONFIG_HOME"); xdg && *xdg) {
+        user_dir = xdg;
+    } else if (const char* home = environment("HOME"); home && *home) {
+        user_dir = std::string(home) + "/.config";
+    }
+    if (!user_dir.empty() && is_file(user_dir + "/lockrun/config.toml")) {
+        return user_dir + "/lockrun/config.toml";
+    }
+    if (is_file("/etc/lockrun/config.toml")) return std::string("/etc/lockrun/config.toml");
+    return std::nullopt;
+}
+
+SettingValues read_config_file(const std::string& path) {
+    toml::table table;
+    try {
+        table = toml::parse_file(path);
+    } catch (const toml::parse_error& e) {
+        throw ConfigError(path + ":" + std::to_string(e.source().begin.line) + ":" +
+                          std::to_string(e.source().begin.column) +
+                          ": not valid TOML: " + std::string(e.description()));
+    }
+    SettingValues values;
+    for (auto&& [key, node] : table) {
+        std::string where = path + ":" + std::to_string(key.source().begin.line);
+        const SettingSpec* spec = find_setting(key.str());
+        if (spec == nullptr || !spec->in_file) {
+            throw ConfigError(where + ": unknown key '" + std::string(key.str()) +
+                              "' (keys are the long options without dashes; see lockrun config)");
+        }
+        std::optional<std::string> text = value_text(node, spec->kind);
+        if (!text) {
+            throw ConfigError(where + ": " + std::string(key.str()) + " must be " +
+                              kind_wanted(spec->kind));
+        }
+        values[std::string(spec->name)] = {*text, SettingValue::Origin::file, where};
+    }
+    return values;
+}
+
+}  // namespace lockrun
