@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -15,9 +16,13 @@
 namespace lockrun {
 namespace {
 
-std::string describe_url(const RedisUrl& url) { return url.redacted(); }
+std::string describe_url(const RedisUrl& url) {
+    return url.redacted();
+}
 
-std::string reach_hint() { return " (is redis-server running there? check --redis)"; }
+std::string reach_hint() {
+    return " (is redis-server running there? check --redis)";
+}
 
 RespValue to_value(const redisReply* reply) {
     switch (reply->type) {
@@ -95,8 +100,8 @@ UniqueFd connect_tcp(const RedisUrl& url, Deadline deadline, InterruptSource* in
     std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> addresses(found, ::freeaddrinfo);
     std::string last_reason = "no address";
     for (addrinfo* a = addresses.get(); a != nullptr; a = a->ai_next) {
-        UniqueFd fd(::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                             a->ai_protocol));
+        UniqueFd fd(
+            ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol));
         if (!fd.valid()) continue;
         int error = 0;
         if (::connect(fd.get(), a->ai_addr, a->ai_addrlen) != 0) {
@@ -114,12 +119,12 @@ UniqueFd connect_tcp(const RedisUrl& url, Deadline deadline, InterruptSource* in
                              reach_hint());
 }
 
-bool is_auth_error(const RespValue& reply) {
-    return reply.is_error() &&
-           (reply.text.starts_with("WRONGPASS") || reply.text.starts_with("NOAUTH") ||
-            reply.text.starts_with("ERR invalid password") ||
-            reply.text.starts_with("ERR AUTH") || reply.text.starts_with("NOPERM"));
-}
+// A plain Redis port never answers a TLS ClientHello: it reads it as an inline command and
+// waits for a line end that does not come before the hello's first NUL byte. So a handshake
+// that timed out without a byte back is checked once more, in plain RESP, within at most
+// this much time of its own (a failure path only: it makes a silent server cost that much
+// more), to tell "not speaking TLS" (78) from "not answering" (69).
+constexpr Millis k_plain_probe_timeout{1000};
 
 }  // namespace
 
@@ -127,6 +132,11 @@ RedisConnection RedisConnection::open(const ConnectionSettings& settings,
                                       InterruptSource* interrupt) {
     const RedisUrl& url = settings.url;
     Deadline deadline = Deadline::after(settings.connect_timeout);
+    // Before connecting: a TLS file that cannot be used is wrong whether the server is up or not.
+    std::optional<TlsChannel> tls;
+    if (url.transport == RedisUrl::Transport::tls) {
+        tls.emplace(settings.tls, url.host, describe_url(url));
+    }
     UniqueFd socket;
     try {
         socket = url.transport == RedisUrl::Transport::unix_socket
@@ -141,28 +151,40 @@ RedisConnection RedisConnection::open(const ConnectionSettings& settings,
         }
         throw;
     }
-    if (url.transport == RedisUrl::Transport::tls) {
-        throw ConfigError("rediss:// (TLS) is not supported yet: " + describe_url(url));
+    if (tls) tls->attach(socket.get());
+    RedisConnection connection(std::move(socket), std::move(tls), describe_url(url),
+                               settings.io_timeout, interrupt);
+    connection.plain_tcp_ = url.transport == RedisUrl::Transport::tcp;
+    if (connection.tls_) {
+        try {
+            connection.handshake(deadline, settings.connect_timeout);
+        } catch (const BackendUnavailable&) {
+            if (deadline.passed() && !connection.tls_->heard_from_server() &&
+                answers_plain_resp(url, std::min(settings.connect_timeout, k_plain_probe_timeout),
+                                   interrupt)) {
+                throw ConfigError(describe_url(url) +
+                                  " is not speaking TLS (check the port, or use redis://)");
+            }
+            throw;
+        }
     }
-    RedisConnection connection(std::move(socket), describe_url(url), settings.io_timeout,
-                               interrupt);
     if (!url.password.empty()) {
         std::vector<std::string_view> auth = {"AUTH"};
         if (!url.user.empty()) auth.push_back(url.user);
         auth.push_back(url.password);
-        RespValue reply = connection.call(auth, deadline);
+        // Redis's replies to AUTH never quote the password, so the reply can be shown.
+        RespValue reply = connection.exchange(auth, deadline);
         if (reply.is_error()) {
             throw ConfigError(describe_url(url) + " rejected the login" +
-                              (url.user.empty() ? "" : " of user '" + url.user + "'") +
-                              " (check the user and password)");
+                              (url.user.empty() ? "" : " of user '" + url.user + "'") + ": " +
+                              reply.text +
+                              " (check the user and the password: in the URL, "
+                              "--redis-password-file or LOCKRUN_REDIS_PASSWORD)");
         }
     }
     if (url.db != 0) {
         std::string db = std::to_string(url.db);
         RespValue reply = connection.call({"SELECT", db}, deadline);
-        if (is_auth_error(reply)) {
-            throw ConfigError(describe_url(url) + " requires a password (" + reply.text + ")");
-        }
         if (reply.is_error()) {
             throw ConfigError(describe_url(url) + " refused db " + db + ": " + reply.text);
         }
@@ -170,9 +192,10 @@ RedisConnection RedisConnection::open(const ConnectionSettings& settings,
     return connection;
 }
 
-RedisConnection::RedisConnection(UniqueFd socket, std::string where, Millis io_timeout,
-                                 InterruptSource* interrupt)
+RedisConnection::RedisConnection(UniqueFd socket, std::optional<TlsChannel> tls, std::string where,
+                                 Millis io_timeout, InterruptSource* interrupt)
     : socket_(std::move(socket)),
+      tls_(std::move(tls)),
       reader_(redisReaderCreate()),
       where_(std::move(where)),
       io_timeout_(io_timeout),
@@ -184,15 +207,41 @@ RedisConnection::RedisConnection(RedisConnection&&) noexcept = default;
 RedisConnection& RedisConnection::operator=(RedisConnection&&) noexcept = default;
 RedisConnection::~RedisConnection() = default;
 
+bool RedisConnection::answers_plain_resp(const RedisUrl& url, Millis timeout,
+                                         InterruptSource* interrupt) {
+    Deadline deadline = Deadline::after(timeout);
+    try {
+        RedisConnection probe(connect_tcp(url, deadline, interrupt), std::nullopt,
+                              describe_url(url), timeout, interrupt);
+        probe.exchange({"PING"}, deadline);  // +PONG, or -NOAUTH: either is plain Redis
+        return true;
+    } catch (const BackendUnavailable&) {
+        return false;
+    }
+}
+
 RespValue RedisConnection::call(const std::vector<std::string_view>& args, Deadline deadline) {
+    RespValue reply = exchange(args, deadline);
+    // Redis 7 answers a long command from a client that has not logged in with a protocol
+    // error (and hangs up) rather than NOAUTH: both mean a password is missing.
+    if (reply.is_error() && (reply.text.starts_with("NOAUTH") ||
+                             reply.text.starts_with("ERR Protocol error: unauthenticated"))) {
+        throw ConfigError(where_ + " requires a password: " + reply.text +
+                          " (give it with --redis-password-file, LOCKRUN_REDIS_PASSWORD or in "
+                          "the URL)");
+    }
+    if (reply.is_error() && reply.text.starts_with("NOPERM")) {
+        throw ConfigError(where_ + " refused the command: " + reply.text +
+                          " (check the ACL of the user in the URL)");
+    }
+    return reply;
+}
+
+RespValue RedisConnection::exchange(const std::vector<std::string_view>& args, Deadline deadline) {
     Deadline bounded = earliest(deadline, Deadline::after(io_timeout_));
     send(args, bounded);
     std::optional<RespValue> reply = read_reply(bounded);
     if (!reply) fail("no reply within " + format_duration(io_timeout_) + " (check --io-timeout)");
-    if (is_auth_error(*reply)) {
-        throw ConfigError(where_ + " refused the command: " + reply->text +
-                          " (set the password in the URL or LOCKRUN_REDIS_PASSWORD)");
-    }
     return std::move(*reply);
 }
 
@@ -217,48 +266,136 @@ void RedisConnection::send(const std::vector<std::string_view>& args, Deadline d
 std::optional<RespValue> RedisConnection::read_reply(Deadline deadline) {
     for (;;) {
         if (auto reply = take_parsed_reply()) return reply;
-        if (fill_reader()) continue;
-        if (!wait_for(POLLIN, deadline)) return std::nullopt;
+        short events = fill_reader();
+        if (events == 0) continue;
+        if (!wait_for(events, deadline)) return std::nullopt;
     }
 }
 
 std::optional<RespValue> RedisConnection::try_read_reply() {
     if (auto reply = take_parsed_reply()) return reply;
-    while (fill_reader()) {
+    while (fill_reader() == 0) {
         if (auto reply = take_parsed_reply()) return reply;
     }
     return std::nullopt;
 }
 
-void RedisConnection::write_all(std::string_view bytes, Deadline deadline) {
-    while (!bytes.empty()) {
-        ssize_t written = ::send(socket_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
-        if (written > 0) {
-            bytes.remove_prefix(static_cast<size_t>(written));
-        } else if (written < 0 && errno == EINTR) {
-            continue;
-        } else if (written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (!wait_for(POLLOUT, deadline)) fail("timed out sending a command");
-        } else {
-            fail(std::string("connection lost: ") + std::strerror(errno));
+void RedisConnection::handshake(Deadline deadline, Millis connect_timeout) {
+    for (;;) {
+        IoResult step = tls_->handshake();
+        switch (step.kind) {
+            case IoResult::Kind::done:
+                return;
+            case IoResult::Kind::want_read:
+            case IoResult::Kind::want_write:
+                if (!wait_for(step.kind == IoResult::Kind::want_read ? POLLIN : POLLOUT,
+                              deadline)) {
+                    throw BackendUnavailable("cannot reach " + where_ +
+                                             ": the TLS handshake timed out after " +
+                                             format_duration(connect_timeout) +
+                                             " (check --redis and --connect-timeout)");
+                }
+                break;
+            case IoResult::Kind::closed:
+                throw BackendUnavailable("cannot reach " + where_ +
+                                         ": the server closed the connection during the TLS "
+                                         "handshake" +
+                                         reach_hint());
+            case IoResult::Kind::failed:
+                throw BackendUnavailable("cannot reach " + where_ +
+                                         ": TLS handshake: " + step.error + reach_hint());
         }
     }
 }
 
-bool RedisConnection::fill_reader() {
+void RedisConnection::write_all(std::string_view bytes, Deadline deadline) {
+    while (!bytes.empty()) {
+        IoResult written = write_some(bytes);
+        switch (written.kind) {
+            case IoResult::Kind::done:
+                bytes.remove_prefix(written.bytes);
+                break;
+            case IoResult::Kind::want_read:  // TLS: a write may need to read first
+            case IoResult::Kind::want_write:
+                if (!wait_for(written.kind == IoResult::Kind::want_read ? POLLIN : POLLOUT,
+                              deadline)) {
+                    fail("timed out sending a command");
+                }
+                break;
+            default:
+                fail_after_write(written);
+        }
+    }
+}
+
+void RedisConnection::fail_after_write(const IoResult& failed) {
+    // The server may have said why before it hung up (a TLS alert refusing our certificate,
+    // "-ERR max number of clients reached"), and that makes a better message than the reset
+    // our write ran into. The read throws ConfigError for a refused certificate.
+    try {
+        if (fill_reader() == 0) {
+            std::optional<RespValue> reply = take_parsed_reply();
+            if (reply && reply->is_error()) fail("closed by the server: " + reply->text);
+        }
+    } catch (const BackendUnavailable&) {
+        // Nothing to learn from the read: report the write's failure.
+    }
+    fail(failed);
+}
+
+short RedisConnection::fill_reader() {
     char buffer[64 * 1024];
+    bool fed = false;
     for (;;) {
-        ssize_t got = ::recv(socket_.get(), buffer, sizeof buffer, 0);
-        if (got > 0) {
-            if (redisReaderFeed(reader_.get(), buffer, static_cast<size_t>(got)) != REDIS_OK) {
+        IoResult got = read_some(buffer, sizeof buffer);
+        if (got.kind == IoResult::Kind::done) {
+            if (redisReaderFeed(reader_.get(), buffer, got.bytes) != REDIS_OK) {
                 fail("protocol error");
             }
-            return true;
+            fed = true;
+            heard_from_server_ = true;
+            // Bytes TLS has already taken off the socket are invisible to poll(2): take
+            // them now, or a caller polling fd() could wait for a reply that is here.
+            if (tls_ && tls_->has_buffered()) continue;
+            return 0;
         }
-        if (got == 0) fail("connection closed by the server");
+        // What was fed is parsed first; the next call meets the same state again.
+        if (fed) return 0;
+        switch (got.kind) {
+            case IoResult::Kind::want_read:
+                return POLLIN;
+            case IoResult::Kind::want_write:  // TLS: a read may need to write first
+                return POLLOUT;
+            default:
+                fail(got);
+        }
+    }
+}
+
+IoResult RedisConnection::read_some(char* buffer, std::size_t size) {
+    if (tls_) return tls_->read(buffer, size);
+    for (;;) {
+        ssize_t got = ::recv(socket_.get(), buffer, size, 0);
+        if (got > 0) return IoResult::moved(static_cast<std::size_t>(got));
+        if (got == 0) return IoResult::of(IoResult::Kind::closed);
         if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) return false;
-        fail(std::string("connection lost: ") + std::strerror(errno));
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            return IoResult::of(IoResult::Kind::want_read);
+        }
+        return IoResult::failure(std::string("connection lost: ") + std::strerror(errno), errno);
+    }
+}
+
+IoResult RedisConnection::write_some(std::string_view bytes) {
+    if (tls_) return tls_->write(bytes);
+    for (;;) {
+        ssize_t sent = ::send(socket_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
+        if (sent >= 0) return IoResult::moved(static_cast<std::size_t>(sent));
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            return IoResult::of(IoResult::Kind::want_write);
+        }
+        return IoResult::failure(std::string("connection lost: ") + std::strerror(errno), errno);
     }
 }
 
@@ -288,6 +425,17 @@ bool RedisConnection::wait_for(short events, Deadline deadline) {
 
 void RedisConnection::fail(const std::string& what) const {
     throw BackendUnavailable("lost " + where_ + ": " + what);
+}
+
+void RedisConnection::fail(const IoResult& result) const {
+    std::string what =
+        result.kind == IoResult::Kind::closed ? "connection closed by the server" : result.error;
+    // A TLS-only port resets a connection that sends it plain text, without a word back.
+    if (plain_tcp_ && !heard_from_server_ &&
+        (result.system_error == ECONNRESET || result.system_error == EPIPE)) {
+        what += " (if the server speaks TLS only, use rediss://)";
+    }
+    fail(what);
 }
 
 }  // namespace lockrun

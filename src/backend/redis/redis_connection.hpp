@@ -2,6 +2,8 @@
 // One connection to a Redis server on a socket that lockrun owns (Debian's hiredis 0.14
 // has neither TLS nor usable timeouts): hiredis formats commands and parses replies, we do
 // the I/O, so every operation has a deadline and a pending signal can cut a wait short.
+// A rediss:// connection runs the same I/O loops through a TlsChannel instead of
+// recv/send; the loops do all the waiting for both.
 
 #include <hiredis/hiredis.h>
 
@@ -13,6 +15,7 @@
 
 #include "backend/redis/redis_url.hpp"
 #include "backend/redis/resp_value.hpp"
+#include "backend/redis/tls_channel.hpp"
 #include "core/interrupt_source.hpp"
 #include "util/deadline.hpp"
 #include "util/unique_fd.hpp"
@@ -20,31 +23,38 @@
 namespace lockrun {
 
 struct ConnectionSettings {
-    RedisUrl url;
+    RedisUrl url;  // with the password already resolved (URL, file or environment)
     Millis connect_timeout{2000};
     Millis io_timeout{2000};
+    TlsSettings tls;
 };
 
 class RedisConnection {
 public:
-    // Connects, authenticates and selects the db, all within connect_timeout. Throws
-    // BackendUnavailable when the server cannot be reached, ConfigError when it rejects
-    // the credentials or the db, Interrupted when `interrupt` fires first (may be null).
+    // Connects (and for rediss:// completes the TLS handshake), authenticates and selects
+    // the db, all within connect_timeout. Throws BackendUnavailable when the server cannot
+    // be reached or the connection drops, ConfigError when it rejects the credentials or
+    // the db, when a TLS file cannot be used, or when the server's certificate fails
+    // verification, and Interrupted when `interrupt` fires first (may be null).
     static RedisConnection open(const ConnectionSettings& settings, InterruptSource* interrupt);
 
     RedisConnection(RedisConnection&&) noexcept;
     RedisConnection& operator=(RedisConnection&&) noexcept;
     ~RedisConnection();
 
-    // Sends one command and returns its reply (an error reply is returned, not thrown).
-    // Throws BackendUnavailable when the deadline passes or the connection drops.
+    // Sends one command and returns its reply (an error reply is returned, not thrown,
+    // but for NOAUTH and NOPERM). Throws BackendUnavailable when the deadline passes or the
+    // connection drops, and ConfigError when the server refuses the command for want of a
+    // password (NOAUTH) or a permission (NOPERM).
     RespValue call(const std::vector<std::string_view>& args, Deadline deadline);
 
     // Queues and flushes one command without reading its reply.
     void send(const std::vector<std::string_view>& args, Deadline deadline);
     // Waits for the next reply (or pushed message) until the deadline; nullopt on timeout.
     std::optional<RespValue> read_reply(Deadline deadline);
-    // Returns a reply if one is already complete or can be read without blocking.
+    // Returns a reply if one is already complete or can be read without blocking. It reads
+    // until the socket has nothing more, so when it returns nullopt, poll(2) on fd() tells
+    // when there is more: no data waits unseen in the TLS layer.
     std::optional<RespValue> try_read_reply();
 
     int fd() const { return socket_.get(); }
@@ -53,24 +63,42 @@ public:
     void set_interrupt(InterruptSource* interrupt) { interrupt_ = interrupt; }
 
 private:
-    RedisConnection(UniqueFd socket, std::string where, Millis io_timeout,
-                    InterruptSource* interrupt);
+    RedisConnection(UniqueFd socket, std::optional<TlsChannel> tls, std::string where,
+                    Millis io_timeout, InterruptSource* interrupt);
+    // Runs the TLS handshake until done; connect_timeout is for the message.
+    void handshake(Deadline deadline, Millis connect_timeout);
+    // Whether url's server answers a PING in plain RESP within `timeout` (so it is no TLS
+    // server). For the message after a silent TLS handshake only.
+    static bool answers_plain_resp(const RedisUrl& url, Millis timeout, InterruptSource* interrupt);
+    // call() without its reading of error replies, for AUTH.
+    RespValue exchange(const std::vector<std::string_view>& args, Deadline deadline);
     void write_all(std::string_view bytes, Deadline deadline);
-    // Reads once what the socket has; false when it would block.
-    bool fill_reader();
+    // Feeds the reader what can be read now. Returns 0 when it fed something, else the
+    // poll(2) events to wait for before trying again.
+    short fill_reader();
     std::optional<RespValue> take_parsed_reply();
+    // One recv/send, or SSL_read/SSL_write: the only places that know the transport.
+    IoResult read_some(char* buffer, std::size_t size);
+    IoResult write_some(std::string_view bytes);
     // Polls for `events` until the deadline or a signal; false on timeout.
     bool wait_for(short events, Deadline deadline);
     [[noreturn]] void fail(const std::string& what) const;
+    // For a read or write that ended the connection (closed or failed).
+    [[noreturn]] void fail(const IoResult& result) const;
+    // For a write: with what the server said before it hung up, when it said something.
+    [[noreturn]] void fail_after_write(const IoResult& failed);
 
     struct ReaderDeleter {
         void operator()(redisReader* r) const { redisReaderFree(r); }
     };
     UniqueFd socket_;
+    std::optional<TlsChannel> tls_;  // rediss://; destroyed before the socket it runs on
     std::unique_ptr<redisReader, ReaderDeleter> reader_;
     std::string where_;
     Millis io_timeout_;
     InterruptSource* interrupt_ = nullptr;
+    bool plain_tcp_ = false;          // redis://: the server might want TLS
+    bool heard_from_server_ = false;  // any byte of a reply yet
 };
 
 }  // namespace lockrun

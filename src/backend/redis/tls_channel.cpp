@@ -1,0 +1,361 @@
+#include "backend/redis/tls_channel.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <initializer_list>
+#include <vector>
+
+#include "core/errors.hpp"
+#include "util/unique_fd.hpp"
+
+namespace lockrun {
+namespace {
+
+// OpenSSL's error queue, taken whole (which also clears it, so that a stale entry can never
+// be blamed on a later call).
+class OpenSslErrors {
+public:
+    static OpenSslErrors take() {
+        OpenSslErrors errors;
+        while (unsigned long code = ERR_get_error()) errors.codes_.push_back(code);
+        return errors;
+    }
+
+    // The first entry of the SSL library with one of `reasons`, or 0.
+    unsigned long find_ssl_reason(std::initializer_list<int> reasons) const {
+        for (unsigned long code : codes_) {
+            if (ERR_GET_LIB(code) != ERR_LIB_SSL) continue;
+            for (int reason : reasons) {
+                if (ERR_GET_REASON(code) == reason) return code;
+            }
+        }
+        return 0;
+    }
+    bool has_ssl_reason(std::initializer_list<int> reasons) const {
+        return find_ssl_reason(reasons) != 0;
+    }
+
+    // An entry's reason in words ("no certificate or crl found"); the first entry's by default.
+    std::string reason(unsigned long code = 0) const {
+        if (code == 0 && !codes_.empty()) code = codes_.front();
+        const char* text = code != 0 ? ERR_reason_error_string(code) : nullptr;
+        return text ? text : "unknown error";
+    }
+
+    // Every entry, as OpenSSL prints them, for failures that have no better explanation.
+    std::string text() const {
+        if (codes_.empty()) return "no details from OpenSSL";
+        std::string text;
+        for (unsigned long code : codes_) {
+            char buffer[256];
+            ERR_error_string_n(code, buffer, sizeof buffer);
+            if (!text.empty()) text += "; ";
+            text += buffer;
+        }
+        return text;
+    }
+
+private:
+    std::vector<unsigned long> codes_;
+};
+
+bool is_ip_address(const std::string& host) {
+    in6_addr address;
+    return ::inet_pton(AF_INET, host.c_str(), &address) == 1 ||
+           ::inet_pton(AF_INET6, host.c_str(), &address) == 1;
+}
+
+// OpenSSL's own reasons for a file it could not load ("no start line") do not say when the
+// file is missing or unreadable; opening it first does, in the words of strerror.
+void check_readable(const std::string& option, const std::string& path, const std::string& where) {
+    UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!file.valid()) {
+        throw ConfigError("cannot read " + option + " " + path + " for " + where + ": " +
+                          std::strerror(errno));
+    }
+}
+
+[[noreturn]] void throw_unusable_file(const std::string& option, const std::string& path,
+                                      const std::string& where, const std::string& expected) {
+    OpenSslErrors errors = OpenSslErrors::take();
+    throw ConfigError("cannot use " + option + " " + path + " for " + where + ": " +
+                      errors.reason() + " (it must be " + expected + ")");
+}
+
+// The socket BIO OpenSSL provides writes with write(2), which raises SIGPIPE when the server
+// has gone; ours sends with MSG_NOSIGNAL, like the plain connection, so that a dropped TLS
+// connection is an error to report and never a signal that kills lockrun silently.
+int socket_of(BIO* bio) {
+    return static_cast<int>(reinterpret_cast<std::intptr_t>(BIO_get_data(bio)));
+}
+
+int socket_write(BIO* bio, const char* data, int size) {
+    BIO_clear_retry_flags(bio);
+    for (;;) {
+        ssize_t sent = ::send(socket_of(bio), data, static_cast<size_t>(size), MSG_NOSIGNAL);
+        if (sent >= 0) return static_cast<int>(sent);
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) BIO_set_retry_write(bio);
+        return -1;
+    }
+}
+
+int socket_read(BIO* bio, char* data, int size) {
+    BIO_clear_retry_flags(bio);
+    for (;;) {
+        ssize_t got = ::recv(socket_of(bio), data, static_cast<size_t>(size), 0);
+        if (got >= 0) return static_cast<int>(got);
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) BIO_set_retry_read(bio);
+        return -1;
+    }
+}
+
+long socket_control(BIO* bio, int command, long /*number*/, void* pointer) {
+    switch (command) {
+        case BIO_CTRL_FLUSH:  // nothing is buffered here
+            return 1;
+        case BIO_C_GET_FD:
+            if (pointer != nullptr) *static_cast<int*>(pointer) = socket_of(bio);
+            return socket_of(bio);
+        default:
+            return 0;
+    }
+}
+
+// Alerts with which a server refuses the client certificate, or its absence.
+constexpr std::initializer_list<int> k_client_certificate_alerts = {
+    SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED,
+    SSL_R_SSLV3_ALERT_BAD_CERTIFICATE,
+    SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN,
+    SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED,
+    SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED,
+    SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE,
+    SSL_R_TLSV1_ALERT_UNKNOWN_CA,
+    SSL_R_TLSV1_ALERT_ACCESS_DENIED,
+    SSL_R_TLSV1_ALERT_DECRYPT_ERROR,
+};
+
+// What OpenSSL says when the first bytes back are not a TLS record: a plain Redis port
+// answers the ClientHello with "-ERR ..." (or an HTTP server with "HTTP/1.1 ...").
+constexpr std::initializer_list<int> k_not_tls = {
+    SSL_R_WRONG_VERSION_NUMBER, SSL_R_PACKET_LENGTH_TOO_LONG, SSL_R_UNKNOWN_PROTOCOL,
+    SSL_R_HTTP_REQUEST,         SSL_R_HTTPS_PROXY_REQUEST,    SSL_R_RECORD_LENGTH_MISMATCH,
+};
+
+}  // namespace
+
+TlsChannel::TlsChannel(const TlsSettings& settings, const std::string& host, std::string where)
+    : where_(std::move(where)),
+      name_(settings.server_name.empty() ? host : settings.server_name),
+      has_client_certificate_(!settings.cert_file.empty()) {
+    ERR_clear_error();
+    context_.reset(SSL_CTX_new(TLS_client_method()));
+    if (!context_) {
+        throw InternalError("cannot create a TLS context: " + OpenSslErrors::take().text());
+    }
+    SSL_CTX* context = context_.get();
+    SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION);
+    SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nullptr);
+    // OpenSSL's default would ask the terminal for the passphrase of an encrypted key and
+    // block the run; no passphrase makes such a key a file we cannot use, said in one line.
+    SSL_CTX_set_default_passwd_cb(context, [](char*, int, int, void*) { return 0; });
+
+    if (!settings.ca_file.empty()) {
+        check_readable("--tls-ca-file", settings.ca_file, where_);
+        if (SSL_CTX_load_verify_locations(context, settings.ca_file.c_str(), nullptr) != 1) {
+            throw_unusable_file("--tls-ca-file", settings.ca_file, where_, "PEM CA certificates");
+        }
+    } else if (SSL_CTX_set_default_verify_paths(context) != 1) {
+        throw ConfigError("cannot load the system's CA certificates for " + where_ + ": " +
+                          OpenSslErrors::take().text() + " (give --tls-ca-file)");
+    }
+
+    if (settings.cert_file.empty() != settings.key_file.empty()) {
+        throw ConfigError(
+            "mutual TLS with " + where_ + " needs both --tls-cert-file and --tls-key-file (" +
+            (settings.cert_file.empty() ? "--tls-cert-file" : "--tls-key-file") + " is missing)");
+    }
+    if (!settings.cert_file.empty()) {
+        check_readable("--tls-cert-file", settings.cert_file, where_);
+        check_readable("--tls-key-file", settings.key_file, where_);
+        if (SSL_CTX_use_certificate_chain_file(context, settings.cert_file.c_str()) != 1) {
+            throw_unusable_file("--tls-cert-file", settings.cert_file, where_, "a PEM certificate");
+        }
+        if (SSL_CTX_use_PrivateKey_file(context, settings.key_file.c_str(), SSL_FILETYPE_PEM) !=
+                1 &&
+            ERR_GET_REASON(ERR_peek_last_error()) != X509_R_KEY_VALUES_MISMATCH) {
+            throw_unusable_file("--tls-key-file", settings.key_file, where_,
+                                "an unencrypted PEM private key");
+        }
+        if (SSL_CTX_check_private_key(context) != 1) {
+            OpenSslErrors::take();
+            throw ConfigError("--tls-key-file " + settings.key_file +
+                              " is not the key of --tls-cert-file " + settings.cert_file +
+                              " (for " + where_ + ")");
+        }
+    }
+
+    session_.reset(SSL_new(context));
+    if (!session_) {
+        throw InternalError("cannot create a TLS session: " + OpenSslErrors::take().text());
+    }
+    SSL* session = session_.get();
+    // A write retried after WANT_* resumes where the last one stopped, record by record.
+    SSL_set_mode(session, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    X509_VERIFY_PARAM* verify = SSL_get0_param(session);
+    if (is_ip_address(name_)) {
+        // An address is matched against the certificate's IP SANs; SNI carries names only.
+        if (X509_VERIFY_PARAM_set1_ip_asc(verify, name_.c_str()) != 1) {
+            throw ConfigError("cannot verify " + where_ + " as address '" + name_ +
+                              "' (check --tls-server-name)");
+        }
+    } else {
+        X509_VERIFY_PARAM_set_hostflags(verify, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        if (SSL_set1_host(session, name_.c_str()) != 1 ||
+            SSL_set_tlsext_host_name(session, name_.c_str()) != 1) {
+            OpenSslErrors::take();
+            throw ConfigError("cannot verify " + where_ + " as '" + name_ +
+                              "': not a valid host name (check --tls-server-name)");
+        }
+    }
+    SSL_set_connect_state(session);
+
+    // One method per channel rather than a shared static one: no global state to set up.
+    socket_method_.reset(BIO_meth_new(BIO_TYPE_SOURCE_SINK, "lockrun socket"));
+    if (!socket_method_ || BIO_meth_set_write(socket_method_.get(), socket_write) != 1 ||
+        BIO_meth_set_read(socket_method_.get(), socket_read) != 1 ||
+        BIO_meth_set_ctrl(socket_method_.get(), socket_control) != 1) {
+        throw InternalError("cannot create a TLS socket BIO: " + OpenSslErrors::take().text());
+    }
+}
+
+TlsChannel::TlsChannel(TlsChannel&&) noexcept = default;
+TlsChannel& TlsChannel::operator=(TlsChannel&&) noexcept = default;
+TlsChannel::~TlsChannel() = default;
+
+void TlsChannel::attach(int fd) {
+    BIO* bio = BIO_new(socket_method_.get());
+    if (bio == nullptr) {
+        throw InternalError("cannot create a TLS socket BIO: " + OpenSslErrors::take().text());
+    }
+    BIO_set_data(bio, reinterpret_cast<void*>(static_cast<std::intptr_t>(fd)));
+    BIO_set_init(bio, 1);
+    SSL_set_bio(session_.get(), bio, bio);  // the session owns it now
+}
+
+IoResult TlsChannel::handshake() {
+    ERR_clear_error();
+    errno = 0;
+    int rc = SSL_connect(session_.get());
+    int saved_errno = errno;
+    if (rc == 1) return IoResult::moved(0);
+    if (SSL_get_error(session_.get(), rc) != SSL_ERROR_SSL) return after_failed_io(rc, saved_errno);
+
+    long verify = SSL_get_verify_result(session_.get());
+    if (verify == X509_V_ERR_HOSTNAME_MISMATCH || verify == X509_V_ERR_IP_ADDRESS_MISMATCH) {
+        OpenSslErrors::take();
+        throw ConfigError(where_ + ": the server's certificate is not valid for '" + name_ +
+                          "' (check --tls-server-name, or the host in the URL)");
+    }
+    if (verify != X509_V_OK) {
+        OpenSslErrors::take();
+        throw ConfigError(where_ + ": certificate verify failed: " +
+                          X509_verify_cert_error_string(verify) + " (check --tls-ca-file)");
+    }
+    OpenSslErrors errors = OpenSslErrors::take();
+    if (errors.has_ssl_reason(k_not_tls)) {
+        throw ConfigError(where_ + " is not speaking TLS (check the port, or use redis://)");
+    }
+    if (errors.has_ssl_reason({SSL_R_UNEXPECTED_EOF_WHILE_READING})) {
+        return IoResult::of(IoResult::Kind::closed);
+    }
+    if (unsigned long alert = errors.find_ssl_reason(k_client_certificate_alerts)) {
+        reject_client_certificate(errors.reason(alert));
+    }
+    // No shared protocol version or cipher, and the like: the two ends disagree on TLS.
+    throw ConfigError(where_ + ": TLS handshake failed: " + errors.text() +
+                      " (check the server's TLS settings)");
+}
+
+IoResult TlsChannel::read(char* buffer, std::size_t size) {
+    ERR_clear_error();
+    errno = 0;
+    int chunk = static_cast<int>(std::min<std::size_t>(size, 1 << 30));
+    int rc = SSL_read(session_.get(), buffer, chunk);
+    int saved_errno = errno;
+    if (rc > 0) return IoResult::moved(static_cast<std::size_t>(rc));
+    return after_failed_io(rc, saved_errno);
+}
+
+IoResult TlsChannel::write(std::string_view bytes) {
+    ERR_clear_error();
+    errno = 0;
+    int chunk = static_cast<int>(std::min<std::size_t>(bytes.size(), 1 << 30));
+    int rc = SSL_write(session_.get(), bytes.data(), chunk);
+    int saved_errno = errno;
+    if (rc > 0) return IoResult::moved(static_cast<std::size_t>(rc));
+    return after_failed_io(rc, saved_errno);
+}
+
+bool TlsChannel::has_buffered() const {
+    return SSL_has_pending(session_.get()) == 1;
+}
+
+bool TlsChannel::heard_from_server() const {
+    BIO* bio = SSL_get_rbio(session_.get());
+    return bio != nullptr && BIO_number_read(bio) > 0;
+}
+
+IoResult TlsChannel::after_failed_io(int rc, int saved_errno) {
+    switch (SSL_get_error(session_.get(), rc)) {
+        case SSL_ERROR_WANT_READ:
+            return IoResult::of(IoResult::Kind::want_read);
+        case SSL_ERROR_WANT_WRITE:
+            return IoResult::of(IoResult::Kind::want_write);
+        case SSL_ERROR_ZERO_RETURN:  // the server's close_notify
+            ERR_clear_error();
+            return IoResult::of(IoResult::Kind::closed);
+        case SSL_ERROR_SYSCALL: {
+            OpenSslErrors::take();  // nothing there that errno does not say better
+            if (saved_errno == 0) return IoResult::of(IoResult::Kind::closed);
+            return IoResult::failure(std::string("connection lost: ") + std::strerror(saved_errno),
+                                     saved_errno);
+        }
+        case SSL_ERROR_SSL: {
+            OpenSslErrors errors = OpenSslErrors::take();
+            if (errors.has_ssl_reason({SSL_R_UNEXPECTED_EOF_WHILE_READING})) {
+                return IoResult::of(IoResult::Kind::closed);
+            }
+            // With TLS 1.3 the client's handshake is over before the server has looked at
+            // its certificate: a refusal arrives as the answer to the first command.
+            if (unsigned long alert = errors.find_ssl_reason(k_client_certificate_alerts)) {
+                reject_client_certificate(errors.reason(alert));
+            }
+            return IoResult::failure("TLS error: " + errors.text());
+        }
+        default:
+            return IoResult::failure("TLS error: " + OpenSslErrors::take().text());
+    }
+}
+
+void TlsChannel::reject_client_certificate(const std::string& reason) const {
+    if (!has_client_certificate_) {
+        throw ConfigError(where_ + " requires a client certificate: " + reason +
+                          " (give --tls-cert-file and --tls-key-file)");
+    }
+    throw ConfigError(where_ + " rejected the client certificate: " + reason +
+                      " (check --tls-cert-file and --tls-key-file)");
+}
+
+}  // namespace lockrun

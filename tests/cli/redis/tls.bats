@@ -1,0 +1,357 @@
+#!/usr/bin/env bats
+# rediss:// (SPEC §2 --redis, --tls-*): the server's certificate is always verified, against
+# --tls-ca-file or the system's CAs, and its name against --tls-server-name or the URL's
+# host; a client certificate for mutual TLS. What is wrong with the configuration exits 78
+# with one line that says what to check; a server that cannot be reached exits 69 (SPEC §3).
+#
+# setup_file makes a throwaway PKI with the openssl CLI and starts private redis-servers
+# (TLS only, TLS with client certificates required, TLS with a certificate that names no
+# IP address, and one plain), each on a free loopback port, stopped by PID in teardown_file.
+
+# Redis only, whatever LOCKRUN_TEST_BACKEND says.
+LOCKRUN_TEST_BACKEND=redis
+load ../common
+
+# make_pki DIR: a CA; a server certificate for localhost and 127.0.0.1; one for localhost
+# only; a client certificate from the CA; and an unrelated CA with a client certificate of
+# its own. EC P-256 keys, so that this takes milliseconds.
+make_pki() {
+    local dir=$1 name
+    mkdir -p "$dir"
+    cd "$dir" || return 1
+    for name in ca other-ca; do
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+            -subj "/CN=lockrun test $name" -keyout "$name.key" -out "$name.crt" 2>/dev/null
+    done
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >server.ext
+    printf 'subjectAltName=DNS:localhost\n' >server-dns.ext
+    issue server ca server.ext
+    issue server-dns ca server-dns.ext
+    issue client ca
+    issue stranger other-ca
+    cd - >/dev/null || return 1
+}
+
+# issue NAME CA [EXTFILE]: NAME.key and NAME.crt, signed by CA.
+issue() {
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$1" \
+        -keyout "$1.key" -out "$1.csr" 2>/dev/null
+    openssl x509 -req -in "$1.csr" -CA "$2.crt" -CAkey "$2.key" -CAcreateserial -days 2 \
+        ${3:+-extfile "$3"} -out "$1.crt" 2>/dev/null
+}
+
+# start_server NAME [REDIS-CLI-ARGS...] -- REDIS-SERVER-ARGS...: starts a private
+# redis-server on a free loopback port, which REDIS-SERVER-ARGS give as the word {port}, and
+# waits until it answers `redis-cli REDIS-CLI-ARGS` (our own server: its pid, not another's).
+# Exports NAME_PORT and NAME_PID (NAME upper-cased, - as _); stop_servers stops it by PID.
+start_server() {
+    local name=$1 dir=$BATS_FILE_TMPDIR attempt port pid deadline arg var
+    shift
+    local -a cli=() args=()
+    while [[ $1 != -- ]]; do
+        cli+=("$1")
+        shift
+    done
+    shift
+    for attempt in 1 2 3 4 5; do
+        port=$(free_port)
+        args=()
+        for arg in "$@"; do
+            args+=("${arg//\{port\}/$port}")
+        done
+        redis-server --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" "${args[@]}" \
+            >"$dir/$name.log" 2>&1 </dev/null 3>&- &
+        pid=$!
+        echo "$pid" >>"$dir/servers.pid"
+        deadline=$(($(now_ms) + 10000))
+        while is_running "$pid"; do
+            if [[ $(redis-cli "${cli[@]}" -p "$port" INFO server 2>/dev/null) == *"process_id:$pid"$'\r'* ]]; then
+                var=${name^^}
+                var=${var//-/_}
+                export "${var}_PORT=$port" "${var}_PID=$pid"
+                return 0
+            fi
+            if (($(now_ms) > deadline)); then
+                echo "redis-server $name did not answer within 10s; its log:" >&2
+                cat "$dir/$name.log" >&2
+                return 1
+            fi
+            sleep 0.02
+        done
+        wait "$pid" 2>/dev/null || true
+        if ! grep -q 'Address already in use' "$dir/$name.log"; then
+            echo "redis-server $name exited at start; its log:" >&2
+            cat "$dir/$name.log" >&2
+            return 1
+        fi
+    done
+    echo "redis-server $name: no free port found" >&2
+    return 1
+}
+
+stop_servers() {
+    local pid
+    [[ -s $BATS_FILE_TMPDIR/servers.pid ]] || return 0
+    while read -r pid; do
+        kill -CONT "$pid" 2>/dev/null || true
+        kill -TERM "$pid" 2>/dev/null || true
+        if ! poll_until 10 is_gone "$pid"; then
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+        wait "$pid" 2>/dev/null || true
+    done <"$BATS_FILE_TMPDIR/servers.pid"
+}
+
+setup_file() {
+    export PKI=$BATS_FILE_TMPDIR/pki
+    make_pki "$PKI"
+    local tls=(--port 0 --tls-port '{port}' --tls-ca-cert-file "$PKI/ca.crt")
+    local cli=(--tls --cacert "$PKI/ca.crt" --cert "$PKI/client.crt" --key "$PKI/client.key")
+    start_server tls "${cli[@]}" -- "${tls[@]}" \
+        --tls-cert-file "$PKI/server.crt" --tls-key-file "$PKI/server.key" \
+        --tls-auth-clients optional
+    start_server mtls "${cli[@]}" -- "${tls[@]}" \
+        --tls-cert-file "$PKI/server.crt" --tls-key-file "$PKI/server.key" \
+        --tls-auth-clients yes
+    start_server dns-only "${cli[@]}" -- "${tls[@]}" \
+        --tls-cert-file "$PKI/server-dns.crt" --tls-key-file "$PKI/server-dns.key" \
+        --tls-auth-clients optional
+    start_server plain -- --port '{port}'
+}
+
+teardown_file() {
+    stop_servers
+}
+
+setup() {
+    cd "$BATS_TEST_TMPDIR" || return 1
+}
+
+teardown() {
+    # The silent-server test stops one; never leave it stopped for the next test.
+    kill -CONT "$PLAIN_PID" 2>/dev/null || true
+}
+
+# tls_cli PORT ARGS...: redis-cli over TLS, trusting our CA, with our client certificate.
+tls_cli() {
+    local port=$1
+    shift
+    redis-cli --tls --cacert "$PKI/ca.crt" --cert "$PKI/client.crt" --key "$PKI/client.key" \
+        -p "$port" "$@"
+}
+
+# A command that prints whether KEY's lock exists, asked over TLS while lockrun holds it.
+lock_exists_cmd() {
+    printf 'redis-cli --tls --cacert %q -p %q EXISTS %q' "$PKI/ca.crt" "$1" "lockrun:{$2}:lock"
+}
+
+@test "rediss:// with --tls-ca-file: the command runs under a lock taken over TLS" {
+    run --separate-stderr lockrun --redis "rediss://localhost:$TLS_PORT" --tls-ca-file "$PKI/ca.crt" \
+        --key tls-works -c "$(lock_exists_cmd "$TLS_PORT" tls-works)"
+    assert_status 0
+    assert_output 1
+    assert_equal "$stderr" ''
+    # The fence and the cached result were written on the TLS server.
+    assert_equal "$(tls_cli "$TLS_PORT" GET 'lockrun:{tls-works}:fence')" 1
+    assert_equal "$(tls_cli "$TLS_PORT" EXISTS 'lockrun:{tls-works}:out')" 1
+    # And the cached result is read back over TLS.
+    run --separate-stderr lockrun --redis "rediss://localhost:$TLS_PORT" --tls-ca-file "$PKI/ca.crt" \
+        --key tls-works -- touch ran
+    assert_status 0
+    assert_output 1
+    assert [ ! -e ran ]
+}
+
+@test "rediss:// without --tls-ca-file: exit 78, certificate verify failed" {
+    run --separate-stderr lockrun --redis "rediss://localhost:$TLS_PORT" --no-cache --key k -- touch ran
+    assert_status 78
+    assert_output ''
+    assert_one_error_line "rediss://localhost:$TLS_PORT: certificate verify failed: .*\\(check --tls-ca-file\\)$"
+    assert [ ! -e ran ]
+}
+
+@test "rediss:// with another CA's --tls-ca-file: exit 78, certificate verify failed" {
+    run --separate-stderr lockrun --redis "rediss://localhost:$TLS_PORT" --tls-ca-file "$PKI/other-ca.crt" \
+        --no-cache --key k -- touch ran
+    assert_status 78
+    assert_one_error_line 'certificate verify failed: .*--tls-ca-file'
+    assert [ ! -e ran ]
+}
+
+@test "rediss://127.0.0.1: the certificate's IP address is verified" {
+    run --separate-stderr lockrun --redis "rediss://127.0.0.1:$TLS_PORT" --tls-ca-file "$PKI/ca.crt" \
+        --no-cache --key k -- echo ran
+    assert_status 0
+    assert_output ran
+}
+
+@test "rediss://127.0.0.1 to a certificate without that address: exit 78" {
+    run --separate-stderr lockrun --redis "rediss://127.0.0.1:$DNS_ONLY_PORT" \
+        --tls-ca-file "$PKI/ca.crt" --no-cache --key k -- touch ran
+    assert_status 78
+    assert_one_error_line "not valid for '127\\.0\\.0\\.1'.*--tls-server-name"
+    assert [ ! -e ran ]
+}
+
+@test "--tls-server-name localhost verifies rediss://127.0.0.1 as localhost" {
+    run --separate-stderr lockrun --redis "rediss://127.0.0.1:$DNS_ONLY_PORT" \
+        --tls-ca-file "$PKI/ca.crt" --tls-server-name localhost --no-cache --key k -- echo ran
+    assert_status 0
+    assert_output ran
+}
+
+@test "--tls-server-name that the certificate does not carry: exit 78" {
+    run --separate-stderr lockrun --redis "rediss://localhost:$TLS_PORT" --tls-ca-file "$PKI/ca.crt" \
+        --tls-server-name wrong.example --no-cache --key k -- touch ran
+    assert_status 78
+    assert_output ''
+    assert_one_error_line "not valid for 'wrong\\.example' \\(check --tls-server-name"
+    assert [ ! -e ran ]
+}
+
+@test "mutual TLS: with --tls-cert-file and --tls-key-file the command runs" {
+    run --separate-stderr lockrun --redis "rediss://localhost:$MTLS_PORT" --tls-ca-file "$PKI/ca.crt" \
+        --tls-cert-file "$PKI/client.crt" --tls-key-file "$PKI/client.key" \
+        --key mtls -- echo ran
+    assert_status 0
+    assert_output ran
+    assert_equal "$(tls_cli "$MTLS_PORT" GET 'lockrun:{mtls}:fence')" 1
+}
+
+# The server verifies the client certificate after the client's half of the TLS 1.3
+# handshake, so the refusal (an alert, then a hang-up) arrives as the answer to the first
+# command. 78, not 69: like a rejected password (SPEC §3), it is the configuration that must
+# change; trying again, or running unguarded under --on-backend-error run, cannot help.
+@test "mutual TLS without a client certificate: exit 78, one line saying to give one" {
+    run --separate-stderr lockrun --redis "rediss://localhost:$MTLS_PORT" --tls-ca-file "$PKI/ca.crt" \
+        --no-cache --key k -- touch ran
+    assert_status 78
+    assert_output ''
+    assert_one_error_line "rediss://localhost:$MTLS_PORT requires a client certificate: .*--tls-cert-file"
+    assert [ ! -e ran ]
+}
+
+@test "mutual TLS with a certificate from another CA: exit 78, rejected" {
+    run --separate-stderr lockrun --redis "rediss://localhost:$MTLS_PORT" --tls-ca-file "$PKI/ca.crt" \
+        --tls-cert-file "$PKI/stranger.crt" --tls-key-file "$PKI/stranger.key" \
+        --on-backend-error run --no-cache --key k -- touch ran
+    assert_status 78
+    assert_one_error_line 'rejected the client certificate: .*--tls-cert-file'
+    assert [ ! -e ran ]
+}
+
+@test "--tls-cert-file without --tls-key-file: exit 78" {
+    run --separate-stderr lockrun --redis "rediss://localhost:$MTLS_PORT" --tls-ca-file "$PKI/ca.crt" \
+        --tls-cert-file "$PKI/client.crt" --no-cache --key k -- touch ran
+    assert_status 78
+    assert_one_error_line 'needs both --tls-cert-file and --tls-key-file'
+    assert [ ! -e ran ]
+}
+
+@test "a --tls-key-file that is not the certificate's key: exit 78, naming both files" {
+    run --separate-stderr lockrun --redis "rediss://localhost:$MTLS_PORT" --tls-ca-file "$PKI/ca.crt" \
+        --tls-cert-file "$PKI/client.crt" --tls-key-file "$PKI/stranger.key" --no-cache --key k -- touch ran
+    assert_status 78
+    assert_one_error_line 'stranger\.key is not the key of --tls-cert-file .*client\.crt'
+    assert [ ! -e ran ]
+}
+
+@test "a --tls-ca-file that does not exist: exit 78, naming it" {
+    run --separate-stderr lockrun --redis "rediss://localhost:$TLS_PORT" --tls-ca-file "$PKI/absent.crt" \
+        --no-cache --key k -- touch ran
+    assert_status 78
+    assert_output ''
+    assert_one_error_line 'cannot read --tls-ca-file .*/absent\.crt.*No such file'
+    assert [ ! -e ran ]
+}
+
+@test "a --tls-ca-file that holds no certificate: exit 78, naming it" {
+    run --separate-stderr lockrun --redis "rediss://localhost:$TLS_PORT" --tls-ca-file "$PKI/client.key" \
+        --no-cache --key k -- touch ran
+    assert_status 78
+    assert_one_error_line 'cannot use --tls-ca-file .*/client\.key'
+    assert [ ! -e ran ]
+}
+
+@test "rediss:// to a plain Redis port: exit 78, not speaking TLS" {
+    local started_at
+    started_at=$(now_ms)
+    run --separate-stderr lockrun --redis "rediss://127.0.0.1:$PLAIN_PORT" --tls-ca-file "$PKI/ca.crt" \
+        --connect-timeout 300ms --no-cache --key k -- touch ran
+    assert_status 78
+    assert_output ''
+    assert_one_error_line "rediss://127\\.0\\.0\\.1:$PLAIN_PORT is not speaking TLS \\(check the port, or use redis://\\)$"
+    assert [ ! -e ran ]
+    assert_between "ms until lockrun gave up" $(($(now_ms) - started_at)) 0 5000
+}
+
+@test "rediss:// to a server that does not answer: exit 69 after --connect-timeout" {
+    local started_at
+    kill -STOP "$PLAIN_PID"
+    started_at=$(now_ms)
+    run --separate-stderr lockrun --redis "rediss://127.0.0.1:$PLAIN_PORT" --tls-ca-file "$PKI/ca.crt" \
+        --connect-timeout 300ms --no-cache --key k -- touch ran
+    kill -CONT "$PLAIN_PID"
+    assert_status 69
+    assert_one_error_line "rediss://127\\.0\\.0\\.1:$PLAIN_PORT: the TLS handshake timed out after 300ms"
+    assert [ ! -e ran ]
+    assert_between "ms until lockrun gave up" $(($(now_ms) - started_at)) 0 5000
+}
+
+@test "redis:// (plain) to the TLS port: one line, no hang" {
+    local started_at
+    started_at=$(now_ms)
+    run --separate-stderr lockrun --redis "redis://127.0.0.1:$TLS_PORT" --io-timeout 1s \
+        --no-cache --key k -- touch ran
+    assert_between "ms until lockrun gave up" $(($(now_ms) - started_at)) 0 3000
+    assert_status 69
+    assert_output ''
+    assert_one_error_line "redis://127\\.0\\.0\\.1:$TLS_PORT.*use rediss://"
+    assert [ ! -e ran ]
+}
+
+@test "status over rediss:// reads the lock like any other subcommand" {
+    run --separate-stderr lockrun --redis "rediss://localhost:$TLS_PORT" --tls-ca-file "$PKI/ca.crt" \
+        status tls-status --json
+    assert_status 0
+    assert_output --partial '"held":false'
+}
+
+@test "over TLS, renewals keep the lease while the command outlives it several times" {
+    run --separate-stderr lockrun --redis "rediss://localhost:$TLS_PORT" --tls-ca-file "$PKI/ca.crt" \
+        --lease 300ms --no-cache --key tls-renew -- sleep 1.2
+    assert_status 0
+    assert_equal "$stderr" ''
+}
+
+@test "over TLS, a waiter is woken by the release and replays the holder's result" {
+    local tls=(--redis "rediss://localhost:$TLS_PORT" --tls-ca-file "$PKI/ca.crt")
+    spawn holder "$LOCKRUN" "${tls[@]}" --key tls-handoff \
+        -c 'touch started; while [ ! -e go ]; do sleep 0.02; done; echo from-holder'
+    wait_until 10 test -e started
+    spawn waiter "$LOCKRUN" "${tls[@]}" --wait 20s --key tls-handoff -- echo from-waiter
+    # The waiter subscribes to the release channel (over TLS) before it waits.
+    wait_until 10 tls_subscribed 'lockrun:{tls-handoff}:released'
+    touch go
+    assert_exit holder 0 10
+    assert_exit waiter 0 10
+    assert_equal "$(<waiter.out)" from-holder
+}
+
+# tls_subscribed CHANNEL: some client listens on CHANNEL of the TLS server.
+tls_subscribed() {
+    local reply
+    reply=$(tls_cli "$TLS_PORT" PUBSUB NUMSUB "$1")
+    [[ ${reply##*$'\n'} -ge 1 ]]
+}
+
+@test "over TLS, a large output is stored and replayed byte for byte" {
+    head -c 3000000 /dev/urandom >big
+    run lockrun --redis "rediss://localhost:$TLS_PORT" --tls-ca-file "$PKI/ca.crt" \
+        --cache-max-bytes 8MiB --key tls-big -- cat big
+    assert_status 0
+    lockrun --redis "rediss://localhost:$TLS_PORT" --tls-ca-file "$PKI/ca.crt" \
+        --cache-max-bytes 8MiB --key tls-big -- touch ran >replayed
+    assert [ ! -e ran ]
+    cmp big replayed
+}
