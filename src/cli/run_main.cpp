@@ -3,70 +3,147 @@
 #include <cstdio>
 #include <iostream>
 
+#include <chrono>
+#include <cstdlib>
 #include <memory>
+#include <optional>
 
 #include "backend/local/local_backend.hpp"
+#include "backend/local/local_doctor.hpp"
 #include "backend/local/state_dir.hpp"
 #include "backend/redis/redis_backend.hpp"
+#include "backend/redis/redis_doctor.hpp"
+#include "cli/doctor.hpp"
+#include "cli/metrics_file.hpp"
 #include "cli/operator_commands.hpp"
 #include "cli/options.hpp"
+#include "cli/secret_file.hpp"
+#include "cli/show_config.hpp"
 #include "cli/terminal_reporter.hpp"
 #include "core/errors.hpp"
 #include "core/single_flight.hpp"
 #include "exec/host_identity.hpp"
 #include "exec/signal_watch.hpp"
 #include "exec/supervisor.hpp"
+#include "util/one_line.hpp"
 #include "util/random_token.hpp"
 
 namespace lockrun {
 namespace {
 
-std::unique_ptr<Backend> make_backend(const Options& o, InterruptSource& interrupt) {
-    bool use_redis = o.backend == Options::BackendKind::redis ||
-                     (o.backend == Options::BackendKind::automatic && !o.redis_url.empty());
-    if (!use_redis) {
-        return std::make_unique<LocalBackend>(
-            o.state_dir.empty() ? default_state_dir() : o.state_dir, o.key, &interrupt);
+// The URL, with the password from --redis-password-file or LOCKRUN_REDIS_PASSWORD when
+// the URL itself has none (SPEC §2).
+RedisUrl redis_url_with_password(const Options& o, Reporter& reporter) {
+    RedisUrl url = parse_redis_url(o.redis_url);
+    if (!url.password.empty()) {
+        if (o.redis_url_from_flag) {
+            reporter.warn(
+                "the password in --redis is visible to every user in ps; use "
+                "LOCKRUN_REDIS_PASSWORD or --redis-password-file");
+        }
+        return url;
     }
-    if (o.redis_url.empty()) {
-        throw ConfigError("--backend redis needs a server: give --redis URL or set "
-                          "LOCKRUN_REDIS_URL");
+    if (!o.redis_password_file.empty()) {
+        url.password = read_secret_file(o.redis_password_file, "--redis-password-file");
+    } else if (const char* password = std::getenv("LOCKRUN_REDIS_PASSWORD")) {
+        url.password = password;
     }
-    ConnectionSettings connection{parse_redis_url(o.redis_url), o.connect_timeout, o.io_timeout};
-    return std::make_unique<RedisBackend>(connection, o.prefix, o.key, &interrupt);
+    return url;
 }
 
-int run_command(const Options& o) {
+bool uses_redis(const Options& o) {
+    return o.backend == Options::BackendKind::redis ||
+           (o.backend == Options::BackendKind::automatic && !o.redis_url.empty());
+}
+
+std::string state_dir_of(const Options& o) {
+    return o.state_dir.empty() ? default_state_dir() : o.state_dir;
+}
+
+ConnectionSettings connection_settings(const Options& o, Reporter& reporter) {
+    if (o.redis_url.empty()) {
+        throw ConfigError(
+            "--backend redis needs a server: give --redis URL or set "
+            "LOCKRUN_REDIS_URL");
+    }
+    return {redis_url_with_password(o, reporter),
+            o.connect_timeout,
+            o.io_timeout,
+            {o.tls_ca_file, o.tls_cert_file, o.tls_key_file, o.tls_server_name}};
+}
+
+int run_doctor(const Options& o, TerminalReporter& reporter) {
+    if (!uses_redis(o)) return report_diagnosis(diagnose_local(state_dir_of(o)));
+    return report_diagnosis(diagnose_redis(connection_settings(o, reporter), o.prefix));
+}
+
+std::unique_ptr<Backend> make_backend(const Options& o, InterruptSource& interrupt,
+                                      Reporter& reporter) {
+    if (!uses_redis(o)) return std::make_unique<LocalBackend>(state_dir_of(o), o.key, &interrupt);
+    return std::make_unique<RedisBackend>(connection_settings(o, reporter), o.prefix, o.key,
+                                          &interrupt);
+}
+
+// Writes --metrics-file whatever way the run ended; a file that cannot be written is a
+// warning, never a change of the run's exit status.
+void write_metrics(const Options& o, const RunSummary& summary, TerminalReporter& reporter) {
+    if (o.metrics_file.empty()) return;
+    auto now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch());
+    try {
+        write_metrics_file(o.metrics_file, render_metrics(o.key, summary, now.count()));
+    } catch (const Error& e) {
+        reporter.warn(e.what());
+    }
+}
+
+int run_command(const Options& o, TerminalReporter& reporter) {
     // From here on, a signal is a value the loops poll for, not an interruption.
     SignalWatch signals;
-    TerminalReporter reporter(o.verbosity);
-    std::unique_ptr<Backend> backend = make_backend(o, signals);
-    Supervisor supervisor(signals);
+    RunSummary summary;
+    try {
+        std::unique_ptr<Backend> backend = make_backend(o, signals, reporter);
+        Supervisor supervisor(signals);
 
-    SingleFlightSettings settings;
-    settings.key = o.key;
-    settings.command.argv = o.command;
-    settings.lease = o.lease;
-    settings.wait = o.wait;
-    settings.conflict_exit_code = o.conflict_exit_code;
-    settings.use_cache = !o.no_cache;
-    settings.refresh = o.refresh;
-    settings.cache_failures = o.cache_failures;
-    settings.cache_stderr = o.cache_stderr;
-    settings.cache_ttl = o.cache_ttl;
-    settings.cache_max_bytes = o.cache_max_bytes;
-    settings.on_lock_lost = o.on_lock_lost;
-    settings.kill_after = o.kill_after;
-    settings.io_timeout = o.io_timeout;
-    settings.token = random_token();
-    settings.me = current_holder(o.command);
-    return run_single_flight(settings, *backend, supervisor, reporter);
+        SingleFlightSettings settings;
+        settings.key = o.key;
+        settings.command.argv = o.command;
+        settings.lease = o.lease;
+        settings.wait = o.wait;
+        settings.conflict_exit_code = o.conflict_exit_code;
+        settings.use_cache = !o.no_cache;
+        settings.refresh = o.refresh;
+        settings.cache_failures = o.cache_failures;
+        settings.cache_stderr = o.cache_stderr;
+        settings.cache_ttl = o.cache_ttl;
+        settings.cache_max_bytes = o.cache_max_bytes;
+        settings.on_lock_lost = o.on_lock_lost;
+        settings.kill_after = o.kill_after;
+        settings.io_timeout = o.io_timeout;
+        settings.run_unguarded_on_backend_error =
+            o.on_backend_error == Options::OnBackendError::run;
+        settings.token = random_token();
+        settings.me = current_holder(o.command);
+        int status = run_single_flight(settings, *backend, supervisor, reporter, summary);
+        write_metrics(o, summary, reporter);
+        return status;
+    } catch (const Error& e) {
+        if (dynamic_cast<const Interrupted*>(&e)) {
+            summary.outcome = RunSummary::Outcome::interrupted;
+        } else if (dynamic_cast<const BackendUnavailable*>(&e)) {
+            summary.outcome = RunSummary::Outcome::backend_error;
+        } else if (summary.outcome != RunSummary::Outcome::lost) {
+            summary.outcome = RunSummary::Outcome::error;
+        }
+        summary.exit_code = e.exit_code();
+        write_metrics(o, summary, reporter);
+        throw;
+    }
 }
 
-int run_operator_command(const Invocation& invocation) {
+int run_operator_command(const Invocation& invocation, TerminalReporter& reporter) {
     const Options& o = invocation.options;
     SignalWatch signals;
-    std::unique_ptr<Backend> backend = make_backend(o, signals);
+    std::unique_ptr<Backend> backend = make_backend(o, signals, reporter);
     switch (invocation.action) {
         case Invocation::Action::status:
             return show_status(*backend, o.key, invocation.json);
@@ -84,6 +161,7 @@ int run_operator_command(const Invocation& invocation) {
 }  // namespace
 
 int run_main(int argc, const char* const* argv) {
+    std::optional<TerminalReporter> reporter;
     try {
         Invocation invocation = parse_command_line(argc, argv);
         if (invocation.action == Invocation::Action::help ||
@@ -91,16 +169,35 @@ int run_main(int argc, const char* const* argv) {
             std::cout << invocation.text << std::flush;
             return 0;
         }
-        if (invocation.action == Invocation::Action::run) return run_command(invocation.options);
-        return run_operator_command(invocation);
+        const Options& o = invocation.options;
+        reporter.emplace(o.verbosity, o.log_format);
+        switch (invocation.action) {
+            case Invocation::Action::run:
+                return run_command(o, *reporter);
+            case Invocation::Action::config:
+                return show_config(invocation);
+            case Invocation::Action::doctor:
+                return run_doctor(o, *reporter);
+            default:
+                return run_operator_command(invocation, *reporter);
+        }
     } catch (const Interrupted& e) {
         // The user asked us to stop while waiting: the signal's own status, no message.
         return e.exit_code();
     } catch (const Error& e) {
-        std::fprintf(stderr, "lockrun: %s\n", e.what());
+        if (reporter) {
+            reporter->error(e.what());
+        } else {
+            std::fprintf(stderr, "lockrun: %s\n", e.what());
+        }
         return e.exit_code();
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "lockrun: internal error: %s (please report it)\n", e.what());
+        std::string message = "internal error: " + one_line(e.what()) + " (please report it)";
+        if (reporter) {
+            reporter->error(message);
+        } else {
+            std::fprintf(stderr, "lockrun: %s\n", message.c_str());
+        }
         return exit_code::k_internal;
     }
 }

@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+
+#include "util/json.hpp"
 
 namespace lockrun {
 namespace {
@@ -26,14 +29,30 @@ spdlog::level::level_enum level_for(int verbosity) {
     return spdlog::level::debug;
 }
 
+std::string seconds(Millis duration) {
+    return format_duration(std::chrono::ceil<std::chrono::seconds>(duration));
+}
+
 }  // namespace
 
-TerminalReporter::TerminalReporter(int verbosity)
-    : logger_(std::make_shared<spdlog::logger>(
-          "lockrun", std::make_shared<spdlog::sinks::stderr_sink_st>())) {
-    logger_->set_pattern("lockrun: %v");
+TerminalReporter::TerminalReporter(int verbosity, LogFormat format)
+    : logger_(std::make_shared<spdlog::logger>("lockrun",
+                                               std::make_shared<spdlog::sinks::stderr_sink_st>())),
+      format_(format),
+      // The live line is for a person watching: a terminal, text logs, not -q.
+      progress_(::isatty(STDERR_FILENO) == 1 && format == LogFormat::text && verbosity >= 0) {
+    if (format == LogFormat::json) {
+        logger_->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","message":%v})",
+                             spdlog::pattern_time_type::utc);
+    } else {
+        logger_->set_pattern("lockrun: %v");
+    }
     logger_->set_level(level_for(verbosity));
     logger_->flush_on(spdlog::level::trace);
+}
+
+std::string TerminalReporter::shaped(const std::string& message) const {
+    return format_ == LogFormat::json ? json_string(message) : message;
 }
 
 void TerminalReporter::replay(const std::vector<OutputChunk>& output) {
@@ -41,6 +60,24 @@ void TerminalReporter::replay(const std::vector<OutputChunk>& output) {
         write_all(chunk.stream == OutputStream::stdout_stream ? STDOUT_FILENO : STDERR_FILENO,
                   chunk.bytes);
     }
+}
+
+void TerminalReporter::waiting(const std::string& key, const LockHeld& held, Millis wait_left) {
+    std::string line =
+        "\r\033[Klockrun: waiting for " + key + ": held by pid " + std::to_string(held.holder.pid);
+    if (!held.holder.host.empty()) line += " on " + held.holder.host;
+    if (held.holder.started_unix_ms > 0) {
+        auto now =
+            std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch());
+        line += " for " + seconds(std::max(Millis(0), now - Millis(held.holder.started_unix_ms)));
+    }
+    line += wait_left == k_infinite ? "; waiting without limit"
+                                    : "; giving up in " + seconds(wait_left);
+    write_all(STDERR_FILENO, line);
+}
+
+void TerminalReporter::waiting_ended() {
+    write_all(STDERR_FILENO, "\r\033[K");
 }
 
 }  // namespace lockrun

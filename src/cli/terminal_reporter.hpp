@@ -1,6 +1,7 @@
 #pragma once
-// The Reporter on the user's terminal: log lines through spdlog on stderr, prefixed
-// "lockrun:", at the level -q/-v chose; replayed output on our stdout and stderr.
+// The Reporter on the user's terminal: log lines through spdlog on stderr ("lockrun: ..."
+// as text, or one JSON object a line), at the level -q/-v chose; replayed output on our
+// stdout and stderr; and while waiting on a terminal, one status line redrawn in place.
 
 #include <memory>
 
@@ -10,18 +11,28 @@
 
 namespace lockrun {
 
+enum class LogFormat { text, json };
+
 class TerminalReporter : public Reporter {
 public:
     // verbosity: -1 errors only, 0 warnings, 1 info, 2 debug.
-    explicit TerminalReporter(int verbosity);
+    TerminalReporter(int verbosity, LogFormat format);
 
-    void warn(const std::string& message) override { logger_->warn(message); }
-    void info(const std::string& message) override { logger_->info(message); }
-    void debug(const std::string& message) override { logger_->debug(message); }
+    void error(const std::string& message) { logger_->error(shaped(message)); }
+    void warn(const std::string& message) override { logger_->warn(shaped(message)); }
+    void info(const std::string& message) override { logger_->info(shaped(message)); }
+    void debug(const std::string& message) override { logger_->debug(shaped(message)); }
     void replay(const std::vector<OutputChunk>& output) override;
 
+    bool shows_progress() const override { return progress_; }
+    void waiting(const std::string& key, const LockHeld& held, Millis wait_left) override;
+    void waiting_ended() override;
+
 private:
+    std::string shaped(const std::string& message) const;
     std::shared_ptr<spdlog::logger> logger_;
+    LogFormat format_;
+    bool progress_;
 };
 
 }  // namespace lockrun

@@ -10,7 +10,7 @@ Clock::time_point lease_valid_until(Clock::time_point sent_at, Millis lease) {
 
 LeaseKeeper::LeaseKeeper(Backend& backend, std::string token, Millis lease, Millis io_timeout,
                          Clock::time_point acquire_sent_at)
-    : backend_(backend),
+    : backend_(&backend),
       token_(std::move(token)),
       lease_(lease),
       io_timeout_(io_timeout),
@@ -18,24 +18,23 @@ LeaseKeeper::LeaseKeeper(Backend& backend, std::string token, Millis lease, Mill
       next_send_at_(acquire_sent_at + lease / 3) {}
 
 Deadline LeaseKeeper::next_wakeup() const {
-    if (lost()) return Deadline::never();
-    Clock::time_point next =
-        in_flight_sent_at_ ? *in_flight_sent_at_ + io_timeout_ : next_send_at_;
+    if (backend_ == nullptr || lost()) return Deadline::never();
+    Clock::time_point next = in_flight_sent_at_ ? *in_flight_sent_at_ + io_timeout_ : next_send_at_;
     return Deadline(std::min(next, lease_valid_until(confirmed_sent_at_, lease_)));
 }
 
 int LeaseKeeper::poll_fd() const {
-    return in_flight_sent_at_ ? backend_.renewal_fd() : -1;
+    return backend_ != nullptr && in_flight_sent_at_ ? backend_->renewal_fd() : -1;
 }
 
 void LeaseKeeper::on_wakeup() {
-    if (lost()) return;
+    if (backend_ == nullptr || lost()) return;
     if (in_flight_sent_at_) take_reply();
     if (lost()) return;
     Clock::time_point now = Clock::now();
     if (now >= lease_valid_until(confirmed_sent_at_, lease_)) {
-        loss_reason_ = "no renewal was confirmed within the " + format_duration(lease_) +
-                       " lease" + (last_failure_.empty() ? "" : " (" + last_failure_ + ")");
+        loss_reason_ = "no renewal was confirmed within the " + format_duration(lease_) + " lease" +
+                       (last_failure_.empty() ? "" : " (" + last_failure_ + ")");
         return;
     }
     // A reply overdue by io_timeout is given up on; the next send starts afresh.
@@ -49,34 +48,42 @@ void LeaseKeeper::on_wakeup() {
 
 void LeaseKeeper::take_reply() {
     try {
-        std::optional<bool> renewed = backend_.take_renewal_reply();
+        std::optional<bool> renewed = backend_->take_renewal_reply();
         if (!renewed) return;
         if (*renewed) {
             confirmed_sent_at_ = *in_flight_sent_at_;
             last_failure_.clear();
+            if (reporter_) reporter_->debug("renewed the lease of " + key_);
         } else {
             loss_reason_ = "the lock was deleted or taken over by another holder";
         }
         in_flight_sent_at_.reset();
-    } catch (const BackendUnavailable& e) {
+    } catch (const Error& e) {
         in_flight_sent_at_.reset();
-        last_failure_ = e.what();
-        next_send_at_ = Clock::now() + retry_interval();
+        note_failure(e.what());
     }
+}
+
+void LeaseKeeper::note_failure(const std::string& failure) {
+    // One warning for a run of failures, not one per retry.
+    if (reporter_ && last_failure_.empty()) {
+        reporter_->warn("renewing the lease of " + key_ + " failed (retrying): " + failure);
+    }
+    last_failure_ = failure;
+    next_send_at_ = Clock::now() + retry_interval();
 }
 
 void LeaseKeeper::send_if_due(Clock::time_point now) {
     if (in_flight_sent_at_ || now < next_send_at_) return;
     try {
-        backend_.send_renewal(token_, lease_,
-                              Deadline(lease_valid_until(confirmed_sent_at_, lease_)));
+        backend_->send_renewal(token_, lease_,
+                               Deadline(lease_valid_until(confirmed_sent_at_, lease_)));
         in_flight_sent_at_ = now;
         next_send_at_ = now + lease_ / 3;
         // A backend that answers at once (local) needs no poll for its reply.
         take_reply();
-    } catch (const BackendUnavailable& e) {
-        last_failure_ = e.what();
-        next_send_at_ = Clock::now() + retry_interval();
+    } catch (const Error& e) {
+        note_failure(e.what());
     }
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/backend.hpp"
+#include "core/reporter.hpp"
 #include "util/deadline.hpp"
 
 namespace lockrun {
@@ -22,30 +23,42 @@ public:
     // `acquire_sent_at`: when the request that took the lock was sent.
     LeaseKeeper(Backend& backend, std::string token, Millis lease, Millis io_timeout,
                 Clock::time_point acquire_sent_at);
+    // For a command run without a lock (--on-backend-error run): nothing to keep.
+    static LeaseKeeper unguarded() { return LeaseKeeper(); }
 
     Deadline next_wakeup() const;
     int poll_fd() const;
     // Reads a renewal reply that arrived, sends a renewal that is due, notices expiry.
     void on_wakeup();
 
+    // Where renewals and their failures are logged (debug and warn), under `key`.
+    void report_to(Reporter& reporter, std::string key) {
+        reporter_ = &reporter;
+        key_ = std::move(key);
+    }
+
     bool lost() const { return loss_reason_.has_value(); }
     // Why the lock was lost, for the one line the user reads.
     const std::string& loss_reason() const { return *loss_reason_; }
 
 private:
+    LeaseKeeper() = default;
     void take_reply();
     void send_if_due(Clock::time_point now);
+    void note_failure(const std::string& failure);
     Millis retry_interval() const;
 
-    Backend& backend_;
+    Backend* backend_ = nullptr;  // null: unguarded
     std::string token_;
-    Millis lease_;
-    Millis io_timeout_;
+    Millis lease_{0};
+    Millis io_timeout_{0};
     Clock::time_point confirmed_sent_at_;
     Clock::time_point next_send_at_;
     std::optional<Clock::time_point> in_flight_sent_at_;
     std::string last_failure_;
     std::optional<std::string> loss_reason_;
+    Reporter* reporter_ = nullptr;
+    std::string key_;
 };
 
 }  // namespace lockrun

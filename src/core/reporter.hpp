@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/backend.hpp"
 #include "core/cached_result.hpp"
 
 namespace lockrun {
@@ -17,6 +18,14 @@ public:
     virtual void debug(const std::string& message) = 0;
     // Writes a cached or shared result's output to our stdout (and stderr), in order.
     virtual void replay(const std::vector<OutputChunk>& output) = 0;
+
+    // A live line while waiting (SPEC §7: on a terminal only). The algorithm calls
+    // waiting() about once a second while it waits when shows_progress(), and
+    // waiting_ended() once when the wait is over, whatever its end.
+    virtual bool shows_progress() const { return false; }
+    virtual void waiting(const std::string& /*key*/, const LockHeld& /*held*/,
+                         Millis /*wait_left*/) {}
+    virtual void waiting_ended() {}
 };
 
 }  // namespace lockrun

@@ -1,0 +1,68 @@
+#!/usr/bin/env bats
+# The Debian package that `cmake --build BUILD --target package` makes: its files and its
+# metadata, read with dpkg-deb. Built from the build tree of the lockrun under test.
+
+load common
+
+setup_file() {
+    BUILD_DIR=$(dirname "$LOCKRUN")
+    export BUILD_DIR
+    [ -f "$BUILD_DIR/CPackConfig.cmake" ] || {
+        echo "no CPackConfig.cmake beside $LOCKRUN: build it with CMake" >&2
+        return 1
+    }
+    export PACKAGE_DIR=$BATS_FILE_TMPDIR/package
+    mkdir -p "$PACKAGE_DIR"
+    (cd "$BUILD_DIR" && cpack -G DEB -B "$PACKAGE_DIR" >"$PACKAGE_DIR/cpack.log" 2>&1) || {
+        cat "$PACKAGE_DIR/cpack.log" >&2
+        return 1
+    }
+    DEB=$(ls "$PACKAGE_DIR"/lockrun_*.deb)
+    export DEB
+}
+
+@test "the package is named lockrun_<version>_<arch>.deb" {
+    local version
+    version=$("$LOCKRUN" --version | awk '{print $2}')
+    [[ $(basename "$DEB") == "lockrun_${version}_$(dpkg --print-architecture).deb" ]]
+}
+
+@test "the package installs the binary, the man page and the completions" {
+    run dpkg-deb -c "$DEB"
+    assert_success
+    assert_line --regexp '^-rwxr-xr-x .* \./usr/bin/lockrun$'
+    assert_line --regexp ' \./usr/share/man/man1/lockrun\.1\.gz$'
+    assert_line --regexp ' \./usr/share/bash-completion/completions/lockrun$'
+    assert_line --regexp ' \./usr/share/zsh/vendor-completions/_lockrun$'
+}
+
+@test "the package's metadata names it and its runtime libraries" {
+    run dpkg-deb -f "$DEB" Package Version Architecture Section Depends Description
+    assert_success
+    assert_line "Package: lockrun"
+    assert_line "Section: utils"
+    assert_line --regexp '^Depends: .*libhiredis0\.14'
+    assert_line --regexp '^Depends: .*libssl3'
+    assert_line --regexp '^Depends: .*libtomlplusplus3'
+    assert_line --regexp '^Description: run a command once per key'
+}
+
+@test "the packaged man page is the one in the tree" {
+    local unpacked=$BATS_TEST_TMPDIR/unpacked
+    dpkg-deb -x "$DEB" "$unpacked"
+    run cmp <(gzip -dc "$unpacked/usr/share/man/man1/lockrun.1.gz") "$BATS_TEST_DIRNAME/../../man/lockrun.1"
+    assert_success
+    run "$unpacked/usr/bin/lockrun" --version
+    assert_success
+    assert_output --regexp '^lockrun [0-9]+\.[0-9]+\.[0-9]+$'
+}
+
+@test "the bash completion offers the subcommands and the options" {
+    run bash -c "source '$BATS_TEST_DIRNAME/../../packaging/completions/lockrun.bash' 2>/dev/null
+        _init_completion() { cur=\${COMP_WORDS[COMP_CWORD]}; prev=\${COMP_WORDS[COMP_CWORD-1]}; words=(\"\${COMP_WORDS[@]}\"); cword=\$COMP_CWORD; }
+        COMP_WORDS=(lockrun st); COMP_CWORD=1; _lockrun; echo \"\${COMPREPLY[*]}\"
+        COMP_WORDS=(lockrun --on-lock-lost ''); COMP_CWORD=2; _lockrun; echo \"\${COMPREPLY[*]}\""
+    assert_success
+    assert_line status
+    assert_line "term kill ignore"
+}
