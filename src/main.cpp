@@ -1,3 +1,5 @@
 #include "cli/run_main.hpp"
 
-int main(int argc, char** argv) { return lockrun::run_main(argc, argv); }
+int main(int argc, char** argv) {
+    return lockrun::run_main(argc, argv);
+}

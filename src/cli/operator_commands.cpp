@@ -16,8 +16,7 @@ namespace lockrun {
 namespace {
 
 std::int64_t unix_now_ms() {
-    return std::chrono::duration_cast<Millis>(
-               std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
 
@@ -64,8 +63,8 @@ std::string ms_or_null(Millis value) {
 }
 
 std::string status_json(const std::string& key, const KeyStatus& status) {
-    std::string out = "{\"key\":" + json_string(key) +
-                      ",\"held\":" + (status.holder ? "true" : "false");
+    std::string out =
+        "{\"key\":" + json_string(key) + ",\"held\":" + (status.holder ? "true" : "false");
     if (status.holder) {
         const LockHeld& held = *status.holder;
         out += ",\"holder\":{\"host\":" + json_string(held.holder.host) +

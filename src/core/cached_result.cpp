@@ -100,8 +100,7 @@ std::variant<CachedResult, UnreadableRecord> decode_cached_result(std::string_vi
     std::int32_t exit_code = 0;
     std::uint32_t chunks = 0;
     if (!reader.get(exit_code) || !reader.get(result.created_unix_ms) ||
-        !reader.get(result.duration_ms) || !reader.get_bytes(result.host) ||
-        !reader.get(chunks)) {
+        !reader.get(result.duration_ms) || !reader.get_bytes(result.host) || !reader.get(chunks)) {
         return UnreadableRecord{"truncated"};
     }
     if (exit_code < 0 || exit_code > 255) return UnreadableRecord{"corrupt exit code"};

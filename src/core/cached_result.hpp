@@ -39,7 +39,8 @@ std::string encode_cached_result(const CachedResult& result);
 
 // Why a record cannot be used; the message is for one warning line.
 struct UnreadableRecord {
-    std::string reason;  // "truncated", "not a lockrun record", "written by a newer lockrun (format 2)"
+    std::string
+        reason;  // "truncated", "not a lockrun record", "written by a newer lockrun (format 2)"
 };
 std::variant<CachedResult, UnreadableRecord> decode_cached_result(std::string_view record);
 

@@ -34,11 +34,12 @@ struct RunReport {
     // be started (start_error says why).
     int exit_status = 0;
     std::optional<std::string> start_error;
-    std::optional<int> forwarded_signal;     // a signal the user sent during the run
-    std::optional<std::string> lock_lost;   // why, when the lease could not be kept
-    bool stopped_for_lock_loss = false;     // we terminated the command because of it
-    std::vector<OutputChunk> output;        // captured, when the policy asked for it
-    bool output_over_limit = false;         // more than capture_limit: output is incomplete
+    std::optional<int> killed_by_signal;   // N, when signal N ended the command
+    std::optional<int> forwarded_signal;   // a signal the user sent during the run
+    std::optional<std::string> lock_lost;  // why, when the lease could not be kept
+    bool stopped_for_lock_loss = false;    // we terminated the command because of it
+    std::vector<OutputChunk> output;       // captured, when the policy asked for it
+    bool output_over_limit = false;        // more than capture_limit: output is incomplete
     Millis duration{0};
 };
 

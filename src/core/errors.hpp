@@ -6,13 +6,15 @@
 #include <string>
 
 #include "core/exit_code.hpp"
+#include "util/one_line.hpp"
 
 namespace lockrun {
 
 class Error : public std::runtime_error {
 public:
+    // The message is made one line here, so that no error can print two (SPEC §3).
     Error(int exit_code, const std::string& message)
-        : std::runtime_error(message), exit_code_(exit_code) {}
+        : std::runtime_error(one_line(message)), exit_code_(exit_code) {}
     int exit_code() const { return exit_code_; }
 
 private:

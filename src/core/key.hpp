@@ -17,11 +17,11 @@ std::optional<std::string> key_problem(std::string_view key);
 // Redis Cluster slot. The tag is KEY itself, or the hex SHA-256 of KEY when KEY contains
 // '{' or '}'.
 struct RedisKeyNames {
-    std::string lock;       // PREFIX{TAG}:lock
-    std::string fence;      // PREFIX{TAG}:fence
-    std::string out;        // PREFIX{TAG}:out
-    std::string last;       // PREFIX{TAG}:last   the outcome of the last run, for its waiters
-    std::string released;   // PREFIX{TAG}:released   (a pub/sub channel, not a key)
+    std::string lock;      // PREFIX{TAG}:lock
+    std::string fence;     // PREFIX{TAG}:fence
+    std::string out;       // PREFIX{TAG}:out
+    std::string last;      // PREFIX{TAG}:last   the outcome of the last run, for its waiters
+    std::string released;  // PREFIX{TAG}:released   (a pub/sub channel, not a key)
 };
 RedisKeyNames redis_key_names(std::string_view prefix, std::string_view key);
 

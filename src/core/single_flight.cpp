@@ -11,8 +11,7 @@ namespace lockrun {
 namespace {
 
 std::int64_t unix_now_ms() {
-    return std::chrono::duration_cast<Millis>(
-               std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
 
@@ -42,9 +41,32 @@ using Entry = std::variant<Acquired, ResultFound, Conflict>;
 
 // SPEC §1 steps 1-2: look for a result, else take the lock; while another run holds it,
 // wait (woken by its release, bounded by its lease and by --wait) and look again.
+// Erases the live waiting line however the wait ends.
+class ProgressLine {
+public:
+    explicit ProgressLine(Reporter& reporter) : reporter_(reporter) {}
+    ~ProgressLine() {
+        if (shown_) reporter_.waiting_ended();
+    }
+    void show(const std::string& key, const LockHeld& held, Deadline wait_deadline) {
+        if (!reporter_.shows_progress()) return;
+        reporter_.waiting(key, held, wait_deadline.left());
+        shown_ = true;
+    }
+    // The next redraw, or never when nothing is drawn.
+    Deadline next_redraw() const {
+        return reporter_.shows_progress() ? Deadline::after(Millis(1000)) : Deadline::never();
+    }
+
+private:
+    Reporter& reporter_;
+    bool shown_ = false;
+};
+
 Entry acquire_or_find_result(const SingleFlightSettings& settings, Backend& backend,
                              Reporter& reporter) {
     Deadline wait_deadline = Deadline::after(settings.wait);
+    ProgressLine progress(reporter);
     AcquireRequest request{settings.token, settings.lease, settings.use_cache && !settings.refresh,
                            std::nullopt, settings.me};
     bool armed = false;
@@ -80,7 +102,9 @@ Entry acquire_or_find_result(const SingleFlightSettings& settings, Backend& back
         Deadline lease_end = held.lease_left == k_infinite
                                  ? Deadline::never()
                                  : Deadline::after(held.lease_left + Millis(5));
-        backend.wait_for_release(earliest(wait_deadline, lease_end));
+        progress.show(settings.key, held, wait_deadline);
+        backend.wait_for_release(
+            earliest(earliest(wait_deadline, lease_end), progress.next_redraw()));
     }
 }
 
@@ -105,13 +129,18 @@ FinishRequest finish_request(const SingleFlightSettings& settings, const Acquire
                       "--cache-max-bytes " + std::to_string(settings.cache_max_bytes));
         return request;
     }
-    // A run that was stopped, lost its lock or never started has no outcome to share.
+    // A run that the user stopped, that lost its lock or never started has no outcome:
+    // its waiters run the command themselves.
     if (report.start_error || report.forwarded_signal || report.lock_lost) return request;
 
     CachedResult result{report.exit_status, unix_now_ms(), report.duration.count(),
                         settings.me.host, report.output};
     std::string record = encode_cached_result(result);
-    if (report.exit_status == 0 || settings.cache_failures) {
+    // A command killed by a signal (the OOM killer, a timeout) failed this once: its
+    // waiters share that, but it is never kept for later callers, --cache-failures or not.
+    bool storable =
+        report.exit_status == 0 || (settings.cache_failures && !report.killed_by_signal);
+    if (storable) {
         reporter.debug("storing " + std::to_string(record.size()) + " bytes for " + settings.key);
         request.stored_record = std::move(record);
     } else {
@@ -120,15 +149,37 @@ FinishRequest finish_request(const SingleFlightSettings& settings, const Acquire
     return request;
 }
 
+// --on-backend-error run: the job matters more than running it only once.
+int run_unguarded(const SingleFlightSettings& settings, CommandRunner& runner, Reporter& reporter,
+                  const std::string& failure, RunSummary& summary) {
+    summary.outcome = RunSummary::Outcome::backend_error;
+    reporter.warn(failure + "; running the command without a lock (--on-backend-error run)");
+    LeaseKeeper no_lease = LeaseKeeper::unguarded();
+    RunPolicy policy{settings.on_lock_lost, settings.kill_after, false, false, 0};
+    RunReport report = runner.run(command_with_environment(settings, 0), no_lease, policy);
+    summary.ran = report.duration;
+    summary.exit_code = report.exit_status;
+    if (report.start_error) throw Error(report.exit_status, *report.start_error);
+    return report.exit_status;
+}
+
 }  // namespace
 
-int run_single_flight(const SingleFlightSettings& settings, Backend& backend,
-                      CommandRunner& runner, Reporter& reporter) {
+int run_single_flight(const SingleFlightSettings& settings, Backend& backend, CommandRunner& runner,
+                      Reporter& reporter, RunSummary& summary) {
     // Steps 1-2: a result to replay, the lock, or a conflict.
     Entry entry;
+    Clock::time_point wait_started = Clock::now();
     try {
         entry = acquire_or_find_result(settings, backend, reporter);
+        summary.waited = std::chrono::duration_cast<Millis>(Clock::now() - wait_started);
+    } catch (const BackendUnavailable& e) {
+        summary.waited = std::chrono::duration_cast<Millis>(Clock::now() - wait_started);
+        backend.abandon(settings.token);
+        if (!settings.run_unguarded_on_backend_error) throw;
+        return run_unguarded(settings, runner, reporter, e.what(), summary);
     } catch (const Error&) {
+        summary.waited = std::chrono::duration_cast<Millis>(Clock::now() - wait_started);
         // The request that took the lock may have been answered after we gave up on it.
         backend.abandon(settings.token);
         throw;
@@ -138,28 +189,36 @@ int run_single_flight(const SingleFlightSettings& settings, Backend& backend,
                        " for " + settings.key + ": exit " +
                        std::to_string(found->result.exit_code));
         reporter.replay(found->result.output);
+        summary.outcome = RunSummary::Outcome::cache_hit;
+        summary.exit_code = found->result.exit_code;
         return found->result.exit_code;
     }
     if (auto* conflict = std::get_if<Conflict>(&entry)) {
         std::string message = settings.key + " is held by " + describe_holder(conflict->last_seen);
-        message += settings.wait == Millis(0) ? "; not waiting (see --wait)"
-                                              : "; gave up after --wait " +
-                                                    format_duration(settings.wait);
+        message += settings.wait == Millis(0)
+                       ? "; not waiting (see --wait)"
+                       : "; gave up after --wait " + format_duration(settings.wait);
         if (settings.conflict_exit_code == 0) {
             reporter.info(message);
         } else {
             reporter.warn(message);
         }
+        summary.outcome = RunSummary::Outcome::conflict;
+        summary.exit_code = settings.conflict_exit_code;
+        summary.fence = conflict->last_seen.fence;
         return settings.conflict_exit_code;
     }
 
     // Step 3: holding the lock (the acquisition itself was the double-check), run the
     // command while the lease is renewed.
     const Acquired& acquired = std::get<Acquired>(entry);
+    summary.outcome = RunSummary::Outcome::ran;
+    summary.fence = acquired.lock.fence;
     reporter.debug("acquired " + settings.key + " with fence " +
                    std::to_string(acquired.lock.fence));
     LeaseKeeper lease(backend, settings.token, settings.lease, settings.io_timeout,
                       acquired.sent_at);
+    lease.report_to(reporter, settings.key);
     RunPolicy policy{settings.on_lock_lost, settings.kill_after, settings.use_cache,
                      settings.use_cache && settings.cache_stderr, settings.cache_max_bytes};
     RunReport report;
@@ -170,32 +229,39 @@ int run_single_flight(const SingleFlightSettings& settings, Backend& backend,
         throw;
     }
 
+    summary.ran = report.duration;
+    summary.exit_code = report.exit_status;
+
     // Step 4: store what deserves it, release, wake the waiters: one atomic step.
+    // A lock already lost has nothing to store; one quick attempt to free it, in case it
+    // is still ours on a server that stopped answering, must not hold up the exit.
     FinishRequest finish = finish_request(settings, acquired, report, reporter);
-    bool stored = finish.stored_record.has_value();
     try {
-        if (!backend.finish(finish) && !report.lock_lost) {
+        if (report.lock_lost) {
+            backend.abandon(settings.token);
+        } else if (!backend.finish(finish)) {
             report.lock_lost = "the lock was deleted or taken over before the run ended";
-            stored = false;
+        } else {
+            reporter.debug("released " + settings.key);
         }
-        reporter.debug("released " + settings.key);
     } catch (const BackendUnavailable& e) {
-        reporter.warn(std::string("could not release ") + settings.key + " (it expires within " +
-                      format_duration(settings.lease) + "): " + e.what());
-        stored = false;
+        reporter.warn("finishing the run of " + settings.key + " failed: " + e.what() +
+                      " (a lock not released expires within " + format_duration(settings.lease) +
+                      ")");
     }
 
     // Step 5: the command's status, or 76 when it was stopped for losing the lock.
     if (report.start_error) throw Error(report.exit_status, *report.start_error);
     if (report.lock_lost) {
+        summary.outcome = RunSummary::Outcome::lost;
         if (report.stopped_for_lock_loss) {
+            summary.exit_code = exit_code::k_lock_lost;
             throw Error(exit_code::k_lock_lost, "lost the lock on " + settings.key + ": " +
                                                     *report.lock_lost + "; stopped the command");
         }
         reporter.warn("lost the lock on " + settings.key + ": " + *report.lock_lost +
                       "; the command ran to its end unguarded and nothing was cached");
     }
-    (void)stored;
     return report.exit_status;
 }
 

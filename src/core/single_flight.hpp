@@ -9,6 +9,7 @@
 #include "core/backend.hpp"
 #include "core/command_runner.hpp"
 #include "core/reporter.hpp"
+#include "core/run_summary.hpp"
 
 namespace lockrun {
 
@@ -27,6 +28,9 @@ struct SingleFlightSettings {
     OnLockLost on_lock_lost = OnLockLost::term;
     Millis kill_after{10'000};
     Millis io_timeout{2'000};
+    // --on-backend-error run: when the backend cannot be reached, run the command anyway,
+    // unguarded and uncached, rather than not at all.
+    bool run_unguarded_on_backend_error = false;
     std::string token;  // random, made once per run
     HolderInfo me;
 };
@@ -35,8 +39,9 @@ struct SingleFlightSettings {
 // waited for it: they read it within moments of being woken.
 inline constexpr Millis k_shared_outcome_ttl{10'000};
 
-// Returns lockrun's exit status. Throws the errors of core/errors.hpp.
-int run_single_flight(const SingleFlightSettings& settings, Backend& backend,
-                      CommandRunner& runner, Reporter& reporter);
+// Returns lockrun's exit status. Throws the errors of core/errors.hpp. `summary` is filled
+// in as the run goes, so it says what happened also when an error is thrown.
+int run_single_flight(const SingleFlightSettings& settings, Backend& backend, CommandRunner& runner,
+                      Reporter& reporter, RunSummary& summary);
 
 }  // namespace lockrun

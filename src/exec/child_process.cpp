@@ -65,9 +65,9 @@ ChildProcess ChildProcess::spawn(const ChildStart& start) {
     posix_spawnattr_setpgroup(&attributes.attributes, 0);
     posix_spawnattr_setsigmask(&attributes.attributes, &start.signal_mask);
     posix_spawnattr_setsigdefault(&attributes.attributes, &defaults);
-    posix_spawnattr_setflags(&attributes.attributes,
-                             POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                 POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setflags(&attributes.attributes, POSIX_SPAWN_SETPGROUP |
+                                                         POSIX_SPAWN_SETSIGMASK |
+                                                         POSIX_SPAWN_SETSIGDEF);
 
     SpawnFileActions file_actions;
     posix_spawn_file_actions_adddup2(&file_actions.actions, start.stdout_fd, STDOUT_FILENO);
@@ -81,11 +81,12 @@ ChildProcess ChildProcess::spawn(const ChildStart& start) {
     std::vector<char*> environment_pointers = pointers_to(environment);
 
     pid_t pid = -1;
-    int error = ::posix_spawnp(&pid, argv_pointers[0], &file_actions.actions,
-                               &attributes.attributes, argv_pointers.data(),
-                               environment_pointers.data());
+    int error =
+        ::posix_spawnp(&pid, argv_pointers[0], &file_actions.actions, &attributes.attributes,
+                       argv_pointers.data(), environment_pointers.data());
     if (error == ENOENT) {
-        throw Error(exit_code::k_not_found, "cannot run '" + start.argv[0] + "': command not found");
+        throw Error(exit_code::k_not_found,
+                    "cannot run '" + start.argv[0] + "': command not found");
     }
     if (error != 0) {
         throw Error(exit_code::k_not_executable,
@@ -106,14 +107,16 @@ void ChildProcess::signal_group(int signal_number) const {
     if (group_ > 0) ::kill(-group_, signal_number);
 }
 
-std::optional<int> ChildProcess::try_reap() {
+std::optional<ChildProcess::Ending> ChildProcess::try_reap() {
     if (pid_ < 0) return std::nullopt;
     int status = 0;
     pid_t got = ::waitpid(pid_, &status, WNOHANG);
     if (got != pid_) return std::nullopt;
     pid_ = -1;
-    if (WIFSIGNALED(status)) return exit_code::k_signal_base + WTERMSIG(status);
-    return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) {
+        return Ending{exit_code::k_signal_base + WTERMSIG(status), WTERMSIG(status)};
+    }
+    return Ending{WEXITSTATUS(status), std::nullopt};
 }
 
 }  // namespace lockrun

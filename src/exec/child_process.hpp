@@ -36,8 +36,12 @@ public:
     // Sends a signal to the command's whole process group, also after the command itself
     // has ended (its leftover children are still in it).
     void signal_group(int signal_number) const;
-    // The exit status (128+N for signal N) once the command has ended; never blocks.
-    std::optional<int> try_reap();
+    // How the command ended, once it has; never blocks.
+    struct Ending {
+        int exit_status;            // 128+N for signal N
+        std::optional<int> signal;  // N, when a signal killed it
+    };
+    std::optional<Ending> try_reap();
 
 private:
     explicit ChildProcess(pid_t pid) : pid_(pid), group_(pid) {}

@@ -33,7 +33,8 @@ HolderInfo current_holder(const std::vector<std::string>& argv) {
         if (!me.command.empty()) me.command += ' ';
         me.command += arg;
     }
-    if (me.command.size() > k_command_shown) me.command = me.command.substr(0, k_command_shown) + "...";
+    if (me.command.size() > k_command_shown)
+        me.command = me.command.substr(0, k_command_shown) + "...";
     me.started_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();

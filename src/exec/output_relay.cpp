@@ -28,8 +28,8 @@ void Capture::add(OutputStream stream, std::string_view bytes) {
 OutputRelay::OutputRelay(UniqueFd source, int destination, OutputStream stream, Capture& capture)
     : source_(std::move(source)), destination_(destination), stream_(stream), capture_(capture) {
     struct stat info {};
-    destination_is_pipe_ = ::fstat(destination, &info) == 0 &&
-                           (S_ISFIFO(info.st_mode) || S_ISSOCK(info.st_mode));
+    destination_is_pipe_ =
+        ::fstat(destination, &info) == 0 && (S_ISFIFO(info.st_mode) || S_ISSOCK(info.st_mode));
     pending_.reserve(k_relay_buffer);
 }
 

@@ -63,9 +63,9 @@ RunReport Supervisor::run(const CommandSpec& command, LeaseKeeper& lease, const 
     Clock::time_point started = Clock::now();
     std::optional<ChildProcess> child;
     try {
-        child.emplace(ChildProcess::spawn(
-            {command.argv, command.extra_environment, signals_.original_mask(),
-             stdout_pipe.write_end.get(), stderr_pipe ? stderr_pipe->write_end.get() : -1}));
+        child.emplace(ChildProcess::spawn({command.argv, command.extra_environment,
+                                           signals_.original_mask(), stdout_pipe.write_end.get(),
+                                           stderr_pipe ? stderr_pipe->write_end.get() : -1}));
     } catch (const Error& e) {
         report.exit_status = e.exit_code();
         report.start_error = e.what();
@@ -75,19 +75,19 @@ RunReport Supervisor::run(const CommandSpec& command, LeaseKeeper& lease, const 
     // output.
     stdout_pipe.write_end.reset();
     std::vector<OutputRelay> relays;
-    relays.emplace_back(std::move(stdout_pipe.read_end), STDOUT_FILENO,
-                        OutputStream::stdout_stream, capture);
+    relays.emplace_back(std::move(stdout_pipe.read_end), STDOUT_FILENO, OutputStream::stdout_stream,
+                        capture);
     if (stderr_pipe) {
         stderr_pipe->write_end.reset();
         relays.emplace_back(std::move(stderr_pipe->read_end), STDERR_FILENO,
                             OutputStream::stderr_stream, capture);
     }
 
-    std::optional<int> exit_status;
+    std::optional<ChildProcess::Ending> ending;
     Deadline drain_deadline = Deadline::never();
     Deadline kill_deadline = Deadline::never();
     bool relays_done = false;
-    while (!exit_status || !relays_done) {
+    while (!ending || !relays_done) {
         PollSet poll_set;
         int signal_slot = poll_set.add(signals_.fd(), POLLIN);
         int lease_slot = poll_set.add(lease.poll_fd(), POLLIN);
@@ -106,16 +106,16 @@ RunReport Supervisor::run(const CommandSpec& command, LeaseKeeper& lease, const 
                 report.forwarded_signal = *signal_number;
             }
         }
-        if (!exit_status) {
-            exit_status = child->try_reap();
-            if (exit_status) drain_deadline = Deadline::after(k_output_drain);
+        if (!ending) {
+            ending = child->try_reap();
+            if (ending) drain_deadline = Deadline::after(k_output_drain);
         }
 
         bool was_lost = lease.lost();
         if (poll_set.ready(lease_slot) || lease.next_wakeup().passed()) lease.on_wakeup();
         if (lease.lost() && !was_lost) {
             report.lock_lost = lease.loss_reason();
-            if (!exit_status && policy.on_lock_lost != OnLockLost::ignore) {
+            if (!ending && policy.on_lock_lost != OnLockLost::ignore) {
                 report.stopped_for_lock_loss = true;
                 if (policy.on_lock_lost == OnLockLost::kill) {
                     child->signal_group(SIGKILL);
@@ -126,7 +126,7 @@ RunReport Supervisor::run(const CommandSpec& command, LeaseKeeper& lease, const 
             }
         }
         if (kill_deadline.passed()) {
-            if (!exit_status) child->signal_group(SIGKILL);
+            if (!ending) child->signal_group(SIGKILL);
             kill_deadline = Deadline::never();
         }
 
@@ -141,7 +141,8 @@ RunReport Supervisor::run(const CommandSpec& command, LeaseKeeper& lease, const 
         for (const OutputRelay& relay : relays) relays_done = relays_done && relay.done();
     }
 
-    report.exit_status = *exit_status;
+    report.exit_status = ending->exit_status;
+    report.killed_by_signal = ending->signal;
     report.duration = std::chrono::duration_cast<Millis>(Clock::now() - started);
     report.output = std::move(capture.chunks);
     report.output_over_limit = capture.over_limit;

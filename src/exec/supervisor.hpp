@@ -10,8 +10,7 @@ namespace lockrun {
 class Supervisor : public CommandRunner {
 public:
     explicit Supervisor(SignalWatch& signals) : signals_(signals) {}
-    RunReport run(const CommandSpec& command, LeaseKeeper& lease,
-                  const RunPolicy& policy) override;
+    RunReport run(const CommandSpec& command, LeaseKeeper& lease, const RunPolicy& policy) override;
 
 private:
     SignalWatch& signals_;

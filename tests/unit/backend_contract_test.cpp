@@ -55,7 +55,7 @@ public:
                 "LOCKRUN_TEST_REDIS_URL is not set: run scripts/test, which starts a "
                 "redis-server for these tests");
         }
-        ConnectionSettings settings{parse_redis_url(url), Millis(2000), Millis(2000)};
+        ConnectionSettings settings{parse_redis_url(url), Millis(2000), Millis(2000), {}};
         return std::make_unique<RedisBackend>(settings, "lockrun-test:", key, interrupt);
     }
 };
@@ -93,7 +93,10 @@ AcquireRequest request_for(const std::string& token) {
 }
 
 CachedResult sample_result(int exit_code, std::string stdout_bytes) {
-    return {exit_code, 1'700'000'000'000, 12, "host-a",
+    return {exit_code,
+            1'700'000'000'000,
+            12,
+            "host-a",
             {{OutputStream::stdout_stream, std::move(stdout_bytes)}}};
 }
 
@@ -239,8 +242,8 @@ TEST_P(BackendContract, WaitingIsWokenByARelease) {
     auto waiter = make();
     std::uint64_t fence = acquire(*holder, request_for("holder"));
     waiter->prepare_to_wait();
-    ASSERT_TRUE(std::holds_alternative<LockHeld>(
-        waiter->check_and_acquire(request_for("waiter")).outcome));
+    ASSERT_TRUE(
+        std::holds_alternative<LockHeld>(waiter->check_and_acquire(request_for("waiter")).outcome));
     std::thread release([&] {
         std::this_thread::sleep_for(100ms);
         holder->finish(finish_for("holder", fence));
@@ -260,8 +263,8 @@ TEST_P(BackendContract, AReleaseBetweenArmingAndWaitingIsNotMissed) {
     auto waiter = make();
     std::uint64_t fence = acquire(*holder, request_for("holder"));
     waiter->prepare_to_wait();
-    ASSERT_TRUE(std::holds_alternative<LockHeld>(
-        waiter->check_and_acquire(request_for("waiter")).outcome));
+    ASSERT_TRUE(
+        std::holds_alternative<LockHeld>(waiter->check_and_acquire(request_for("waiter")).outcome));
     holder->finish(finish_for("holder", fence));
     auto started = std::chrono::steady_clock::now();
     waiter->wait_for_release(Deadline::after(Millis(5'000)));

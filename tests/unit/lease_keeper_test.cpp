@@ -44,9 +44,11 @@ TEST(LeaseValidUntil, CountsFromTheSendTime) {
 
 // A Backend whose renewal traffic the test scripts: every send is recorded (or fails, when
 // the test queued a failure), and each take_renewal_reply() answers with the next scripted
-// reply (nullopt when none is queued: the reply is still on its way).
+// reply (nullopt when none is queued: the reply is still on its way). With
+// `answers_at_once`, a renewal's verdict is ready as soon as it is sent, as with the local
+// backend; otherwise replies queued before the send wait for the next on_wakeup().
 class FakeBackend : public Backend {
-  public:
+public:
     static constexpr int k_fd = 1234;
 
     struct Renewal {
@@ -59,22 +61,19 @@ class FakeBackend : public Backend {
     };
     using Reply = std::variant<bool, Unavailable>;
 
-    bool expires = true;
+    bool answers_at_once = false;
     std::vector<Renewal> renewals;                 // sends that succeeded
     int send_attempts = 0;                         // including those that failed
     std::deque<std::string> send_failures;         // the next sends throw these
     std::optional<std::string> every_send_fails;   // all sends throw this
     std::deque<Reply> replies;                     // the next replies
     std::optional<std::string> every_reply_fails;  // all replies throw this (once sent)
-    int take_calls = 0;
 
     Acquisition check_and_acquire(const AcquireRequest&) override {
         throw std::logic_error("not used by LeaseKeeper");
     }
     void prepare_to_wait() override { throw std::logic_error("not used by LeaseKeeper"); }
     void wait_for_release(Deadline) override { throw std::logic_error("not used by LeaseKeeper"); }
-    bool lease_expires() const override { return expires; }
-
     void send_renewal(const std::string& token, Millis lease, Deadline deadline) override {
         ++send_attempts;
         if (every_send_fails) throw BackendUnavailable(*every_send_fails);
@@ -85,11 +84,16 @@ class FakeBackend : public Backend {
         }
         renewals.push_back({token, lease, deadline});
         pending_ = true;
+        readable_ = answers_at_once;
     }
     int renewal_fd() const override { return pending_ ? k_fd : -1; }
     std::optional<bool> take_renewal_reply() override {
-        ++take_calls;
         if (!pending_) return std::nullopt;
+        // The keeper may look right after sending; a remote reply is not there yet.
+        if (!readable_) {
+            readable_ = true;
+            return std::nullopt;
+        }
         if (every_reply_fails) {
             pending_ = false;
             throw BackendUnavailable(*every_reply_fails);
@@ -108,9 +112,13 @@ class FakeBackend : public Backend {
         throw std::logic_error("not used by LeaseKeeper");
     }
     void abandon(const std::string&) noexcept override {}
+    KeyStatus read_status() override { throw std::logic_error("not used by LeaseKeeper"); }
+    bool drop_stored_result() override { throw std::logic_error("not used by LeaseKeeper"); }
+    bool force_release() override { throw std::logic_error("not used by LeaseKeeper"); }
 
-  private:
+private:
     bool pending_ = false;
+    bool readable_ = false;
 };
 
 constexpr Millis k_lease = 300ms;
@@ -386,17 +394,32 @@ TEST(LeaseKeeper, AConfirmationThatArrivesLateStillCountsFromItsSendTime) {
     EXPECT_FALSE(keeper.lost());
 }
 
-TEST(LeaseKeeper, ALeaseThatDoesNotExpireNeedsNoWakeupAndIsNeverLost) {
+TEST(LeaseKeeper, AVerdictReadyAtOnceIsTakenInTheSameWakeup) {
     FakeBackend backend;
-    backend.expires = false;
-    // Even an acquire long past any lease changes nothing: flock lasts while we live.
-    LeaseKeeper keeper(backend, k_token, k_lease, k_io_timeout, Clock::now() - 10s);
-    EXPECT_TRUE(keeper.next_wakeup().is_never());
-    EXPECT_EQ(keeper.poll_fd(), -1);
-    for (int i = 0; i < 3; ++i) keeper.on_wakeup();
+    backend.answers_at_once = true;
+    Clock::time_point acquired = Clock::now() - 150ms;
+    LeaseKeeper keeper(backend, k_token, k_lease, k_io_timeout, acquired);
+    backend.replies.push_back(true);
+    Clock::time_point before_send = Clock::now();
+    keeper.on_wakeup();
+    Clock::time_point after_send = Clock::now();
+    ASSERT_EQ(backend.renewals.size(), 1u);
     EXPECT_FALSE(keeper.lost());
-    EXPECT_EQ(backend.send_attempts, 0);
-    EXPECT_EQ(backend.take_calls, 0);
+    // Nothing left to poll for: the next wake-up is the next renewal, lease/3 on.
+    EXPECT_EQ(keeper.poll_fd(), -1);
+    EXPECT_GE(keeper.next_wakeup().at(), before_send + 100ms);
+    EXPECT_LE(keeper.next_wakeup().at(), after_send + 100ms);
+}
+
+TEST(LeaseKeeper, AFalseVerdictReadyAtOnceLosesTheLockAtOnce) {
+    // The local backend's answer when an operator forced the lock free.
+    FakeBackend backend;
+    backend.answers_at_once = true;
+    LeaseKeeper keeper(backend, k_token, k_lease, k_io_timeout, Clock::now() - 150ms);
+    backend.replies.push_back(false);
+    keeper.on_wakeup();
+    ASSERT_TRUE(keeper.lost());
+    EXPECT_FALSE(keeper.loss_reason().empty());
     EXPECT_TRUE(keeper.next_wakeup().is_never());
 }
 

@@ -28,9 +28,9 @@ namespace lockrun {
 namespace {
 
 std::uint64_t unix_now_ms() {
-    return static_cast<std::uint64_t>(std::chrono::duration_cast<Millis>(
-                                          std::chrono::system_clock::now().time_since_epoch())
-                                          .count());
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
 }
 
 // Whether /proc/locks lists a FLOCK on the file (dev, ino). Its lines read
@@ -45,8 +45,8 @@ bool is_flocked(dev_t device, ino_t inode) {
         if (!(fields >> mode >> access >> pid >> file)) continue;
         unsigned major_number = 0, minor_number = 0;
         unsigned long long inode_number = 0;
-        if (std::sscanf(file.c_str(), "%x:%x:%llu", &major_number, &minor_number,
-                        &inode_number) != 3) {
+        if (std::sscanf(file.c_str(), "%x:%x:%llu", &major_number, &minor_number, &inode_number) !=
+            3) {
             continue;
         }
         if (inode_number == inode && major_number == major(device) &&
@@ -81,8 +81,8 @@ LocalBackend::LocalBackend(const std::string& state_dir, std::string_view key,
       file_base_(sha256_hex(key)),
       interrupt_(interrupt) {}
 
-std::optional<ResultFound> LocalBackend::find_result(
-    const AcquireRequest& request, std::optional<std::string>& unreadable) const {
+std::optional<ResultFound> LocalBackend::find_result(const AcquireRequest& request,
+                                                     std::optional<std::string>& unreadable) const {
     std::uint64_t now = unix_now_ms();
     if (auto file = read_file_at(dir_.get(), name(".out"))) {
         auto stored = decode_tagged_record(*file);  // tag: expiry
@@ -108,7 +108,8 @@ std::optional<ResultFound> LocalBackend::find_result(
 }
 
 bool LocalBackend::is_current_lock_file(int fd) const {
-    struct stat opened {}, named {};
+    struct stat opened {
+    }, named{};
     return ::fstat(fd, &opened) == 0 &&
            ::fstatat(dir_.get(), name(".lock").c_str(), &named, AT_SYMLINK_NOFOLLOW) == 0 &&
            opened.st_ino == named.st_ino && opened.st_dev == named.st_dev;
@@ -185,9 +186,10 @@ void LocalBackend::prepare_to_wait() {
     }
     std::string path = state_dir_ + "/" + name(".lock");
     // A holder closing the file (its release, or its death), a holder writing its name
-    // into it, and the file being removed all wake us.
+    // into it, and the file being removed (`release --force`) all wake us. Removing a file
+    // that is still open raises only IN_ATTRIB (its link count), not IN_DELETE_SELF.
     if (::inotify_add_watch(release_watch_.get(), path.c_str(),
-                            IN_CLOSE_WRITE | IN_MODIFY | IN_DELETE_SELF | IN_MOVE_SELF |
+                            IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF |
                                 IN_DONT_FOLLOW) < 0) {
         fail("cannot watch " + path);
     }
@@ -241,10 +243,10 @@ bool LocalBackend::finish(const FinishRequest& request) {
     }
     std::uint64_t now = unix_now_ms();
     if (request.stored_record) {
-        replace_file_at(dir_.get(), name(".out"),
-                        encode_tagged_record(now + static_cast<std::uint64_t>(
-                                                       request.cache_ttl.count()),
-                                             *request.stored_record));
+        replace_file_at(
+            dir_.get(), name(".out"),
+            encode_tagged_record(now + static_cast<std::uint64_t>(request.cache_ttl.count()),
+                                 *request.stored_record));
     }
     if (request.shared_record) {
         std::string expiring = encode_tagged_record(

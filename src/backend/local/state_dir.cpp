@@ -18,8 +18,11 @@ std::string default_state_dir() {
     return "/tmp/lockrun-" + std::to_string(::getuid());
 }
 
-UniqueFd open_state_dir(const std::string& path) {
-    if (path.empty()) throw ConfigError("--state-dir is empty");
+UniqueFd open_state_dir(const std::string& given_path) {
+    if (given_path.empty()) throw ConfigError("--state-dir is empty");
+    // "link/" would make lstat() follow the link: look at the name itself.
+    std::string path = given_path;
+    while (path.size() > 1 && path.back() == '/') path.pop_back();
     if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
         throw ConfigError("cannot create the state dir " + path + ": " + std::strerror(errno) +
                           " (check --state-dir)");

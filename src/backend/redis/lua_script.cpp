@@ -53,8 +53,7 @@ void LuaScript::send_by_sha(RedisConnection& connection, const std::vector<std::
 
 void LuaScript::send_by_source(RedisConnection& connection,
                                const std::vector<std::string_view>& keys,
-                               const std::vector<std::string_view>& args,
-                               Deadline deadline) const {
+                               const std::vector<std::string_view>& args, Deadline deadline) const {
     std::string key_count;
     connection.send(command("EVAL", source_, keys, args, key_count), deadline);
 }

@@ -42,7 +42,9 @@ return {'held', redis.call('PTTL', KEYS[1]), h[1], h[2], h[3], h[4], h[5], h[6]}
 
 // KEYS: lock   ARGV: token, lease_ms
 // Returns 1 when renewed, 0 when the lock is gone or someone else's (never re-created).
-inline constexpr std::string_view k_renew = R"lua(#!lua
+// allow-oom: a PEXPIRE takes no memory, and a full server must not cost a running holder
+// its lock.
+inline constexpr std::string_view k_renew = R"lua(#!lua flags=allow-oom
 if redis.call('HGET', KEYS[1], 'token') == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   return 1
@@ -64,6 +66,17 @@ if ARGV[6] == '1' then
 end
 redis.call('DEL', KEYS[1])
 redis.call('PUBLISH', ARGV[9], ARGV[2])
+return 1
+)lua";
+
+// KEYS: lock   ARGV: token, channel
+// Releases our lock and wakes the waiters, storing nothing: after a signal or a failure,
+// and when the server is out of memory (allow-oom: deleting frees memory).
+// Returns 1 when the lock was ours, 0 when it was not.
+inline constexpr std::string_view k_release = R"lua(#!lua flags=allow-oom
+if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('PUBLISH', ARGV[2], 'released')
 return 1
 )lua";
 

@@ -15,6 +15,7 @@ RedisBackend::RedisBackend(ConnectionSettings settings, std::string_view prefix,
       acquire_script_(lua::k_check_and_acquire),
       renew_script_(lua::k_renew),
       finish_script_(lua::k_finish),
+      release_script_(lua::k_release),
       status_script_(lua::k_status),
       force_release_script_(lua::k_force_release) {}
 
@@ -27,14 +28,16 @@ RedisConnection& RedisBackend::connection(InterruptSource* interrupt) {
 RespValue RedisBackend::call_with_retry(const LuaScript& script,
                                         const std::vector<std::string_view>& keys,
                                         const std::vector<std::string_view>& args,
-                                        InterruptSource* interrupt) {
-    bool fresh = !connection_.has_value();
+                                        InterruptSource* interrupt, bool* sent) {
+    // Failing to connect is final; a connection lost after the request went out is retried
+    // once, on a new connection: the reply may have been lost after the script ran, and
+    // every script here may run twice with the same effect.
+    RedisConnection& first = connection(interrupt);
+    if (sent) *sent = true;
     try {
-        return script.call(connection(interrupt), keys, args, Deadline::never());
+        return script.call(first, keys, args, Deadline::never());
     } catch (const BackendUnavailable&) {
         connection_.reset();
-        // A connection that was just opened failing again means the server is gone.
-        if (fresh) throw;
     }
     return script.call(connection(interrupt), keys, args, Deadline::never());
 }
@@ -45,7 +48,8 @@ Acquisition RedisBackend::check_and_acquire(const AcquireRequest& request) {
         try_check_and_acquire(request, request.read_cache, unreadable);
     // A record we cannot decode is a miss: ask again without reading results.
     if (!acquisition) acquisition = try_check_and_acquire(request, false, unreadable);
-    if (!acquisition) throw InternalError("check-and-acquire returned a result it was not asked for");
+    if (!acquisition)
+        throw InternalError("check-and-acquire returned a result it was not asked for");
     acquisition->unreadable_record = unreadable;
     return std::move(*acquisition);
 }
@@ -57,12 +61,11 @@ std::optional<Acquisition> RedisBackend::try_check_and_acquire(
         request.waited_for_fence ? std::to_string(*request.waited_for_fence) : "";
     std::string pid = std::to_string(request.holder.pid);
     std::string started = std::to_string(request.holder.started_unix_ms);
-    may_hold_lock_ = true;
     RespValue reply = call_with_retry(
         acquire_script_, {keys_.lock, keys_.fence, keys_.out, keys_.last},
         {request.token, lease_ms, read_cache ? "1" : "0", waited_for, request.holder.host, pid,
          request.holder.user, request.holder.command, started},
-        interrupt_);
+        interrupt_, &may_hold_lock_);
     AcquireReply parsed = parse_check_and_acquire_reply(reply);
     if (parsed.unreadable_record) unreadable = parsed.unreadable_record;
     may_hold_lock_ =
@@ -148,9 +151,20 @@ bool RedisBackend::finish(const FinishRequest& request) {
         finish_script_, {keys_.lock, keys_.out, keys_.last},
         {request.token, fence, request.stored_record ? "1" : "0",
          request.stored_record ? *request.stored_record : empty, ttl,
-         request.shared_record ? "1" : "0",
-         request.shared_record ? *request.shared_record : empty, shared_ttl, keys_.released},
+         request.shared_record ? "1" : "0", request.shared_record ? *request.shared_record : empty,
+         shared_ttl, keys_.released},
         nullptr);
+    if (reply.is_error() && reply.text.starts_with("OOM")) {
+        // Out of memory, Redis refused the whole script, stores included (nothing partial).
+        // Releasing frees memory and must not wait for the lease: do only that.
+        reply = call_with_retry(release_script_, {keys_.lock}, {request.token, keys_.released},
+                                nullptr);
+        may_hold_lock_ = false;
+        parse_finish_reply(reply);
+        throw BackendUnavailable(connection_->where() +
+                                 " is out of memory (maxmemory): the lock was released but "
+                                 "the result was not stored");
+    }
     may_hold_lock_ = false;
     return parse_finish_reply(reply);
 }
@@ -162,9 +176,7 @@ void RedisBackend::abandon(const std::string& token) noexcept {
         pending_renewal_.reset();
         connection_.reset();
         RedisConnection fresh = RedisConnection::open(settings_, nullptr);
-        finish_script_.call(fresh, {keys_.lock, keys_.out, keys_.last},
-                            {token, "0", "0", "", "0", "0", "", "0", keys_.released},
-                            Deadline::never());
+        release_script_.call(fresh, {keys_.lock}, {token, keys_.released}, Deadline::never());
     } catch (...) {
         // Best effort: the lease frees the lock anyway.
     }
@@ -186,8 +198,8 @@ bool RedisBackend::drop_stored_result() {
 }
 
 bool RedisBackend::force_release() {
-    return parse_finish_reply(call_with_retry(force_release_script_, {keys_.lock},
-                                              {keys_.released}, interrupt_));
+    return parse_finish_reply(
+        call_with_retry(force_release_script_, {keys_.lock}, {keys_.released}, interrupt_));
 }
 
 }  // namespace lockrun

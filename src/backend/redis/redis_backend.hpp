@@ -33,14 +33,15 @@ public:
 
 private:
     RedisConnection& connection(InterruptSource* interrupt);
-    std::optional<Acquisition> try_check_and_acquire(const AcquireRequest& request,
-                                                     bool read_cache,
+    std::optional<Acquisition> try_check_and_acquire(const AcquireRequest& request, bool read_cache,
                                                      std::optional<std::string>& unreadable);
     // Sends, or re-sends once on a new connection if the old one broke: every script here
     // is safe to repeat (SPEC §5: a retry with our own token is idempotent).
+    // `sent` (may be null) becomes true once the connection is up and the request is about
+    // to go out: from then on the script may have run even if no reply comes.
     RespValue call_with_retry(const LuaScript& script, const std::vector<std::string_view>& keys,
                               const std::vector<std::string_view>& args,
-                              InterruptSource* interrupt);
+                              InterruptSource* interrupt, bool* sent = nullptr);
 
     ConnectionSettings settings_;
     RedisKeyNames keys_;
@@ -48,6 +49,7 @@ private:
     LuaScript acquire_script_;
     LuaScript renew_script_;
     LuaScript finish_script_;
+    LuaScript release_script_;
     LuaScript status_script_;
     LuaScript force_release_script_;
     std::optional<RedisConnection> connection_;

@@ -108,11 +108,18 @@ std::string redact_raw(std::string_view text) {
 }
 
 class UrlParser {
-  public:
+public:
     explicit UrlParser(std::string_view text) : text_(text) {}
 
     RedisUrl parse() {
         if (text_.empty()) fail("is empty");
+        // A URL is printable text; a control byte (a NUL above all) cannot reach connect()
+        // intact, and would make the URL print as something else than what is used.
+        for (char c : text_) {
+            if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+                fail("contains a control character");
+            }
+        }
         std::string_view rest = text_;
         const std::size_t end_of_scheme = scheme_end(rest);
         if (end_of_scheme == std::string_view::npos) {
@@ -138,7 +145,7 @@ class UrlParser {
         return url_;
     }
 
-  private:
+private:
     [[noreturn]] void fail(const std::string& reason) const {
         throw ConfigError("invalid Redis URL '" + redact_raw(text_) + "': " + reason);
     }

@@ -14,12 +14,12 @@ namespace lockrun {
 struct RedisUrl {
     enum class Transport { tcp, tls, unix_socket };
     Transport transport = Transport::tcp;
-    std::string host;         // tcp/tls: host name or address, without brackets
+    std::string host;  // tcp/tls: host name or address, without brackets
     std::uint16_t port = 6379;
     std::string socket_path;  // unix_socket
     int db = 0;
-    std::string user;         // empty: the default user
-    std::string password;     // empty: no AUTH
+    std::string user;      // empty: the default user
+    std::string password;  // empty: no AUTH
 
     // The URL with the password replaced by "***", safe for any message or log line.
     std::string redacted() const;

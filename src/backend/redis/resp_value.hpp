@@ -20,7 +20,9 @@ struct RespValue {
     static RespValue of_string(std::string s) { return {Type::string, 0, std::move(s), {}}; }
     static RespValue of_status(std::string s) { return {Type::status, 0, std::move(s), {}}; }
     static RespValue of_error(std::string s) { return {Type::error, 0, std::move(s), {}}; }
-    static RespValue of_array(std::vector<RespValue> e) { return {Type::array, 0, {}, std::move(e)}; }
+    static RespValue of_array(std::vector<RespValue> e) {
+        return {Type::array, 0, {}, std::move(e)};
+    }
 
     bool is_error() const { return type == Type::error; }
 };

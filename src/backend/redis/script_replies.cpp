@@ -12,7 +12,12 @@ namespace {
 }
 
 void throw_if_error(const RespValue& reply) {
-    if (reply.is_error()) throw BackendUnavailable("Redis refused the request: " + reply.text);
+    if (!reply.is_error()) return;
+    if (reply.text.starts_with("OOM")) {
+        throw BackendUnavailable("Redis refused the request: it is out of memory (maxmemory); "
+                                 "nothing was written (free memory or raise maxmemory)");
+    }
+    throw BackendUnavailable("Redis refused the request: " + reply.text);
 }
 
 const std::string& text_of(const RespValue& value, const char* what) {
@@ -102,9 +107,9 @@ KeyStatus parse_status_reply(const RespValue& reply) {
     }
     if (e[7].type == RespValue::Type::string) {
         std::int64_t out_pttl = number_of(e[8], "result ttl");
-        status.stored = StoredResult{decode_cached_result(e[7].text),
-                                     out_pttl < 0 ? k_infinite : Millis(out_pttl),
-                                     e[7].text.size()};
+        status.stored =
+            StoredResult{decode_cached_result(e[7].text),
+                         out_pttl < 0 ? k_infinite : Millis(out_pttl), e[7].text.size()};
     }
     return status;
 }
