@@ -1,26 +1,13 @@
 #!/usr/bin/env bats
-# Bad input (SPEC §2, §3): usage errors exit 64, configuration errors (a malformed URL)
-# exit 78; each is one `lockrun:` line, stdout stays empty, the command does not run and
-# Redis is not touched.
+# Bad input (SPEC §2, §3): usage errors exit 64; each is one `lockrun:` line, stdout stays
+# empty, the command does not run and the backend is not touched (assert_rejected, in
+# common.bash). Malformed Redis URLs (78) are in redis/redis_url.bats.
 
 load common
 setup_file() { start_redis; }
 teardown_file() { stop_redis; }
 setup() { per_test_setup; }
 teardown() { per_test_teardown; }
-
-# assert_rejected CODE REGEX ARGS...: `lockrun ARGS` exits CODE with one stderr line
-# matching REGEX, prints nothing on stdout, and leaves Redis empty.
-assert_rejected() {
-    local code=$1 regex=$2
-    shift 2
-    run --separate-stderr lockrun "$@"
-    assert_status "$code"
-    assert_output ''
-    assert_one_error_line "$regex"
-    assert [ ! -e ran ]
-    assert_equal "DBSIZE $(rcli DBSIZE)" 'DBSIZE 0'
-}
 
 # repeat N CHAR: CHAR N times.
 repeat() {
@@ -139,25 +126,4 @@ repeat() {
     local port
     port=$(free_port)
     assert_rejected 64 'lease' --no-cache --redis "redis://127.0.0.1:$port" --lease 50ms --key k -- touch ran
-}
-
-@test "URL redis:// (no host): 78" {
-    assert_rejected 78 'url|redis://' --no-cache --redis 'redis://' --key k -- touch ran
-}
-
-@test "URL http://x (unsupported scheme): 78" {
-    assert_rejected 78 'http' --no-cache --redis 'http://x' --key k -- touch ran
-}
-
-@test "URL redis://h:99999 (port out of range): 78" {
-    assert_rejected 78 '99999|port' --no-cache --redis 'redis://h:99999' --key k -- touch ran
-}
-
-@test "URL unix://relative (path not absolute): 78" {
-    assert_rejected 78 'unix|relative|absolute' --no-cache --redis 'unix://relative' --key k -- touch ran
-}
-
-@test "a malformed LOCKRUN_REDIS_URL: 78" {
-    export LOCKRUN_REDIS_URL='http://x'
-    assert_rejected 78 'http' --no-cache --key k -- touch ran
 }

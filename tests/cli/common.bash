@@ -1,9 +1,19 @@
-# Shared by every tests/cli/*.bats file: the lockrun binary, a private redis-server per
-# .bats file, and helpers that wait on observable state with a deadline (CONVENTIONS,
-# convention 6): no blind sleeps, generous timing windows, and a missing redis-server
-# fails the run instead of skipping it.
+# Shared by every tests/cli/**/*.bats file: the lockrun binary, the backend under test, a
+# private redis-server per .bats file (Redis mode), and helpers that wait on observable state
+# with a deadline (CONVENTIONS, convention 6): no blind sleeps, generous timing windows, and a
+# missing redis-server fails the run instead of skipping it.
 #
-# Every .bats file starts with:
+# The backend under test is LOCKRUN_TEST_BACKEND: `redis` (the default) or `local`.
+#   redis: start_redis starts a private redis-server and exports LOCKRUN_REDIS_URL, so lockrun
+#          picks the Redis backend by its default rule; each test starts with FLUSHALL.
+#   local: no redis-server; LOCKRUN_BACKEND=local, LOCKRUN_REDIS_URL unset, and each test gets
+#          a fresh, empty 0700 LOCKRUN_STATE_DIR of its own.
+# The files in tests/cli run against either; those in tests/cli/redis and tests/cli/local are
+# about one backend and set LOCKRUN_TEST_BACKEND themselves before they load this file. The
+# helpers below that look at locks (subscribers, wait_for_waiter, holder_of,
+# assert_nothing_held, no_lock_keys, assert_backend_untouched) work with both.
+#
+# Every .bats file starts with (`load ../common` in a subdirectory):
 #
 #   load common
 #   setup_file()    { start_redis; }
@@ -14,30 +24,58 @@
 # Each test runs in its own empty directory ($BATS_TEST_TMPDIR, the working directory),
 # so the commands under test use relative file names for their markers.
 #
-# Run:  bats tests/cli                       (binary: build/lockrun)
-#       LOCKRUN=/path/to/lockrun bats tests/cli
+# Run:  bats tests/cli tests/cli/redis                                (binary: build/lockrun)
+#       LOCKRUN_TEST_BACKEND=local bats tests/cli tests/cli/local
+#       LOCKRUN=/path/to/lockrun bats ...
 
 bats_require_minimum_version 1.5.0
-load '/usr/lib/bats/bats-support/load'
-load '/usr/lib/bats/bats-assert/load'
+# bats-support and bats-assert. Their load.bash files run dirname once per source file, 15
+# processes for every test; sourcing the files themselves saves a tenth of a second a
+# test, which over every test of both backends is a good share of the suite's time.
+if compgen -G '/usr/lib/bats/bats-support/src/*.bash' >/dev/null &&
+    compgen -G '/usr/lib/bats/bats-assert/src/*.bash' >/dev/null; then
+    for _bats_lib_file in /usr/lib/bats/bats-support/src/*.bash /usr/lib/bats/bats-assert/src/*.bash; do
+        source "$_bats_lib_file"
+    done
+    unset _bats_lib_file
+else
+    load '/usr/lib/bats/bats-support/load'
+    load '/usr/lib/bats/bats-assert/load'
+fi
 
 # --- the binary ------------------------------------------------------------------------
 
-LOCKRUN=${LOCKRUN:-$BATS_TEST_DIRNAME/../../build/lockrun}
+LOCKRUN=${LOCKRUN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/lockrun}
 # Absolute, because every test changes into its own directory.
 [[ $LOCKRUN == /* ]] || LOCKRUN=$PWD/$LOCKRUN
 export LOCKRUN
 
+# --- the backend under test ------------------------------------------------------------
+
+export LOCKRUN_TEST_BACKEND=${LOCKRUN_TEST_BACKEND:-redis}
+if [[ $LOCKRUN_TEST_BACKEND != redis && $LOCKRUN_TEST_BACKEND != local ]]; then
+    echo "LOCKRUN_TEST_BACKEND must be redis or local, not '$LOCKRUN_TEST_BACKEND'" >&2
+    return 1
+fi
+
+# backend_is NAME: the suite runs against backend NAME (redis or local).
+backend_is() {
+    [[ $LOCKRUN_TEST_BACKEND == "$1" ]]
+}
+
 # Hermetic: no LOCKRUN_* setting and no config file of the person running the suite may
-# change what is tested. LOCKRUN_REDIS_URL is set again below (and by start_redis).
+# change what is tested (LOCKRUN_TEST_BACKEND is the suite's own, not lockrun's). The
+# backend's settings are set again below, by start_redis and by per_test_setup.
 while IFS= read -r _lockrun_var; do
-    if [[ $_lockrun_var == LOCKRUN_* ]]; then
+    if [[ $_lockrun_var == LOCKRUN_* && $_lockrun_var != LOCKRUN_TEST_BACKEND ]]; then
         unset "$_lockrun_var"
     fi
 done < <(compgen -e)
 unset _lockrun_var
 export XDG_CONFIG_HOME=${BATS_FILE_TMPDIR:-/nonexistent}/xdg-config
-if [[ -n ${REDIS_PORT:-} ]]; then
+if backend_is local; then
+    export LOCKRUN_BACKEND=local # LOCKRUN_STATE_DIR: per_test_setup
+elif [[ -n ${REDIS_PORT:-} ]]; then
     export LOCKRUN_REDIS_URL=redis://127.0.0.1:$REDIS_PORT
 fi
 
@@ -51,8 +89,15 @@ export -f lockrun
 
 # --- time and waiting ------------------------------------------------------------------
 
+# now_ms: milliseconds since the epoch; from bash's own clock where it has one, because
+# the polling loops below ask for it 50 times a second and `date` is a process each time.
 now_ms() {
-    date +%s%3N
+    if [[ -n ${EPOCHREALTIME:-} ]]; then
+        local us=${EPOCHREALTIME/[.,]/}
+        echo $((us / 1000))
+    else
+        date +%s%3N
+    fi
 }
 
 # seconds_to_ms 2.5 -> 2500
@@ -218,14 +263,22 @@ free_port() {
 # --- the test's redis-server -----------------------------------------------------------
 
 rcli() {
+    if [[ -z ${REDIS_PORT:-} ]]; then
+        echo "rcli: no redis-server in this run (LOCKRUN_TEST_BACKEND=$LOCKRUN_TEST_BACKEND)" >&2
+        return 1
+    fi
     redis-cli -p "$REDIS_PORT" "$@"
 }
 
 # start_redis: for setup_file. Starts a private redis-server on a random free loopback
 # port and on $BATS_FILE_TMPDIR/redis.sock, and exports REDIS_PORT, REDIS_SOCK and
-# LOCKRUN_REDIS_URL so that tests need not pass --redis.
+# LOCKRUN_REDIS_URL so that tests need not pass --redis. Against the local backend there is
+# no server to start.
 start_redis() {
     local dir=$BATS_FILE_TMPDIR attempt port pid deadline
+    if backend_is local; then
+        return 0
+    fi
     if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
         echo "redis-server and redis-cli are required (apt-get install redis-server)" >&2
         return 1
@@ -279,9 +332,17 @@ stop_redis() {
     rm -f "$pid_file"
 }
 
+# per_test_setup: into the test's directory, and an empty backend: FLUSHALL, or (local) a
+# fresh 0700 state dir, outside the test's directory so that the test sees only its files.
 per_test_setup() {
     cd "$BATS_TEST_TMPDIR" || return 1
     ulimit -c 0 # the SIGQUIT tests must not leave core files
+    if backend_is local; then
+        export LOCKRUN_STATE_DIR=$BATS_FILE_TMPDIR/state.$BATS_TEST_NUMBER
+        rm -rf -- "$LOCKRUN_STATE_DIR"
+        mkdir -m 0700 -- "$LOCKRUN_STATE_DIR"
+        return
+    fi
     local reply
     reply=$(rcli FLUSHALL 2>&1) || true
     if [[ $reply != OK ]]; then
@@ -294,7 +355,9 @@ per_test_setup() {
 per_test_teardown() {
     local name pid file
     # After a CLIENT PAUSE test; Redis 7.0 answers this only when the pause is over.
-    rcli CLIENT UNPAUSE >/dev/null 2>&1 || true
+    if [[ -n ${REDIS_PORT:-} ]]; then
+        rcli CLIENT UNPAUSE >/dev/null 2>&1 || true
+    fi
     for file in "$BATS_TEST_TMPDIR"/*.pid; do
         [[ -e $file ]] || continue
         while read -r pid; do
@@ -331,8 +394,75 @@ fence_key() { printf '%s{%s}:fence\n' "${2-lockrun:}" "$(key_tag "$1")"; }
 out_key() { printf '%s{%s}:out\n' "${2-lockrun:}" "$(key_tag "$1")"; }
 release_channel() { printf '%s{%s}:released\n' "${2-lockrun:}" "$(key_tag "$1")"; }
 
-# subscribers KEY: how many connections listen on KEY's release channel.
+# --- local state (SPEC §6) -------------------------------------------------------------
+
+# key_hash KEY: the hex SHA-256 of KEY, which names KEY's files in the state dir.
+key_hash() {
+    local sum
+    sum=$(printf %s "$1" | sha256sum)
+    echo "${sum%% *}"
+}
+
+# state_file KEY EXT [DIR]: the path of KEY's file DIR/<sha256(KEY)>.EXT (EXT: lock, fence,
+# out, last); DIR is $LOCKRUN_STATE_DIR unless given.
+state_file() {
+    printf '%s/%s.%s\n' "${3:-$LOCKRUN_STATE_DIR}" "$(key_hash "$1")" "$2"
+}
+
+# flock_id FILE: FILE as /proc/locks names it: hex major:minor of its device, and its inode.
+flock_id() {
+    local dev ino
+    read -r dev ino < <(stat -c '%d %i' -- "$1") || return 1
+    printf '%02x:%02x:%s\n' $(((dev >> 8) & 0xfff)) $(((dev & 0xff) | ((dev >> 12) & 0xfff00))) "$ino"
+}
+
+# flocked_files [DIR]: the files in DIR ($LOCKRUN_STATE_DIR) on which some process holds a
+# flock(2), one a line. Reads /proc/locks: looking takes no lock, so it cannot make a
+# lockrun under test fail to acquire one.
+flocked_files() {
+    local dir=${1:-$LOCKRUN_STATE_DIR} file id num kind rest
+    local -A held=()
+    while read -r num kind _ _ _ id rest; do
+        if [[ $kind == FLOCK ]]; then # a blocked request reads "N: -> FLOCK ..."
+            held[$id]=1
+        fi
+    done </proc/locks
+    for file in "$dir"/*; do
+        [[ -f $file && ! -L $file ]] || continue
+        id=$(flock_id "$file") || continue
+        if [[ -n ${held[$id]:-} ]]; then
+            echo "$file"
+        fi
+    done
+}
+
+# watches_lock PID KEY: process PID watches KEY's lock file with inotify (how a local waiter
+# waits for the release: /proc/PID/fdinfo/N reads "inotify wd:W ino:HEX ...").
+watches_lock() {
+    local ino
+    ino=$(stat -c %i -- "$(state_file "$2" lock)" 2>/dev/null) || return 1
+    grep -qsE "^inotify wd:[0-9]+ ino:$(printf %x "$ino") " "/proc/$1/fdinfo/"*
+}
+
+# lock_watchers KEY: how many inotify watches (of any process) are on KEY's lock file.
+lock_watchers() {
+    local ino
+    if ! ino=$(stat -c %i -- "$(state_file "$1" lock)" 2>/dev/null); then
+        echo 0
+        return
+    fi
+    grep -lsE "^inotify wd:[0-9]+ ino:$(printf %x "$ino") " /proc/[0-9]*/fdinfo/* | wc -l
+}
+
+# --- waiters, holders and what is held (both backends) ---------------------------------
+
+# subscribers KEY: how many callers wait for KEY's release: connections that listen on its
+# release channel (Redis), or inotify watches on its lock file (local).
 subscribers() {
+    if backend_is local; then
+        lock_watchers "$1"
+        return
+    fi
     local reply
     reply=$(rcli PUBSUB NUMSUB "$(release_channel "$1")")
     echo "${reply##*$'\n'}"
@@ -346,10 +476,60 @@ subscribers_at_most() {
     (($(subscribers "$1") <= $2))
 }
 
-# wait_for_waiter KEY BASELINE: a waiter on KEY has subscribed to its release channel
-# (SPEC §5: waiters subscribe before they wait), so it is now waiting.
+# wait_for_waiter KEY BASELINE [NAME...]: waits until the spawned lockruns NAME... (or, without
+# NAMEs, one more caller) wait for KEY's release; BASELINE is `subscribers KEY` from before
+# they were spawned. Redis: KEY's release channel has BASELINE + one subscriber per NAME
+# (SPEC §5: waiters subscribe before they wait). Local: each NAME's process watches KEY's
+# lock file with inotify (without NAMEs: BASELINE + 1 watches).
 wait_for_waiter() {
-    wait_until 10 subscribers_above "$1" "$2"
+    local key=$1 base=$2 name pid
+    shift 2
+    if backend_is local && (($# > 0)); then
+        for name in "$@"; do
+            pid=${SPAWNED[$name]:?no process spawned as $name}
+            wait_until 10 watches_lock "$pid" "$key"
+        done
+        return
+    fi
+    wait_until 10 subscribers_above "$key" $((base + ($# > 1 ? $# - 1 : 0)))
+}
+
+# status_summary JSON: "held pid=PID fence=FENCE" or "free", from the output of
+# `lockrun status KEY --json` (SPEC §7); empty when JSON is neither.
+status_summary() {
+    local json=$1 pid fence
+    if [[ $json =~ [{,]\"held\":false[,}] ]]; then
+        echo free
+    elif [[ $json =~ [{,]\"held\":true[,}] ]]; then
+        if [[ $json =~ [{,]\"pid\":([0-9]+)[,}] ]]; then
+            pid=${BASH_REMATCH[1]}
+        fi
+        if [[ $json =~ [{,]\"fence\":([0-9]+)[,}] ]]; then
+            fence=${BASH_REMATCH[1]}
+        fi
+        echo "held pid=${pid:-?} fence=${fence:-?}"
+    fi
+}
+
+# holder_of KEY: "held pid=PID fence=FENCE" (PID: the holding lockrun) or "free", as
+# `lockrun status KEY --json` says. Equal before and after means: the holder is untouched.
+holder_of() {
+    local json code=0 summary
+    json=$(lockrun status "$1" --json 2>&1) || code=$?
+    summary=$(status_summary "$json")
+    if ((code != 0)) || [[ -z $summary ]]; then
+        fail "lockrun status $1 --json exited $code: $json"
+    fi
+    echo "$summary"
+}
+
+# force_release KEY: `lockrun release KEY --force` succeeds (SPEC §7).
+force_release() {
+    local out code=0
+    out=$(lockrun release "$1" --force 2>&1) || code=$?
+    if ((code != 0)); then
+        fail "lockrun release $1 --force exited $code: $out"
+    fi
 }
 
 # --- assertions ------------------------------------------------------------------------
@@ -396,16 +576,53 @@ load_stderr() {
     mapfile -t stderr_lines <"$1.err"
 }
 
-# assert_nothing_held [-n DB]: no lock key exists (in db 0, or DB).
+# assert_nothing_held [-n DB]: no lock is held: no lock key exists (Redis: in db 0, or DB),
+# or (local) no file in the state dir is flock()ed.
 assert_nothing_held() {
     local held
-    held=$(rcli "$@" --scan --pattern '*:lock')
+    if backend_is local; then
+        held=$(flocked_files)
+    else
+        held=$(rcli "$@" --scan --pattern '*:lock')
+    fi
     if [[ -n $held ]]; then
-        fail "lock keys still held: $held"
+        fail "locks still held: $held"
     fi
 }
 
 # no_lock_keys [-n DB]: the quiet form of assert_nothing_held, for wait_until.
 no_lock_keys() {
-    [[ -z $(rcli "$@" --scan --pattern '*:lock') ]]
+    if backend_is local; then
+        [[ -z $(flocked_files) ]]
+    else
+        [[ -z $(rcli "$@" --scan --pattern '*:lock') ]]
+    fi
+}
+
+# assert_backend_untouched: lockrun wrote nothing: Redis is empty, or (local) the state dir
+# the test began with is.
+assert_backend_untouched() {
+    if backend_is local; then
+        local entries
+        entries=$(ls -A -- "$LOCKRUN_STATE_DIR")
+        if [[ -n $entries ]]; then
+            fail "the state dir is not empty: $entries"
+        fi
+    else
+        assert_equal "DBSIZE $(rcli DBSIZE)" 'DBSIZE 0'
+    fi
+}
+
+# assert_rejected CODE REGEX ARGS...: `lockrun ARGS` exits CODE with one stderr line
+# matching REGEX, prints nothing on stdout, does not run the command (which would create
+# ./ran), and leaves the backend untouched.
+assert_rejected() {
+    local code=$1 regex=$2
+    shift 2
+    run --separate-stderr lockrun "$@"
+    assert_status "$code"
+    assert_output ''
+    assert_one_error_line "$regex"
+    assert [ ! -e ran ]
+    assert_backend_untouched
 }

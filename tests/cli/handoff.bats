@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # Hand-off: a waiter is woken by the holder's release, not by its lease running out or by
-# polling (SPEC §1 step 2, §5). The benchmark measures the latency; this asserts a bound.
+# polling (SPEC §1 step 2, §5, §6). The benchmark measures the latency; this asserts a bound.
 
 load common
 setup_file() { start_redis; }
@@ -13,7 +13,7 @@ teardown() { per_test_teardown; }
     local base
     base=$(subscribers handoff)
     spawn waiter "$LOCKRUN" --no-cache --wait 30 --lease 30s --key handoff -c 'date +%s%3N > waiter.ran'
-    wait_for_waiter handoff "$base"
+    wait_for_waiter handoff "$base" waiter
 
     release holder
     assert_exit holder 0 10
@@ -28,7 +28,7 @@ teardown() { per_test_teardown; }
     local base
     base=$(subscribers handoff)
     spawn waiter "$LOCKRUN" --no-cache --wait 30 --key handoff -c 'echo waiter ran; exit 0'
-    wait_for_waiter handoff "$base"
+    wait_for_waiter handoff "$base" waiter
 
     release holder
     assert_exit holder 7 10
@@ -42,7 +42,7 @@ teardown() { per_test_teardown; }
     base=$(subscribers handoff)
     spawn first "$LOCKRUN" --no-cache --wait 30 --key handoff -c 'echo "$LOCKRUN_FENCING_TOKEN" > first.ran'
     spawn second "$LOCKRUN" --no-cache --wait 30 --key handoff -c 'echo "$LOCKRUN_FENCING_TOKEN" > second.ran'
-    wait_until 10 subscribers_above handoff $((base + 1))
+    wait_for_waiter handoff "$base" first second
 
     release holder
     assert_exit holder 0 10

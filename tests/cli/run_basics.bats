@@ -57,11 +57,12 @@ teardown() { per_test_teardown; }
     assert_output 'from the caller'
 }
 
-@test "the lock is held while the command runs" {
+@test "the lock is held while the command runs, by lockrun, with the command's fence" {
     run --separate-stderr lockrun --no-cache --key basics \
-        -c 'redis-cli -p "$REDIS_PORT" --scan --pattern "*:lock"'
+        -c 'echo "held pid=$PPID fence=$LOCKRUN_FENCING_TOKEN"; "$LOCKRUN" status basics --json'
     assert_status 0
-    assert_output 'lockrun:{basics}:lock'
+    assert_regex "${lines[0]}" '^held pid=[0-9]+ fence=[0-9]+$'
+    assert_equal "$(status_summary "${lines[1]}")" "${lines[0]}"
 }
 
 @test "nothing is held after the command ends" {

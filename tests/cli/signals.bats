@@ -49,7 +49,7 @@ assert_forwarded() {
     local base
     base=$(subscribers fwd)
     spawn waiter "$LOCKRUN" --no-cache --wait 30 --lease 30s --key fwd -c 'date +%s%3N > waiter.ran'
-    wait_for_waiter fwd "$base"
+    wait_for_waiter fwd "$base" waiter
 
     local signalled_at
     signalled_at=$(now_ms)
@@ -63,12 +63,12 @@ assert_forwarded() {
 # lock ends it with CODE at once; its command never ran, and the holder's lock is as it was.
 assert_waiter_interrupted() {
     start_holder holder --key waiting --lease 30s
-    local token_before base
-    token_before=$(rcli HGET "$(lock_key waiting)" token)
-    assert_regex "$token_before" '^[^ ]+$'
+    local holder_before base
+    holder_before=$(holder_of waiting)
+    assert_regex "$holder_before" "^held pid=${SPAWNED[holder]} fence=[0-9]+\$"
     base=$(subscribers waiting)
     spawn waiter "$LOCKRUN" --no-cache --wait 30 --key waiting -- touch waiter.ran
-    wait_for_waiter waiting "$base"
+    wait_for_waiter waiting "$base" waiter
 
     local signalled_at
     signalled_at=$(now_ms)
@@ -76,8 +76,7 @@ assert_waiter_interrupted() {
     assert_exit waiter "$2" 10
     assert_between "ms from the signal to the waiter's exit" $(($(now_ms) - signalled_at)) 0 2000
     assert [ ! -e waiter.ran ]
-    assert_equal "$(rcli --scan --pattern '*:lock')" "$(lock_key waiting)"
-    assert_equal "$(rcli HGET "$(lock_key waiting)" token)" "$token_before"
+    assert_equal "$(holder_of waiting)" "$holder_before"
     wait_until 5 subscribers_at_most waiting "$base"
 
     release holder

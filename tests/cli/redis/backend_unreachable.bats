@@ -3,7 +3,9 @@
 # the command not run (SPEC §3, --on-backend-error fail by default). Only loopback and
 # local sockets are used here; never an external address.
 
-load common
+# Redis only, whatever LOCKRUN_TEST_BACKEND says.
+LOCKRUN_TEST_BACKEND=redis
+load ../common
 setup_file() { start_redis; }
 teardown_file() { stop_redis; }
 setup() { per_test_setup; }

@@ -1,8 +1,11 @@
 #!/usr/bin/env bats
-# Where the server is (SPEC §2 --redis): unix sockets, database numbers, and the
-# precedence of --redis over LOCKRUN_REDIS_URL.
+# Where the server is (SPEC §2 --redis): unix sockets, database numbers, the precedence
+# of --redis over LOCKRUN_REDIS_URL, and malformed URLs (78, SPEC §3: one `lockrun:` line,
+# the command not run, Redis untouched).
 
-load common
+# Redis only, whatever LOCKRUN_TEST_BACKEND says.
+LOCKRUN_TEST_BACKEND=redis
+load ../common
 setup_file() { start_redis; }
 teardown_file() { stop_redis; }
 setup() { per_test_setup; }
@@ -47,4 +50,25 @@ teardown() { per_test_teardown; }
     run --separate-stderr lockrun --no-cache --redis "redis://127.0.0.1:$REDIS_PORT" --key flag -- echo ran
     assert_status 0
     assert_output ran
+}
+
+@test "URL redis:// (no host): 78" {
+    assert_rejected 78 'url|redis://' --no-cache --redis 'redis://' --key k -- touch ran
+}
+
+@test "URL http://x (unsupported scheme): 78" {
+    assert_rejected 78 'http' --no-cache --redis 'http://x' --key k -- touch ran
+}
+
+@test "URL redis://h:99999 (port out of range): 78" {
+    assert_rejected 78 '99999|port' --no-cache --redis 'redis://h:99999' --key k -- touch ran
+}
+
+@test "URL unix://relative (path not absolute): 78" {
+    assert_rejected 78 'unix|relative|absolute' --no-cache --redis 'unix://relative' --key k -- touch ran
+}
+
+@test "a malformed LOCKRUN_REDIS_URL: 78" {
+    export LOCKRUN_REDIS_URL='http://x'
+    assert_rejected 78 'http' --no-cache --key k -- touch ran
 }

@@ -3,7 +3,9 @@
 # PREFIX{TAG}:fence (the fencing counter), the release channel; TAG is KEY, or the hex
 # SHA-256 of KEY when KEY has { or }. The commands here look at Redis while they run.
 
-load common
+# Redis only, whatever LOCKRUN_TEST_BACKEND says.
+LOCKRUN_TEST_BACKEND=redis
+load ../common
 setup_file() { start_redis; }
 teardown_file() { stop_redis; }
 setup() { per_test_setup; }

@@ -1,0 +1,294 @@
+#!/usr/bin/env bats
+# What is stored, for how long, and when it is read (SPEC §1, §2): --cache-ttl,
+# --cache-failures (and the runs that are never stored), --no-cache, --refresh,
+# --cache-max-bytes, --key-from-command. The commands append a line to `runs`, so its
+# line count is how many times they ran. Backend-neutral: what is stored is seen through
+# `lockrun status KEY --json` and `lockrun cache show KEY`.
+
+load common
+load cache_helpers
+setup_file() { start_redis; }
+teardown_file() { stop_redis; }
+setup() { per_test_setup; }
+teardown() { per_test_teardown; }
+
+# cache_of KEY: the "cache" member of `lockrun status KEY --json`, compact ("null": none).
+cache_of() {
+    local json
+    json=$(lockrun status "$1" --json) || fail "lockrun status $1 --json failed"
+    jq -c .cache <<<"$json"
+}
+
+assert_nothing_stored() {
+    assert_equal "cache of $1: $(cache_of "$1")" "cache of $1: null"
+}
+
+# hold_until_go: a -c command that counts its run, writes ./started, waits for ./go (at
+# most 30 s) and prints "done".
+hold_until_go() {
+    printf '%s' 'echo run >> runs; echo started > started; i=0; while [ ! -e go ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done; echo done'
+}
+
+# --- --cache-ttl -----------------------------------------------------------------------
+
+@test "--cache-ttl 1s: a call within the TTL replays, one after it runs again" {
+    local script='echo run >> runs; echo "$LOCKRUN_FENCING_TOKEN"'
+    run --separate-stderr lockrun --cache-ttl 1s --key ttl:short -c "$script"
+    assert_status 0
+    local stored_at first=$output
+    stored_at=$(now_ms)
+    run --separate-stderr lockrun --cache-ttl 1s --key ttl:short -c "$script"
+    assert_status 0
+    assert_output "$first"
+    assert_runs 1
+
+    sleep_until_ms $((stored_at + 1500))
+    run --separate-stderr lockrun --cache-ttl 1s --key ttl:short -c "$script"
+    assert_status 0
+    assert_runs 2
+    assert_not_equal "$output" "$first"
+}
+
+@test "the TTL left of a stored result is within --cache-ttl" {
+    lockrun --cache-ttl 60s --key ttl:left -c 'echo hi' >/dev/null
+    local json
+    json=$(lockrun status ttl:left --json)
+    assert_between "ttl_left_ms" "$(jq -r .cache.ttl_left_ms <<<"$json")" 50000 60000
+}
+
+# --- failures --------------------------------------------------------------------------
+
+@test "a non-zero exit is not stored by default: the next call runs again" {
+    run --separate-stderr lockrun --key fail:default -c 'echo run >> runs; echo failed; exit 3'
+    assert_status 3
+    assert_output failed
+    assert_nothing_stored fail:default
+    run --separate-stderr lockrun --key fail:default -c 'echo run >> runs; echo failed; exit 3'
+    assert_status 3
+    assert_output failed
+    assert_runs 2
+}
+
+@test "--cache-failures stores a non-zero exit and later calls replay it with its code" {
+    run --separate-stderr lockrun --cache-failures --key fail:stored -c 'echo run >> runs; echo failed; exit 3'
+    assert_status 3
+    run --separate-stderr lockrun --cache-failures --key fail:stored -c 'echo run >> runs; echo failed; exit 3'
+    assert_status 3
+    assert_output failed
+    assert_runs 1
+    assert_equal "$(cache_of fail:stored | jq -r .exit_code)" 3
+}
+
+@test "a command killed by a signal is not stored, even with --cache-failures" {
+    local script='echo run >> runs; echo partial; kill -KILL $$'
+    run --separate-stderr lockrun --cache-failures --key fail:signal -c "$script"
+    assert_status 137
+    assert_nothing_stored fail:signal
+    run --separate-stderr lockrun --cache-failures --key fail:signal -c "$script"
+    assert_status 137
+    assert_runs 2
+}
+
+@test "a run stopped by a forwarded SIGTERM is not stored, even with --cache-failures" {
+    spawn stopped "$LOCKRUN" --cache-failures --key fail:term -c "$(hold_until_go)"
+    wait_until 10 test -s started
+    kill -TERM "${SPAWNED[stopped]}"
+    assert_exit stopped 143 10
+    assert_nothing_stored fail:term
+    run --separate-stderr lockrun --key fail:term -c 'echo run >> runs; echo again'
+    assert_status 0
+    assert_output again
+    assert_runs 2
+}
+
+@test "a run stopped by a forwarded SIGTERM is not stored even when its command exits 0" {
+    spawn stopped "$LOCKRUN" --key fail:term0 -c "trap 'echo stopped; exit 0' TERM; $(hold_until_go)"
+    wait_until 10 test -s started
+    kill -TERM "${SPAWNED[stopped]}"
+    assert_exit stopped 0 10
+    assert_nothing_stored fail:term0
+    run --separate-stderr lockrun --key fail:term0 -c 'echo run >> runs; echo again'
+    assert_status 0
+    assert_output again
+    assert_runs 2
+}
+
+@test "a run whose lock was released by force is not stored (--on-lock-lost ignore)" {
+    spawn holder "$LOCKRUN" --lease 1s --on-lock-lost ignore --key fail:forced -c "$(hold_until_go)"
+    wait_until 10 test -s started
+    run --separate-stderr lockrun release fail:forced --force
+    assert_status 0
+    touch go
+    assert_exit holder 0 10
+    assert_equal "$(<holder.out)" 'done'
+    assert_nothing_stored fail:forced
+    run --separate-stderr lockrun --key fail:forced -c 'echo run >> runs; echo again'
+    assert_status 0
+    assert_output again
+    assert_runs 2
+}
+
+@test "a run whose lock was released by force is not stored (--on-lock-lost term)" {
+    spawn holder "$LOCKRUN" --lease 1s --key fail:forced-term -c "$(hold_until_go)"
+    wait_until 10 test -s started
+    run --separate-stderr lockrun release fail:forced-term --force
+    assert_status 0
+    assert_exit holder 76 10
+    assert_nothing_stored fail:forced-term
+}
+
+# --- --no-cache ------------------------------------------------------------------------
+
+@test "--no-cache never stores: status shows no cache entry and the next call runs" {
+    run --separate-stderr lockrun --no-cache --key nocache:store -c 'echo run >> runs; echo hi'
+    assert_status 0
+    assert_output hi
+    assert_nothing_stored nocache:store
+    run --separate-stderr lockrun --key nocache:store -c 'echo run >> runs; echo hi'
+    assert_status 0
+    assert_runs 2
+}
+
+@test "--no-cache never reads: a stored result is ignored and left as it was" {
+    lockrun --key nocache:read -c 'echo run >> runs; echo old' >/dev/null
+    run --separate-stderr lockrun --no-cache --key nocache:read -c 'echo run >> runs; echo new'
+    assert_status 0
+    assert_output new
+    assert_runs 2
+    run --separate-stderr lockrun cache show nocache:read
+    assert_status 0
+    assert_output old
+}
+
+@test "--no-cache runs a failing command every time" {
+    run --separate-stderr lockrun --no-cache --key nocache:fail -c 'echo run >> runs; exit 3'
+    assert_status 3
+    run --separate-stderr lockrun --no-cache --key nocache:fail -c 'echo run >> runs; exit 3'
+    assert_status 3
+    assert_runs 2
+}
+
+# --- --refresh -------------------------------------------------------------------------
+
+@test "--refresh runs although a result is stored, and stores the new output" {
+    lockrun --key refresh:new -c 'echo run >> runs; echo v1' >/dev/null
+    run --separate-stderr lockrun --refresh --key refresh:new -c 'echo run >> runs; echo v2'
+    assert_status 0
+    assert_output v2
+    assert_runs 2
+    run --separate-stderr lockrun --key refresh:new -c 'echo run >> runs; echo v3'
+    assert_status 0
+    assert_output v2
+    assert_runs 2
+}
+
+@test "--refresh with nothing stored runs and stores" {
+    run --separate-stderr lockrun --refresh --key refresh:empty -c 'echo run >> runs; echo v1'
+    assert_status 0
+    assert_output v1
+    run --separate-stderr lockrun --key refresh:empty -c 'echo run >> runs; echo v2'
+    assert_output v1
+    assert_runs 1
+}
+
+# --- --cache-max-bytes -----------------------------------------------------------------
+
+@test "output over --cache-max-bytes is streamed in full, with one warning, and not stored" {
+    local script='echo run >> runs; head -c 1025 /dev/zero | tr "\000" x'
+    run --separate-stderr lockrun --cache-max-bytes 1KiB --key maxbytes:over -c "$script"
+    assert_status 0
+    assert_equal "stdout bytes: ${#output}" "stdout bytes: 1025"
+    assert_one_error_line 'not caching'
+    assert_nothing_stored maxbytes:over
+    run --separate-stderr lockrun --cache-max-bytes 1KiB --key maxbytes:over -c "$script"
+    assert_status 0
+    assert_runs 2
+}
+
+@test "output of exactly --cache-max-bytes is stored and replayed, without a warning" {
+    local script='echo run >> runs; head -c 1024 /dev/zero | tr "\000" x'
+    run --separate-stderr lockrun --cache-max-bytes 1KiB --key maxbytes:exact -c "$script"
+    assert_status 0
+    assert_equal "stderr: '$stderr'" "stderr: ''"
+    assert_equal "$(cache_of maxbytes:exact | jq -r .output_bytes)" 1024
+    run --separate-stderr lockrun --cache-max-bytes 1KiB --key maxbytes:exact -c "$script"
+    assert_status 0
+    assert_equal "stdout bytes: ${#output}" "stdout bytes: 1024"
+    assert_runs 1
+}
+
+@test "a large output over --cache-max-bytes reaches stdout byte for byte" {
+    head -c 300000 /dev/urandom >data.bin
+    lockrun --cache-max-bytes 64KiB --key maxbytes:large -- cat data.bin >got.bin 2>got.err
+    cmp data.bin got.bin
+    stderr=$(<got.err)
+    assert_one_error_line 'not caching'
+    assert_nothing_stored maxbytes:large
+}
+
+@test "with --cache-stderr, stdout and stderr together count against --cache-max-bytes" {
+    local script='echo run >> runs; head -c 600 /dev/zero | tr "\000" o; head -c 600 /dev/zero | tr "\000" e >&2'
+    lockrun --cache-stderr --cache-max-bytes 1KiB --key maxbytes:both -c "$script" >got.out 2>got.err
+    assert_equal "stdout bytes: $(wc -c <got.out | tr -d ' ')" "stdout bytes: 600"
+    # stderr: the command's 600 bytes, then the warning on a line of its own.
+    run grep -c 'lockrun: not caching' got.err
+    assert_output 1
+    assert_nothing_stored maxbytes:both
+}
+
+# --- --key-from-command ----------------------------------------------------------------
+
+# nul_joined_sha256 ARG...: hex SHA-256 of the arguments joined by NUL (no NUL at the end).
+nul_joined_sha256() {
+    local sum
+    sum=$(printf '%s\0' "$@" | head -c -1 | sha256sum)
+    echo "${sum%% *}"
+}
+
+@test "--key-from-command: two identical commands share a key, the second replays" {
+    run --separate-stderr lockrun --key-from-command -- sh -c 'echo run >> runs; echo same'
+    assert_status 0
+    assert_output same
+    run --separate-stderr lockrun --key-from-command -- sh -c 'echo run >> runs; echo same'
+    assert_status 0
+    assert_output same
+    assert_runs 1
+}
+
+@test "--key-from-command: a different argv is a different key" {
+    lockrun --key-from-command -- sh -c 'echo run >> runs; echo "$0"' a >/dev/null
+    run --separate-stderr lockrun --key-from-command -- sh -c 'echo run >> runs; echo "$0"' b
+    assert_status 0
+    assert_output b
+    assert_runs 2
+}
+
+@test "--key-from-command: words are NUL-joined, so 'a b' and 'a' 'b' differ" {
+    lockrun --key-from-command -- sh -c 'echo run >> runs; echo "$*"' x 'a b' >/dev/null
+    run --separate-stderr lockrun --key-from-command -- sh -c 'echo run >> runs; echo "$*"' x a b
+    assert_status 0
+    assert_output 'a b'
+    assert_runs 2
+}
+
+@test "--key-from-command: the key is cmd: + SHA-256 of the NUL-joined argv" {
+    local script='echo run >> runs; echo "$LOCKRUN_KEY"'
+    local key
+    key=cmd:$(nul_joined_sha256 sh -c "$script")
+    run --separate-stderr lockrun --key-from-command -- sh -c "$script"
+    assert_status 0
+    assert_output "$key"
+    run --separate-stderr lockrun cache show "$key"
+    assert_status 0
+    assert_output "$key"
+}
+
+@test "--key-from-command with -c hashes /bin/sh, -c and the string" {
+    local script='echo run >> runs; echo "$LOCKRUN_KEY"'
+    local key
+    key=cmd:$(nul_joined_sha256 /bin/sh -c "$script")
+    run --separate-stderr lockrun --key-from-command -c "$script"
+    assert_status 0
+    assert_output "$key"
+    assert_equal "$(cache_of "$key" | jq -r .exit_code)" 0
+}

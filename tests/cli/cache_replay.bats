@@ -1,0 +1,136 @@
+#!/usr/bin/env bats
+# Replay of a stored result (SPEC §1 step 1, §2 --cache-stderr): a later caller gets the
+# stored stdout byte for byte and the stored exit code, and its command does not run.
+# Every command here appends a line to `runs`, so the number of lines is the number of
+# times it ran. Backend-neutral: no look at Redis or at the state dir.
+
+load common
+load cache_helpers
+setup_file() { start_redis; }
+teardown_file() { stop_redis; }
+setup() { per_test_setup; }
+teardown() { per_test_teardown; }
+
+@test "binary output is replayed byte for byte" {
+    head -c 4096 /dev/urandom >data.bin
+    lockrun --key replay:binary -- sh -c 'echo run >> runs; cat data.bin' >first.out
+    lockrun --key replay:binary -- sh -c 'echo run >> runs; cat data.bin' >second.out
+    assert_runs 1
+    cmp data.bin first.out
+    cmp data.bin second.out
+}
+
+@test "the replay adds no trailing newline" {
+    lockrun --key replay:nonl -c 'echo run >> runs; printf "no newline"' >first.out
+    lockrun --key replay:nonl -c 'echo run >> runs; printf "no newline"' >second.out
+    assert_runs 1
+    printf 'no newline' >expected
+    cmp expected second.out
+}
+
+@test "NUL bytes are replayed" {
+    lockrun --key replay:nul -c 'echo run >> runs; printf "a\000b\000\000c"' >first.out
+    lockrun --key replay:nul -c 'echo run >> runs; printf "a\000b\000\000c"' >second.out
+    assert_runs 1
+    printf 'a\0b\0\0c' >expected
+    cmp expected first.out
+    cmp expected second.out
+}
+
+@test "empty output is stored and replayed as empty" {
+    lockrun --key replay:empty -c 'echo run >> runs' >first.out
+    run --separate-stderr lockrun --key replay:empty -c 'echo run >> runs'
+    assert_status 0
+    assert_runs 1
+    assert_equal "stdout: '$output'" "stdout: ''"
+    assert_equal "stderr: '$stderr'" "stderr: ''"
+    run --separate-stderr lockrun status replay:empty --json
+    assert_status 0
+    assert_equal "$(jq -c '.cache.output_bytes' <<<"$output")" 0
+}
+
+@test "exit 0 is replayed and the command does not run a second time" {
+    run --separate-stderr lockrun --key replay:zero -c 'echo run >> runs; echo hello'
+    assert_status 0
+    assert_output hello
+    run --separate-stderr lockrun --key replay:zero -c 'echo run >> runs; echo hello'
+    assert_status 0
+    assert_output hello
+    assert_equal "stderr: '$stderr'" "stderr: ''"
+    assert_runs 1
+}
+
+@test "the replay ignores the second caller's command: the key is the unit of work" {
+    lockrun --key replay:unit -c 'echo run >> runs; echo first' >/dev/null
+    run --separate-stderr lockrun --key replay:unit -c 'echo run >> runs; echo second'
+    assert_status 0
+    assert_output first
+    assert_runs 1
+}
+
+@test "a stored result is replayed while another run holds the lock: no lock is taken" {
+    lockrun --key replay:nolock -c 'echo run >> runs; echo stored' >/dev/null
+    # A --no-cache run holds the lock; a caller without --wait would get 75 if it needed it.
+    start_holder holder --key replay:nolock --lease 30s
+    run --separate-stderr lockrun --wait 0 --key replay:nolock -c 'echo run >> runs; echo new'
+    assert_status 0
+    assert_output stored
+    assert_runs 1
+    run --separate-stderr lockrun status replay:nolock --json
+    assert_status 0
+    assert_equal "held: $(jq -r .held <<<"$output")" "held: true"
+    release holder
+    assert_exit holder 0 10
+}
+
+@test "after a replay the key is free" {
+    lockrun --key replay:free -c 'echo run >> runs; echo stored' >/dev/null
+    lockrun --key replay:free -c 'echo run >> runs; echo stored' >/dev/null
+    run --separate-stderr lockrun status replay:free --json
+    assert_status 0
+    assert_equal "held: $(jq -r .held <<<"$output")" "held: false"
+    assert_runs 1
+}
+
+@test "stderr is not replayed by default" {
+    run --separate-stderr lockrun --key replay:stderr -c 'echo run >> runs; echo out; echo err >&2'
+    assert_status 0
+    assert_output out
+    assert_equal "$stderr" err
+    run --separate-stderr lockrun --key replay:stderr -c 'echo run >> runs; echo out; echo err >&2'
+    assert_status 0
+    assert_output out
+    assert_equal "stderr: '$stderr'" "stderr: ''"
+    assert_runs 1
+}
+
+@test "with --cache-stderr stderr is replayed too, each to its own stream" {
+    local script='echo run >> runs; echo out; echo err >&2'
+    run --separate-stderr lockrun --cache-stderr --key replay:both -c "$script"
+    assert_status 0
+    run --separate-stderr lockrun --cache-stderr --key replay:both -c "$script"
+    assert_status 0
+    assert_output out
+    assert_equal "$stderr" err
+    assert_runs 1
+}
+
+@test "a result stored with --cache-stderr replays its stderr to any later caller" {
+    local script='echo run >> runs; echo out; echo err >&2'
+    lockrun --cache-stderr --key replay:later -c "$script" >/dev/null 2>&1
+    run --separate-stderr lockrun --key replay:later -c "$script"
+    assert_status 0
+    assert_output out
+    assert_equal "$stderr" err
+    assert_runs 1
+}
+
+@test "with --cache-stderr the replay keeps the order of interleaved writes" {
+    local script='echo run >> runs; echo 1; sleep 0.1; echo 2 >&2; sleep 0.1; echo 3; sleep 0.1; echo 4 >&2; sleep 0.1; echo 5'
+    lockrun --cache-stderr --key replay:order -c "$script" >first.all 2>&1
+    lockrun --cache-stderr --key replay:order -c "$script" >second.all 2>&1
+    assert_runs 1
+    printf '1\n2\n3\n4\n5\n' >expected
+    cmp expected first.all
+    cmp expected second.all
+}
