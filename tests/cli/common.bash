@@ -200,7 +200,9 @@ spawn() {
     local name=$1
     shift
     set -m
-    "$@" >"$name.out" 2>"$name.err" </dev/null 3>&- &
+    # A signal ignored by whoever started the suite (nohup, a CI runner) would stay ignored
+    # in lockrun, as it should: the tests start from the defaults.
+    env --default-signal=HUP,INT,QUIT,TERM "$@" >"$name.out" 2>"$name.err" </dev/null 3>&- &
     SPAWNED[$name]=$!
     set +m
 }
