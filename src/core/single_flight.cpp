@@ -39,8 +39,6 @@ struct Acquired {
 };
 using Entry = std::variant<Acquired, ResultFound, Conflict>;
 
-// SPEC §1 steps 1-2: look for a result, else take the lock; while another run holds it,
-// wait (woken by its release, bounded by its lease and by --wait) and look again.
 // Erases the live waiting line however the wait ends.
 class ProgressLine {
 public:
@@ -63,6 +61,8 @@ private:
     bool shown_ = false;
 };
 
+// SPEC §1 steps 1-2: look for a result, else take the lock; while another run holds it,
+// wait (woken by its release, bounded by its lease and by --wait) and look again.
 Entry acquire_or_find_result(const SingleFlightSettings& settings, Backend& backend,
                              Reporter& reporter) {
     Deadline wait_deadline = Deadline::after(settings.wait);

@@ -1,6 +1,8 @@
 #include "exec/output_relay.hpp"
 
+#include <fcntl.h>
 #include <limits.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -51,11 +53,20 @@ void OutputRelay::read_source() {
     }
 }
 
+std::size_t OutputRelay::pipe_room() const {
+    int capacity = ::fcntl(destination_, F_GETPIPE_SZ);
+    int unread = 0;
+    if (capacity <= 0 || ::ioctl(destination_, FIONREAD, &unread) != 0) return PIPE_BUF;
+    long room = static_cast<long>(capacity) - unread - 4096;
+    return static_cast<std::size_t>(std::max<long>(room, PIPE_BUF));
+}
+
 void OutputRelay::write_destination() {
-    // A pipe that polled writable takes PIPE_BUF bytes without blocking; more could block
-    // the loop (and the lease renewals) behind a slow reader.
+    // A write to a pipe that does not fit blocks the loop (and the lease renewals) behind
+    // a slow reader: write what the pipe has room for, less a page for the kernel's
+    // per-page accounting, and at least PIPE_BUF, which a pipe that polled writable takes.
     std::size_t chunk = pending_.size() - written_;
-    if (destination_is_pipe_) chunk = std::min<std::size_t>(chunk, PIPE_BUF);
+    if (destination_is_pipe_) chunk = std::min(chunk, pipe_room());
     ssize_t put = ::write(destination_, pending_.data() + written_, chunk);
     if (put < 0) {
         if (errno == EINTR || errno == EAGAIN) return;

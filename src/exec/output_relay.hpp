@@ -44,6 +44,8 @@ public:
     bool done() const { return !source_.valid() && pending_.empty(); }
 
 private:
+    // Bytes a pipe destination takes without blocking (sockets: PIPE_BUF).
+    std::size_t pipe_room() const;
     UniqueFd source_;
     int destination_;
     bool destination_is_pipe_;

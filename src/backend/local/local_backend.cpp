@@ -57,6 +57,9 @@ bool is_flocked(dev_t device, ino_t inode) {
     return false;
 }
 
+// How often a waiter without inotify looks at the lock.
+constexpr Millis k_poll_interval{10};
+
 [[noreturn]] void fail(const std::string& what) {
     throw BackendUnavailable("local state: " + what + ": " + std::strerror(errno));
 }
@@ -180,9 +183,19 @@ Acquisition LocalBackend::check_and_acquire(const AcquireRequest& request) {
 }
 
 void LocalBackend::prepare_to_wait() {
+    if (polling_) return;
     if (!release_watch_.valid()) {
         release_watch_.reset(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
-        if (!release_watch_.valid()) fail("inotify_init1");
+        if (!release_watch_.valid()) {
+            // A user may have only 128 inotify instances (fs.inotify.max_user_instances):
+            // a stampede of waiters runs out. Those waiters look again every few
+            // milliseconds instead of failing.
+            if (errno == EMFILE || errno == ENFILE || errno == ENOMEM) {
+                polling_ = true;
+                return;
+            }
+            fail("inotify_init1");
+        }
     }
     std::string path = state_dir_ + "/" + name(".lock");
     // A holder closing the file (its release, or its death), a holder writing its name
@@ -191,6 +204,10 @@ void LocalBackend::prepare_to_wait() {
     if (::inotify_add_watch(release_watch_.get(), path.c_str(),
                             IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF |
                                 IN_DONT_FOLLOW) < 0) {
+        if (errno == ENOSPC) {  // fs.inotify.max_user_watches
+            polling_ = true;
+            return;
+        }
         fail("cannot watch " + path);
     }
     struct stat watched {};
@@ -199,7 +216,18 @@ void LocalBackend::prepare_to_wait() {
     }
 }
 
-void LocalBackend::wait_for_release(Deadline deadline) {
+void LocalBackend::wait_for_release(Deadline wait_deadline) {
+    // Woken by inotify; still, no wait lasts more than a second without looking at the
+    // lock again, so that a lost wake-up costs a second, not the whole --wait.
+    Deadline deadline =
+        earliest(wait_deadline, Deadline::after(polling_ ? k_poll_interval : Millis(1000)));
+    if (polling_) {
+        pollfd interrupt{interrupt_ ? interrupt_->fd() : -1, POLLIN, 0};
+        if (::poll(&interrupt, 1, deadline.poll_timeout_ms()) > 0) {
+            interrupt_->throw_if_interrupted();
+        }
+        return;
+    }
     // The lock file was replaced since we began to watch: watch the new one, and look
     // again at once rather than miss a release that came before the watch.
     struct stat current {};

@@ -54,6 +54,7 @@ private:
     UniqueFd lock_file_;
     bool holding_ = false;
     UniqueFd release_watch_;  // inotify on the lock file
+    bool polling_ = false;    // no inotify to be had: look every few milliseconds
     ino_t watched_inode_ = 0;
     std::optional<bool> renewal_verdict_;
 };

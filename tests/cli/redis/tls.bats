@@ -86,7 +86,7 @@ lock_exists_cmd() {
 }
 
 @test "rediss:// with --tls-ca-file: the command runs under a lock taken over TLS" {
-    run --separate-stderr lockrun --redis "rediss://localhost:$TLS_PORT" --tls-ca-file "$PKI/ca.crt" \
+    run --separate-stderr lockrun --redis "rediss://127.0.0.1:$TLS_PORT" --tls-server-name localhost --tls-ca-file "$PKI/ca.crt" \
         --key tls-works -c "$(lock_exists_cmd "$TLS_PORT" tls-works)"
     assert_status 0
     assert_output 1
@@ -95,7 +95,7 @@ lock_exists_cmd() {
     assert_equal "$(tls_cli "$TLS_PORT" GET 'lockrun:{tls-works}:fence')" 1
     assert_equal "$(tls_cli "$TLS_PORT" EXISTS 'lockrun:{tls-works}:out')" 1
     # And the cached result is read back over TLS.
-    run --separate-stderr lockrun --redis "rediss://localhost:$TLS_PORT" --tls-ca-file "$PKI/ca.crt" \
+    run --separate-stderr lockrun --redis "rediss://127.0.0.1:$TLS_PORT" --tls-server-name localhost --tls-ca-file "$PKI/ca.crt" \
         --key tls-works -- touch ran
     assert_status 0
     assert_output 1
@@ -103,15 +103,15 @@ lock_exists_cmd() {
 }
 
 @test "rediss:// without --tls-ca-file: exit 78, certificate verify failed" {
-    run --separate-stderr lockrun --redis "rediss://localhost:$TLS_PORT" --no-cache --key k -- touch ran
+    run --separate-stderr lockrun --redis "rediss://127.0.0.1:$TLS_PORT" --tls-server-name localhost --no-cache --key k -- touch ran
     assert_status 78
     assert_output ''
-    assert_one_error_line "rediss://localhost:$TLS_PORT: certificate verify failed: .*\\(check --tls-ca-file\\)$"
+    assert_one_error_line "rediss://127.0.0.1:$TLS_PORT: certificate verify failed: .*\\(check --tls-ca-file\\)$"
     assert [ ! -e ran ]
 }
 
 @test "rediss:// with another CA's --tls-ca-file: exit 78, certificate verify failed" {
-    run --separate-stderr lockrun --redis "rediss://localhost:$TLS_PORT" --tls-ca-file "$PKI/other-ca.crt" \
+    run --separate-stderr lockrun --redis "rediss://127.0.0.1:$TLS_PORT" --tls-server-name localhost --tls-ca-file "$PKI/other-ca.crt" \
         --no-cache --key k -- touch ran
     assert_status 78
     assert_one_error_line 'certificate verify failed: .*--tls-ca-file'
@@ -141,7 +141,7 @@ lock_exists_cmd() {
 }
 
 @test "--tls-server-name that the certificate does not carry: exit 78" {
-    run --separate-stderr lockrun --redis "rediss://localhost:$TLS_PORT" --tls-ca-file "$PKI/ca.crt" \
+    run --separate-stderr lockrun --redis "rediss://127.0.0.1:$TLS_PORT" --tls-ca-file "$PKI/ca.crt" \
         --tls-server-name wrong.example --no-cache --key k -- touch ran
     assert_status 78
     assert_output ''
@@ -150,7 +150,7 @@ lock_exists_cmd() {
 }
 
 @test "mutual TLS: with --tls-cert-file and --tls-key-file the command runs" {
-    run --separate-stderr lockrun --redis "rediss://localhost:$MTLS_PORT" --tls-ca-file "$PKI/ca.crt" \
+    run --separate-stderr lockrun --redis "rediss://127.0.0.1:$MTLS_PORT" --tls-server-name localhost --tls-ca-file "$PKI/ca.crt" \
         --tls-cert-file "$PKI/client.crt" --tls-key-file "$PKI/client.key" \
         --key mtls -- echo ran
     assert_status 0
@@ -163,16 +163,16 @@ lock_exists_cmd() {
 # command. 78, not 69: like a rejected password (SPEC §3), it is the configuration that must
 # change; trying again, or running unguarded under --on-backend-error run, cannot help.
 @test "mutual TLS without a client certificate: exit 78, one line saying to give one" {
-    run --separate-stderr lockrun --redis "rediss://localhost:$MTLS_PORT" --tls-ca-file "$PKI/ca.crt" \
+    run --separate-stderr lockrun --redis "rediss://127.0.0.1:$MTLS_PORT" --tls-server-name localhost --tls-ca-file "$PKI/ca.crt" \
         --no-cache --key k -- touch ran
     assert_status 78
     assert_output ''
-    assert_one_error_line "rediss://localhost:$MTLS_PORT requires a client certificate: .*--tls-cert-file"
+    assert_one_error_line "rediss://127.0.0.1:$MTLS_PORT requires a client certificate: .*--tls-cert-file"
     assert [ ! -e ran ]
 }
 
 @test "mutual TLS with a certificate from another CA: exit 78, rejected" {
-    run --separate-stderr lockrun --redis "rediss://localhost:$MTLS_PORT" --tls-ca-file "$PKI/ca.crt" \
+    run --separate-stderr lockrun --redis "rediss://127.0.0.1:$MTLS_PORT" --tls-server-name localhost --tls-ca-file "$PKI/ca.crt" \
         --tls-cert-file "$PKI/stranger.crt" --tls-key-file "$PKI/stranger.key" \
         --on-backend-error run --no-cache --key k -- touch ran
     assert_status 78
@@ -181,7 +181,7 @@ lock_exists_cmd() {
 }
 
 @test "--tls-cert-file without --tls-key-file: exit 78" {
-    run --separate-stderr lockrun --redis "rediss://localhost:$MTLS_PORT" --tls-ca-file "$PKI/ca.crt" \
+    run --separate-stderr lockrun --redis "rediss://127.0.0.1:$MTLS_PORT" --tls-server-name localhost --tls-ca-file "$PKI/ca.crt" \
         --tls-cert-file "$PKI/client.crt" --no-cache --key k -- touch ran
     assert_status 78
     assert_one_error_line 'needs both --tls-cert-file and --tls-key-file'
@@ -189,7 +189,7 @@ lock_exists_cmd() {
 }
 
 @test "a --tls-key-file that is not the certificate's key: exit 78, naming both files" {
-    run --separate-stderr lockrun --redis "rediss://localhost:$MTLS_PORT" --tls-ca-file "$PKI/ca.crt" \
+    run --separate-stderr lockrun --redis "rediss://127.0.0.1:$MTLS_PORT" --tls-server-name localhost --tls-ca-file "$PKI/ca.crt" \
         --tls-cert-file "$PKI/client.crt" --tls-key-file "$PKI/stranger.key" --no-cache --key k -- touch ran
     assert_status 78
     assert_one_error_line 'stranger\.key is not the key of --tls-cert-file .*client\.crt'
@@ -197,7 +197,7 @@ lock_exists_cmd() {
 }
 
 @test "a --tls-ca-file that does not exist: exit 78, naming it" {
-    run --separate-stderr lockrun --redis "rediss://localhost:$TLS_PORT" --tls-ca-file "$PKI/absent.crt" \
+    run --separate-stderr lockrun --redis "rediss://127.0.0.1:$TLS_PORT" --tls-server-name localhost --tls-ca-file "$PKI/absent.crt" \
         --no-cache --key k -- touch ran
     assert_status 78
     assert_output ''
@@ -206,7 +206,7 @@ lock_exists_cmd() {
 }
 
 @test "a --tls-ca-file that holds no certificate: exit 78, naming it" {
-    run --separate-stderr lockrun --redis "rediss://localhost:$TLS_PORT" --tls-ca-file "$PKI/client.key" \
+    run --separate-stderr lockrun --redis "rediss://127.0.0.1:$TLS_PORT" --tls-server-name localhost --tls-ca-file "$PKI/client.key" \
         --no-cache --key k -- touch ran
     assert_status 78
     assert_one_error_line 'cannot use --tls-ca-file .*/client\.key'
@@ -251,21 +251,21 @@ lock_exists_cmd() {
 }
 
 @test "status over rediss:// reads the lock like any other subcommand" {
-    run --separate-stderr lockrun --redis "rediss://localhost:$TLS_PORT" --tls-ca-file "$PKI/ca.crt" \
+    run --separate-stderr lockrun --redis "rediss://127.0.0.1:$TLS_PORT" --tls-server-name localhost --tls-ca-file "$PKI/ca.crt" \
         status tls-status --json
     assert_status 0
     assert_output --partial '"held":false'
 }
 
 @test "over TLS, renewals keep the lease while the command outlives it several times" {
-    run --separate-stderr lockrun --redis "rediss://localhost:$TLS_PORT" --tls-ca-file "$PKI/ca.crt" \
+    run --separate-stderr lockrun --redis "rediss://127.0.0.1:$TLS_PORT" --tls-server-name localhost --tls-ca-file "$PKI/ca.crt" \
         --lease 300ms --no-cache --key tls-renew -- sleep 1.2
     assert_status 0
     assert_equal "$stderr" ''
 }
 
 @test "over TLS, a waiter is woken by the release and replays the holder's result" {
-    local tls=(--redis "rediss://localhost:$TLS_PORT" --tls-ca-file "$PKI/ca.crt")
+    local tls=(--redis "rediss://127.0.0.1:$TLS_PORT" --tls-server-name localhost --tls-ca-file "$PKI/ca.crt")
     spawn holder "$LOCKRUN" "${tls[@]}" --key tls-handoff \
         -c 'touch started; while [ ! -e go ]; do sleep 0.02; done; echo from-holder'
     wait_until 10 test -e started
@@ -287,10 +287,10 @@ tls_subscribed() {
 
 @test "over TLS, a large output is stored and replayed byte for byte" {
     head -c 3000000 /dev/urandom >big
-    run lockrun --redis "rediss://localhost:$TLS_PORT" --tls-ca-file "$PKI/ca.crt" \
+    run lockrun --redis "rediss://127.0.0.1:$TLS_PORT" --tls-server-name localhost --tls-ca-file "$PKI/ca.crt" \
         --cache-max-bytes 8MiB --key tls-big -- cat big
     assert_status 0
-    lockrun --redis "rediss://localhost:$TLS_PORT" --tls-ca-file "$PKI/ca.crt" \
+    lockrun --redis "rediss://127.0.0.1:$TLS_PORT" --tls-server-name localhost --tls-ca-file "$PKI/ca.crt" \
         --cache-max-bytes 8MiB --key tls-big -- touch ran >replayed
     assert [ ! -e ran ]
     cmp big replayed
