@@ -1,0 +1,602 @@
+#!/usr/bin/python3
+"""Measurements for scripts/bench (lockrun's benchmark). Not a test: it prints tables.
+
+    measure.py FIGURE --work DIR --results FILE [--quick]     (FIGURE: latency, cachehit,
+               handoff, stampede, throughput, rss; the rest of the setup comes from the
+               environment that scripts/bench exports: BENCH_LOCKRUN, BENCH_CLASSIC,
+               BENCH_REDIS_PORT, BENCH_STATE_DIR)
+    measure.py table --results FILE                             (the final table)
+
+Every figure runs its contenders in the same invocation, interleaved where the figure is a
+sample of many runs, and appends one row per figure value to the results file (tab-separated:
+figure, contender, value, ratio, target, verdict) as well as printing its own table.
+Every child is started in its own session and killed (with its group) on the way out.
+"""
+import argparse
+import math
+import os
+import random
+import shlex
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+LIVE = []  # Popen objects (each a session leader) to kill on the way out
+SPAWNED = set()  # pids of session leaders started by spawn_timed and not yet reaped
+
+
+def cleanup():
+    for pid in list(SPAWNED):
+        try:
+            os.killpg(pid, signal.SIGTERM)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        SPAWNED.discard(pid)
+    for proc in LIVE:
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+    deadline = time.monotonic() + 15
+    for proc in LIVE:
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait()
+    LIVE.clear()
+
+
+def on_signal(signum, _frame):
+    raise SystemExit(128 + signum)
+
+
+def die(msg):
+    print(f"bench: {msg}", file=sys.stderr)
+    raise SystemExit(1)
+
+
+def popen(argv, **kw):
+    proc = subprocess.Popen(argv, start_new_session=True, **kw)
+    LIVE.append(proc)
+    return proc
+
+
+def reap(proc, timeout, what):
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        die(f"{what} did not finish within {timeout:.0f} s")
+
+
+def wait_for(cond, timeout, what):
+    """Polls cond() until it is true; dies after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            die(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.002)
+
+
+def pct(values, p):
+    """The p-th percentile (0..100), linear interpolation between closest ranks."""
+    s = sorted(values)
+    if len(s) == 1:
+        return s[0]
+    k = (len(s) - 1) * p / 100.0
+    lo = math.floor(k)
+    hi = min(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (k - lo)
+
+
+class Results:
+    def __init__(self, path, figure):
+        self.path = path
+        self.figure = figure
+        self.rows = []
+
+    def add(self, contender, value, ratio="", target="", verdict=""):
+        row = [self.figure, contender, value, ratio, target, verdict]
+        self.rows.append(row)
+        with open(self.path, "a") as f:
+            f.write("\t".join(x.replace("\t", " ") for x in row) + "\n")
+
+    def show(self):
+        print_table([r[1:] for r in self.rows], ["contender", "value", "ratio", "target", ""])
+        print(flush=True)
+
+
+def print_table(rows, header):
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    line = lambda r: "  ".join(str(x).ljust(w) for x, w in zip(r, widths)).rstrip()
+    print(line(header))
+    print(line(["-" * w for w in widths]))
+    for r in rows:
+        print(line(r))
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}x" if b else "n/a"
+
+
+def verdict(ok):
+    return "MET" if ok else "MISSED"
+
+
+class Setup:
+    def __init__(self, args):
+        env = os.environ
+        self.quick = args.quick
+        self.work = args.work
+        self.lockrun = env["BENCH_LOCKRUN"]
+        self.classic = env["BENCH_CLASSIC"]
+        self.port = env["BENCH_REDIS_PORT"]
+        self.url = f"redis://127.0.0.1:{self.port}"
+        self.state_dir = env["BENCH_STATE_DIR"]
+        self.results = args.results
+        self.seq = 0
+
+    def key(self, name):
+        self.seq += 1
+        return f"bench:{name}:{os.getpid()}:{self.seq}"
+
+    def path(self, name):
+        return os.path.join(self.work, name)
+
+    # The contenders, as argv prefixes to which the command is appended.
+    def flock(self, lockfile, wait=10):
+        return ["flock", "-w", str(wait), lockfile]
+
+    def local(self, key, *opts):
+        return [self.lockrun, "--state-dir", self.state_dir, "-k", key, *opts, "--"]
+
+    def redis(self, key, *opts):
+        return [self.lockrun, "--redis", self.url, "-k", key, *opts, "--"]
+
+    def classic_cron(self, key, ttl=0, wait=10):
+        return [self.classic, "-p", self.port, "-k", key, "-t", str(ttl), "-w", str(wait), "--"]
+
+
+# ---------------------------------------------------------------- latency of one short run
+
+
+def spawn_timed(argv, out_path, err_path):
+    """Runs argv once (posix_spawn), stdout to out_path, stderr appended to err_path.
+    Returns (exit status, elapsed ns, CPU ms (user + system, with its waited-for children))."""
+    actions = [
+        (os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 1, out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644),
+        (os.POSIX_SPAWN_OPEN, 2, err_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644),
+    ]
+    t0 = time.perf_counter_ns()
+    pid = os.posix_spawnp(argv[0], argv, os.environ, file_actions=actions, setsid=True)
+    SPAWNED.add(pid)
+    _, status, usage = os.wait4(pid, 0)
+    t1 = time.perf_counter_ns()
+    SPAWNED.discard(pid)
+    return os.waitstatus_to_exitcode(status), t1 - t0, (usage.ru_utime + usage.ru_stime) * 1e3
+
+
+def sample(s, contenders, n, warmup=5):
+    """contenders: list of (name, argv, expected stdout or None). Runs each n times, in a
+    shuffled order every round so that drift hits all alike. Returns {name: [ms...]} of
+    elapsed times, and the same of CPU times."""
+    times = {name: [] for name, _, _ in contenders}
+    cpu = {name: [] for name, _, _ in contenders}
+    order = list(contenders)
+    for i in range(warmup + n):
+        random.shuffle(order)
+        for name, argv, expect in order:
+            out = s.path("lat.out")
+            err = s.path(f"lat.{abs(hash(name))}.err")
+            code, ns, cpu_ms = spawn_timed(argv, out, err)
+            if code != 0:
+                with open(err, errors="replace") as f:
+                    tail = f.read()[-500:]
+                die(f"{name}: {shlex.join(argv)} exited {code}: {tail}")
+            if expect is not None:
+                with open(out, "rb") as f:
+                    got = f.read()
+                if got != expect:
+                    die(f"{name}: printed {got!r}, expected {expect!r}")
+            if i >= warmup:
+                times[name].append(ns / 1e6)
+                cpu[name].append(cpu_ms)
+    for name, argv, _ in contenders:
+        err = s.path(f"lat.{abs(hash(name))}.err")
+        if os.path.exists(err) and os.path.getsize(err):
+            with open(err, errors="replace") as f:
+                print(f"  note: {name} wrote to stderr: {f.read()[:300]!r}")
+    return times, cpu
+
+
+def fig_latency(s):
+    n = 30 if s.quick else 300
+    r = Results(s.results, "1 uncontended latency, true")
+    print(f"== 1. Uncontended latency of `true`: {n} runs each, interleaved (ms)", flush=True)
+    contenders = [
+        ("bare", ["true"], None),
+        ("flock -w 10", s.flock(s.path("lat.flock")) + ["true"], None),
+        ("lockrun local --no-cache", s.local(s.key("lat"), "--no-cache", "-w", "10") + ["true"], None),
+        ("lockrun redis --no-cache", s.redis(s.key("lat"), "--no-cache", "-w", "10") + ["true"], None),
+        ("classic script (no cache)", s.classic_cron(s.key("lat")) + ["true"], None),
+    ]
+    t, cpu = sample(s, contenders, n)
+    targets = {"lockrun local --no-cache": 1.2, "lockrun redis --no-cache": 1.5}
+    for stat, fn in (("mean", statistics.fmean), ("p50", statistics.median)):
+        base = fn(t["flock -w 10"])
+        for name, _, _ in contenders:
+            v = fn(t[name])
+            tgt, ok = "", ""
+            if name in targets:
+                tgt = f"<= {targets[name]}x flock"
+                ok = verdict(v <= targets[name] * base)
+            r.add(f"{name}: {stat}", f"{v:.2f} ms", ratio(v, base) + " flock", tgt, ok)
+    add_cpu_rows(r, contenders, cpu, "flock -w 10")
+    for name, _, _ in contenders:
+        print(f"  {name}: p90 {pct(t[name], 90):.2f} ms, min {min(t[name]):.2f}, max {max(t[name]):.2f}")
+    r.show()
+
+
+def add_cpu_rows(r, contenders, cpu, base_name):
+    """CPU time per run (user + system of the contender and its command), which other load
+    on the machine inflates much less than elapsed time: context for the latency rows."""
+    base = statistics.fmean(cpu[base_name])
+    for name, _, _ in contenders:
+        v = statistics.fmean(cpu[name])
+        r.add(f"{name}: CPU/run", f"{v:.2f} ms", ratio(v, base) + " flock", "-", "")
+
+
+def fig_cachehit(s):
+    n = 30 if s.quick else 300
+    r = Results(s.results, "2 cache-hit latency, echo hi")
+    print(f"== 2. Cache-hit latency: replaying a stored `echo hi`, {n} runs each, interleaved (ms)",
+          flush=True)
+    trace = s.path("hit.trace")
+    cmd = ["sh", "-c", f'echo run >> "{trace}"; echo hi']
+    hit = [
+        ("lockrun local, hit", s.local(s.key("hit"), "--cache-ttl", "1h")),
+        ("lockrun redis, hit", s.redis(s.key("hit"), "--cache-ttl", "1h")),
+        ("classic script, GET hit", s.classic_cron(s.key("hit"), ttl=3600)),
+    ]
+    for name, argv in hit:  # store the result once
+        out = subprocess.run(argv + cmd, capture_output=True, timeout=30)
+        if out.returncode != 0 or out.stdout != b"hi\n":
+            die(f"{name}: priming the cache failed: {out.returncode} {out.stdout!r} {out.stderr!r}")
+    contenders = [("flock -w 10, true", s.flock(s.path("hit.flock")) + ["true"], None)]
+    contenders += [(name, argv + cmd, b"hi\n") for name, argv in hit]
+    t, cpu = sample(s, contenders, n)
+    with open(trace) as f:
+        runs = len(f.read().splitlines())
+    if runs != len(hit):
+        die(f"cache hits ran the command: {runs} runs for {len(hit)} primings")
+    for stat, fn in (("mean", statistics.fmean), ("p50", statistics.median)):
+        base = fn(t["flock -w 10, true"])
+        for name, _, _ in contenders:
+            v = fn(t[name])
+            r.add(f"{name}: {stat}", f"{v:.2f} ms", ratio(v, base) + " flock", "-", "")
+    add_cpu_rows(r, contenders, cpu, "flock -w 10, true")
+    r.show()
+
+
+# ---------------------------------------------------------------- hand-off
+
+
+def fig_handoff(s):
+    runs = 5 if s.quick else 20
+    r = Results(s.results, "3 hand-off latency")
+    print(f"== 3. Hand-off latency (holder's command ends -> waiter's command starts), {runs} runs"
+          " each, waiter arrives 50-400 ms into a 500 ms hold", flush=True)
+    contenders = {
+        "flock -w 10": lambda: s.flock(s.path("ho.flock")),
+        "lockrun local --no-cache": (lambda k=s.key("ho"): s.local(k, "--no-cache", "-w", "10")),
+        "lockrun redis --no-cache": (lambda k=s.key("ho"): s.redis(k, "--no-cache", "-w", "10")),
+        "classic script (0.1 s poll)": (lambda k=s.key("ho"): s.classic_cron(k, wait=10)),
+    }
+    d = {name: [] for name in contenders}
+    rng = random.Random(20261122)
+    for i in range(runs):
+        order = list(contenders)
+        rng.shuffle(order)
+        for name in order:
+            while True:
+                v = handoff_once(s, contenders[name](), rng)
+                if v is not None:
+                    d[name].append(v)
+                    break
+    base50 = statistics.median(d["flock -w 10"])
+    base90 = pct(d["flock -w 10"], 90)
+    for name in contenders:
+        p50, p90 = statistics.median(d[name]), pct(d[name], 90)
+        tgt, ok = "", ""
+        if name.startswith("lockrun"):
+            tgt, ok = "p90 <= 1.2x flock p90", verdict(p90 <= 1.2 * base90)
+        r.add(f"{name}: p50", f"{p50:.2f} ms", ratio(p50, base50) + " flock")
+        r.add(f"{name}: p90", f"{p90:.2f} ms", ratio(p90, base90) + " flock", tgt, ok)
+        r.add(f"{name}: max", f"{max(d[name]):.2f} ms", ratio(max(d[name]), max(d["flock -w 10"]))
+              + " flock")
+        print(f"  {name}: min {min(d[name]):.2f} ms; all: "
+              + ", ".join(f"{x:.1f}" for x in sorted(d[name])))
+    r.show()
+
+
+def handoff_once(s, prefix, rng):
+    """One hold and one waiter. Returns the hand-off in ms, or None if the waiter did not
+    arrive well within the hold (the run is then done again)."""
+    for f in ("started", "end", "start"):
+        try:
+            os.unlink(s.path(f"ho.{f}"))
+        except FileNotFoundError:
+            pass
+    started, end, start = s.path("ho.started"), s.path("ho.end"), s.path("ho.start")
+    holder_cmd = f': > "{started}"; sleep 0.5; date +%s%N > "{end}"'
+    waiter_cmd = f'date +%s%N > "{start}"'
+    err = open(s.path("ho.err"), "a")
+    holder = popen(prefix + ["sh", "-c", holder_cmd], stdout=subprocess.DEVNULL, stderr=err)
+    wait_for(lambda: os.path.exists(started), 10, "the holder to start its command")
+    time.sleep(rng.uniform(0.05, 0.40))  # the waiter's random arrival, not a wait for state
+    arrival = time.time_ns()
+    waiter = popen(prefix + ["sh", "-c", waiter_cmd], stdout=subprocess.DEVNULL, stderr=err)
+    hc = reap(holder, 20, "the holder")
+    wc = reap(waiter, 20, "the waiter")
+    err.close()
+    LIVE.remove(holder)
+    LIVE.remove(waiter)
+    if hc != 0 or wc != 0:
+        die(f"hand-off {shlex.join(prefix)}: holder exited {hc}, waiter {wc} (see {s.path('ho.err')})")
+    with open(end) as f:
+        t_end = int(f.read())
+    with open(start) as f:
+        t_start = int(f.read())
+    if arrival + 20_000_000 > t_end:
+        return None
+    return (t_start - t_end) / 1e6
+
+
+# ---------------------------------------------------------------- stampede
+
+RESULT_LINE = "stampede-result"
+
+
+def stampede_once(s, name, prefix, n, timeout):
+    """n callers, released at once by a FIFO barrier, each running prefix + the 0.5 s
+    command. Returns (executions, callers that printed the line, non-zero exits, wall s)."""
+    tag = f"st.{abs(hash(name))}.{n}"
+    counter, ready, fifo = s.path(tag + ".counter"), s.path(tag + ".ready"), s.path(tag + ".fifo")
+    for f in (counter, ready, fifo):
+        if os.path.exists(f):
+            os.unlink(f)
+    open(counter, "w").close()
+    open(ready, "w").close()
+    os.mkfifo(fifo)
+    cmd = ["sh", "-c", f'echo x >> "{counter}"; sleep 0.5; echo {RESULT_LINE}']
+    barrier = ["sh", "-c", 'echo >> "$1"; : < "$2"; shift 2; exec "$@"', "barrier", ready, fifo]
+    procs, outs = [], []
+    err = open(s.path(tag + ".err"), "w")
+    for i in range(n):
+        out = s.path(f"{tag}.out{i}")
+        outs.append(out)
+        with open(out, "w") as f:
+            procs.append(popen(barrier + prefix + cmd, stdout=f, stderr=err, stdin=subprocess.DEVNULL))
+    wait_for(lambda: os.path.getsize(ready) >= n, 60, f"{n} callers to reach the barrier")
+    wfd = os.open(fifo, os.O_WRONLY)  # releases every caller blocked opening the FIFO
+    t0 = time.perf_counter()
+    deadline = t0 + timeout
+    codes = [reap(p, max(0.1, deadline - time.perf_counter()), f"{name} stampede") for p in procs]
+    wall = time.perf_counter() - t0
+    os.close(wfd)
+    err.close()
+    for p in procs:
+        LIVE.remove(p)
+    with open(counter) as f:
+        execs = len(f.read().splitlines())
+    printed = 0
+    for out in outs:
+        with open(out) as f:
+            printed += f.read() == RESULT_LINE + "\n"
+    errors = sum(c != 0 for c in codes)
+    if errors:
+        with open(s.path(tag + ".err"), errors="replace") as f:
+            print(f"  note: {name}, {n} callers: {errors} exited non-zero "
+                  f"(codes {sorted(set(codes))}); stderr: {f.read()[:300]!r}")
+    return execs, printed, errors, wall
+
+
+def fig_stampede(s):
+    sizes = [20] if s.quick else [50, 200]
+    r = Results(s.results, "4 stampede, 0.5 s command")
+    print(f"== 4. Stampede: N callers released at once on a 0.5 s command ({', '.join(map(str, sizes))})",
+          flush=True)
+    for n in sizes:
+        flock_wait = int(n * 0.5 * 2) + 30  # every flock caller runs in turn: let them all
+        contenders = [
+            ("bare (unguarded)", []),
+            (f"flock -w {flock_wait}", s.flock(s.path(f"st.flock.{n}"), flock_wait)),
+            ("lockrun local --wait 60", s.local(s.key("st"), "--wait", "60")),
+            ("lockrun redis --wait 60", s.redis(s.key("st"), "--wait", "60")),
+            ("classic script, cache", s.classic_cron(s.key("st"), ttl=300, wait=60)),
+        ]
+        base = None
+        for name, prefix in contenders:
+            timeout = n * 0.5 * 3 + 60 if name.startswith("flock") else 120
+            execs, printed, errors, wall = stampede_once(s, name, prefix, n, timeout)
+            if base is None:
+                base = wall
+            label = f"N={n} {name}"
+            is_lr = name.startswith("lockrun")
+            r.add(f"{label}: executions", str(execs), "", "= 1" if is_lr else "",
+                  verdict(execs == 1) if is_lr else "")
+            r.add(f"{label}: callers printed", f"{printed}/{n}", "", "all" if is_lr else "",
+                  verdict(printed == n) if is_lr else "")
+            r.add(f"{label}: callers failed", f"{errors}/{n}", "", "0" if is_lr else "",
+                  verdict(errors == 0) if is_lr else "")
+            r.add(f"{label}: wall", f"{wall:.2f} s", ratio(wall, base) + " bare",
+                  "<= 1.0x bare" if is_lr else "", verdict(wall <= base) if is_lr else "")
+            print(f"  N={n} {name}: {execs} executions, {printed}/{n} printed, "
+                  f"{errors} non-zero exits, wall {wall:.2f} s", flush=True)
+    r.show()
+
+
+# ---------------------------------------------------------------- throughput and RSS
+
+
+def size_arg(nbytes):
+    return str(nbytes)
+
+
+def pipeline(shell_cmd, expect_bytes, timeout=300):
+    """Runs a bash pipeline that ends in `wc -c`; returns seconds. Checks the count."""
+    t0 = time.perf_counter()
+    p = popen(["bash", "-o", "pipefail", "-c", shell_cmd], stdout=subprocess.PIPE,
+              stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    out, err = p.communicate(timeout=timeout)
+    dt = time.perf_counter() - t0
+    LIVE.remove(p)
+    if p.returncode != 0 or int(out.split()[0] or 0) != expect_bytes:
+        die(f"`{shell_cmd}` exited {p.returncode}, counted {out!r}: {err[-300:]!r}")
+    return dt, err.decode(errors="replace")
+
+
+def fig_throughput(s):
+    size = (64 if s.quick else 1024) << 20
+    reps = 3
+    r = Results(s.results, f"5 throughput, {size >> 20} MiB of stdout")
+    print(f"== 5. Throughput: `head -c {size >> 20}MiB /dev/zero` piped into `wc -c`, median of "
+          f"{reps} runs, interleaved (MB/s = 10^6 bytes/s)", flush=True)
+    src = f"head -c {size} /dev/zero"
+    q = shlex.join
+    contenders = [
+        ("head | wc (no relay)", f"{src} | wc -c"),
+        ("head | cat | wc", f"{src} | cat | wc -c"),
+        ("lockrun local --no-cache", f"{q(s.local(s.key('tp'), '--no-cache'))} {src} | wc -c"),
+        ("lockrun local, cache on (over max)", f"{q(s.local(s.key('tp')))} {src} | wc -c"),
+        ("lockrun redis, cache on (over max)", f"{q(s.redis(s.key('tp')))} {src} | wc -c"),
+    ]
+    d = {name: [] for name, _ in contenders}
+    notes = {}
+    order = list(contenders)
+    for _ in range(reps):
+        random.shuffle(order)
+        for name, cmd in order:
+            dt, err = pipeline(cmd, size)
+            d[name].append(size / dt / 1e6)
+            if err.strip():
+                notes[name] = err.strip().splitlines()[0][:200]
+    base = statistics.median(d["head | cat | wc"])
+    for name, _ in contenders:
+        v = statistics.median(d[name])
+        is_lr = name.startswith("lockrun")
+        r.add(name, f"{v:.0f} MB/s", ratio(v, base) + " cat", ">= 0.8x cat" if is_lr else "",
+              verdict(v >= 0.8 * base) if is_lr else "")
+        print(f"  {name}: runs {', '.join(f'{x:.0f}' for x in d[name])} MB/s")
+    for name, note in notes.items():
+        print(f"  note: {name} stderr: {note}")
+    r.show()
+
+
+def rss_kib(s, shell_cmd, expect_bytes=None, reps=3):
+    """Peak RSS in KiB (GNU time %M) of the first command of shell_cmd: one value per run."""
+    values = []
+    f = s.path("rss.txt")
+    for _ in range(reps):
+        if expect_bytes is None:
+            cmd = f"/usr/bin/time -f %M -o {f} {shell_cmd} >/dev/null"
+            p = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True, timeout=120)
+            if p.returncode != 0:
+                die(f"`{cmd}` exited {p.returncode}: {p.stderr[-300:]!r}")
+        else:
+            pipeline(f"/usr/bin/time -f %M -o {f} {shell_cmd} | wc -c", expect_bytes)
+        with open(f) as fh:
+            values.append(int(fh.read().split()[-1]))
+    return values
+
+
+def fig_rss(s):
+    big = (64 if s.quick else 1024) << 20
+    small = (32 if s.quick else 64) << 20
+    reps = 2 if s.quick else 3
+    r = Results(s.results, "6 peak RSS")
+    print(f"== 6. Peak RSS (GNU time %M, KiB, of lockrun or flock and the command it waited for):"
+          f" the largest of 3 runs (streaming: of {reps})", flush=True)
+    q = shlex.join
+    MiB8 = 8 * 1024
+    base_true = max(rss_kib(s, q(s.flock(s.path("rss.flock")) + ["true"]), reps=3))
+    r.add("flock -w 10 true", f"{base_true} KiB", "1.00x flock")
+    for name, prefix in (("lockrun local --no-cache true", s.local(s.key("rss"), "--no-cache")),
+                         ("lockrun redis --no-cache true", s.redis(s.key("rss"), "--no-cache"))):
+        v = max(rss_kib(s, q(prefix + ["true"]), reps=3))
+        r.add(name, f"{v} KiB", ratio(v, base_true) + " flock", "<= 8 MiB", verdict(v <= MiB8))
+    streams = [
+        ("lockrun local --no-cache", lambda: s.local(s.key("rss"), "--no-cache")),
+        ("lockrun local, cache on (over max)", lambda: s.local(s.key("rss"))),
+        ("lockrun redis, cache on (over max)", lambda: s.redis(s.key("rss"))),
+    ]
+    src = lambda n: ["head", "-c", str(n), "/dev/zero"]
+    base_stream = max(rss_kib(s, q(s.flock(s.path("rss.flock")) + src(big)), big, reps))
+    r.add(f"flock -w 10 streaming {big >> 20} MiB", f"{base_stream} KiB", "1.00x flock")
+    for name, prefix in streams:
+        vb = rss_kib(s, q(prefix() + src(big)), big, reps)
+        vs = rss_kib(s, q(prefix() + src(small)), small, reps)
+        print(f"  {name}: {small >> 20} MiB runs {vs} KiB, {big >> 20} MiB runs {vb} KiB")
+        r.add(f"{name} streaming {big >> 20} MiB", f"{max(vb)} KiB",
+              ratio(max(vb), base_stream) + " flock", "<= 8 MiB", verdict(max(vb) <= MiB8))
+        # Bounded: memory that grows with the output grows in every run, so the smallest
+        # peak of each size is compared; a sporadic spike shows in the row above instead.
+        lo_b, lo_s = min(vb), min(vs)
+        r.add(f"{name}: least peak, {small >> 20} -> {big >> 20} MiB", f"{lo_b - lo_s:+d} KiB",
+              ratio(lo_b, lo_s) + f" {small >> 20} MiB", "bounded (<= +10% +1 MiB)",
+              verdict(lo_b - lo_s <= lo_s // 10 + 1024))
+    r.show()
+
+
+# ---------------------------------------------------------------- final table
+
+
+def table(results):
+    rows = []
+    with open(results) as f:
+        for line in f:
+            rows.append(line.rstrip("\n").split("\t"))
+    print("== Summary: every figure, measured in this run")
+    last = None
+    out = []
+    for fig, contender, value, ratio_, target, ok in rows:
+        out.append([fig if fig != last else "", contender, value, ratio_, target, ok])
+        last = fig
+    print_table(out, ["figure", "contender", "value", "ratio", "target", ""])
+    judged = [r for r in rows if r[5]]
+    met = sum(r[5] == "MET" for r in judged)
+    print(f"\ntargets: {met} MET, {len(judged) - met} MISSED of {len(judged)}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("figure", choices=["latency", "cachehit", "handoff", "stampede", "throughput",
+                                       "rss", "table"])
+    ap.add_argument("--work")
+    ap.add_argument("--results", required=True)
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+    if args.figure == "table":
+        table(args.results)
+        return
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+    random.seed(1)
+    s = Setup(args)
+    try:
+        {"latency": fig_latency, "cachehit": fig_cachehit, "handoff": fig_handoff,
+         "stampede": fig_stampede, "throughput": fig_throughput, "rss": fig_rss}[args.figure](s)
+    finally:
+        cleanup()
+
+
+if __name__ == "__main__":
+    main()
