@@ -136,6 +136,8 @@ RunReport Supervisor::run(const CommandSpec& command, LeaseKeeper& lease, const 
         }
         if (drain_deadline.passed()) {
             for (OutputRelay& relay : relays) relay.close_source();
+            // What was read is still written out, at the reader's pace, without spinning.
+            drain_deadline = Deadline::never();
         }
         relays_done = true;
         for (const OutputRelay& relay : relays) relays_done = relays_done && relay.done();
