@@ -15,3 +15,20 @@ runs_count() {
 assert_runs() {
     assert_equal "runs: $(runs_count)" "runs: $1"
 }
+
+# assert_one_run_with_a_waiter KEY: a caller runs a gated command under KEY while a second
+# one waits for it; both print the first run's output and the command ran once.
+assert_one_run_with_a_waiter() {
+    local key=$1
+    local gated='echo run >> runs; i=0; while [ ! -e go ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done; echo fresh'
+    spawn first "$LOCKRUN" --key "$key" -c "$gated"
+    wait_until 10 test -s runs
+    spawn second "$LOCKRUN" -v --wait 30 --key "$key" -c "$gated"
+    wait_until 10 grep -q 'waiting for' second.err
+    touch go
+    assert_exit first 0 10
+    assert_exit second 0 10
+    assert_equal "$(<first.out)" fresh
+    assert_equal "$(<second.out)" fresh
+    assert_runs 1
+}

@@ -107,17 +107,7 @@ assert_miss_then_stored() {
 @test "a damaged record with a waiter: both finish, the command runs once" {
     printf 'garbage' >garbage.rec
     put_record rec:waiter garbage.rec
-    local gated='echo run >> runs; i=0; while [ ! -e go ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done; echo fresh'
-    spawn first "$LOCKRUN" --key rec:waiter -c "$gated"
-    wait_until 10 test -s runs
-    spawn second "$LOCKRUN" -v --wait 30 --key rec:waiter -c "$gated"
-    wait_until 10 grep -q 'waiting for' second.err
-    touch go
-    assert_exit first 0 10
-    assert_exit second 0 10
-    assert_equal "$(<first.out)" fresh
-    assert_equal "$(<second.out)" fresh
-    assert_runs 1
+    assert_one_run_with_a_waiter rec:waiter
 }
 
 @test "status of a damaged record exits 0 and says it is unreadable" {
