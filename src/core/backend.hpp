@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "core/cached_result.hpp"
 #include "util/deadline.hpp"
@@ -68,6 +69,16 @@ struct KeyStatus {
     std::optional<StoredResult> stored;
 };
 
+// One key with a held lock or a stored result, for `lockrun list` (SPEC §7).
+struct ListedKey {
+    // The key as the user gave it; when the backend cannot recover it (a Redis key whose
+    // tag is its SHA-256, a local file of lockrun 0.1), the hex digest in its place and
+    // name_known false.
+    std::string key;
+    bool name_known = true;
+    KeyStatus status;
+};
+
 struct FinishRequest {
     std::string token;
     std::uint64_t fence = 0;
@@ -108,6 +119,16 @@ public:
     // ours; never throws.
     virtual void abandon(const std::string& token) noexcept = 0;
 
+    // One renewal, waited for (bounded by the backend's step deadline): true when the lock
+    // is still ours and its lease starts afresh. For a lock whose acquisition was confirmed
+    // too late to use (SPEC §5 validity rule), before the command is started.
+    virtual bool renew_now(const std::string& token, Millis lease) = 0;
+
+    // A descriptor the command must inherit so that the lock outlives lockrun for as long
+    // as any of the command's processes live (SPEC §4, local flock); -1 when the backend
+    // has none. Valid while the lock is held.
+    virtual int descriptor_for_command() const { return -1; }
+
     // For the operator commands (SPEC §7). Reads change nothing.
     virtual KeyStatus read_status() = 0;
     // Removes the stored result; false when there was none.
@@ -115,6 +136,9 @@ public:
     // Frees the lock whoever holds it and wakes the waiters; the holder finds out at its
     // next renewal and stops its command. False when the lock was free.
     virtual bool force_release() = 0;
+    // Every key under this backend's namespace (prefix, state dir) with a held lock or a
+    // stored result, sorted by key. Works on a backend made for any key.
+    virtual std::vector<ListedKey> list_keys() = 0;
 };
 
 }  // namespace lockrun

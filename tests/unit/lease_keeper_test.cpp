@@ -115,6 +115,12 @@ public:
     KeyStatus read_status() override { throw std::logic_error("not used by LeaseKeeper"); }
     bool drop_stored_result() override { throw std::logic_error("not used by LeaseKeeper"); }
     bool force_release() override { throw std::logic_error("not used by LeaseKeeper"); }
+    bool renew_now(const std::string&, Millis) override {
+        throw std::logic_error("not used by LeaseKeeper");
+    }
+    std::vector<ListedKey> list_keys() override {
+        throw std::logic_error("not used by LeaseKeeper");
+    }
 
 private:
     bool pending_ = false;

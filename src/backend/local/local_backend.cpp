@@ -285,6 +285,10 @@ bool LocalBackend::finish(const FinishRequest& request) {
     return true;
 }
 
+bool LocalBackend::renew_now(const std::string&, Millis) {
+    return holding_ && is_current_lock_file(lock_file_.get());
+}
+
 void LocalBackend::abandon(const std::string&) noexcept {
     if (!holding_) return;
     holding_ = false;
@@ -339,6 +343,10 @@ bool LocalBackend::drop_stored_result() {
     bool existed = read_file_at(dir_.get(), name(".out")).has_value();
     remove_file_at(dir_.get(), name(".out"));
     return existed;
+}
+
+std::vector<ListedKey> LocalBackend::list_keys() {
+    throw InternalError("list is not implemented for the local backend yet");
 }
 
 bool LocalBackend::force_release() {

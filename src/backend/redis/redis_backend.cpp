@@ -169,6 +169,16 @@ bool RedisBackend::finish(const FinishRequest& request) {
     return parse_finish_reply(reply);
 }
 
+bool RedisBackend::renew_now(const std::string& token, Millis lease) {
+    // An unanswered renewal would answer in place of this one.
+    if (pending_renewal_) {
+        connection_.reset();
+        pending_renewal_.reset();
+    }
+    std::string lease_ms = std::to_string(lease.count());
+    return parse_renew_reply(call_with_retry(renew_script_, {keys_.lock}, {token, lease_ms}, nullptr));
+}
+
 void RedisBackend::abandon(const std::string& token) noexcept {
     if (!may_hold_lock_) return;
     may_hold_lock_ = false;
@@ -195,6 +205,10 @@ bool RedisBackend::drop_stored_result() {
     RespValue reply = connection(interrupt_).call({"DEL", keys_.out}, Deadline::never());
     if (reply.is_error()) throw BackendUnavailable("Redis refused DEL: " + reply.text);
     return reply.integer == 1;
+}
+
+std::vector<ListedKey> RedisBackend::list_keys() {
+    throw InternalError("list is not implemented for the Redis backend yet");
 }
 
 bool RedisBackend::force_release() {

@@ -27,9 +27,11 @@ public:
     std::optional<bool> take_renewal_reply() override;
     bool finish(const FinishRequest& request) override;
     void abandon(const std::string& token) noexcept override;
+    bool renew_now(const std::string& token, Millis lease) override;
     KeyStatus read_status() override;
     bool drop_stored_result() override;
     bool force_release() override;
+    std::vector<ListedKey> list_keys() override;
 
 private:
     RedisConnection& connection(InterruptSource* interrupt);
