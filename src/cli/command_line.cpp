@@ -22,6 +22,7 @@ public:
         return "Usage: lockrun [OPTIONS] --key KEY [--] COMMAND [ARG...]\n"
                "       lockrun [OPTIONS] --key KEY -c 'SHELL COMMAND'\n"
                "       lockrun status KEY [--json]\n"
+               "       lockrun list [--json]\n"
                "       lockrun release KEY --force\n"
                "       lockrun cache show KEY [--json] | lockrun cache drop KEY\n"
                "       lockrun config | lockrun doctor\n";
@@ -35,9 +36,15 @@ and lets callers that come while it runs (or until --cache-ttl after it) replay 
 stdout and exit code instead of running it again. Use --no-cache for a job that must run
 every time it is started but never twice at once.
 
+The command sees LOCKRUN_KEY (the key), LOCKRUN_FENCING_TOKEN (a number that increases
+with every acquisition of the key, to hand to the systems it writes; 0 when run unguarded)
+and LOCKRUN_LEASE_MS. A caller that replays a result it did not run says so in one line
+on stderr (-q hides it).
+
 Exit codes: the command's own (128+N if killed by signal N); 64 usage error; 69 backend
 unavailable; 70 internal error; 75 lock not acquired within --wait (see -E); 76 lock lost
-while the command ran; 78 configuration error; 126/127 command not executable/not found.
+while the command ran (another run may have overlapped it); 78 configuration error;
+126/127 command not executable/not found.
 
 Settings come from flags, then LOCKRUN_<NAME> in the environment (--cache-ttl:
 LOCKRUN_CACHE_TTL; --redis: LOCKRUN_REDIS_URL; switches take 1/true/yes or 0/false/no),
@@ -134,8 +141,11 @@ Invocation parse_command_line(int argc, const char* const* argv,
                 "lock only: never read or write the result cache");
     app.add_flag("--refresh", o.refresh, "skip the cache read, run, store the new result");
     add_setting(app, flags, "--cache-failures", "cache-failures", "", "also cache non-zero exits");
-    add_setting(app, flags, "--cache-stderr", "cache-stderr", "", "also capture and replay stderr");
-    add_setting(app, flags, "--cache-ttl", "cache-ttl", "DUR", "lifetime of a cached result");
+    add_setting(app, flags, "--cache-stderr,!--no-cache-stderr", "cache-stderr", "",
+                "capture and replay stderr in order with stdout (default) / let it pass "
+                "straight through");
+    add_setting(app, flags, "--cache-ttl", "cache-ttl", "DUR",
+                "lifetime of a cached result; 0: share with waiting callers only");
     add_setting(app, flags, "--cache-max-bytes", "cache-max-bytes", "SIZE",
                 "larger output is streamed but not cached");
     add_setting(app, flags, "--on-lock-lost", "on-lock-lost", "term|kill|ignore",
@@ -147,8 +157,7 @@ Invocation parse_command_line(int argc, const char* const* argv,
     add_setting(app, flags, "--backend", "backend", "local|redis",
                 "default: redis if a Redis URL is configured, else local");
     add_setting(app, flags, "--state-dir", "state-dir", "DIR",
-                "local backend's directory (default $XDG_RUNTIME_DIR/lockrun, else "
-                "/tmp/lockrun-$UID)");
+                "local backend's directory (default /tmp/lockrun-$UID)");
     add_setting(app, flags, "--redis", "redis", "URL",
                 "redis://[user[:pass]@]host[:port][/db], rediss://..., "
                 "unix:///path.sock[?db=N]");
@@ -182,6 +191,8 @@ Invocation parse_command_line(int argc, const char* const* argv,
     auto* status = app.add_subcommand("status", "who holds KEY, and what is cached for it");
     status->add_option("KEY", subject, "the key")->required();
     status->add_flag("--json", invocation.json, "one JSON object, for scripts");
+    auto* list = app.add_subcommand("list", "every key with a held lock or a stored result");
+    list->add_flag("--json", invocation.json, "one JSON array, for scripts");
     auto* release = app.add_subcommand("release", "free a stuck lock (needs --force)");
     release->add_option("KEY", subject, "the key")->required();
     release->add_flag("--force", invocation.force, "free it even though a run may hold it");
@@ -194,7 +205,8 @@ Invocation parse_command_line(int argc, const char* const* argv,
     cache_drop->add_option("KEY", subject, "the key")->required();
     auto* config = app.add_subcommand("config", "print every effective setting and its source");
     auto* doctor = app.add_subcommand("doctor", "check that the backend is usable for locks");
-    for (CLI::App* subcommand : {status, release, cache, cache_show, cache_drop, config, doctor}) {
+    for (CLI::App* subcommand :
+         {status, list, release, cache, cache_show, cache_drop, config, doctor}) {
         subcommand->fallthrough();
         subcommand->formatter(formatter);
     }
@@ -205,7 +217,7 @@ Invocation parse_command_line(int argc, const char* const* argv,
         invocation.action = Invocation::Action::help;
         const CLI::App* asked = &app;
         for (const CLI::App* sub :
-             {status, release, cache, cache_show, cache_drop, config, doctor}) {
+             {status, list, release, cache, cache_show, cache_drop, config, doctor}) {
             if (sub->parsed()) asked = sub;
         }
         invocation.text = asked == &app ? app.help() : asked->help();
@@ -219,9 +231,10 @@ Invocation parse_command_line(int argc, const char* const* argv,
     }
 
     const std::pair<CLI::App*, Invocation::Action> subcommands[] = {
-        {status, Invocation::Action::status},         {release, Invocation::Action::release},
-        {cache_show, Invocation::Action::cache_show}, {cache_drop, Invocation::Action::cache_drop},
-        {config, Invocation::Action::config},         {doctor, Invocation::Action::doctor}};
+        {status, Invocation::Action::status},         {list, Invocation::Action::list},
+        {release, Invocation::Action::release},       {cache_show, Invocation::Action::cache_show},
+        {cache_drop, Invocation::Action::cache_drop}, {config, Invocation::Action::config},
+        {doctor, Invocation::Action::doctor}};
     for (const auto& [subcommand, action] : subcommands) {
         if (subcommand->parsed()) invocation.action = action;
     }
@@ -245,7 +258,8 @@ Invocation parse_command_line(int argc, const char* const* argv,
             throw UsageError("unexpected argument '" + rest.front() + "' (see lockrun --help)");
         }
         if (invocation.action == Invocation::Action::config ||
-            invocation.action == Invocation::Action::doctor) {
+            invocation.action == Invocation::Action::doctor ||
+            invocation.action == Invocation::Action::list) {
             return invocation;
         }
         if (auto problem = key_problem(subject)) throw UsageError("the key " + *problem);
@@ -261,13 +275,17 @@ Invocation parse_command_line(int argc, const char* const* argv,
     if (o.command.empty()) {
         throw UsageError("no command to run (give it after --, or as -c 'STRING')");
     }
-    if (o.key_from_command) {
-        if (app.count("--key") > 0) {
+    // A flag always wins (SPEC §2): key-from-command from the environment or a config file
+    // yields to a --key flag; only the two flags together are a contradiction.
+    bool key_flag = app.count("--key") > 0;
+    if (o.key_from_command && key_flag) {
+        if (invocation.settings.at("key-from-command").origin == SettingValue::Origin::flag) {
             throw UsageError("give either --key or --key-from-command, not both");
         }
-        o.key = key_from_command(o.command);
+        o.key_from_command = false;
     }
-    if (app.count("--key") == 0 && !o.key_from_command) {
+    if (o.key_from_command) o.key = key_from_command(o.command);
+    if (!key_flag && !o.key_from_command) {
         throw UsageError("--key is required (or --key-from-command)");
     }
     if (auto problem = key_problem(o.key)) throw UsageError("the key " + *problem);

@@ -10,6 +10,7 @@
 
 #include "core/errors.hpp"
 #include "util/json.hpp"
+#include "util/one_line.hpp"
 #include "util/size.hpp"
 
 namespace lockrun {
@@ -54,7 +55,7 @@ std::string cache_line(const std::optional<StoredResult>& stored) {
     }
     const CachedResult& result = *readable(*stored);
     return "exit " + std::to_string(result.exit_code) + ", " + format_size(result.output_bytes()) +
-           " of output, stored " + ago(result.created_unix_ms) + " on " + result.host +
+           " of output, stored " + ago(result.created_unix_ms) + " on " + one_line(result.host) +
            ", expires in " + ttl_text(stored->ttl_left);
 }
 
@@ -62,7 +63,8 @@ std::string ms_or_null(Millis value) {
     return value == k_infinite ? "null" : std::to_string(value.count());
 }
 
-std::string status_json(const std::string& key, const KeyStatus& status) {
+// The object of one key, without its closing brace, for status and list.
+std::string status_json_fields(const std::string& key, const KeyStatus& status) {
     std::string out =
         "{\"key\":" + json_string(key) + ",\"held\":" + (status.holder ? "true" : "false");
     if (status.holder) {
@@ -91,7 +93,14 @@ std::string status_json(const std::string& key, const KeyStatus& status) {
         out += "{\"unreadable\":" +
                json_string(std::get<UnreadableRecord>(status.stored->record).reason) + "}";
     }
-    return out + "}\n";
+    return out;
+}
+
+std::string holder_text(const LockHeld& held) {
+    std::string text =
+        "pid " + std::to_string(held.holder.pid) + " on " + one_line(held.holder.host);
+    if (!held.holder.user.empty()) text += " (user " + one_line(held.holder.user) + ")";
+    return text;
 }
 
 void write_all(int fd, std::string_view bytes) {
@@ -104,21 +113,24 @@ void write_all(int fd, std::string_view bytes) {
 
 }  // namespace
 
-int show_status(Backend& backend, const std::string& key, bool json) {
+int show_status(Backend& backend, const std::string& key, bool json, const BackendChoice& choice) {
     KeyStatus status = backend.read_status();
     if (json) {
-        std::cout << status_json(key, status) << std::flush;
+        std::cout << status_json_fields(key, status)
+                  << ",\"backend\":{\"name\":" << (choice.redis ? "\"redis\"" : "\"local\"")
+                  << ",\"source\":" << json_string(choice.source) << "}}\n"
+                  << std::flush;
         return 0;
     }
     std::cout << "key:        " << key << "\n";
+    std::cout << "backend:    " << choice.description << "\n";
     if (!status.holder) {
         std::cout << "state:      free\n";
     } else {
         const LockHeld& held = *status.holder;
         std::cout << "state:      held\n";
-        std::cout << "holder:     pid " << held.holder.pid << " on " << held.holder.host
-                  << " (user " << held.holder.user << ")\n";
-        std::cout << "command:    " << held.holder.command << "\n";
+        std::cout << "holder:     " << holder_text(held) << "\n";
+        std::cout << "command:    " << one_line(held.holder.command) << "\n";
         if (held.holder.started_unix_ms > 0) {
             std::cout << "started:    " << iso_time(held.holder.started_unix_ms) << " ("
                       << ago(held.holder.started_unix_ms) << ")\n";
@@ -130,6 +142,34 @@ int show_status(Backend& backend, const std::string& key, bool json) {
     return 0;
 }
 
+int list_keys(Backend& backend, bool json) {
+    std::vector<ListedKey> keys = backend.list_keys();
+    if (json) {
+        std::string out = "[";
+        for (const ListedKey& listed : keys) {
+            out += (out.size() > 1 ? "," : "") + status_json_fields(listed.key, listed.status) +
+                   ",\"name_known\":" + (listed.name_known ? "true" : "false") + "}";
+        }
+        write_all(STDOUT_FILENO, out + "]\n");
+        return 0;
+    }
+    if (keys.empty()) {
+        std::fprintf(stderr, "lockrun: no key has a held lock or a stored result\n");
+        return 0;
+    }
+    std::string out;
+    for (const ListedKey& listed : keys) {
+        out += listed.name_known ? one_line(listed.key)
+                                 : "(a key whose SHA-256 is " + listed.key + ")";
+        out += listed.status.holder ? ": held by " + holder_text(*listed.status.holder) +
+                                          ", fence " + std::to_string(listed.status.holder->fence)
+                                    : ": free";
+        out += "; cache: " + cache_line(listed.status.stored) + "\n";
+    }
+    write_all(STDOUT_FILENO, out);
+    return 0;
+}
+
 int release_lock(Backend& backend, const std::string& key, bool force) {
     if (!force) {
         throw UsageError("release frees " + key +
@@ -138,8 +178,8 @@ int release_lock(Backend& backend, const std::string& key, bool force) {
     KeyStatus status = backend.read_status();
     bool was_held = backend.force_release();
     if (was_held && status.holder) {
-        std::cout << "released " << key << " (held by pid " << status.holder->holder.pid << " on "
-                  << status.holder->holder.host << ", fence " << status.holder->fence << ")\n";
+        std::cout << "released " << key << " (held by " << holder_text(*status.holder) << ", fence "
+                  << status.holder->fence << ")\n";
     } else {
         std::cout << key << " was not held\n";
     }

@@ -4,11 +4,15 @@
 
 #include <string>
 
+#include "cli/backend_choice.hpp"
 #include "core/backend.hpp"
 
 namespace lockrun {
 
-int show_status(Backend& backend, const std::string& key, bool json);
+// `choice`: the backend in use and where that choice came from (SPEC §7).
+int show_status(Backend& backend, const std::string& key, bool json, const BackendChoice& choice);
+// Every key with a held lock or a stored result, one line each (or a JSON array).
+int list_keys(Backend& backend, bool json);
 int release_lock(Backend& backend, const std::string& key, bool force);
 int show_cached_result(Backend& backend, const std::string& key, bool json);
 int drop_cached_result(Backend& backend, const std::string& key);

@@ -25,7 +25,7 @@ struct Options {
     bool no_cache = false;
     bool refresh = false;
     bool cache_failures = false;
-    bool cache_stderr = false;
+    bool cache_stderr = true;
     Millis cache_ttl{300'000};
     std::uint64_t cache_max_bytes = 16 * 1024 * 1024;
     OnLockLost on_lock_lost = OnLockLost::term;
@@ -55,6 +55,7 @@ struct Invocation {
     enum class Action {
         run,
         status,
+        list,
         release,
         cache_show,
         cache_drop,

@@ -13,6 +13,7 @@
 #include "backend/local/state_dir.hpp"
 #include "backend/redis/redis_backend.hpp"
 #include "backend/redis/redis_doctor.hpp"
+#include "cli/backend_choice.hpp"
 #include "cli/doctor.hpp"
 #include "cli/metrics_file.hpp"
 #include "cli/operator_commands.hpp"
@@ -96,11 +97,13 @@ void write_metrics(const Options& o, const RunSummary& summary, TerminalReporter
     }
 }
 
-int run_command(const Options& o, TerminalReporter& reporter) {
+int run_command(const Invocation& invocation, TerminalReporter& reporter) {
+    const Options& o = invocation.options;
     // From here on, a signal is a value the loops poll for, not an interruption.
     SignalWatch signals;
     RunSummary summary;
     try {
+        reporter.info(o.key + ": using " + choose_backend(o, invocation.settings).description);
         std::unique_ptr<Backend> backend = make_backend(o, signals, reporter);
         Supervisor supervisor(signals);
 
@@ -146,7 +149,10 @@ int run_operator_command(const Invocation& invocation, TerminalReporter& reporte
     std::unique_ptr<Backend> backend = make_backend(o, signals, reporter);
     switch (invocation.action) {
         case Invocation::Action::status:
-            return show_status(*backend, o.key, invocation.json);
+            return show_status(*backend, o.key, invocation.json,
+                               choose_backend(o, invocation.settings));
+        case Invocation::Action::list:
+            return list_keys(*backend, invocation.json);
         case Invocation::Action::release:
             return release_lock(*backend, o.key, invocation.force);
         case Invocation::Action::cache_show:
@@ -173,7 +179,7 @@ int run_main(int argc, const char* const* argv) {
         reporter.emplace(o.verbosity, o.log_format);
         switch (invocation.action) {
             case Invocation::Action::run:
-                return run_command(o, *reporter);
+                return run_command(invocation, *reporter);
             case Invocation::Action::config:
                 return show_config(invocation);
             case Invocation::Action::doctor:

@@ -93,8 +93,7 @@ void apply_settings(const SettingValues& settings, Options& o) {
     o.no_cache = read.switch_on("no-cache");
     o.cache_failures = read.switch_on("cache-failures");
     o.cache_stderr = read.switch_on("cache-stderr");
-    o.cache_ttl = read.duration("cache-ttl", false);
-    if (o.cache_ttl == Millis(0)) read.fail("cache-ttl", "must be more than 0");
+    o.cache_ttl = read.duration("cache-ttl", false);  // 0: shared with waiters, kept by none
     o.cache_max_bytes = read.size("cache-max-bytes");
     o.key_from_command = read.switch_on("key-from-command");
     o.on_lock_lost = read.choice<OnLockLost>(

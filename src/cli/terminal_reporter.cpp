@@ -1,12 +1,15 @@
 #include "cli/terminal_reporter.hpp"
 
 #include <spdlog/sinks/stdout_sinks.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 
+#include "util/columns.hpp"
 #include "util/json.hpp"
+#include "util/one_line.hpp"
 
 namespace lockrun {
 namespace {
@@ -27,6 +30,13 @@ spdlog::level::level_enum level_for(int verbosity) {
     if (verbosity == 0) return spdlog::level::warn;
     if (verbosity == 1) return spdlog::level::info;
     return spdlog::level::debug;
+}
+
+// The width of the terminal on stderr; 80 when it does not say.
+std::size_t terminal_columns() {
+    winsize size{};
+    if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
+    return 80;
 }
 
 std::string seconds(Millis duration) {
@@ -64,8 +74,8 @@ void TerminalReporter::replay(const std::vector<OutputChunk>& output) {
 
 void TerminalReporter::waiting(const std::string& key, const LockHeld& held, Millis wait_left) {
     std::string line =
-        "\r\033[Klockrun: waiting for " + key + ": held by pid " + std::to_string(held.holder.pid);
-    if (!held.holder.host.empty()) line += " on " + held.holder.host;
+        "lockrun: waiting for " + key + ": held by pid " + std::to_string(held.holder.pid);
+    if (!held.holder.host.empty()) line += " on " + one_line(held.holder.host);
     if (held.holder.started_unix_ms > 0) {
         auto now =
             std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch());
@@ -73,7 +83,8 @@ void TerminalReporter::waiting(const std::string& key, const LockHeld& held, Mil
     }
     line += wait_left == k_infinite ? "; waiting without limit"
                                     : "; giving up in " + seconds(wait_left);
-    write_all(STDERR_FILENO, line);
+    // A line longer than the terminal wraps, and "\r" then redraws only its last row.
+    write_all(STDERR_FILENO, "\r\033[K" + fit_to_columns(line, terminal_columns()));
 }
 
 void TerminalReporter::waiting_ended() {

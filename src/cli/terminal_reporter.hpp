@@ -20,6 +20,8 @@ public:
 
     void error(const std::string& message) { logger_->error(shaped(message)); }
     void warn(const std::string& message) override { logger_->warn(shaped(message)); }
+    // At the warning level, which -q hides, without calling it a warning.
+    void notice(const std::string& message) override { logger_->warn(shaped(message)); }
     void info(const std::string& message) override { logger_->info(shaped(message)); }
     void debug(const std::string& message) override { logger_->debug(shaped(message)); }
     void replay(const std::vector<OutputChunk>& output) override;

@@ -27,7 +27,7 @@ const std::vector<SettingSpec>& setting_specs() {
         {"no-cache", K::switch_, "false", true},
         {"cache-ttl", K::duration, "300s", true},
         {"cache-failures", K::switch_, "false", true},
-        {"cache-stderr", K::switch_, "false", true},
+        {"cache-stderr", K::switch_, "true", true},
         {"cache-max-bytes", K::size, "16MiB", true},
         {"key-from-command", K::switch_, "false", true},
         {"quiet", K::switch_, "false", true},

@@ -37,6 +37,9 @@ struct AcquireRequest {
 // The lock is ours; `fence` is the new fencing token.
 struct LockAcquired {
     std::uint64_t fence = 0;
+    // false for a lock without a lease (local flock): it is ours until released or forced
+    // free, however long the holder is paused.
+    bool expires = true;
 };
 // Another run holds the lock.
 struct LockHeld {

@@ -79,6 +79,7 @@ std::string encode_cached_result(const CachedResult& result) {
     put<std::int64_t>(out, result.created_unix_ms);
     put<std::int64_t>(out, result.duration_ms);
     put_bytes(out, result.host);
+    put<std::uint64_t>(out, result.fence);
     put<std::uint32_t>(out, static_cast<std::uint32_t>(result.output.size()));
     for (const OutputChunk& chunk : result.output) {
         put<std::uint8_t>(out, static_cast<std::uint8_t>(chunk.stream));
@@ -92,7 +93,7 @@ std::variant<CachedResult, UnreadableRecord> decode_cached_result(std::string_vi
     RecordReader reader(record.substr(k_magic.size()));
     std::uint8_t version = 0;
     if (!reader.get(version)) return UnreadableRecord{"truncated"};
-    if (version != k_cached_result_version) {
+    if (version != 1 && version != k_cached_result_version) {
         return UnreadableRecord{"written in format " + std::to_string(version) +
                                 ", which this lockrun does not read"};
     }
@@ -100,7 +101,8 @@ std::variant<CachedResult, UnreadableRecord> decode_cached_result(std::string_vi
     std::int32_t exit_code = 0;
     std::uint32_t chunks = 0;
     if (!reader.get(exit_code) || !reader.get(result.created_unix_ms) ||
-        !reader.get(result.duration_ms) || !reader.get_bytes(result.host) || !reader.get(chunks)) {
+        !reader.get(result.duration_ms) || !reader.get_bytes(result.host) ||
+        (version >= 2 && !reader.get(result.fence)) || !reader.get(chunks)) {
         return UnreadableRecord{"truncated"};
     }
     if (exit_code < 0 || exit_code > 255) return UnreadableRecord{"corrupt exit code"};

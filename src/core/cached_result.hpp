@@ -26,6 +26,7 @@ struct CachedResult {
     std::int64_t duration_ms = 0;
     std::string host;
     std::vector<OutputChunk> output;
+    std::uint64_t fence = 0;  // the run's fencing token; 0: not known (a format 1 record)
 
     std::uint64_t output_bytes() const;
     // Only the stdout chunks, concatenated (for `cache show`).
@@ -33,7 +34,8 @@ struct CachedResult {
     bool operator==(const CachedResult&) const = default;
 };
 
-inline constexpr std::uint8_t k_cached_result_version = 1;
+// Format 2 added the fence; format 1 records (lockrun 0.1) are still read, fence 0.
+inline constexpr std::uint8_t k_cached_result_version = 2;
 
 std::string encode_cached_result(const CachedResult& result);
 

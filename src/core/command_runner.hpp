@@ -19,6 +19,9 @@ enum class OnLockLost { term, kill, ignore };
 struct CommandSpec {
     std::vector<std::string> argv;
     std::vector<std::pair<std::string, std::string>> extra_environment;
+    // A descriptor the command's processes keep open, so that a lock held through it stays
+    // held while any of them lives (SPEC §4, local backend); -1 for none.
+    int inherited_fd = -1;
 };
 
 struct RunPolicy {
@@ -41,6 +44,9 @@ struct RunReport {
     std::vector<OutputChunk> output;       // captured, when the policy asked for it
     bool output_over_limit = false;        // more than capture_limit: output is incomplete
     Millis duration{0};
+    // The lease was still valid by the holder's own clock when the command was seen to
+    // have ended: no other run can have overlapped it (SPEC §5 validity rule).
+    bool ended_in_lease = false;
 };
 
 class CommandRunner {

@@ -9,18 +9,28 @@ Clock::time_point lease_valid_until(Clock::time_point sent_at, Millis lease) {
 }
 
 LeaseKeeper::LeaseKeeper(Backend& backend, std::string token, Millis lease, Millis io_timeout,
-                         Clock::time_point acquire_sent_at)
+                         Clock::time_point acquire_sent_at, bool expires)
     : backend_(&backend),
       token_(std::move(token)),
       lease_(lease),
       io_timeout_(io_timeout),
+      expires_(expires),
       confirmed_sent_at_(acquire_sent_at),
       next_send_at_(acquire_sent_at + lease / 3) {}
+
+Clock::time_point LeaseKeeper::valid_until() const {
+    return expires_ ? lease_valid_until(confirmed_sent_at_, lease_) : Clock::time_point::max();
+}
+
+bool LeaseKeeper::valid_now() const {
+    if (backend_ == nullptr) return true;
+    return !lost() && Clock::now() < valid_until();
+}
 
 Deadline LeaseKeeper::next_wakeup() const {
     if (backend_ == nullptr || lost()) return Deadline::never();
     Clock::time_point next = in_flight_sent_at_ ? *in_flight_sent_at_ + io_timeout_ : next_send_at_;
-    return Deadline(std::min(next, lease_valid_until(confirmed_sent_at_, lease_)));
+    return Deadline(std::min(next, valid_until()));
 }
 
 int LeaseKeeper::poll_fd() const {
@@ -32,7 +42,7 @@ void LeaseKeeper::on_wakeup() {
     if (in_flight_sent_at_) take_reply();
     if (lost()) return;
     Clock::time_point now = Clock::now();
-    if (now >= lease_valid_until(confirmed_sent_at_, lease_)) {
+    if (now >= valid_until()) {
         loss_reason_ = "no renewal was confirmed within the " + format_duration(lease_) + " lease" +
                        (last_failure_.empty() ? "" : " (" + last_failure_ + ")");
         return;
@@ -76,8 +86,9 @@ void LeaseKeeper::note_failure(const std::string& failure) {
 void LeaseKeeper::send_if_due(Clock::time_point now) {
     if (in_flight_sent_at_ || now < next_send_at_) return;
     try {
-        backend_->send_renewal(token_, lease_,
-                               Deadline(lease_valid_until(confirmed_sent_at_, lease_)));
+        // A lock without expiry still bounds the renewal's wait by a lease.
+        Clock::time_point bound = expires_ ? valid_until() : now + std::max(lease_, io_timeout_);
+        backend_->send_renewal(token_, lease_, Deadline(bound));
         in_flight_sent_at_ = now;
         next_send_at_ = now + lease_ / 3;
         // A backend that answers at once (local) needs no poll for its reply.

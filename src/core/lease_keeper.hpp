@@ -21,8 +21,10 @@ Clock::time_point lease_valid_until(Clock::time_point sent_at, Millis lease);
 class LeaseKeeper {
 public:
     // `acquire_sent_at`: when the request that took the lock was sent.
+    // `expires`: false for a backend whose locks have no lease (local flock): then only a
+    // renewal that finds the lock gone loses it, never the clock.
     LeaseKeeper(Backend& backend, std::string token, Millis lease, Millis io_timeout,
-                Clock::time_point acquire_sent_at);
+                Clock::time_point acquire_sent_at, bool expires = true);
     // For a command run without a lock (--on-backend-error run): nothing to keep.
     static LeaseKeeper unguarded() { return LeaseKeeper(); }
 
@@ -38,6 +40,10 @@ public:
     }
 
     bool lost() const { return loss_reason_.has_value(); }
+    // Whether the lock is ours at this instant by the holder's own clock (SPEC §5): not
+    // lost, and within the validity of the last confirmed renewal. Always true unguarded,
+    // and for a lock that does not expire (local) until it is found lost.
+    bool valid_now() const;
     // Why the lock was lost, for the one line the user reads.
     const std::string& loss_reason() const { return *loss_reason_; }
 
@@ -47,11 +53,14 @@ private:
     void send_if_due(Clock::time_point now);
     void note_failure(const std::string& failure);
     Millis retry_interval() const;
+    // When the lock stops being ours without a confirmed renewal; never for no expiry.
+    Clock::time_point valid_until() const;
 
     Backend* backend_ = nullptr;  // null: unguarded
     std::string token_;
     Millis lease_{0};
     Millis io_timeout_{0};
+    bool expires_ = true;
     Clock::time_point confirmed_sent_at_;
     Clock::time_point next_send_at_;
     std::optional<Clock::time_point> in_flight_sent_at_;

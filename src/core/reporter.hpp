@@ -14,6 +14,8 @@ class Reporter {
 public:
     virtual ~Reporter() = default;
     virtual void warn(const std::string& message) = 0;
+    // Not a problem, but shown at the default verbosity (-q hides it): a replay.
+    virtual void notice(const std::string& message) = 0;
     virtual void info(const std::string& message) = 0;
     virtual void debug(const std::string& message) = 0;
     // Writes a cached or shared result's output to our stdout (and stderr), in order.

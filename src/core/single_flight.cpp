@@ -6,6 +6,7 @@
 
 #include "core/errors.hpp"
 #include "core/exit_code.hpp"
+#include "util/one_line.hpp"
 
 namespace lockrun {
 namespace {
@@ -18,9 +19,10 @@ std::int64_t unix_now_ms() {
 std::string describe_holder(const LockHeld& held) {
     const HolderInfo& h = held.holder;
     std::string text = "pid " + std::to_string(h.pid);
-    if (!h.host.empty()) text += " on " + h.host;
-    if (!h.user.empty()) text += " (user " + h.user + ")";
-    if (!h.command.empty()) text += " running '" + h.command + "'";
+    // Written by whoever can write to the backend: shown escaped, on one line.
+    if (!h.host.empty()) text += " on " + one_line(h.host);
+    if (!h.user.empty()) text += " (user " + one_line(h.user) + ")";
+    if (!h.command.empty()) text += " running '" + one_line(h.command) + "'";
     if (h.started_unix_ms > 0) {
         Millis held_for(std::max<std::int64_t>(0, unix_now_ms() - h.started_unix_ms));
         text += " for " + format_duration(std::chrono::ceil<std::chrono::seconds>(held_for));
@@ -31,11 +33,14 @@ std::string describe_holder(const LockHeld& held) {
 
 // The outcome of steps 1-2: the lock, a result to replay, or a conflict after --wait.
 struct Conflict {
-    LockHeld last_seen;
+    // The holder last seen; nullopt when the lock was taken but its confirmation came too
+    // late to use (`reason` says so).
+    std::optional<LockHeld> last_seen;
+    std::string reason;
 };
 struct Acquired {
     LockAcquired lock;
-    Clock::time_point sent_at;  // when the request that took the lock was sent
+    Clock::time_point sent_at;  // when the request that confirmed the lock was sent
 };
 using Entry = std::variant<Acquired, ResultFound, Conflict>;
 
@@ -61,6 +66,32 @@ private:
     bool shown_ = false;
 };
 
+// SPEC §5: a lock is ours until the send time of its confirmation + lease - margin. A reply
+// that came after that (a paused server, a slow network) must not start a command that
+// would be shot at once: renew first, and use the lock only if that renewal is confirmed
+// in time; otherwise release it. nullopt: released, not acquired.
+std::optional<Acquired> confirmed_in_time(const SingleFlightSettings& settings, Backend& backend,
+                                          Reporter& reporter, Acquired acquired) {
+    if (!acquired.lock.expires) return acquired;
+    Clock::time_point answered = Clock::now();
+    if (answered < lease_valid_until(acquired.sent_at, settings.lease)) return acquired;
+    auto late = std::chrono::duration_cast<Millis>(answered - acquired.sent_at);
+    Clock::time_point renewal_sent = Clock::now();
+    if (backend.renew_now(settings.token, settings.lease) &&
+        Clock::now() < lease_valid_until(renewal_sent, settings.lease)) {
+        reporter.info("the server confirmed the lock on " + settings.key + " after " +
+                      format_duration(late) + ", past its " + format_duration(settings.lease) +
+                      " lease; renewed it before starting the command");
+        acquired.sent_at = renewal_sent;
+        return acquired;
+    }
+    reporter.warn("the server confirmed the lock on " + settings.key + " after " +
+                  format_duration(late) + ", past its " + format_duration(settings.lease) +
+                  " lease, and no renewal came back in time; released it without running");
+    backend.abandon(settings.token);
+    return std::nullopt;
+}
+
 // SPEC §1 steps 1-2: look for a result, else take the lock; while another run holds it,
 // wait (woken by its release, bounded by its lease and by --wait) and look again.
 Entry acquire_or_find_result(const SingleFlightSettings& settings, Backend& backend,
@@ -78,12 +109,20 @@ Entry acquire_or_find_result(const SingleFlightSettings& settings, Backend& back
                           *attempt.unreadable_record);
         }
         if (auto* acquired = std::get_if<LockAcquired>(&attempt.outcome)) {
-            return Acquired{*acquired, sent_at};
+            if (auto usable =
+                    confirmed_in_time(settings, backend, reporter, Acquired{*acquired, sent_at})) {
+                return *usable;
+            }
+            // Released again: as if another run had held it; the next attempt decides.
+            if (settings.wait == Millis(0) || wait_deadline.passed()) {
+                return Conflict{std::nullopt, "the server confirmed the lock too late to use it"};
+            }
+            continue;
         }
         if (auto* found = std::get_if<ResultFound>(&attempt.outcome)) return std::move(*found);
 
         const LockHeld& held = std::get<LockHeld>(attempt.outcome);
-        if (settings.wait == Millis(0) || wait_deadline.passed()) return Conflict{held};
+        if (settings.wait == Millis(0) || wait_deadline.passed()) return Conflict{held, ""};
         // Arm the wake-up before the next attempt, so that a release between that attempt
         // and the wait cannot be missed (SPEC §5).
         if (!armed) {
@@ -129,17 +168,23 @@ FinishRequest finish_request(const SingleFlightSettings& settings, const Acquire
                       "--cache-max-bytes " + std::to_string(settings.cache_max_bytes));
         return request;
     }
-    // A run that the user stopped, that lost its lock or never started has no outcome:
-    // its waiters run the command themselves.
-    if (report.start_error || report.forwarded_signal || report.lock_lost) return request;
+    // A run that the user stopped, that was stopped for losing its lock or never started
+    // has no outcome: its waiters run the command themselves. One that ran to its end
+    // although its lease looked lost is stored only if the lock is still ours when the
+    // finish script runs: the script checks that atomically.
+    if (report.start_error || report.forwarded_signal || report.stopped_for_lock_loss) {
+        return request;
+    }
 
     CachedResult result{report.exit_status, unix_now_ms(), report.duration.count(),
-                        settings.me.host, report.output};
+                        settings.me.host,   report.output, acquired.lock.fence};
     std::string record = encode_cached_result(result);
     // A command killed by a signal (the OOM killer, a timeout) failed this once: its
     // waiters share that, but it is never kept for later callers, --cache-failures or not.
+    // --cache-ttl 0: coalescing only, shared with the waiters and kept for nobody.
     bool storable =
-        report.exit_status == 0 || (settings.cache_failures && !report.killed_by_signal);
+        settings.cache_ttl > Millis(0) &&
+        (report.exit_status == 0 || (settings.cache_failures && !report.killed_by_signal));
     if (storable) {
         reporter.debug("storing " + std::to_string(record.size()) + " bytes for " + settings.key);
         request.stored_record = std::move(record);
@@ -147,6 +192,44 @@ FinishRequest finish_request(const SingleFlightSettings& settings, const Acquire
         request.shared_record = std::move(record);
     }
     return request;
+}
+
+// Step 4 itself: nullopt when the lock was still this run's and is now released (with the
+// result stored or shared as decided), else what was observed, for the message.
+std::optional<std::string> finish(const SingleFlightSettings& settings, Backend& backend,
+                                  const RunReport& report, const Acquired& acquired,
+                                  Reporter& reporter) {
+    FinishRequest request = finish_request(settings, acquired, report, reporter);
+    try {
+        if (!backend.finish(request)) {
+            return std::string("the lock was no longer this run's when lockrun released it");
+        }
+    } catch (const BackendUnavailable& e) {
+        return std::string("releasing the lock failed: ") + e.what() +
+               " (a lock not released expires within " + format_duration(settings.lease) + ")";
+    }
+    if (report.lock_lost) {
+        // The lease looked lost by our clock, yet the server still had our token: nobody
+        // else can have taken the key meanwhile.
+        reporter.info("the lease of " + settings.key + " looked lost (" + *report.lock_lost +
+                      "), but the lock was still this run's when it was released");
+    }
+    reporter.debug("released " + settings.key);
+    return std::nullopt;
+}
+
+// SPEC §1: one line for a caller that prints a result it did not run.
+std::string describe_replay(const std::string& key, const ResultFound& found) {
+    const CachedResult& result = found.result;
+    std::string text =
+        key + ": replayed the run of " +
+        (result.host.empty() ? std::string("an unnamed host") : one_line(result.host));
+    if (result.fence != 0) text += " (fence " + std::to_string(result.fence) + ")";
+    if (found.shared_outcome) text += ", which this caller waited for";
+    Millis age(std::max<std::int64_t>(0, unix_now_ms() - result.created_unix_ms));
+    text += ", ended " + format_duration(std::chrono::floor<std::chrono::seconds>(age)) + " ago";
+    text += ", exit " + std::to_string(result.exit_code) + "; --refresh runs it again";
+    return text;
 }
 
 // --on-backend-error run: the job matters more than running it only once.
@@ -188,13 +271,17 @@ int run_single_flight(const SingleFlightSettings& settings, Backend& backend, Co
         reporter.debug(std::string(found->shared_outcome ? "shared outcome" : "cache hit") +
                        " for " + settings.key + ": exit " +
                        std::to_string(found->result.exit_code));
+        // SPEC §1: a replay is never silent.
+        reporter.notice(describe_replay(settings.key, *found));
         reporter.replay(found->result.output);
         summary.outcome = RunSummary::Outcome::cache_hit;
         summary.exit_code = found->result.exit_code;
         return found->result.exit_code;
     }
     if (auto* conflict = std::get_if<Conflict>(&entry)) {
-        std::string message = settings.key + " is held by " + describe_holder(conflict->last_seen);
+        std::string message = conflict->last_seen ? settings.key + " is held by " +
+                                                        describe_holder(*conflict->last_seen)
+                                                  : settings.key + ": " + conflict->reason;
         message += settings.wait == Millis(0)
                        ? "; not waiting (see --wait)"
                        : "; gave up after --wait " + format_duration(settings.wait);
@@ -205,7 +292,7 @@ int run_single_flight(const SingleFlightSettings& settings, Backend& backend, Co
         }
         summary.outcome = RunSummary::Outcome::conflict;
         summary.exit_code = settings.conflict_exit_code;
-        summary.fence = conflict->last_seen.fence;
+        if (conflict->last_seen) summary.fence = conflict->last_seen->fence;
         return settings.conflict_exit_code;
     }
 
@@ -217,13 +304,17 @@ int run_single_flight(const SingleFlightSettings& settings, Backend& backend, Co
     reporter.debug("acquired " + settings.key + " with fence " +
                    std::to_string(acquired.lock.fence));
     LeaseKeeper lease(backend, settings.token, settings.lease, settings.io_timeout,
-                      acquired.sent_at);
+                      acquired.sent_at, acquired.lock.expires);
     lease.report_to(reporter, settings.key);
     RunPolicy policy{settings.on_lock_lost, settings.kill_after, settings.use_cache,
                      settings.use_cache && settings.cache_stderr, settings.cache_max_bytes};
     RunReport report;
     try {
-        report = runner.run(command_with_environment(settings, acquired.lock.fence), lease, policy);
+        CommandSpec command = command_with_environment(settings, acquired.lock.fence);
+        // On the local backend the lock then stays held while any of the command's
+        // processes lives, even if lockrun itself is killed (SPEC §4).
+        command.inherited_fd = backend.descriptor_for_command();
+        report = runner.run(command, lease, policy);
     } catch (...) {
         backend.abandon(settings.token);
         throw;
@@ -232,37 +323,41 @@ int run_single_flight(const SingleFlightSettings& settings, Backend& backend, Co
     summary.ran = report.duration;
     summary.exit_code = report.exit_status;
 
-    // Step 4: store what deserves it, release, wake the waiters: one atomic step.
-    // A lock already lost has nothing to store; one quick attempt to free it, in case it
-    // is still ours on a server that stopped answering, must not hold up the exit.
-    FinishRequest finish = finish_request(settings, acquired, report, reporter);
-    try {
-        if (report.lock_lost) {
-            backend.abandon(settings.token);
-        } else if (!backend.finish(finish)) {
-            report.lock_lost = "the lock was deleted or taken over before the run ended";
-        } else {
-            reporter.debug("released " + settings.key);
-        }
-    } catch (const BackendUnavailable& e) {
-        reporter.warn("finishing the run of " + settings.key + " failed: " + e.what() +
-                      " (a lock not released expires within " + format_duration(settings.lease) +
-                      ")");
-    }
-
-    // Step 5: the command's status, or 76 when it was stopped for losing the lock.
-    if (report.start_error) throw Error(report.exit_status, *report.start_error);
-    if (report.lock_lost) {
+    // Step 4: store what deserves it, release, wake the waiters: one atomic step. A run
+    // stopped for losing its lock has nothing to store; one quick attempt frees the lock in
+    // case it is still ours on a server that stopped answering.
+    std::string status_text = "exit " + std::to_string(report.exit_status);
+    if (report.stopped_for_lock_loss) {
+        backend.abandon(settings.token);
         summary.outcome = RunSummary::Outcome::lost;
-        if (report.stopped_for_lock_loss) {
-            summary.exit_code = exit_code::k_lock_lost;
-            throw Error(exit_code::k_lock_lost, "lost the lock on " + settings.key + ": " +
-                                                    *report.lock_lost + "; stopped the command");
-        }
-        reporter.warn("lost the lock on " + settings.key + ": " + *report.lock_lost +
-                      "; the command ran to its end unguarded and nothing was cached");
+        summary.exit_code = exit_code::k_lock_lost;
+        throw Error(exit_code::k_lock_lost, "lost the lock on " + settings.key + ": " +
+                                                *report.lock_lost + "; stopped the command (" +
+                                                status_text + ")");
     }
-    return report.exit_status;
+    std::optional<std::string> not_released = finish(settings, backend, report, acquired, reporter);
+
+    // Step 5: the command's status, or 76 when another run may have overlapped it.
+    if (report.start_error) throw Error(report.exit_status, *report.start_error);
+    if (!not_released) return report.exit_status;
+    if (report.ended_in_lease) {
+        // The lock was ours until the command ended: nothing overlapped it, only the
+        // release failed (SPEC §3: say what was observed).
+        reporter.warn("the command of " + settings.key + " ended within its lease (" + status_text +
+                      "), but " + *not_released + "; its result was not stored");
+        return report.exit_status;
+    }
+    summary.outcome = RunSummary::Outcome::lost;
+    std::string message = "lost the lock on " + settings.key + ": " +
+                          (report.lock_lost ? *report.lock_lost : *not_released) +
+                          "; the command ran to its end (" + status_text +
+                          ") while another run may have held the key; nothing was stored";
+    if (settings.on_lock_lost == OnLockLost::ignore) {
+        reporter.warn(message + " (--on-lock-lost ignore)");
+        return report.exit_status;
+    }
+    summary.exit_code = exit_code::k_lock_lost;
+    throw Error(exit_code::k_lock_lost, message);
 }
 
 }  // namespace lockrun

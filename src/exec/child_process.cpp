@@ -1,5 +1,6 @@
 #include "exec/child_process.hpp"
 
+#include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 
 #include "core/errors.hpp"
 #include "core/exit_code.hpp"
+#include "util/unique_fd.hpp"
 
 extern char** environ;
 
@@ -62,7 +64,7 @@ ChildProcess ChildProcess::spawn(const ChildStart& start) {
     sigset_t defaults;
     sigemptyset(&defaults);
     sigaddset(&defaults, SIGPIPE);
-    posix_spawnattr_setpgroup(&attributes.attributes, 0);
+    posix_spawnattr_setpgroup(&attributes.attributes, start.process_group);
     posix_spawnattr_setsigmask(&attributes.attributes, &start.signal_mask);
     posix_spawnattr_setsigdefault(&attributes.attributes, &defaults);
     posix_spawnattr_setflags(&attributes.attributes, POSIX_SPAWN_SETPGROUP |
@@ -80,6 +82,16 @@ ChildProcess ChildProcess::spawn(const ChildStart& start) {
     std::vector<char*> argv_pointers = pointers_to(argv);
     std::vector<char*> environment_pointers = pointers_to(environment);
 
+    // Our descriptors are close-on-exec; the one the command inherits is a copy made for
+    // this spawn alone, so no other process of ours ever carries it.
+    UniqueFd inherited;
+    if (start.inherited_fd >= 0) {
+        inherited.reset(::fcntl(start.inherited_fd, F_DUPFD, 3));
+        if (!inherited.valid()) {
+            throw InternalError(std::string("cannot pass the lock to the command: ") +
+                                std::strerror(errno));
+        }
+    }
     pid_t pid = -1;
     int error =
         ::posix_spawnp(&pid, argv_pointers[0], &file_actions.actions, &attributes.attributes,
@@ -92,12 +104,12 @@ ChildProcess ChildProcess::spawn(const ChildStart& start) {
         throw Error(exit_code::k_not_executable,
                     "cannot run '" + start.argv[0] + "': " + std::strerror(error));
     }
-    return ChildProcess(pid);
+    return ChildProcess(pid, start.process_group == 0 ? pid : start.process_group);
 }
 
 ChildProcess::~ChildProcess() {
     if (pid_ < 0) return;
-    ::kill(-pid_, SIGKILL);
+    ::kill(-group_, SIGKILL);
     int status = 0;
     while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
     }

@@ -15,14 +15,16 @@ namespace lockrun {
 struct ChildStart {
     std::vector<std::string> argv;
     std::vector<std::pair<std::string, std::string>> extra_environment;
-    sigset_t signal_mask;  // the mask lockrun started with
-    int stdout_fd = -1;    // becomes the command's stdout
-    int stderr_fd = -1;    // becomes its stderr; -1 keeps ours
+    sigset_t signal_mask;     // the mask lockrun started with
+    int stdout_fd = -1;       // becomes the command's stdout
+    int stderr_fd = -1;       // becomes its stderr; -1 keeps ours
+    pid_t process_group = 0;  // the group to join; 0: a new one, led by the command
+    int inherited_fd = -1;    // a descriptor the command keeps open (the local lock)
 };
 
 class ChildProcess {
 public:
-    // Starts the command in a new process group, with SIGPIPE at its default. Throws Error
+    // Starts the command in its process group, with SIGPIPE at its default. Throws Error
     // with exit code 127 (not found) or 126 (not executable) and one line saying so.
     static ChildProcess spawn(const ChildStart& start);
 
@@ -44,7 +46,7 @@ public:
     std::optional<Ending> try_reap();
 
 private:
-    explicit ChildProcess(pid_t pid) : pid_(pid), group_(pid) {}
+    ChildProcess(pid_t pid, pid_t group) : pid_(pid), group_(group) {}
     pid_t pid_ = -1;  // -1 once reaped
     pid_t group_ = -1;
 };

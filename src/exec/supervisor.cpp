@@ -11,6 +11,7 @@
 
 #include "core/errors.hpp"
 #include "exec/child_process.hpp"
+#include "exec/group_watcher.hpp"
 #include "exec/output_relay.hpp"
 
 namespace lockrun {
@@ -61,11 +62,15 @@ RunReport Supervisor::run(const CommandSpec& command, LeaseKeeper& lease, const 
     if (policy.capture_stderr) stderr_pipe = make_pipe();
 
     Clock::time_point started = Clock::now();
+    // Declared before the command, so destroyed after it: a command still running when we
+    // unwind is killed by ChildProcess, and only then is its watcher stopped.
+    GroupWatcher watcher = GroupWatcher::start();
     std::optional<ChildProcess> child;
     try {
         child.emplace(ChildProcess::spawn({command.argv, command.extra_environment,
                                            signals_.original_mask(), stdout_pipe.write_end.get(),
-                                           stderr_pipe ? stderr_pipe->write_end.get() : -1}));
+                                           stderr_pipe ? stderr_pipe->write_end.get() : -1,
+                                           watcher.group(), command.inherited_fd}));
     } catch (const Error& e) {
         report.exit_status = e.exit_code();
         report.start_error = e.what();
@@ -108,7 +113,10 @@ RunReport Supervisor::run(const CommandSpec& command, LeaseKeeper& lease, const 
         }
         if (!ending) {
             ending = child->try_reap();
-            if (ending) drain_deadline = Deadline::after(k_output_drain);
+            if (ending) {
+                drain_deadline = Deadline::after(k_output_drain);
+                report.ended_in_lease = lease.valid_now();
+            }
         }
 
         bool was_lost = lease.lost();

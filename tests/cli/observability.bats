@@ -39,7 +39,7 @@ PY
 
 @test "--metrics-file after a cache hit and after a conflict" {
     lockrun -k metrics:2 -- echo cached >/dev/null
-    run lockrun -k metrics:2 --metrics-file hit.prom -- echo never
+    run --separate-stderr lockrun -k metrics:2 --metrics-file hit.prom -- echo never
     assert_output cached
     run parse_metrics hit.prom
     assert_line 'lockrun_outcome{key=metrics:2,outcome=cache_hit} 1'

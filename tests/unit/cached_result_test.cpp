@@ -11,15 +11,16 @@
 namespace lockrun {
 namespace {
 
-// Layout of a version-1 record (see cached_result.cpp): "LKRN", version u8, exit code i32,
-// created i64, duration i64, host (u64 length + bytes), chunk count u32, then per chunk a
-// stream tag u8 and the bytes (u64 length + bytes). All integers little-endian.
+// Layout of a version-2 record (see cached_result.cpp): "LKRN", version u8, exit code i32,
+// created i64, duration i64, host (u64 length + bytes), fence u64, chunk count u32, then per
+// chunk a stream tag u8 and the bytes (u64 length + bytes). All integers little-endian.
+// Version 1 (lockrun 0.1) is the same without the fence.
 constexpr std::size_t k_version_offset = 4;
 constexpr std::size_t k_exit_code_offset = 5;
 constexpr std::size_t k_host_length_offset = 4 + 1 + 4 + 8 + 8;
 
 std::size_t first_chunk_offset(const CachedResult& result) {
-    return k_host_length_offset + 8 + result.host.size() + 4;
+    return k_host_length_offset + 8 + result.host.size() + 8 + 4;
 }
 
 void overwrite_u64(std::string& record, std::size_t offset, std::uint64_t value) {
@@ -41,6 +42,7 @@ CachedResult sample_result() {
     result.created_unix_ms = 1'763'800'000'123;
     result.duration_ms = 4'567;
     result.host = "build-7.example";
+    result.fence = 1'763'800'000'456;
     result.output = {
         {OutputStream::stdout_stream, "first line\n"},
         {OutputStream::stderr_stream, "warning: something\n"},
@@ -198,11 +200,28 @@ TEST(CachedResultDecode, RejectsTheWrongMagic) {
 
 TEST(CachedResultDecode, SaysARecordOfAFutureFormatIsUnreadableAndWhy) {
     std::string record = encode_cached_result(sample_result());
-    record[k_version_offset] = 2;
+    record[k_version_offset] = 3;
     std::string reason = unreadable_reason(record);
     EXPECT_NE(reason.find("format"), std::string::npos) << reason;
-    EXPECT_NE(reason.find('2'), std::string::npos) << reason;
+    EXPECT_NE(reason.find('3'), std::string::npos) << reason;
     EXPECT_EQ(reason.find('\n'), std::string::npos) << reason;
+}
+
+TEST(CachedResultDecode, ReadsAVersionOneRecordWithoutAFence) {
+    CachedResult result = sample_result();
+    std::string record = encode_cached_result(result);
+    // Remove the fence, as lockrun 0.1 wrote the record.
+    std::size_t fence_offset = k_host_length_offset + 8 + result.host.size();
+    record.erase(fence_offset, 8);
+    record[k_version_offset] = 1;
+    auto decoded = decode_cached_result(record);
+    ASSERT_TRUE(std::holds_alternative<CachedResult>(decoded));
+    result.fence = 0;
+    EXPECT_EQ(std::get<CachedResult>(decoded), result);
+}
+
+TEST(CachedResultDecode, KeepsTheFence) {
+    EXPECT_EQ(round_trip(sample_result()).fence, 1'763'800'000'456u);
 }
 
 TEST(CachedResultDecode, RejectsVersionZero) {

@@ -96,7 +96,7 @@ TEST_F(CommandLine, DefaultsFollowTheSpec) {
     EXPECT_FALSE(o.no_cache);
     EXPECT_FALSE(o.refresh);
     EXPECT_FALSE(o.cache_failures);
-    EXPECT_FALSE(o.cache_stderr);
+    EXPECT_TRUE(o.cache_stderr);  // since 0.2: stderr is replayed too
     EXPECT_EQ(o.cache_ttl, 300s);
     EXPECT_EQ(o.cache_max_bytes, 16u * 1024u * 1024u);
     EXPECT_EQ(o.on_lock_lost, OnLockLost::term);
@@ -172,6 +172,18 @@ TEST_F(CommandLine, ReadsTheSwitches) {
     EXPECT_TRUE(o.refresh);
     EXPECT_TRUE(o.cache_failures);
     EXPECT_TRUE(o.cache_stderr);
+}
+
+TEST_F(CommandLine, NoCacheStderrTurnsTheCaptureOff) {
+    EXPECT_FALSE(options({"-k", "a", "--no-cache-stderr", "--", "true"}).cache_stderr);
+    set_env("LOCKRUN_CACHE_STDERR", "0");
+    EXPECT_FALSE(options({"-k", "a", "--", "true"}).cache_stderr);
+    // The flag wins over the environment, either way.
+    EXPECT_TRUE(options({"-k", "a", "--cache-stderr", "--", "true"}).cache_stderr);
+}
+
+TEST_F(CommandLine, CacheTtlZeroMeansCoalescingOnly) {
+    EXPECT_EQ(options({"-k", "a", "--cache-ttl", "0", "--", "true"}).cache_ttl, 0s);
 }
 
 TEST_F(CommandLine, ReadsTheRedisUrlAndPrefix) {
@@ -252,6 +264,21 @@ TEST_F(CommandLine, KeyFromCommandHashesTheShellArgvOfACommandString) {
 
 TEST_F(CommandLine, KeyFromCommandTogetherWithAKeyIsAUsageError) {
     EXPECT_ONE_LINE_USAGE_ERROR({"-k", "a", "--key-from-command", "--", "ls"});
+}
+
+TEST_F(CommandLine, AKeyFlagWinsOverKeyFromCommandFromTheEnvironment) {
+    set_env("LOCKRUN_KEY_FROM_COMMAND", "1");
+    Options o = options({"-k", "mine", "--", "ls"});
+    EXPECT_EQ(o.key, "mine");
+    EXPECT_FALSE(o.key_from_command);
+    // Without the flag, the environment's setting applies.
+    EXPECT_EQ(options({"--", "ls"}).key, key_from_command({"ls"}));
+}
+
+TEST_F(CommandLine, ListIsASubcommand) {
+    Invocation invocation = parse({"list", "--json"});
+    EXPECT_EQ(invocation.action, Invocation::Action::list);
+    EXPECT_TRUE(invocation.json);
 }
 
 // ---- --help and --version ----

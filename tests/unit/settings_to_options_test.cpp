@@ -110,7 +110,7 @@ void expect_every_setting_converted(const Options& o) {
     EXPECT_EQ(o.conflict_exit_code, 9);
     EXPECT_TRUE(o.no_cache);
     EXPECT_TRUE(o.cache_failures);
-    EXPECT_TRUE(o.cache_stderr);
+    EXPECT_FALSE(o.cache_stderr);
     EXPECT_EQ(o.cache_ttl, 10min);
     EXPECT_EQ(o.cache_max_bytes, 64u * 1024u);
     EXPECT_EQ(o.on_lock_lost, OnLockLost::ignore);
@@ -150,7 +150,7 @@ TEST_F(SettingsToOptions, TheDefaultsAreTheOptionsDefaults) {
     EXPECT_FALSE(o.no_cache);
     EXPECT_FALSE(o.refresh);
     EXPECT_FALSE(o.cache_failures);
-    EXPECT_FALSE(o.cache_stderr);
+    EXPECT_TRUE(o.cache_stderr);  // since 0.2
     EXPECT_FALSE(o.key_from_command);
     EXPECT_EQ(o.cache_ttl, 300s);
     EXPECT_EQ(o.cache_max_bytes, 16u * 1024u * 1024u);
@@ -183,7 +183,7 @@ TEST_F(SettingsToOptions, EverySettingFromFlags) {
                                    "9",
                                    "--no-cache",
                                    "--cache-failures",
-                                   "--cache-stderr",
+                                   "--no-cache-stderr",
                                    "--cache-ttl",
                                    "10m",
                                    "--cache-max-bytes",
@@ -243,7 +243,7 @@ TEST_F(SettingsToOptions, EverySettingFromTheEnvironment) {
         {"LOCKRUN_CONFLICT_EXIT_CODE", "9"},
         {"LOCKRUN_NO_CACHE", "1"},
         {"LOCKRUN_CACHE_FAILURES", "true"},
-        {"LOCKRUN_CACHE_STDERR", "yes"},
+        {"LOCKRUN_CACHE_STDERR", "no"},
         {"LOCKRUN_CACHE_TTL", "10m"},
         {"LOCKRUN_CACHE_MAX_BYTES", "64KiB"},
         {"LOCKRUN_ON_LOCK_LOST", "ignore"},
@@ -283,7 +283,7 @@ TEST_F(SettingsToOptions, EverySettingFromTheConfigFile) {
         "conflict-exit-code = 9",
         "no-cache = true",
         "cache-failures = true",
-        "cache-stderr = true",
+        "cache-stderr = false",
         "cache-ttl = 600",
         "cache-max-bytes = 65536",
         "on-lock-lost = \"ignore\"",
@@ -377,7 +377,7 @@ const std::vector<BadValue>& bad_values() {
         {"wait", "later", "-1s", "\"later\"", "later"},
         {"conflict-exit-code", "256", "-1", "300", "300"},
         {"conflict-exit-code", "7x", "seventy", "-2", "-2"},
-        {"cache-ttl", "0", "never", "0", "0"},
+        {"cache-ttl", "inf", "never", "-1", "-1"},
         {"cache-max-bytes", "lots", "-1", "\"lots\"", "lots"},
         {"on-lock-lost", "explode", "explode", "\"explode\"", "explode"},
         {"kill-after", "x", "inf", "\"x\"", "x"},

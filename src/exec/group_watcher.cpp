@@ -1,0 +1,70 @@
+#include "exec/group_watcher.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/errors.hpp"
+
+namespace lockrun {
+namespace {
+
+// The watcher's whole life, between fork and _exit: async-signal-safe calls only.
+[[noreturn]] void watch_parent(pid_t parent) {
+    // Lead the group the command will join (the parent sets it too, whichever runs first).
+    ::setpgid(0, 0);
+    // Every signal stays pending but the parent's death: a Ctrl-C, a forwarded SIGTERM or
+    // a lock-loss SIGTERM sent to the group is for the command, not for its watcher.
+    sigset_t all;
+    ::sigfillset(&all);
+    ::sigprocmask(SIG_BLOCK, &all, nullptr);
+    // Hold nothing of lockrun's: not the local lock's descriptor (the lock must follow the
+    // command's processes, not ours), not its sockets, not the ends of its pipes.
+    int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null_fd >= 0) {
+        ::dup2(null_fd, STDIN_FILENO);
+        ::dup2(null_fd, STDOUT_FILENO);
+        ::dup2(null_fd, STDERR_FILENO);
+    }
+    if (::close_range(3, ~0U, 0) != 0) {
+        for (int fd = 3; fd < 1024; ++fd) ::close(fd);
+    }
+    sigset_t death;
+    ::sigemptyset(&death);
+    ::sigaddset(&death, SIGUSR1);
+    ::prctl(PR_SET_PDEATHSIG, SIGUSR1);
+    // The parent may have died before the request above took effect.
+    if (::getppid() == parent) {
+        while (::sigwaitinfo(&death, nullptr) < 0 && errno == EINTR) {
+        }
+    }
+    ::kill(0, SIGKILL);  // the whole group, this process last
+    ::_exit(0);
+}
+
+}  // namespace
+
+GroupWatcher GroupWatcher::start() {
+    pid_t parent = ::getpid();
+    pid_t pid = ::fork();
+    if (pid < 0) throw InternalError(std::string("fork: ") + std::strerror(errno));
+    if (pid == 0) watch_parent(parent);
+    // The command joins the group right after this; it must exist by then.
+    ::setpgid(pid, pid);
+    return GroupWatcher(pid);
+}
+
+GroupWatcher::~GroupWatcher() {
+    if (pid_ < 0) return;
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+}
+
+}  // namespace lockrun

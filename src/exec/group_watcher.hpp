@@ -1,0 +1,35 @@
+#pragma once
+// SPEC §4: a dead guard never leaves an unguarded run behind. When lockrun is killed
+// without a chance to clean up (SIGKILL, the OOM killer, systemd's final SIGKILL), no code
+// of ours runs, and a parent-death signal reaches only the direct child: `sh -c 'make'`
+// would leave make running. So a small watcher process leads the command's process group
+// from before the command starts; the kernel tells it when lockrun dies (PR_SET_PDEATHSIG),
+// and it kills the whole group, itself included, at once.
+
+#include <sys/types.h>
+
+#include <utility>
+
+namespace lockrun {
+
+class GroupWatcher {
+public:
+    // Forks the watcher, which makes a new process group of its own; the command is to be
+    // started in group(). Throws InternalError when it cannot fork.
+    static GroupWatcher start();
+
+    GroupWatcher(GroupWatcher&& other) noexcept : pid_(std::exchange(other.pid_, -1)) {}
+    GroupWatcher& operator=(GroupWatcher&&) = delete;
+    GroupWatcher(const GroupWatcher&) = delete;
+    // Lockrun is cleaning up by itself: the watcher is stopped and reaped, and the group
+    // (whatever of the command is left in it) is not touched.
+    ~GroupWatcher();
+
+    pid_t group() const { return pid_; }
+
+private:
+    explicit GroupWatcher(pid_t pid) : pid_(pid) {}
+    pid_t pid_ = -1;
+};
+
+}  // namespace lockrun
