@@ -23,7 +23,7 @@ good_record() {
     rcli GET "$(out_key rec:source)" | head -c -1 >"$1"
     local magic
     magic=$(head -c 5 "$1" | od -An -c | tr -s ' ')
-    assert_equal "record starts with:$magic" 'record starts with: L K R N 001'
+    assert_equal "record starts with:$magic" 'record starts with: L K R N 002'
 }
 
 # put_record KEY FILE: stores FILE's bytes as KEY's cached result.
@@ -42,8 +42,8 @@ assert_miss_then_stored() {
 
     local magic
     magic=$(rcli GET "$(out_key "$1")" | head -c 5 | od -An -c | tr -s ' ')
-    assert_equal "record starts with:$magic" 'record starts with: L K R N 001'
-    run --separate-stderr lockrun --key "$1" -c 'echo run >> runs; echo again'
+    assert_equal "record starts with:$magic" 'record starts with: L K R N 002'
+    run --separate-stderr lockrun -q --key "$1" -c 'echo run >> runs; echo again'
     assert_status 0
     assert_output fresh
     assert_equal "stderr: '$stderr'" "stderr: ''"
@@ -91,11 +91,11 @@ assert_miss_then_stored() {
     assert_miss_then_stored rec:header
 }
 
-@test "a record with version byte 2: the command runs, one warning, a good record is stored" {
+@test "a record with version byte 3: the command runs, one warning, a good record is stored" {
     good_record good.rec
-    { head -c 4 good.rec; printf '\002'; tail -c +6 good.rec; } >v2.rec
-    put_record rec:v2 v2.rec
-    assert_miss_then_stored rec:v2
+    { head -c 4 good.rec; printf '\003'; tail -c +6 good.rec; } >v3.rec
+    put_record rec:v3 v3.rec
+    assert_miss_then_stored rec:v3
 }
 
 @test "an empty value in the cache slot: the command runs, one warning" {
@@ -123,8 +123,8 @@ assert_miss_then_stored() {
 
 @test "cache show of a damaged record exits 1 with one line" {
     good_record good.rec
-    { head -c 4 good.rec; printf '\002'; tail -c +6 good.rec; } >v2.rec
-    put_record rec:show v2.rec
+    { head -c 4 good.rec; printf '\003'; tail -c +6 good.rec; } >v3.rec
+    put_record rec:show v3.rec
     run --separate-stderr lockrun cache show rec:show
     assert_status 1
     assert_equal "stdout: '$output'" "stdout: ''"
