@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # Damaged cache records of the local backend (SPEC §6): the result of KEY is the file
 # STATE_DIR/<hex SHA-256 of KEY>.out, "LKRT", the expiry (8 bytes, little-endian unix
-# ms), then the same versioned record as in Redis ("LKRN", version byte 1, ...). A file
+# ms), then the same versioned record as in Redis ("LKRN", version byte 2, ...). A file
 # that cannot be decoded (garbage, cut short, a record format this lockrun does not read)
 # is a miss with one warning line: the command runs, no crash, and its good result
 # replaces the damaged one.
@@ -32,10 +32,10 @@ first_bytes() {
 good_file() {
     lockrun --key rec:source -c 'echo source' >/dev/null
     cp "$(out_file rec:source)" "$1"
-    # "LKRT", 8 bytes of expiry, then the record: "LKRN" and version 1.
+    # "LKRT", 8 bytes of expiry, then the record: "LKRN" and version 2.
     assert_equal "file starts with:$(first_bytes 4 "$1")" 'file starts with: L K R T '
     assert_equal "record starts with:$(tail -c +13 "$1" | head -c 5 | od -An -c | tr -s ' \n' ' ')" \
-        'record starts with: L K R N 001 '
+        'record starts with: L K R N 002 '
 }
 
 # put_file KEY FILE: installs FILE as KEY's result file (0600, as lockrun writes it).
@@ -53,7 +53,7 @@ assert_miss_then_stored() {
     assert_runs 1
 
     assert_equal "file starts with:$(first_bytes 4 "$(out_file "$1")")" 'file starts with: L K R T '
-    run --separate-stderr lockrun --key "$1" -c 'echo run >> runs; echo again'
+    run --separate-stderr lockrun -q --key "$1" -c 'echo run >> runs; echo again'
     assert_status 0
     assert_output fresh
     assert_equal "stderr: '$stderr'" "stderr: ''"
@@ -103,11 +103,11 @@ assert_miss_then_stored() {
     assert_miss_then_stored rec:header
 }
 
-@test "a record with version byte 2: the command runs, one warning, a good file is stored" {
+@test "a record with version byte 3: the command runs, one warning, a good file is stored" {
     good_file good.out
-    { head -c 16 good.out; printf '\002'; tail -c +18 good.out; } >v2.out
-    put_file rec:v2 v2.out
-    assert_miss_then_stored rec:v2
+    { head -c 16 good.out; printf '\003'; tail -c +18 good.out; } >v3.out
+    put_file rec:v3 v3.out
+    assert_miss_then_stored rec:v3
 }
 
 @test "an empty result file: the command runs, one warning" {
@@ -124,8 +124,8 @@ assert_miss_then_stored() {
 
 @test "status of a damaged file exits 0 and says it is unreadable" {
     good_file good.out
-    { head -c 16 good.out; printf '\002'; tail -c +18 good.out; } >v2.out
-    put_file rec:status v2.out
+    { head -c 16 good.out; printf '\003'; tail -c +18 good.out; } >v3.out
+    put_file rec:status v3.out
     run --separate-stderr lockrun status rec:status --json
     assert_status 0
     assert_regex "$(jq -r .cache.unreadable <<<"$output")" '.+'
