@@ -5,20 +5,19 @@
 #include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
-#include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <utility>
 
 #include "backend/local/dir_files.hpp"
+#include "backend/local/key_files.hpp"
 #include "backend/local/lock_record.hpp"
+#include "backend/local/stale_keys.hpp"
 #include "backend/local/state_dir.hpp"
 #include "core/errors.hpp"
 #include "core/single_flight.hpp"
@@ -31,30 +30,6 @@ std::uint64_t unix_now_ms() {
     return static_cast<std::uint64_t>(
         std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch())
             .count());
-}
-
-// Whether /proc/locks lists a FLOCK on the file (dev, ino). Its lines read
-// "1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF", the device as hex major:minor.
-bool is_flocked(dev_t device, ino_t inode) {
-    std::ifstream locks("/proc/locks");
-    std::string line;
-    while (std::getline(locks, line)) {
-        std::istringstream fields(line);
-        std::string number, kind, mode, access, pid, file;
-        if (!(fields >> number >> kind) || kind != "FLOCK") continue;
-        if (!(fields >> mode >> access >> pid >> file)) continue;
-        unsigned major_number = 0, minor_number = 0;
-        unsigned long long inode_number = 0;
-        if (std::sscanf(file.c_str(), "%x:%x:%llu", &major_number, &minor_number, &inode_number) !=
-            3) {
-            continue;
-        }
-        if (inode_number == inode && major_number == major(device) &&
-            minor_number == minor(device)) {
-            return true;
-        }
-    }
-    return false;
 }
 
 // How often a waiter without inotify looks at the lock.
@@ -81,6 +56,7 @@ LocalBackend::LocalBackend(const std::string& state_dir, std::string_view key,
                            InterruptSource* interrupt)
     : state_dir_(state_dir),
       dir_(open_state_dir(state_dir)),
+      key_(key),
       file_base_(sha256_hex(key)),
       interrupt_(interrupt) {}
 
@@ -118,6 +94,10 @@ bool LocalBackend::is_current_lock_file(int fd) const {
            opened.st_ino == named.st_ino && opened.st_dev == named.st_dev;
 }
 
+// This re-check after every flock is what makes the sweep of unused keys safe
+// (stale_keys.hpp): the sweep removes a key's files while it holds the lock and the lock
+// file's name last, so a caller that opened the file before it was removed locks a file
+// that is no longer at the name, sees it here, and opens the name again. Keep it.
 bool LocalBackend::try_lock() {
     for (;;) {
         // A lock file removed by `release --force` (or replaced) excludes nobody: use the
@@ -139,13 +119,25 @@ bool LocalBackend::try_lock() {
 }
 
 std::uint64_t LocalBackend::next_fence() {
-    std::uint64_t fence = 0;
+    // A counter created afresh (a new key, one whose files were swept away, or a state dir
+    // on a tmpfs after a reboot) starts from the clock in milliseconds, as on Redis
+    // (SPEC §5, §6): tokens still only increase, since the one it replaces was counted up
+    // from an earlier clock, one per acquisition.
+    std::uint64_t previous = 0;
     if (auto text = read_file_at(dir_.get(), name(".fence"))) {
-        std::from_chars(text->data(), text->data() + text->size(), fence);
+        auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), previous);
+        if (error != std::errc() || end != text->data() + text->size()) previous = 0;
     }
-    ++fence;
+    std::uint64_t fence = previous != 0 ? previous + 1 : unix_now_ms();
     replace_file_at(dir_.get(), name(".fence"), std::to_string(fence));
     return fence;
+}
+
+void LocalBackend::record_key() {
+    // Once per key, not per run: one fstatat when it is there already.
+    struct stat existing {};
+    if (::fstatat(dir_.get(), name(".key").c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0) return;
+    replace_file_at(dir_.get(), name(".key"), key_);
 }
 
 Acquisition LocalBackend::check_and_acquire(const AcquireRequest& request) {
@@ -171,7 +163,14 @@ Acquisition LocalBackend::check_and_acquire(const AcquireRequest& request) {
             return {std::move(*found), unreadable};
         }
     }
-    LocalHolder me{next_fence(), request.holder};
+    LocalHolder me;
+    try {
+        me = {next_fence(), request.holder};
+        record_key();
+    } catch (...) {
+        abandon(request.token);
+        throw;
+    }
     std::string encoded = encode_local_holder(me);
     if (::ftruncate(lock_file_.get(), 0) != 0 ||
         ::pwrite(lock_file_.get(), encoded.data(), encoded.size(), 0) !=
@@ -179,7 +178,8 @@ Acquisition LocalBackend::check_and_acquire(const AcquireRequest& request) {
         abandon(request.token);
         fail("cannot write " + name(".lock"));
     }
-    return {LockAcquired{me.fence}, unreadable};
+    // A flock has no lease: it is ours until we release it, however long we are paused.
+    return {LockAcquired{me.fence, false}, unreadable};
 }
 
 void LocalBackend::prepare_to_wait() {
@@ -264,8 +264,10 @@ std::optional<bool> LocalBackend::take_renewal_reply() {
 bool LocalBackend::finish(const FinishRequest& request) {
     if (!holding_) return false;
     if (!is_current_lock_file(lock_file_.get())) {
-        // Forced free while we ran: someone else may hold the name now.
+        // Forced free while we ran: someone else may hold the name now. Unlocked all the
+        // same, so that the command's leftover processes do not keep a lock on the old file.
         holding_ = false;
+        ::flock(lock_file_.get(), LOCK_UN);
         lock_file_.reset();
         return false;
     }
@@ -282,6 +284,9 @@ bool LocalBackend::finish(const FinishRequest& request) {
         replace_file_at(dir_.get(), name(".last"), encode_tagged_record(request.fence, expiring));
     }
     abandon(request.token);
+    // Once a day, a run that has just let go of its lock removes the keys unused for a
+    // week (SPEC §6); any other day this is one fstatat().
+    sweep_if_due(dir_.get(), unix_now_ms());
     return true;
 }
 
@@ -292,9 +297,13 @@ bool LocalBackend::renew_now(const std::string&, Millis) {
 void LocalBackend::abandon(const std::string&) noexcept {
     if (!holding_) return;
     holding_ = false;
-    // Emptied first, so that nobody reads our name from a file that is no longer locked;
-    // closing releases the lock and wakes the waiters.
+    // Emptied first, so that nobody reads our name from a file that is no longer locked.
+    // Then unlocked, not merely closed: the command inherited this open file description
+    // (descriptor_for_command), and its leftover background processes may still hold it;
+    // LOCK_UN releases the lock for every descriptor that shares it. Closing ours last
+    // wakes the waiters (inotify IN_CLOSE_WRITE) once the lock is free.
     [[maybe_unused]] int ignored = ::ftruncate(lock_file_.get(), 0);
+    ::flock(lock_file_.get(), LOCK_UN);
     lock_file_.reset();
 }
 
@@ -302,8 +311,8 @@ void LocalBackend::abandon(const std::string&) noexcept {
 
 namespace lockrun {
 
-std::optional<StoredResult> LocalBackend::stored_result() const {
-    auto file = read_file_at(dir_.get(), name(".out"));
+std::optional<StoredResult> LocalBackend::stored_result(const std::string& base) const {
+    auto file = read_file_at(dir_.get(), base + ".out");
     if (!file) return std::nullopt;
     auto stored = decode_tagged_record(*file);
     if (!stored) {
@@ -316,27 +325,30 @@ std::optional<StoredResult> LocalBackend::stored_result() const {
                         stored->record.size()};
 }
 
-KeyStatus LocalBackend::read_status() {
+KeyStatus LocalBackend::status_of(const std::string& base, const FlockedFiles& flocked) const {
     KeyStatus status;
-    status.stored = stored_result();
-    UniqueFd file(::openat(dir_.get(), name(".lock").c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    status.stored = stored_result(base);
+    std::string lock_name = base + ".lock";
+    UniqueFd file(::openat(dir_.get(), lock_name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
     if (!file.valid()) {
         if (errno == ENOENT) return status;
-        fail("cannot open " + name(".lock"));
+        fail("cannot open " + lock_name);
     }
     struct stat info {};
-    if (::fstat(file.get(), &info) != 0) fail("cannot stat " + name(".lock"));
-    // Asking the kernel which files are flock()ed changes nothing; taking the lock to see
-    // whether we can would make a real caller fail in that instant.
-    if (!is_flocked(info.st_dev, info.st_ino)) return status;
+    if (::fstat(file.get(), &info) != 0) fail("cannot stat " + lock_name);
+    if (!flocked.contains(info.st_dev, info.st_ino)) return status;
     LockHeld held;
     held.lease_left = k_infinite;
-    if (auto holder = decode_local_holder(read_all(file.get(), name(".lock")))) {
+    if (auto holder = decode_local_holder(read_all(file.get(), lock_name))) {
         held.fence = holder->fence;
         held.holder = holder->holder;
     }
     status.holder = held;
     return status;
+}
+
+KeyStatus LocalBackend::read_status() {
+    return status_of(file_base_, FlockedFiles::read_now());
 }
 
 bool LocalBackend::drop_stored_result() {
@@ -345,8 +357,44 @@ bool LocalBackend::drop_stored_result() {
     return existed;
 }
 
+std::optional<std::string> LocalBackend::recorded_key(const std::string& base) const {
+    std::optional<std::string> key;
+    try {
+        key = read_file_at(dir_.get(), base + ".key");
+    } catch (const BackendUnavailable&) {
+        return std::nullopt;  // a symlink in its place, say: never followed
+    }
+    // Its hash names the files: a .key that does not match it is not this key's name.
+    if (!key || sha256_hex(*key) != base) return std::nullopt;
+    return key;
+}
+
 std::vector<ListedKey> LocalBackend::list_keys() {
-    throw InternalError("list is not implemented for the local backend yet");
+    FlockedFiles flocked = FlockedFiles::read_now();
+    std::vector<ListedKey> listed;
+    for (const std::string& base : key_bases_in(dir_.get())) {
+        KeyStatus status;
+        try {
+            status = status_of(base, flocked);
+        } catch (const BackendUnavailable&) {
+            // One key whose files cannot be read (a symlink planted in the dir) does not hide
+            // the others; `lockrun status` on it says what is wrong.
+            continue;
+        }
+        if (!status.holder && !status.stored) continue;
+        ListedKey entry;
+        if (auto key = recorded_key(base)) {
+            entry.key = std::move(*key);
+        } else {
+            entry.key = base;
+            entry.name_known = false;
+        }
+        entry.status = std::move(status);
+        listed.push_back(std::move(entry));
+    }
+    std::sort(listed.begin(), listed.end(),
+              [](const ListedKey& a, const ListedKey& b) { return a.key < b.key; });
+    return listed;
 }
 
 bool LocalBackend::force_release() {

@@ -2,13 +2,17 @@
 // The embedded backend of SPEC §6: no server, one machine. A lock is flock(2) on
 // STATE_DIR/<sha256(KEY)>.lock, which the kernel releases when its holder dies; waiters
 // are woken by inotify when a holder closes that file, not by polling. Results sit in
-// files beside it, replaced whole by rename.
+// files beside it, replaced whole by rename. The command inherits the locked descriptor
+// (descriptor_for_command), so that a killed lockrun leaves the key locked until the
+// command's processes are gone too (SPEC §4). Keys unused for a week are swept away
+// (stale_keys.hpp).
 
 #include <sys/types.h>
 
 #include <optional>
 #include <string>
 
+#include "backend/local/flocked_files.hpp"
 #include "core/backend.hpp"
 #include "core/interrupt_source.hpp"
 #include "util/unique_fd.hpp"
@@ -31,6 +35,8 @@ public:
     bool finish(const FinishRequest& request) override;
     void abandon(const std::string& token) noexcept override;
     bool renew_now(const std::string& token, Millis lease) override;
+    // The locked lock file while we hold it, else -1.
+    int descriptor_for_command() const override { return holding_ ? lock_file_.get() : -1; }
     KeyStatus read_status() override;
     bool drop_stored_result() override;
     bool force_release() override;
@@ -44,13 +50,21 @@ private:
     bool try_lock();
     // Whether fd is the file now at the lock file's name.
     bool is_current_lock_file(int fd) const;
-    // The stored result with its expiry, if any and not expired.
-    std::optional<StoredResult> stored_result() const;
+    // The stored result of the key whose files are named `base`, if any and not expired.
+    std::optional<StoredResult> stored_result(const std::string& base) const;
+    // Who holds the key whose files are named `base`, and what is stored for it.
+    KeyStatus status_of(const std::string& base, const FlockedFiles& flocked) const;
+    // The key whose files are named `base`, as written down by its runs; nullopt when it
+    // was not (lockrun 0.1) or is damaged.
+    std::optional<std::string> recorded_key(const std::string& base) const;
+    // Writes down, holding the lock, what the fence and the holder record need.
     std::uint64_t next_fence();
+    void record_key();
     std::string name(const char* suffix) const { return file_base_ + suffix; }
 
     std::string state_dir_;
     UniqueFd dir_;
+    std::string key_;
     std::string file_base_;  // hex sha256 of KEY
     InterruptSource* interrupt_;
     UniqueFd lock_file_;

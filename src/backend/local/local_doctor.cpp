@@ -4,16 +4,35 @@
 #include <linux/magic.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
+#include "backend/local/stale_keys.hpp"
 #include "backend/local/state_dir.hpp"
 #include "util/unique_fd.hpp"
 
 namespace lockrun {
+namespace {
+
+// When the files of unused keys were last removed (stale_keys.hpp), from the marker.
+std::string last_sweep(int dir_fd) {
+    std::string rule = "files of keys unused for 7 days are removed, at most once a day; ";
+    struct stat marker {};
+    if (::fstatat(dir_fd, k_sweep_marker, &marker, AT_SYMLINK_NOFOLLOW) != 0) {
+        return rule + "not swept yet";
+    }
+    auto age = std::chrono::system_clock::now() -
+               std::chrono::system_clock::from_time_t(marker.st_mtim.tv_sec);
+    auto hours = std::chrono::duration_cast<std::chrono::hours>(age).count();
+    return rule + "last sweep " + std::to_string(hours < 0 ? 0 : hours) + "h ago";
+}
+
+}  // namespace
 
 Diagnosis diagnose_local(const std::string& state_dir) {
     using Level = Finding::Level;
@@ -43,10 +62,13 @@ Diagnosis diagnose_local(const std::string& state_dir) {
     struct statfs info {};
     if (::fstatfs(dir.get(), &info) == 0 && info.f_type == TMPFS_MAGIC) {
         found.push_back({Level::ok, "persistence",
-                         "tmpfs: cached results and fencing counters are forgotten at reboot"});
+                         "tmpfs: cached results are forgotten at reboot (fencing tokens restart "
+                         "from the clock, so they still only increase)"});
     } else {
         found.push_back({Level::ok, "persistence", "on disk"});
     }
+
+    found.push_back({Level::ok, "cleanup", last_sweep(dir.get())});
     return found;
 }
 

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
+#include <cstdio>
 #include <cstring>
 
 #include "core/errors.hpp"
@@ -13,8 +13,8 @@
 namespace lockrun {
 
 std::string default_state_dir() {
-    const char* runtime = std::getenv("XDG_RUNTIME_DIR");
-    if (runtime != nullptr && runtime[0] == '/') return std::string(runtime) + "/lockrun";
+    // Never from the session ($XDG_RUNTIME_DIR exists for a login but not for cron, and
+    // differs between them): one user's runs must all lock the same files (SPEC §6).
     return "/tmp/lockrun-" + std::to_string(::getuid());
 }
 

@@ -9,7 +9,9 @@
 
 namespace lockrun {
 
-// $XDG_RUNTIME_DIR/lockrun, else /tmp/lockrun-$UID.
+// /tmp/lockrun-$UID, whatever the session: cron, a login shell, a systemd service and
+// `sudo -u` of one user all get the same directory (SPEC §6). No environment variable
+// (XDG_RUNTIME_DIR, HOME, TMPDIR) changes it; --state-dir does.
 std::string default_state_dir();
 
 // Creates the directory (mode 0700) if it is missing, checks it, and opens it without

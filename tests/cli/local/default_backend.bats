@@ -7,21 +7,24 @@
 # The local backend, whatever LOCKRUN_TEST_BACKEND says.
 LOCKRUN_TEST_BACKEND=local
 load ../common
+load default_dir
 setup() { per_test_setup; }
-teardown() { per_test_teardown; }
+teardown() {
+    cleanup_default_dir
+    per_test_teardown
+}
 
 @test "with no backend configured at all, lockrun works out of the box, result cache included" {
-    unset LOCKRUN_BACKEND LOCKRUN_STATE_DIR LOCKRUN_REDIS_URL
-    mkdir -m 700 xdg
-    export XDG_RUNTIME_DIR=$PWD/xdg
-    run --separate-stderr lockrun --key box -c 'echo run >> runs; echo result'
+    unset LOCKRUN_BACKEND LOCKRUN_REDIS_URL
+    use_default_dir # /tmp/lockrun-$UID, under a key of the test's own
+    run --separate-stderr lockrun --key "$DEFAULT_DIR_KEY" -c 'echo run >> runs; echo result'
     assert_status 0
     assert_output result
-    run --separate-stderr lockrun --key box -c 'echo run >> runs; echo result'
+    run --separate-stderr lockrun --key "$DEFAULT_DIR_KEY" -c 'echo run >> runs; echo result'
     assert_status 0
     assert_output result
     assert_equal "runs: $(wc -l <runs)" "runs: 1"
-    assert [ -f "$(state_file box out "$PWD/xdg/lockrun")" ]
+    assert [ -f "$(state_file "$DEFAULT_DIR_KEY" out "$DEFAULT_DIR")" ]
 }
 
 @test "--backend redis with no Redis URL: 78, one line, the command not run" {

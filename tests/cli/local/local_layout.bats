@@ -1,7 +1,9 @@
 #!/usr/bin/env bats
 # The files of one KEY in the state dir (SPEC §6): STATE/<hex SHA-256 of KEY>.lock,
-# flock(2)ed by the holding lockrun; .fence, the fencing counter; .out, the cached result,
-# written to a temporary name and renamed. The commands here look at them while they run.
+# flock(2)ed by the holding lockrun; .fence, the fencing counter, created from the clock in
+# milliseconds; .out, the cached result, written to a temporary name and renamed; .key, the
+# KEY itself, for `lockrun list`. STATE/.swept marks the last sweep of unused keys
+# (stale_keys.bats). The commands here look at them while they run.
 
 # The local backend, whatever LOCKRUN_TEST_BACKEND says.
 LOCKRUN_TEST_BACKEND=local
@@ -37,14 +39,35 @@ teardown() { per_test_teardown; }
     assert_equal "fence $(<"$(state_file report:1 fence)")" "fence $output"
 }
 
-@test "a stored run leaves .lock, .fence and .out, all 0600, and no temporary file" {
+@test "a stored run leaves .lock, .fence, .out and .key, all 0600, and no temporary file" {
     run --separate-stderr lockrun --key report:1 -- echo result
     assert_status 0
     local base
     base=$(key_hash report:1)
     assert_equal "$(cd "$LOCKRUN_STATE_DIR" && ls -A | sort | tr '\n' ' ')" \
-        "$base.fence $base.lock $base.out "
+        ".swept $base.fence $base.key $base.lock $base.out "
     assert_equal "$(find "$LOCKRUN_STATE_DIR" -type f ! -perm 600)" ''
+}
+
+@test ".key holds the key, byte for byte" {
+    local key=$'report:2026-11-22 \xc3\xa9t\xc3\xa9'
+    run --separate-stderr lockrun --no-cache --key "$key" -- true
+    assert_status 0
+    assert_equal "key $(<"$(state_file "$key" key)")" "key $key"
+}
+
+@test "a fresh key's first fencing token is the clock in ms; without its .fence, the next is larger" {
+    local started
+    started=$(now_ms)
+    run --separate-stderr lockrun --no-cache --key fresh -c 'echo "$LOCKRUN_FENCING_TOKEN"'
+    assert_status 0
+    local first=$output
+    assert_between "first token" "$first" "$started" "$(now_ms)"
+    # As the sweep of unused keys (or a reboot of a tmpfs) leaves it.
+    rm -- "$(state_file fresh fence)"
+    run --separate-stderr lockrun --no-cache --key fresh -c 'echo "$LOCKRUN_FENCING_TOKEN"'
+    assert_status 0
+    assert [ "$output" -gt "$first" ]
 }
 
 @test "with --no-cache no .out is written" {

@@ -1,31 +1,19 @@
 #!/usr/bin/env bats
 # The local backend's state dir (SPEC §6, §2 --state-dir): created 0700 when missing; by
-# default $XDG_RUNTIME_DIR/lockrun, else /tmp/lockrun-$UID; an existing one that is a
-# symlink, not owned by the user, or writable by group or others is refused with 78 and one
-# `lockrun:` line that says how to fix it, before anything runs or is created.
+# default /tmp/lockrun-$UID whatever the session (never $XDG_RUNTIME_DIR, which cron does
+# not set: the same user's cron job and login-shell job must exclude each other); an
+# existing one that is a symlink, not owned by the user, or writable by group or others is
+# refused with 78 and one `lockrun:` line that says how to fix it, before anything runs or
+# is created.
 
 # The local backend, whatever LOCKRUN_TEST_BACKEND says.
 LOCKRUN_TEST_BACKEND=local
 load ../common
+load default_dir
 setup() { per_test_setup; }
 teardown() {
     cleanup_default_dir
     per_test_teardown
-}
-
-# The test of /tmp/lockrun-$UID sets these; teardown removes what that test created there,
-# and the directory itself only when the test created it.
-DEFAULT_DIR=
-DEFAULT_DIR_EXISTED=
-DEFAULT_DIR_KEY=
-cleanup_default_dir() {
-    [[ -n $DEFAULT_DIR ]] || return 0
-    if [[ -n $DEFAULT_DIR_KEY && -d $DEFAULT_DIR && ! -L $DEFAULT_DIR ]]; then
-        rm -f -- "$DEFAULT_DIR/$(key_hash "$DEFAULT_DIR_KEY")".*
-    fi
-    if [[ $DEFAULT_DIR_EXISTED == no ]]; then
-        rmdir -- "$DEFAULT_DIR" 2>/dev/null || true
-    fi
 }
 
 # mode PATH: PATH's permission bits in octal, as stat prints them (700, 1777).
@@ -71,32 +59,52 @@ assert_state_dir_refused() {
     assert_equal "entries: $(ls -A -- "$LOCKRUN_STATE_DIR")" "entries: "
 }
 
-@test "the default state dir is \$XDG_RUNTIME_DIR/lockrun" {
-    unset LOCKRUN_STATE_DIR
-    mkdir -m 700 xdg
-    export XDG_RUNTIME_DIR=$PWD/xdg
-    run --separate-stderr lockrun --no-cache --key k -- echo ran
-    assert_status 0
-    assert_output ran
-    assert_equal "mode $(mode xdg/lockrun)" "mode 700"
-    assert [ -f "$(state_file k lock "$PWD/xdg/lockrun")" ]
-}
-
-@test "without XDG_RUNTIME_DIR the default state dir is /tmp/lockrun-\$UID" {
-    unset LOCKRUN_STATE_DIR XDG_RUNTIME_DIR
-    DEFAULT_DIR=/tmp/lockrun-$(id -u)
-    if [[ -e $DEFAULT_DIR || -L $DEFAULT_DIR ]]; then
-        DEFAULT_DIR_EXISTED=yes
-    else
-        DEFAULT_DIR_EXISTED=no
-    fi
-    # A key of its own, so that the files it leaves in a dir that was there are ours alone.
-    DEFAULT_DIR_KEY=bats-default-dir-$$-$RANDOM
+@test "the default state dir is /tmp/lockrun-\$UID, mode 0700" {
+    use_default_dir
+    unset XDG_RUNTIME_DIR
     run --separate-stderr lockrun --no-cache --key "$DEFAULT_DIR_KEY" -- echo ran
     assert_status 0
     assert_output ran
     assert [ -f "$(state_file "$DEFAULT_DIR_KEY" lock "$DEFAULT_DIR")" ]
     assert_equal "mode $(mode "$DEFAULT_DIR")" "mode 700"
+}
+
+@test "XDG_RUNTIME_DIR does not move the default state dir" {
+    use_default_dir
+    mkdir -m 700 xdg
+    export XDG_RUNTIME_DIR=$PWD/xdg
+    run --separate-stderr lockrun --no-cache --key "$DEFAULT_DIR_KEY" -- echo ran
+    assert_status 0
+    assert_output ran
+    assert [ -f "$(state_file "$DEFAULT_DIR_KEY" lock "$DEFAULT_DIR")" ]
+    assert_equal "entries: $(ls -A xdg)" "entries: "
+}
+
+@test "one user's login-shell run and cron run exclude each other: the second gets 75" {
+    use_default_dir
+    local key=$DEFAULT_DIR_KEY
+    # The login shell's run: a session with XDG_RUNTIME_DIR (like /run/user/UID).
+    mkdir -m 700 run-user
+    spawn shell env XDG_RUNTIME_DIR="$PWD/run-user" "$LOCKRUN" --no-cache --key "$key" \
+        -c "$(hold_cmd shell)"
+    wait_until 10 test -s shell.started
+    # The cron job's run: the same user, no XDG_RUNTIME_DIR.
+    run --separate-stderr env -u XDG_RUNTIME_DIR "$LOCKRUN" --no-cache --key "$key" -- touch ran
+    assert_status 75
+    assert [ ! -e ran ]
+    release shell
+    assert_exit shell 0 10
+
+    # And the other way round: cron holds, the login shell finds it held.
+    spawn cron env -u XDG_RUNTIME_DIR "$LOCKRUN" --no-cache --key "$key" -c "$(hold_cmd cron)"
+    wait_until 10 test -s cron.started
+    run --separate-stderr env XDG_RUNTIME_DIR="$PWD/run-user" "$LOCKRUN" --no-cache --key "$key" \
+        -- touch ran
+    assert_status 75
+    assert [ ! -e ran ]
+    release cron
+    assert_exit cron 0 10
+    assert_equal "entries: $(ls -A run-user)" "entries: "
 }
 
 @test "a group- and world-readable state dir (0755) is accepted" {
