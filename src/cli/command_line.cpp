@@ -148,6 +148,8 @@ Invocation parse_command_line(int argc, const char* const* argv,
                 "lifetime of a cached result; 0: share with waiting callers only");
     add_setting(app, flags, "--cache-max-bytes", "cache-max-bytes", "SIZE",
                 "larger output is streamed but not cached");
+    add_setting(app, flags, "--no-holder-command", "no-holder-command", "",
+                "store only the program's name in the holder record, not its arguments");
     add_setting(app, flags, "--on-lock-lost", "on-lock-lost", "term|kill|ignore",
                 "what happens to the command if the lease cannot be kept");
     add_setting(app, flags, "--kill-after", "kill-after", "DUR",

@@ -18,6 +18,7 @@ namespace lockrun {
 struct Options {
     std::string key;
     bool key_from_command = false;
+    bool no_holder_command = false;    // the holder record names the program only
     std::vector<std::string> command;  // argv, or {"/bin/sh", "-c", STR}
     Millis lease{30'000};
     Millis wait{0};

@@ -25,6 +25,7 @@
 #include "core/single_flight.hpp"
 #include "exec/host_identity.hpp"
 #include "exec/signal_watch.hpp"
+#include "exec/standard_streams.hpp"
 #include "exec/supervisor.hpp"
 #include "util/one_line.hpp"
 #include "util/random_token.hpp"
@@ -61,28 +62,64 @@ std::string state_dir_of(const Options& o) {
     return o.state_dir.empty() ? default_state_dir() : o.state_dir;
 }
 
-ConnectionSettings connection_settings(const Options& o, Reporter& reporter) {
+// A TLS setting beside a redis:// URL would leave the connection (and AUTH) in clear
+// text while the user believes it encrypted: refused, naming the setting and the scheme.
+void refuse_tls_settings_without_tls(const RedisUrl& url, const SettingValues& settings) {
+    if (url.transport == RedisUrl::Transport::tls) return;
+    for (const char* name : {"tls-ca-file", "tls-cert-file", "tls-key-file", "tls-server-name"}) {
+        const SettingValue& value = settings.at(name);
+        if (value.text.empty()) continue;
+        throw ConfigError(value.where + " sets " + name + ", but the Redis URL " + url.redacted() +
+                          " does not use TLS: the connection would not be encrypted (use "
+                          "rediss://, or remove the setting)");
+    }
+}
+
+ConnectionSettings connection_settings(const Invocation& invocation, Reporter& reporter) {
+    const Options& o = invocation.options;
     if (o.redis_url.empty()) {
         throw ConfigError(
             "--backend redis needs a server: give --redis URL or set "
             "LOCKRUN_REDIS_URL");
     }
-    return {redis_url_with_password(o, reporter),
+    RedisUrl url = redis_url_with_password(o, reporter);
+    refuse_tls_settings_without_tls(url, invocation.settings);
+    return {std::move(url),
             o.connect_timeout,
             o.io_timeout,
             {o.tls_ca_file, o.tls_cert_file, o.tls_key_file, o.tls_server_name}};
 }
 
-int run_doctor(const Options& o, TerminalReporter& reporter) {
+int run_doctor(const Invocation& invocation, TerminalReporter& reporter) {
+    const Options& o = invocation.options;
     if (!uses_redis(o)) return report_diagnosis(diagnose_local(state_dir_of(o)));
-    return report_diagnosis(diagnose_redis(connection_settings(o, reporter), o.prefix));
+    return report_diagnosis(diagnose_redis(connection_settings(invocation, reporter), o.prefix));
 }
 
-std::unique_ptr<Backend> make_backend(const Options& o, InterruptSource& interrupt,
+std::unique_ptr<Backend> make_backend(const Invocation& invocation, InterruptSource& interrupt,
                                       Reporter& reporter) {
+    const Options& o = invocation.options;
     if (!uses_redis(o)) return std::make_unique<LocalBackend>(state_dir_of(o), o.key, &interrupt);
-    return std::make_unique<RedisBackend>(connection_settings(o, reporter), o.prefix, o.key,
-                                          &interrupt);
+    return std::make_unique<RedisBackend>(connection_settings(invocation, reporter), o.prefix,
+                                          o.key, &interrupt);
+}
+
+// The command does not inherit lockrun's secrets: LOCKRUN_REDIS_PASSWORD is left out, and
+// LOCKRUN_REDIS_URL is passed on without its password. A nested lockrun reads its
+// credentials from the config file or a password file.
+void keep_secrets_from_the_command(CommandSpec& command) {
+    command.removed_environment.emplace_back("LOCKRUN_REDIS_PASSWORD");
+    const char* url_text = std::getenv("LOCKRUN_REDIS_URL");
+    if (url_text == nullptr) return;
+    try {
+        RedisUrl url = parse_redis_url(url_text);
+        if (url.password.empty()) return;
+        url.password.clear();
+        command.extra_environment.emplace_back("LOCKRUN_REDIS_URL", url.redacted());
+    } catch (const ConfigError&) {
+        // Not a URL lockrun can read, so not one it used; it may still hold a secret.
+        command.removed_environment.emplace_back("LOCKRUN_REDIS_URL");
+    }
 }
 
 // Writes --metrics-file whatever way the run ended; a file that cannot be written is a
@@ -104,12 +141,13 @@ int run_command(const Invocation& invocation, TerminalReporter& reporter) {
     RunSummary summary;
     try {
         reporter.info(o.key + ": using " + choose_backend(o, invocation.settings).description);
-        std::unique_ptr<Backend> backend = make_backend(o, signals, reporter);
+        std::unique_ptr<Backend> backend = make_backend(invocation, signals, reporter);
         Supervisor supervisor(signals);
 
         SingleFlightSettings settings;
         settings.key = o.key;
         settings.command.argv = o.command;
+        keep_secrets_from_the_command(settings.command);
         settings.lease = o.lease;
         settings.wait = o.wait;
         settings.conflict_exit_code = o.conflict_exit_code;
@@ -125,7 +163,7 @@ int run_command(const Invocation& invocation, TerminalReporter& reporter) {
         settings.run_unguarded_on_backend_error =
             o.on_backend_error == Options::OnBackendError::run;
         settings.token = random_token();
-        settings.me = current_holder(o.command);
+        settings.me = current_holder(o.command, !o.no_holder_command);
         int status = run_single_flight(settings, *backend, supervisor, reporter, summary);
         write_metrics(o, summary, reporter);
         return status;
@@ -146,7 +184,7 @@ int run_command(const Invocation& invocation, TerminalReporter& reporter) {
 int run_operator_command(const Invocation& invocation, TerminalReporter& reporter) {
     const Options& o = invocation.options;
     SignalWatch signals;
-    std::unique_ptr<Backend> backend = make_backend(o, signals, reporter);
+    std::unique_ptr<Backend> backend = make_backend(invocation, signals, reporter);
     switch (invocation.action) {
         case Invocation::Action::status:
             return show_status(*backend, o.key, invocation.json,
@@ -167,6 +205,7 @@ int run_operator_command(const Invocation& invocation, TerminalReporter& reporte
 }  // namespace
 
 int run_main(int argc, const char* const* argv) {
+    if (!open_closed_standard_streams()) return exit_code::k_internal;  // nowhere to say so
     std::optional<TerminalReporter> reporter;
     try {
         Invocation invocation = parse_command_line(argc, argv);
@@ -183,7 +222,7 @@ int run_main(int argc, const char* const* argv) {
             case Invocation::Action::config:
                 return show_config(invocation);
             case Invocation::Action::doctor:
-                return run_doctor(o, *reporter);
+                return run_doctor(invocation, *reporter);
             default:
                 return run_operator_command(invocation, *reporter);
         }

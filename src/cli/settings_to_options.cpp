@@ -21,7 +21,7 @@ public:
 
     Millis duration(std::string_view name, bool allow_infinite) const {
         if (auto parsed = parse_duration(text(name), allow_infinite)) return *parsed;
-        fail(name, "is not a duration (like 250ms, 30s, 5m, 2h, 1d" +
+        fail(name, "is not a duration of at most 100 years (like 250ms, 30s, 5m, 2h, 1d" +
                        std::string(allow_infinite ? ", inf)" : ")"));
     }
     std::uint64_t size(std::string_view name) const {
@@ -96,6 +96,7 @@ void apply_settings(const SettingValues& settings, Options& o) {
     o.cache_ttl = read.duration("cache-ttl", false);  // 0: shared with waiters, kept by none
     o.cache_max_bytes = read.size("cache-max-bytes");
     o.key_from_command = read.switch_on("key-from-command");
+    o.no_holder_command = read.switch_on("no-holder-command");
     o.on_lock_lost = read.choice<OnLockLost>(
         "on-lock-lost",
         {{"term", OnLockLost::term}, {"kill", OnLockLost::kill}, {"ignore", OnLockLost::ignore}});

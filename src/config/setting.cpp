@@ -30,6 +30,7 @@ const std::vector<SettingSpec>& setting_specs() {
         {"cache-stderr", K::switch_, "true", true},
         {"cache-max-bytes", K::size, "16MiB", true},
         {"key-from-command", K::switch_, "false", true},
+        {"no-holder-command", K::switch_, "false", true},
         {"quiet", K::switch_, "false", true},
         {"verbose", K::integer, "0", true},
         {"log-format", K::choice, "text", true, {"text", "json"}},

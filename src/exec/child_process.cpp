@@ -18,20 +18,23 @@ extern char** environ;
 namespace lockrun {
 namespace {
 
-// environ with the extra variables set (replacing any of the same name).
+bool names(std::string_view variable, std::string_view name) {
+    return variable.starts_with(name) && variable.size() > name.size() &&
+           variable[name.size()] == '=';
+}
+
+// environ without the removed variables, with the extra ones set (replacing any of the same
+// name).
 std::vector<std::string> build_environment(
-    const std::vector<std::pair<std::string, std::string>>& extra) {
+    const std::vector<std::pair<std::string, std::string>>& extra,
+    const std::vector<std::string>& removed) {
     std::vector<std::string> environment;
     for (char** entry = environ; *entry != nullptr; ++entry) {
         std::string_view variable(*entry);
-        bool replaced = false;
-        for (const auto& [name, value] : extra) {
-            if (variable.starts_with(name) && variable.size() > name.size() &&
-                variable[name.size()] == '=') {
-                replaced = true;
-            }
-        }
-        if (!replaced) environment.emplace_back(variable);
+        bool dropped = false;
+        for (const auto& [name, value] : extra) dropped = dropped || names(variable, name);
+        for (const std::string& name : removed) dropped = dropped || names(variable, name);
+        if (!dropped) environment.emplace_back(variable);
     }
     for (const auto& [name, value] : extra) environment.push_back(name + "=" + value);
     return environment;
@@ -78,7 +81,8 @@ ChildProcess ChildProcess::spawn(const ChildStart& start) {
     }
 
     std::vector<std::string> argv = start.argv;
-    std::vector<std::string> environment = build_environment(start.extra_environment);
+    std::vector<std::string> environment =
+        build_environment(start.extra_environment, start.removed_environment);
     std::vector<char*> argv_pointers = pointers_to(argv);
     std::vector<char*> environment_pointers = pointers_to(environment);
 

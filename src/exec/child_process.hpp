@@ -15,9 +15,10 @@ namespace lockrun {
 struct ChildStart {
     std::vector<std::string> argv;
     std::vector<std::pair<std::string, std::string>> extra_environment;
-    sigset_t signal_mask;     // the mask lockrun started with
-    int stdout_fd = -1;       // becomes the command's stdout
-    int stderr_fd = -1;       // becomes its stderr; -1 keeps ours
+    std::vector<std::string> removed_environment;  // names left out of the environment
+    sigset_t signal_mask;                          // the mask lockrun started with
+    int stdout_fd = -1;                            // becomes the command's stdout
+    int stderr_fd = -1;                            // becomes its stderr; -1 keeps ours
     pid_t process_group = 0;  // the group to join; 0: a new one, led by the command
     int inherited_fd = -1;    // a descriptor the command keeps open (the local lock)
 };

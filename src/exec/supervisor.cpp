@@ -68,7 +68,8 @@ RunReport Supervisor::run(const CommandSpec& command, LeaseKeeper& lease, const 
     std::optional<ChildProcess> child;
     try {
         child.emplace(ChildProcess::spawn({command.argv, command.extra_environment,
-                                           signals_.original_mask(), stdout_pipe.write_end.get(),
+                                           command.removed_environment, signals_.original_mask(),
+                                           stdout_pipe.write_end.get(),
                                            stderr_pipe ? stderr_pipe->write_end.get() : -1,
                                            watcher.group(), command.inherited_fd}));
     } catch (const Error& e) {

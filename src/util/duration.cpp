@@ -25,8 +25,7 @@ constexpr std::array<Unit, 5> k_units{{
     {"ms", 1},
 }};
 
-// Millis::max() is k_infinite, so the largest finite duration is one less.
-constexpr std::uint64_t k_max_finite = static_cast<std::uint64_t>(Millis::max().count()) - 1;
+constexpr auto k_max_finite = static_cast<std::uint64_t>(k_longest_duration.count());
 
 bool is_digit(char c) {
     return c >= '0' && c <= '9';

@@ -14,8 +14,12 @@ using Millis = std::chrono::milliseconds;
 // Stands for "inf": no limit.
 inline constexpr Millis k_infinite = Millis::max();
 
-// Returns nullopt for anything that is not a well-formed, non-negative duration that fits
-// in Millis (k_infinite is only returned for "inf" when allow_infinite). Sub-millisecond
+// The longest finite duration accepted: 100 years of 365.25 days. Bounded so that no
+// deadline (a monotonic clock in nanoseconds plus a duration) can ever overflow.
+inline constexpr Millis k_longest_duration{36'525LL * 86'400'000};
+
+// Returns nullopt for anything that is not a well-formed, non-negative duration of at most
+// k_longest_duration (k_infinite is only returned for "inf" when allow_infinite). Sub-millisecond
 // remainders are rounded up so that "0.0001s" is never silently zero.
 std::optional<Millis> parse_duration(std::string_view text, bool allow_infinite);
 

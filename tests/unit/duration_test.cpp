@@ -122,19 +122,26 @@ TEST(ParseDuration, RejectsValuesThatOverflowMillis) {
     EXPECT_EQ(finite("9223372036854775d"), std::nullopt);
 }
 
-TEST(ParseDuration, ReadsTheLargestWholeNumberOfDaysThatFits) {
-    EXPECT_EQ(finite("106751991167d"), Millis{106751991167LL * 86'400'000});
+TEST(ParseDuration, ReadsAHundredYearsAndNoMore) {
+    EXPECT_EQ(finite("36525d"), k_longest_duration);
+    EXPECT_EQ(finite("3155760000000ms"), k_longest_duration);
+    EXPECT_EQ(finite("36525d1ms"), std::nullopt);
+    EXPECT_EQ(finite("36526d"), std::nullopt);
+    // The values that gave up at once, or lost the lock at once, in lockrun 0.1.
+    EXPECT_EQ(finite("106752d"), std::nullopt);
+    EXPECT_EQ(finite("200000d"), std::nullopt);
+    EXPECT_EQ(parse_duration("106752d", true), std::nullopt);
 }
 
-TEST(ParseDuration, ReservesTheLargestMillisForInf) {
+TEST(ParseDuration, InfIsNotAHugeNumber) {
     EXPECT_EQ(finite("9223372036854775807ms"), std::nullopt);
     EXPECT_EQ(parse_duration("9223372036854775807ms", true), std::nullopt);
-    EXPECT_EQ(finite("9223372036854775806ms"), Millis{9223372036854775806});
+    EXPECT_EQ(finite("9223372036854775806ms"), std::nullopt);
 }
 
 TEST(ParseDuration, RejectsAFractionThatRoundsPastTheLimit) {
-    EXPECT_EQ(finite("9223372036854775805.5ms"), Millis{9223372036854775806});
-    EXPECT_EQ(finite("9223372036854775806.5ms"), std::nullopt);
+    EXPECT_EQ(finite("3155759999999.5ms"), k_longest_duration);
+    EXPECT_EQ(finite("3155760000000.5ms"), std::nullopt);
 }
 
 TEST(FormatDuration, WritesOneUnitWhenExact) {
@@ -162,8 +169,8 @@ TEST(FormatDuration, WritesNegativeDurationsWithASign) {
 }
 
 TEST(FormatDuration, RoundTripsThroughParseDuration) {
-    for (const Millis value : {0ms, 1ms, 999ms, 1000ms, 61001ms, Millis{86'400'000 * 3 + 7},
-                               Millis{9223372036854775806}}) {
+    for (const Millis value :
+         {0ms, 1ms, 999ms, 1000ms, 61001ms, Millis{86'400'000 * 3 + 7}, k_longest_duration}) {
         EXPECT_EQ(parse_duration(format_duration(value), false), value) << format_duration(value);
     }
     EXPECT_EQ(parse_duration(format_duration(k_infinite), true), k_infinite);

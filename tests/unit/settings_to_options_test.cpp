@@ -111,6 +111,7 @@ void expect_every_setting_converted(const Options& o) {
     EXPECT_TRUE(o.no_cache);
     EXPECT_TRUE(o.cache_failures);
     EXPECT_FALSE(o.cache_stderr);
+    EXPECT_TRUE(o.no_holder_command);
     EXPECT_EQ(o.cache_ttl, 10min);
     EXPECT_EQ(o.cache_max_bytes, 64u * 1024u);
     EXPECT_EQ(o.on_lock_lost, OnLockLost::ignore);
@@ -184,6 +185,7 @@ TEST_F(SettingsToOptions, EverySettingFromFlags) {
                                    "--no-cache",
                                    "--cache-failures",
                                    "--no-cache-stderr",
+                                   "--no-holder-command",
                                    "--cache-ttl",
                                    "10m",
                                    "--cache-max-bytes",
@@ -244,6 +246,7 @@ TEST_F(SettingsToOptions, EverySettingFromTheEnvironment) {
         {"LOCKRUN_NO_CACHE", "1"},
         {"LOCKRUN_CACHE_FAILURES", "true"},
         {"LOCKRUN_CACHE_STDERR", "no"},
+        {"LOCKRUN_NO_HOLDER_COMMAND", "yes"},
         {"LOCKRUN_CACHE_TTL", "10m"},
         {"LOCKRUN_CACHE_MAX_BYTES", "64KiB"},
         {"LOCKRUN_ON_LOCK_LOST", "ignore"},
@@ -284,6 +287,7 @@ TEST_F(SettingsToOptions, EverySettingFromTheConfigFile) {
         "no-cache = true",
         "cache-failures = true",
         "cache-stderr = false",
+        "no-holder-command = true",
         "cache-ttl = 600",
         "cache-max-bytes = 65536",
         "on-lock-lost = \"ignore\"",
