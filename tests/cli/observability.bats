@@ -31,7 +31,8 @@ PY
     assert_line 'lockrun_outcome{key=metrics:1,outcome=ran} 1'
     assert_line 'lockrun_outcome{key=metrics:1,outcome=cache_hit} 0'
     assert_line 'lockrun_exit_code{key=metrics:1} 3'
-    assert_line --regexp '^lockrun_fencing_token\{key=metrics:1\} [1-9][0-9]*$'
+    # Fencing tokens start from the clock in milliseconds: printed as %g, 1.79601e+12.
+    assert_line --regexp '^lockrun_fencing_token\{key=metrics:1\} [1-9][0-9.]*(e\+[0-9]+)?$'
     assert_line --regexp '^lockrun_run_seconds\{key=metrics:1\} 0\.[2-9]'
     assert_line --regexp '^lockrun_wait_seconds\{key=metrics:1\} '
     assert_line --regexp '^lockrun_timestamp_seconds\{key=metrics:1\} 1\.[0-9]+e\+09$'

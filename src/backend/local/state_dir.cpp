@@ -20,9 +20,23 @@ std::string default_state_dir() {
 
 UniqueFd open_state_dir(const std::string& given_path) {
     if (given_path.empty()) throw ConfigError("--state-dir is empty");
-    // "link/" would make lstat() follow the link: look at the name itself.
+    // "link/" and "link/." would make lstat() follow the link: look at the name itself. A
+    // path ending in ".." names a directory the checks below cannot see as the user wrote
+    // it (the parent of a link's target, say): refused.
     std::string path = given_path;
-    while (path.size() > 1 && path.back() == '/') path.pop_back();
+    for (;;) {
+        if (path.size() > 1 && path.back() == '/') {
+            path.pop_back();
+        } else if (path.size() > 2 && path.ends_with("/.")) {
+            path.resize(path.size() - 2);
+        } else {
+            break;
+        }
+    }
+    if (path == ".." || path.ends_with("/..")) {
+        throw ConfigError("the state dir " + given_path +
+                          " ends in '..'; give --state-dir the directory's own name");
+    }
     if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
         throw ConfigError("cannot create the state dir " + path + ": " + std::strerror(errno) +
                           " (check --state-dir)");

@@ -141,6 +141,27 @@ assert_state_dir_refused() {
     assert_state_dir_refused "$PWD/link/" 'symlink.*(remove|--state-dir)'
 }
 
+@test "a state dir symlink named with a trailing /. is refused too" {
+    mkdir -m 700 real
+    ln -s "$PWD/real" link
+    for dir in "$PWD/link/." "$PWD/link/./" "$PWD/link/./."; do
+        run --separate-stderr lockrun --state-dir "$dir" --no-cache --key k -- touch ran
+        assert_status 78
+        assert_one_error_line "$PWD/link is a symlink"
+    done
+    assert [ ! -e ran ]
+    assert_equal "entries: $(ls -A -- real/)" "entries: "
+}
+
+@test "a state dir that ends in .. is refused: it is not the directory named" {
+    mkdir -m 700 real
+    ln -s "$PWD/real" link
+    run --separate-stderr lockrun --state-dir "$PWD/link/.." --no-cache --key k -- touch ran
+    assert_status 78
+    assert_one_error_line "ends in '\.\.'"
+    assert [ ! -e ran ]
+}
+
 @test "a state dir owned by another user: 78, says to remove it or use --state-dir" {
     if (($(id -u) == 0)); then
         mkdir -m 700 foreign
