@@ -14,8 +14,9 @@ namespace lockrun {
 std::optional<std::string> key_problem(std::string_view key);
 
 // The names of every Redis key of one KEY, all under one hash tag so that they share a
-// Redis Cluster slot. The tag is KEY itself, or the hex SHA-256 of KEY when KEY contains
-// '{' or '}'.
+// Redis Cluster slot. The tag is KEY itself; when KEY contains '{' or '}', the tag is the
+// hex SHA-256 of KEY and the names go on with ":h:" (PREFIX{SHA}:h:lock), so that they
+// differ from those of the KEY that is that hex string.
 struct RedisKeyNames {
     std::string lock;      // PREFIX{TAG}:lock
     std::string fence;     // PREFIX{TAG}:fence

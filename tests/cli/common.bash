@@ -390,11 +390,21 @@ key_tag() {
     fi
 }
 
+# key_base KEY [PREFIX]: what every name of KEY starts with: PREFIX{TAG}:, and for a KEY with
+# a brace PREFIX{SHA256}:h: (apart from the names of the KEY that is that hex string).
+key_base() {
+    if [[ $1 == *[{}]* ]]; then
+        printf '%s{%s}:h:' "${2-lockrun:}" "$(key_tag "$1")"
+    else
+        printf '%s{%s}:' "${2-lockrun:}" "$1"
+    fi
+}
+
 # lock_key KEY [PREFIX] / fence_key / out_key / release_channel
-lock_key() { printf '%s{%s}:lock\n' "${2-lockrun:}" "$(key_tag "$1")"; }
-fence_key() { printf '%s{%s}:fence\n' "${2-lockrun:}" "$(key_tag "$1")"; }
-out_key() { printf '%s{%s}:out\n' "${2-lockrun:}" "$(key_tag "$1")"; }
-release_channel() { printf '%s{%s}:released\n' "${2-lockrun:}" "$(key_tag "$1")"; }
+lock_key() { printf '%slock\n' "$(key_base "$@")"; }
+fence_key() { printf '%sfence\n' "$(key_base "$@")"; }
+out_key() { printf '%sout\n' "$(key_base "$@")"; }
+release_channel() { printf '%sreleased\n' "$(key_base "$@")"; }
 
 # --- local state (SPEC §6) -------------------------------------------------------------
 
