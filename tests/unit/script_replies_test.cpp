@@ -134,7 +134,7 @@ TEST(ParseCheckAndAcquireReply, TruncatedHitIsAnUnreadableRecord) {
 
 TEST(ParseCheckAndAcquireReply, HitFromANewerFormatIsAnUnreadableRecord) {
     std::string record = encode_cached_result(sample_result());
-    record[4] = 2;
+    record[4] = static_cast<char>(k_cached_result_version + 1);
     AcquireReply reply = parse_check_and_acquire_reply(array({str("hit"), str(record)}));
     EXPECT_FALSE(reply.acquisition.has_value());
     ASSERT_TRUE(reply.unreadable_record.has_value());
@@ -226,8 +226,7 @@ TEST(ParseCheckAndAcquireReply, OutOfMemoryErrorIsBackendUnavailable) {
     } catch (const BackendUnavailable& e) {
         EXPECT_NE(std::string(e.what()).find("out of memory (maxmemory)"), std::string::npos)
             << e.what();
-        EXPECT_NE(std::string(e.what()).find("nothing was written"), std::string::npos)
-            << e.what();
+        EXPECT_NE(std::string(e.what()).find("nothing was written"), std::string::npos) << e.what();
         EXPECT_EQ(e.exit_code(), exit_code::k_backend_unavailable);
     }
 }
@@ -368,6 +367,102 @@ TEST(ParseFinishReply, AnErrorIsBackendUnavailable) {
     EXPECT_THROW(parse_finish_reply(RespValue::of_error("OOM command not allowed")),
                  BackendUnavailable);
     EXPECT_THROW(parse_finish_reply(RespValue::of_error("NOSCRIPT No matching script")),
+                 BackendUnavailable);
+}
+
+// ---- status: {lock_pttl, fence, host, pid, user, command, started, record, out_pttl, key} ----
+
+RespValue status_reply(RespValue lock_pttl, RespValue record, RespValue out_pttl, RespValue key) {
+    bool held = lock_pttl.integer != -2;
+    auto field = [&](const char* text) { return held ? str(text) : RespValue::nil(); };
+    return array({std::move(lock_pttl), field("41"), field("build-2"), field("4242"), field("ci"),
+                  field("./make-report"), field("1763800000123"), std::move(record),
+                  std::move(out_pttl), std::move(key)});
+}
+
+TEST(ParseStatusReply, AFreeKeyWithNothingStored) {
+    KeyStatus status = parse_status_reply(
+        status_reply(integer(-2), RespValue::nil(), integer(-2), RespValue::nil()));
+    EXPECT_FALSE(status.holder.has_value());
+    EXPECT_FALSE(status.stored.has_value());
+}
+
+TEST(ParseStatusReply, AHeldKeyWithAStoredResult) {
+    std::string record = encode_cached_result(sample_result());
+    KeyStatus status = parse_status_reply(
+        status_reply(integer(1500), str(record), integer(60'000), str("report:1")));
+    ASSERT_TRUE(status.holder.has_value());
+    EXPECT_EQ(status.holder->lease_left, 1500ms);
+    EXPECT_EQ(status.holder->fence, 41u);
+    EXPECT_EQ(status.holder->holder.host, "build-2");
+    EXPECT_EQ(status.holder->holder.pid, 4242);
+    ASSERT_TRUE(status.stored.has_value());
+    EXPECT_EQ(status.stored->ttl_left, 60'000ms);
+    EXPECT_EQ(status.stored->size_bytes, record.size());
+    EXPECT_EQ(std::get<CachedResult>(status.stored->record), sample_result());
+}
+
+TEST(ParseStatusReply, TheOldNineElementShapeIsAnInternalError) {
+    RespValue reply = status_reply(integer(-2), RespValue::nil(), integer(-2), RespValue::nil());
+    reply.elements.pop_back();
+    EXPECT_THROW(parse_status_reply(reply), InternalError);
+}
+
+TEST(ParseNamedStatusReply, AHeldLockNamesTheKeyItRecorded) {
+    NamedStatus named = parse_named_status_reply(
+        status_reply(integer(1500), RespValue::nil(), integer(-2), str("a{b}c")));
+    EXPECT_TRUE(named.status.holder.has_value());
+    EXPECT_EQ(named.recorded_key, "a{b}c");
+}
+
+TEST(ParseNamedStatusReply, ALockOfAnOlderLockrunRecordsNoKey) {
+    NamedStatus named = parse_named_status_reply(
+        status_reply(integer(1500), RespValue::nil(), integer(-2), RespValue::nil()));
+    EXPECT_TRUE(named.status.holder.has_value());
+    EXPECT_FALSE(named.recorded_key.has_value());
+}
+
+TEST(ParseNamedStatusReply, AFreeKeyNamesNothing) {
+    std::string record = encode_cached_result(sample_result());
+    NamedStatus named = parse_named_status_reply(
+        status_reply(integer(-2), str(record), integer(1000), RespValue::nil()));
+    EXPECT_FALSE(named.status.holder.has_value());
+    EXPECT_TRUE(named.status.stored.has_value());
+    EXPECT_FALSE(named.recorded_key.has_value());
+}
+
+// ---- SCAN: {cursor, {key...}} ----
+
+TEST(ParseScanReply, CursorAndKeys) {
+    ScanReply scan = parse_scan_reply(
+        array({str("1792"), array({str("lockrun:{a}:lock"), str("lockrun:{b}:out")})}));
+    EXPECT_EQ(scan.cursor, "1792");
+    EXPECT_EQ(scan.keys, (std::vector<std::string>{"lockrun:{a}:lock", "lockrun:{b}:out"}));
+}
+
+TEST(ParseScanReply, TheLastBatchMayBeEmpty) {
+    ScanReply scan = parse_scan_reply(array({str("0"), array({})}));
+    EXPECT_EQ(scan.cursor, "0");
+    EXPECT_TRUE(scan.keys.empty());
+}
+
+TEST(ParseScanReply, ABinaryKeyNameIsKept) {
+    std::string name("p:{a\0b}:out", 12);
+    ScanReply scan = parse_scan_reply(array({str("0"), array({str(name)})}));
+    EXPECT_EQ(scan.keys, std::vector<std::string>{name});
+}
+
+TEST(ParseScanReply, WrongShapesAreInternalErrors) {
+    EXPECT_THROW(parse_scan_reply(array({str("0")})), InternalError);
+    EXPECT_THROW(parse_scan_reply(array({str("0"), str("k")})), InternalError);
+    EXPECT_THROW(parse_scan_reply(array({integer(0), array({})})), InternalError);
+    EXPECT_THROW(parse_scan_reply(array({str("x1"), array({})})), InternalError);
+    EXPECT_THROW(parse_scan_reply(array({str("0"), array({integer(3)})})), InternalError);
+    EXPECT_THROW(parse_scan_reply(RespValue::nil()), InternalError);
+}
+
+TEST(ParseScanReply, AnErrorIsBackendUnavailable) {
+    EXPECT_THROW(parse_scan_reply(RespValue::of_error("ERR unknown command 'SCAN'")),
                  BackendUnavailable);
 }
 

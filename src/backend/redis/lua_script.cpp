@@ -38,11 +38,31 @@ std::vector<std::string_view> LuaScript::command(std::string_view verb, std::str
 }
 
 RespValue LuaScript::call(RedisConnection& connection, const std::vector<std::string_view>& keys,
-                          const std::vector<std::string_view>& args, Deadline deadline) const {
+                          const std::vector<std::string_view>& args,
+                          const StepDeadline& step) const {
     std::string key_count;
-    RespValue reply = connection.call(command("EVALSHA", sha1_, keys, args, key_count), deadline);
+    RespValue reply = connection.call(command("EVALSHA", sha1_, keys, args, key_count), step);
     if (!is_noscript(reply)) return reply;
-    return connection.call(command("EVAL", source_, keys, args, key_count), deadline);
+    return connection.call(command("EVAL", source_, keys, args, key_count), step);
+}
+
+std::vector<RespValue> LuaScript::call_each(
+    RedisConnection& connection, const std::vector<std::vector<std::string>>& keys_per_call,
+    const StepDeadline& step) const {
+    std::vector<std::string> key_counts(keys_per_call.size());
+    std::vector<std::vector<std::string_view>> commands;
+    commands.reserve(keys_per_call.size());
+    for (std::size_t i = 0; i < keys_per_call.size(); ++i) {
+        std::vector<std::string_view> keys(keys_per_call[i].begin(), keys_per_call[i].end());
+        commands.push_back(command("EVALSHA", sha1_, keys, {}, key_counts[i]));
+    }
+    std::vector<RespValue> replies = connection.call_pipelined(commands, step);
+    for (std::size_t i = 0; i < replies.size(); ++i) {
+        if (!is_noscript(replies[i])) continue;
+        std::vector<std::string_view> keys(keys_per_call[i].begin(), keys_per_call[i].end());
+        replies[i] = call(connection, keys, {}, step);
+    }
+    return replies;
 }
 
 void LuaScript::send_by_sha(RedisConnection& connection, const std::vector<std::string_view>& keys,

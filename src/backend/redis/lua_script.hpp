@@ -14,8 +14,14 @@ class LuaScript {
 public:
     explicit LuaScript(std::string_view source);
 
+    // EVALSHA, and EVAL after a NOSCRIPT reply: both within the one step.
     RespValue call(RedisConnection& connection, const std::vector<std::string_view>& keys,
-                   const std::vector<std::string_view>& args, Deadline deadline) const;
+                   const std::vector<std::string_view>& args, const StepDeadline& step) const;
+    // One call per set of keys (no args), pipelined in one round trip; a NOSCRIPT reply is
+    // answered by call(), within the same step. Replies in the order of `keys_per_call`.
+    std::vector<RespValue> call_each(RedisConnection& connection,
+                                     const std::vector<std::vector<std::string>>& keys_per_call,
+                                     const StepDeadline& step) const;
 
     // For a call whose reply is read later: send EVALSHA now; if that reply turns out to be
     // a NOSCRIPT error, send_by_source() and read again.

@@ -1,8 +1,11 @@
 #pragma once
-// The three scripts of SPEC §5. Each starts with "#!lua" so that Redis 7 treats it as a
+// The scripts of SPEC §5. Each starts with "#!lua" so that Redis 7 treats it as a
 // writing script and refuses it on a server out of memory before it writes anything.
 //
-// Lock keys are hashes: token, fence, host, pid, user, command, started (unix ms).
+// Lock keys are hashes: token, fence, host, pid, user, command, started (unix ms), key (the
+// KEY itself, so that `list` can name a key whose tag is its SHA-256).
+// PREFIX{KEY}:fence expires after 7 days unused; one created afresh starts from the
+// server's clock in milliseconds, so fencing tokens still only increase (SPEC §5).
 // PREFIX{KEY}:last is a hash (fence, record): the outcome of the last run that was not
 // stored, readable by the callers that waited for that run (SPEC §1, §5 finish).
 
@@ -12,7 +15,7 @@ namespace lockrun::lua {
 
 // KEYS: lock, fence, out, last
 // ARGV: token, lease_ms, read_cache (1/0), waited_for_fence ("" for none),
-//       host, pid, user, command, started_ms
+//       host, pid, user, command, started_ms, key
 // Returns {"hit", record} | {"shared", record} | {"acquired", fence} |
 //         {"held", pttl_ms, fence, host, pid, user, command, started_ms}
 inline constexpr std::string_view k_check_and_acquire = R"lua(#!lua
@@ -25,10 +28,17 @@ if ARGV[3] == '1' then
 end
 local holder = redis.call('HGET', KEYS[1], 'token')
 if not holder then
+  if redis.call('EXISTS', KEYS[2]) == 0 then
+    -- Seconds .. milliseconds, made as a string: Lua 5.1 prints big numbers as 1.7e+12.
+    local t = redis.call('TIME')
+    redis.call('SET', KEYS[2], t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000)))
+  end
   local fence = redis.call('INCR', KEYS[2])
+  redis.call('PEXPIRE', KEYS[2], 604800000)
   redis.call('DEL', KEYS[1])
   redis.call('HSET', KEYS[1], 'token', ARGV[1], 'fence', fence, 'host', ARGV[5],
-             'pid', ARGV[6], 'user', ARGV[7], 'command', ARGV[8], 'started', ARGV[9])
+             'pid', ARGV[6], 'user', ARGV[7], 'command', ARGV[8], 'started', ARGV[9],
+             'key', ARGV[10])
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   return {'acquired', fence}
 end
@@ -81,12 +91,14 @@ return 1
 )lua";
 
 // KEYS: lock, out   (reads only, so it may run on a replica)
-// Returns {lock_pttl, fence, host, pid, user, command, started_ms, record, out_pttl} with
-// lock_pttl -2 when the lock is free and record false when nothing is stored.
+// Returns {lock_pttl, fence, host, pid, user, command, started_ms, record, out_pttl, key}
+// with lock_pttl -2 when the lock is free, record false when nothing is stored, and key
+// false when the lock does not name its KEY (free, or taken by lockrun 0.1).
 inline constexpr std::string_view k_status = R"lua(#!lua flags=no-writes
-local h = redis.call('HMGET', KEYS[1], 'fence', 'host', 'pid', 'user', 'command', 'started')
+local h = redis.call('HMGET', KEYS[1], 'fence', 'host', 'pid', 'user', 'command', 'started',
+                     'key')
 return {redis.call('PTTL', KEYS[1]), h[1], h[2], h[3], h[4], h[5], h[6],
-        redis.call('GET', KEYS[2]), redis.call('PTTL', KEYS[2])}
+        redis.call('GET', KEYS[2]), redis.call('PTTL', KEYS[2]), h[7]}
 )lua";
 
 // KEYS: lock   ARGV: channel

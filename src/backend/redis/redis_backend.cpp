@@ -1,5 +1,8 @@
 #include "backend/redis/redis_backend.hpp"
 
+#include <algorithm>
+
+#include "backend/redis/key_listing.hpp"
 #include "backend/redis/lua_scripts.hpp"
 #include "backend/redis/script_replies.hpp"
 #include "core/errors.hpp"
@@ -10,6 +13,8 @@ namespace lockrun {
 RedisBackend::RedisBackend(ConnectionSettings settings, std::string_view prefix,
                            std::string_view key, InterruptSource* interrupt)
     : settings_(std::move(settings)),
+      prefix_(prefix),
+      key_(key),
       keys_(redis_key_names(prefix, key)),
       interrupt_(interrupt),
       acquire_script_(lua::k_check_and_acquire),
@@ -19,8 +24,12 @@ RedisBackend::RedisBackend(ConnectionSettings settings, std::string_view prefix,
       status_script_(lua::k_status),
       force_release_script_(lua::k_force_release) {}
 
-RedisConnection& RedisBackend::connection(InterruptSource* interrupt) {
-    if (!connection_) connection_.emplace(RedisConnection::open(settings_, interrupt));
+StepDeadline RedisBackend::begin_step() const {
+    return StepDeadline::starting_now(settings_.connect_timeout, settings_.io_timeout);
+}
+
+RedisConnection& RedisBackend::connection(InterruptSource* interrupt, const StepDeadline& step) {
+    if (!connection_) connection_.emplace(RedisConnection::open(settings_, interrupt, step));
     connection_->set_interrupt(interrupt);
     return *connection_;
 }
@@ -28,26 +37,35 @@ RedisConnection& RedisBackend::connection(InterruptSource* interrupt) {
 RespValue RedisBackend::call_with_retry(const LuaScript& script,
                                         const std::vector<std::string_view>& keys,
                                         const std::vector<std::string_view>& args,
-                                        InterruptSource* interrupt, bool* sent) {
-    // Failing to connect is final; a connection lost after the request went out is retried
-    // once, on a new connection: the reply may have been lost after the script ran, and
-    // every script here may run twice with the same effect.
-    RedisConnection& first = connection(interrupt);
+                                        InterruptSource* interrupt, const StepDeadline& step,
+                                        bool* sent) {
+    // Failing to connect is final; a connection lost (or silent) after the request went out
+    // is retried once, on a new connection: the reply may have been lost after the script
+    // ran, and every script here may run twice with the same effect. The retry gets what is
+    // left of the step, no more.
+    failed_step_ = step;
+    RedisConnection& first = connection(interrupt, step);
     if (sent) *sent = true;
     try {
-        return script.call(first, keys, args, Deadline::never());
+        RespValue reply = script.call(first, keys, args, step);
+        failed_step_.reset();
+        return reply;
     } catch (const BackendUnavailable&) {
         connection_.reset();
+        if (step.at.passed()) throw;
     }
-    return script.call(connection(interrupt), keys, args, Deadline::never());
+    RespValue reply = script.call(connection(interrupt, step), keys, args, step);
+    failed_step_.reset();
+    return reply;
 }
 
 Acquisition RedisBackend::check_and_acquire(const AcquireRequest& request) {
+    const StepDeadline step = begin_step();
     std::optional<std::string> unreadable;
     std::optional<Acquisition> acquisition =
-        try_check_and_acquire(request, request.read_cache, unreadable);
-    // A record we cannot decode is a miss: ask again without reading results.
-    if (!acquisition) acquisition = try_check_and_acquire(request, false, unreadable);
+        try_check_and_acquire(request, request.read_cache, unreadable, step);
+    // A record we cannot decode is a miss: ask again without reading results, in the same step.
+    if (!acquisition) acquisition = try_check_and_acquire(request, false, unreadable, step);
     if (!acquisition)
         throw InternalError("check-and-acquire returned a result it was not asked for");
     acquisition->unreadable_record = unreadable;
@@ -55,7 +73,8 @@ Acquisition RedisBackend::check_and_acquire(const AcquireRequest& request) {
 }
 
 std::optional<Acquisition> RedisBackend::try_check_and_acquire(
-    const AcquireRequest& request, bool read_cache, std::optional<std::string>& unreadable) {
+    const AcquireRequest& request, bool read_cache, std::optional<std::string>& unreadable,
+    const StepDeadline& step) {
     std::string lease_ms = std::to_string(request.lease.count());
     std::string waited_for =
         request.waited_for_fence ? std::to_string(*request.waited_for_fence) : "";
@@ -64,8 +83,8 @@ std::optional<Acquisition> RedisBackend::try_check_and_acquire(
     RespValue reply = call_with_retry(
         acquire_script_, {keys_.lock, keys_.fence, keys_.out, keys_.last},
         {request.token, lease_ms, read_cache ? "1" : "0", waited_for, request.holder.host, pid,
-         request.holder.user, request.holder.command, started},
-        interrupt_, &may_hold_lock_);
+         request.holder.user, request.holder.command, started, key_},
+        interrupt_, step, &may_hold_lock_);
     AcquireReply parsed = parse_check_and_acquire_reply(reply);
     if (parsed.unreadable_record) unreadable = parsed.unreadable_record;
     may_hold_lock_ =
@@ -75,11 +94,13 @@ std::optional<Acquisition> RedisBackend::try_check_and_acquire(
 
 void RedisBackend::prepare_to_wait() {
     if (subscriber_) return;
-    subscriber_.emplace(RedisConnection::open(settings_, interrupt_));
-    RespValue reply = subscriber_->call({"SUBSCRIBE", keys_.released}, Deadline::never());
+    const StepDeadline step = begin_step();
+    RedisConnection subscriber = RedisConnection::open(settings_, interrupt_, step);
+    RespValue reply = subscriber.call({"SUBSCRIBE", keys_.released}, step);
     if (reply.is_error()) {
-        throw BackendUnavailable(subscriber_->where() + " refused SUBSCRIBE: " + reply.text);
+        throw BackendUnavailable(subscriber.where() + " refused SUBSCRIBE: " + reply.text);
     }
+    subscriber_.emplace(std::move(subscriber));
 }
 
 void RedisBackend::wait_for_release(Deadline deadline) {
@@ -138,6 +159,7 @@ std::optional<bool> RedisBackend::take_renewal_reply() {
 }
 
 bool RedisBackend::finish(const FinishRequest& request) {
+    const StepDeadline step = begin_step();
     // An unanswered renewal would answer in place of the finish script.
     if (pending_renewal_) {
         connection_.reset();
@@ -153,12 +175,13 @@ bool RedisBackend::finish(const FinishRequest& request) {
          request.stored_record ? *request.stored_record : empty, ttl,
          request.shared_record ? "1" : "0", request.shared_record ? *request.shared_record : empty,
          shared_ttl, keys_.released},
-        nullptr);
+        nullptr, step);
     if (reply.is_error() && reply.text.starts_with("OOM")) {
         // Out of memory, Redis refused the whole script, stores included (nothing partial).
-        // Releasing frees memory and must not wait for the lease: do only that.
+        // Releasing frees memory and must not wait for the lease: do only that, in what is
+        // left of the step.
         reply = call_with_retry(release_script_, {keys_.lock}, {request.token, keys_.released},
-                                nullptr);
+                                nullptr, step);
         may_hold_lock_ = false;
         parse_finish_reply(reply);
         throw BackendUnavailable(connection_->where() +
@@ -170,50 +193,114 @@ bool RedisBackend::finish(const FinishRequest& request) {
 }
 
 bool RedisBackend::renew_now(const std::string& token, Millis lease) {
+    const StepDeadline step = begin_step();
     // An unanswered renewal would answer in place of this one.
     if (pending_renewal_) {
         connection_.reset();
         pending_renewal_.reset();
     }
     std::string lease_ms = std::to_string(lease.count());
-    return parse_renew_reply(call_with_retry(renew_script_, {keys_.lock}, {token, lease_ms}, nullptr));
+    return parse_renew_reply(
+        call_with_retry(renew_script_, {keys_.lock}, {token, lease_ms}, nullptr, step));
 }
 
 void RedisBackend::abandon(const std::string& token) noexcept {
     if (!may_hold_lock_) return;
     may_hold_lock_ = false;
     try {
+        // Right after a step that failed, the release is the end of that step: a server that
+        // did not answer within it costs no more time here (the lease frees the lock). Else
+        // it is a step of its own.
+        const StepDeadline step = failed_step_ ? *failed_step_ : begin_step();
+        failed_step_.reset();
+        if (step.at.passed()) return;
         pending_renewal_.reset();
         connection_.reset();
-        RedisConnection fresh = RedisConnection::open(settings_, nullptr);
-        release_script_.call(fresh, {keys_.lock}, {token, keys_.released}, Deadline::never());
+        RedisConnection fresh = RedisConnection::open(settings_, nullptr, step);
+        release_script_.call(fresh, {keys_.lock}, {token, keys_.released}, step);
     } catch (...) {
         // Best effort: the lease frees the lock anyway.
     }
 }
 
-}  // namespace lockrun
-
-namespace lockrun {
-
 KeyStatus RedisBackend::read_status() {
+    const StepDeadline step = begin_step();
     return parse_status_reply(
-        call_with_retry(status_script_, {keys_.lock, keys_.out}, {}, interrupt_));
+        call_with_retry(status_script_, {keys_.lock, keys_.out}, {}, interrupt_, step));
 }
 
 bool RedisBackend::drop_stored_result() {
-    RespValue reply = connection(interrupt_).call({"DEL", keys_.out}, Deadline::never());
+    const StepDeadline step = begin_step();
+    RespValue reply;
+    try {
+        reply = connection(interrupt_, step).call({"DEL", keys_.out}, step);
+    } catch (const BackendUnavailable&) {
+        // A reply still on its way would be read as the next command's.
+        connection_.reset();
+        throw;
+    }
     if (reply.is_error()) throw BackendUnavailable("Redis refused DEL: " + reply.text);
     return reply.integer == 1;
 }
 
-std::vector<ListedKey> RedisBackend::list_keys() {
-    throw InternalError("list is not implemented for the Redis backend yet");
+bool RedisBackend::force_release() {
+    const StepDeadline step = begin_step();
+    return parse_finish_reply(
+        call_with_retry(force_release_script_, {keys_.lock}, {keys_.released}, interrupt_, step));
 }
 
-bool RedisBackend::force_release() {
-    return parse_finish_reply(
-        call_with_retry(force_release_script_, {keys_.lock}, {keys_.released}, interrupt_));
+std::vector<ListedKey> RedisBackend::list_keys() {
+    // A step per SCAN batch (the SCAN call and the status reads of the keys it names), not one
+    // for the whole listing: a listing's length grows with the keyspace, so no fixed bound
+    // could cover it, while each batch is one or two round trips like any other step. A
+    // server that stops answering still ends the listing within one step.
+    std::set<std::string> seen;
+    std::vector<ListedKey> listed;
+    std::string cursor = "0";
+    do {
+        const StepDeadline step = begin_step();
+        try {
+            cursor = list_batch(cursor, seen, listed, step);
+        } catch (const BackendUnavailable&) {
+            // SCAN from the same cursor may be repeated: once, on a new connection.
+            connection_.reset();
+            if (step.at.passed()) throw;
+            cursor = list_batch(cursor, seen, listed, step);
+        }
+    } while (cursor != "0");
+    std::sort(listed.begin(), listed.end(),
+              [](const ListedKey& a, const ListedKey& b) { return a.key < b.key; });
+    return listed;
+}
+
+std::string RedisBackend::list_batch(const std::string& cursor, std::set<std::string>& seen,
+                                     std::vector<ListedKey>& listed, const StepDeadline& step) {
+    RedisConnection& c = connection(interrupt_, step);
+    const std::string pattern = scan_pattern(prefix_);
+    ScanReply scan =
+        parse_scan_reply(c.call({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"}, step));
+    // SCAN may name a key twice, and a KEY has up to two listable names (:lock and :out):
+    // each KEY is read once, by the names they share.
+    std::set<std::string> batch;
+    std::vector<ListableName> names;
+    std::vector<std::vector<std::string>> keys_per_call;
+    for (const std::string& scanned : scan.keys) {
+        std::optional<ListableName> name = listable_name(scanned, prefix_);
+        if (!name || seen.contains(name->base) || !batch.insert(name->base).second) continue;
+        keys_per_call.push_back({name->base + "lock", name->base + "out"});
+        names.push_back(std::move(*name));
+    }
+    if (names.empty()) return scan.cursor;
+    std::vector<RespValue> replies = status_script_.call_each(c, keys_per_call, step);
+    // Only now that every read succeeded: a retried batch must read these keys again.
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        seen.insert(names[i].base);
+        NamedStatus named = parse_named_status_reply(replies[i]);
+        std::optional<ListedKey> key =
+            listed_key(names[i], std::move(named.status), named.recorded_key);
+        if (key) listed.push_back(std::move(*key));
+    }
+    return scan.cursor;
 }
 
 }  // namespace lockrun

@@ -1,9 +1,16 @@
 #pragma once
 // The Backend of SPEC §5 on a Redis server: one connection for the scripts, a second one
 // (opened only when a caller has to wait) subscribed to the release channel.
+//
+// Every public call but the renewal's is one step (SPEC §3): it starts one deadline of
+// --connect-timeout + --io-timeout and does everything within it, connecting (name lookup
+// included), a retry on a new connection and a re-send after NOSCRIPT alike. The renewal
+// is bounded by the deadline its caller gives it. list_keys() is a step per SCAN batch.
 
 #include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "backend/redis/lua_script.hpp"
 #include "backend/redis/redis_connection.hpp"
@@ -34,18 +41,27 @@ public:
     std::vector<ListedKey> list_keys() override;
 
 private:
-    RedisConnection& connection(InterruptSource* interrupt);
+    StepDeadline begin_step() const;
+    RedisConnection& connection(InterruptSource* interrupt, const StepDeadline& step);
     std::optional<Acquisition> try_check_and_acquire(const AcquireRequest& request, bool read_cache,
-                                                     std::optional<std::string>& unreadable);
-    // Sends, or re-sends once on a new connection if the old one broke: every script here
-    // is safe to repeat (SPEC §5: a retry with our own token is idempotent).
+                                                     std::optional<std::string>& unreadable,
+                                                     const StepDeadline& step);
+    // Sends, or re-sends once on a new connection if the old one broke or did not answer
+    // in time, while the step lasts: every script here is safe to repeat (SPEC §5: a retry
+    // with our own token is idempotent).
     // `sent` (may be null) becomes true once the connection is up and the request is about
     // to go out: from then on the script may have run even if no reply comes.
     RespValue call_with_retry(const LuaScript& script, const std::vector<std::string_view>& keys,
-                              const std::vector<std::string_view>& args,
-                              InterruptSource* interrupt, bool* sent = nullptr);
+                              const std::vector<std::string_view>& args, InterruptSource* interrupt,
+                              const StepDeadline& step, bool* sent = nullptr);
+    // One SCAN call from `cursor` and the status of each listable key it names that is not
+    // in `seen` yet (added to `listed`); returns the next cursor. Within `step`.
+    std::string list_batch(const std::string& cursor, std::set<std::string>& seen,
+                           std::vector<ListedKey>& listed, const StepDeadline& step);
 
     ConnectionSettings settings_;
+    std::string prefix_;
+    std::string key_;
     RedisKeyNames keys_;
     InterruptSource* interrupt_;
     LuaScript acquire_script_;
@@ -65,6 +81,9 @@ private:
     std::optional<PendingRenewal> pending_renewal_;
     // An acquisition was sent and not answered, or answered with the lock: we may hold it.
     bool may_hold_lock_ = false;
+    // The step whose script call failed last (cleared by the next call): abandon() after
+    // that failure belongs to it, and gets only what is left of it.
+    std::optional<StepDeadline> failed_step_;
 };
 
 }  // namespace lockrun

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "backend/redis/name_lookup.hpp"
 #include "core/errors.hpp"
 
 namespace lockrun {
@@ -64,7 +65,28 @@ int finish_connect(int fd, Deadline deadline, InterruptSource* interrupt) {
     }
 }
 
-UniqueFd connect_unix(const RedisUrl& url, Deadline deadline, InterruptSource* interrupt) {
+// How long connecting may take, and how a message says it: "2s (check --redis and
+// --connect-timeout)", or, when what is left of the step is the tighter bound, the step's.
+struct ConnectBound {
+    Deadline at;
+    std::string within;
+
+    static ConnectBound of(Millis connect_timeout, const StepDeadline& step) {
+        const char* hint = "check --redis and --connect-timeout)";
+        Deadline own = Deadline::after(connect_timeout);
+        if (step.described() && step.at.at() <= own.at()) {
+            return ConnectBound{step.at, step.bound() + "; " + hint};
+        }
+        return ConnectBound{earliest(own, step.at), format_duration(connect_timeout) + " (" + hint};
+    }
+};
+
+[[noreturn]] void throw_connect_timeout(const RedisUrl& url, const ConnectBound& bound) {
+    throw BackendUnavailable("cannot reach " + describe_url(url) + ": timed out after " +
+                             bound.within);
+}
+
+UniqueFd connect_unix(const RedisUrl& url, const ConnectBound& bound, InterruptSource* interrupt) {
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
     if (url.socket_path.size() >= sizeof address.sun_path)
@@ -75,45 +97,49 @@ UniqueFd connect_unix(const RedisUrl& url, Deadline deadline, InterruptSource* i
     int error = 0;
     if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
         error = errno == EINPROGRESS || errno == EAGAIN
-                    ? finish_connect(fd.get(), deadline, interrupt)
+                    ? finish_connect(fd.get(), bound.at, interrupt)
                     : errno;
     }
+    if (error == ETIMEDOUT) throw_connect_timeout(url, bound);
     if (error != 0) {
-        std::string reason = error == ETIMEDOUT ? "timed out" : std::strerror(error);
-        throw BackendUnavailable("cannot reach " + describe_url(url) + ": " + reason +
+        throw BackendUnavailable("cannot reach " + describe_url(url) + ": " + std::strerror(error) +
                                  reach_hint());
     }
     return fd;
 }
 
-UniqueFd connect_tcp(const RedisUrl& url, Deadline deadline, InterruptSource* interrupt) {
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* found = nullptr;
-    std::string port = std::to_string(url.port);
-    int rc = ::getaddrinfo(url.host.c_str(), port.c_str(), &hints, &found);
-    if (rc != 0) {
-        throw BackendUnavailable("cannot reach " + describe_url(url) + ": cannot resolve host '" +
-                                 url.host + "': " + ::gai_strerror(rc) + " (check --redis)");
+std::vector<ResolvedAddress> resolve(const RedisUrl& url, const ConnectBound& bound,
+                                     InterruptSource* interrupt) {
+    NameLookup lookup = look_up_name(url.host, url.port, bound.at, interrupt);
+    switch (lookup.outcome) {
+        case NameLookup::Outcome::resolved:
+            return std::move(lookup.addresses);
+        case NameLookup::Outcome::timed_out:
+            throw BackendUnavailable("cannot reach " + describe_url(url) + ": name lookup of '" +
+                                     url.host + "' did not finish within " + bound.within);
+        case NameLookup::Outcome::failed:
+            break;
     }
-    std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> addresses(found, ::freeaddrinfo);
+    throw BackendUnavailable("cannot reach " + describe_url(url) + ": cannot resolve host '" +
+                             url.host + "': " + lookup.error + " (check --redis)");
+}
+
+UniqueFd connect_tcp(const RedisUrl& url, const ConnectBound& bound, InterruptSource* interrupt) {
     std::string last_reason = "no address";
-    for (addrinfo* a = addresses.get(); a != nullptr; a = a->ai_next) {
-        UniqueFd fd(
-            ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol));
+    for (const ResolvedAddress& a : resolve(url, bound, interrupt)) {
+        UniqueFd fd(::socket(a.family, a.socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a.protocol));
         if (!fd.valid()) continue;
         int error = 0;
-        if (::connect(fd.get(), a->ai_addr, a->ai_addrlen) != 0) {
-            error = errno == EINPROGRESS ? finish_connect(fd.get(), deadline, interrupt) : errno;
+        if (::connect(fd.get(), a.sockaddr_ptr(), a.length) != 0) {
+            error = errno == EINPROGRESS ? finish_connect(fd.get(), bound.at, interrupt) : errno;
         }
         if (error == 0) {
             int one = 1;
             ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
             return fd;
         }
-        last_reason = error == ETIMEDOUT ? "timed out" : std::strerror(error);
-        if (deadline.passed()) break;
+        if (error == ETIMEDOUT || bound.at.passed()) throw_connect_timeout(url, bound);
+        last_reason = std::strerror(error);
     }
     throw BackendUnavailable("cannot reach " + describe_url(url) + ": " + last_reason +
                              reach_hint());
@@ -130,50 +156,49 @@ constexpr Millis k_plain_probe_timeout{1000};
 
 RedisConnection RedisConnection::open(const ConnectionSettings& settings,
                                       InterruptSource* interrupt) {
+    return open(settings, interrupt, StepDeadline::bare(Deadline::never()));
+}
+
+RedisConnection RedisConnection::open(const ConnectionSettings& settings,
+                                      InterruptSource* interrupt, const StepDeadline& step) {
     const RedisUrl& url = settings.url;
-    Deadline deadline = Deadline::after(settings.connect_timeout);
+    // Connecting, logging in and selecting the db get --connect-timeout, and never more than
+    // what is left of the step.
+    const ConnectBound bound = ConnectBound::of(settings.connect_timeout, step);
     // Before connecting: a TLS file that cannot be used is wrong whether the server is up or not.
     std::optional<TlsChannel> tls;
     if (url.transport == RedisUrl::Transport::tls) {
         tls.emplace(settings.tls, url.host, describe_url(url));
     }
-    UniqueFd socket;
-    try {
-        socket = url.transport == RedisUrl::Transport::unix_socket
-                     ? connect_unix(url, deadline, interrupt)
-                     : connect_tcp(url, deadline, interrupt);
-    } catch (const BackendUnavailable& e) {
-        // The timeout message is built here, where the configured value is known.
-        if (deadline.passed()) {
-            throw BackendUnavailable("cannot reach " + describe_url(url) + ": timed out after " +
-                                     format_duration(settings.connect_timeout) +
-                                     " (check --redis and --connect-timeout)");
-        }
-        throw;
-    }
+    UniqueFd socket = url.transport == RedisUrl::Transport::unix_socket
+                          ? connect_unix(url, bound, interrupt)
+                          : connect_tcp(url, bound, interrupt);
     if (tls) tls->attach(socket.get());
     RedisConnection connection(std::move(socket), std::move(tls), describe_url(url),
                                settings.io_timeout, interrupt);
     connection.plain_tcp_ = url.transport == RedisUrl::Transport::tcp;
     if (connection.tls_) {
         try {
-            connection.handshake(deadline, settings.connect_timeout);
+            connection.handshake(bound.at, bound.within);
         } catch (const BackendUnavailable&) {
-            if (deadline.passed() && !connection.tls_->heard_from_server() &&
-                answers_plain_resp(url, std::min(settings.connect_timeout, k_plain_probe_timeout),
-                                   interrupt)) {
+            // The probe is a failure path's diagnosis, and it too stays within the step.
+            Deadline probe = earliest(step.at, Deadline::after(std::min(settings.connect_timeout,
+                                                                        k_plain_probe_timeout)));
+            if (bound.at.passed() && !connection.tls_->heard_from_server() && !probe.passed() &&
+                answers_plain_resp(url, probe, interrupt)) {
                 throw ConfigError(describe_url(url) +
                                   " is not speaking TLS (check the port, or use redis://)");
             }
             throw;
         }
     }
+    const StepDeadline connect_step = StepDeadline::bare(bound.at);
     if (!url.password.empty()) {
         std::vector<std::string_view> auth = {"AUTH"};
         if (!url.user.empty()) auth.push_back(url.user);
         auth.push_back(url.password);
         // Redis's replies to AUTH never quote the password, so the reply can be shown.
-        RespValue reply = connection.exchange(auth, deadline);
+        RespValue reply = connection.exchange(auth, connect_step);
         if (reply.is_error()) {
             throw ConfigError(describe_url(url) + " rejected the login" +
                               (url.user.empty() ? "" : " of user '" + url.user + "'") + ": " +
@@ -184,7 +209,7 @@ RedisConnection RedisConnection::open(const ConnectionSettings& settings,
     }
     if (url.db != 0) {
         std::string db = std::to_string(url.db);
-        RespValue reply = connection.call({"SELECT", db}, deadline);
+        RespValue reply = connection.call({"SELECT", db}, connect_step);
         if (reply.is_error()) {
             throw ConfigError(describe_url(url) + " refused db " + db + ": " + reply.text);
         }
@@ -207,13 +232,14 @@ RedisConnection::RedisConnection(RedisConnection&&) noexcept = default;
 RedisConnection& RedisConnection::operator=(RedisConnection&&) noexcept = default;
 RedisConnection::~RedisConnection() = default;
 
-bool RedisConnection::answers_plain_resp(const RedisUrl& url, Millis timeout,
+bool RedisConnection::answers_plain_resp(const RedisUrl& url, Deadline deadline,
                                          InterruptSource* interrupt) {
-    Deadline deadline = Deadline::after(timeout);
     try {
-        RedisConnection probe(connect_tcp(url, deadline, interrupt), std::nullopt,
-                              describe_url(url), timeout, interrupt);
-        probe.exchange({"PING"}, deadline);  // +PONG, or -NOAUTH: either is plain Redis
+        ConnectBound bound{deadline, "the probe's time"};
+        RedisConnection probe(connect_tcp(url, bound, interrupt), std::nullopt, describe_url(url),
+                              deadline.left(), interrupt);
+        probe.exchange({"PING"},
+                       StepDeadline::bare(deadline));  // +PONG, or -NOAUTH: either is plain Redis
         return true;
     } catch (const BackendUnavailable&) {
         return false;
@@ -221,7 +247,36 @@ bool RedisConnection::answers_plain_resp(const RedisUrl& url, Millis timeout,
 }
 
 RespValue RedisConnection::call(const std::vector<std::string_view>& args, Deadline deadline) {
-    RespValue reply = exchange(args, deadline);
+    return call(args, StepDeadline::bare(deadline));
+}
+
+RespValue RedisConnection::call(const std::vector<std::string_view>& args,
+                                const StepDeadline& step) {
+    RespValue reply = exchange(args, step);
+    throw_if_refused(reply);
+    return reply;
+}
+
+std::vector<RespValue> RedisConnection::call_pipelined(
+    const std::vector<std::vector<std::string_view>>& commands, const StepDeadline& step) {
+    Deadline own = Deadline::after(io_timeout_);
+    const bool step_binds = step.described() && step.at.at() <= own.at();
+    Deadline bounded = earliest(own, step.at);
+    std::string bytes;
+    for (const auto& args : commands) bytes += formatted(args);
+    write_all(bytes, bounded);
+    std::vector<RespValue> replies;
+    replies.reserve(commands.size());
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+        std::optional<RespValue> reply = read_reply(bounded);
+        if (!reply) fail_no_reply(step, step_binds);
+        throw_if_refused(*reply);
+        replies.push_back(std::move(*reply));
+    }
+    return replies;
+}
+
+void RedisConnection::throw_if_refused(const RespValue& reply) const {
     // Redis 7 answers a long command from a client that has not logged in with a protocol
     // error (and hangs up) rather than NOAUTH: both mean a password is missing.
     if (reply.is_error() && (reply.text.starts_with("NOAUTH") ||
@@ -234,18 +289,27 @@ RespValue RedisConnection::call(const std::vector<std::string_view>& args, Deadl
         throw ConfigError(where_ + " refused the command: " + reply.text +
                           " (check the ACL of the user in the URL)");
     }
-    return reply;
 }
 
-RespValue RedisConnection::exchange(const std::vector<std::string_view>& args, Deadline deadline) {
-    Deadline bounded = earliest(deadline, Deadline::after(io_timeout_));
+RespValue RedisConnection::exchange(const std::vector<std::string_view>& args,
+                                    const StepDeadline& step) {
+    // --io-timeout caps one exchange, and the step caps everything it does.
+    Deadline own = Deadline::after(io_timeout_);
+    const bool step_binds = step.described() && step.at.at() <= own.at();
+    Deadline bounded = earliest(own, step.at);
     send(args, bounded);
     std::optional<RespValue> reply = read_reply(bounded);
-    if (!reply) fail("no reply within " + format_duration(io_timeout_) + " (check --io-timeout)");
+    if (!reply) fail_no_reply(step, step_binds);
     return std::move(*reply);
 }
 
-void RedisConnection::send(const std::vector<std::string_view>& args, Deadline deadline) {
+void RedisConnection::fail_no_reply(const StepDeadline& step, bool step_binds) const {
+    fail("no reply within " +
+         (step_binds ? step.bound() + "; " : format_duration(io_timeout_) + " (") +
+         "check --io-timeout)");
+}
+
+std::string RedisConnection::formatted(const std::vector<std::string_view>& args) {
     std::vector<const char*> argv;
     std::vector<size_t> lengths;
     argv.reserve(args.size());
@@ -254,13 +318,16 @@ void RedisConnection::send(const std::vector<std::string_view>& args, Deadline d
         argv.push_back(arg.data());
         lengths.push_back(arg.size());
     }
-    char* formatted = nullptr;
-    int length = redisFormatCommandArgv(&formatted, static_cast<int>(argv.size()), argv.data(),
-                                        lengths.data());
+    char* raw = nullptr;
+    int length =
+        redisFormatCommandArgv(&raw, static_cast<int>(argv.size()), argv.data(), lengths.data());
     if (length < 0) throw InternalError("cannot format a Redis command");
-    std::unique_ptr<char, decltype(&redisFreeCommand)> owned(formatted, redisFreeCommand);
-    write_all(std::string_view(formatted, static_cast<size_t>(length)),
-              earliest(deadline, Deadline::after(io_timeout_)));
+    std::unique_ptr<char, decltype(&redisFreeCommand)> owned(raw, redisFreeCommand);
+    return std::string(raw, static_cast<size_t>(length));
+}
+
+void RedisConnection::send(const std::vector<std::string_view>& args, Deadline deadline) {
+    write_all(formatted(args), earliest(deadline, Deadline::after(io_timeout_)));
 }
 
 std::optional<RespValue> RedisConnection::read_reply(Deadline deadline) {
@@ -280,7 +347,7 @@ std::optional<RespValue> RedisConnection::try_read_reply() {
     return std::nullopt;
 }
 
-void RedisConnection::handshake(Deadline deadline, Millis connect_timeout) {
+void RedisConnection::handshake(Deadline deadline, const std::string& within) {
     for (;;) {
         IoResult step = tls_->handshake();
         switch (step.kind) {
@@ -291,9 +358,7 @@ void RedisConnection::handshake(Deadline deadline, Millis connect_timeout) {
                 if (!wait_for(step.kind == IoResult::Kind::want_read ? POLLIN : POLLOUT,
                               deadline)) {
                     throw BackendUnavailable("cannot reach " + where_ +
-                                             ": the TLS handshake timed out after " +
-                                             format_duration(connect_timeout) +
-                                             " (check --redis and --connect-timeout)");
+                                             ": the TLS handshake timed out after " + within);
                 }
                 break;
             case IoResult::Kind::closed:

@@ -15,6 +15,7 @@
 
 #include "backend/redis/redis_url.hpp"
 #include "backend/redis/resp_value.hpp"
+#include "backend/redis/step_deadline.hpp"
 #include "backend/redis/tls_channel.hpp"
 #include "core/interrupt_source.hpp"
 #include "util/deadline.hpp"
@@ -36,6 +37,10 @@ public:
     // be reached or the connection drops, ConfigError when it rejects the credentials or
     // the db, when a TLS file cannot be used, or when the server's certificate fails
     // verification, and Interrupted when `interrupt` fires first (may be null).
+    // With a step: never past the step's deadline either (the name lookup included), and a
+    // timeout that the step's deadline made says so. Without: within connect_timeout.
+    static RedisConnection open(const ConnectionSettings& settings, InterruptSource* interrupt,
+                                const StepDeadline& step);
     static RedisConnection open(const ConnectionSettings& settings, InterruptSource* interrupt);
 
     RedisConnection(RedisConnection&&) noexcept;
@@ -45,8 +50,15 @@ public:
     // Sends one command and returns its reply (an error reply is returned, not thrown,
     // but for NOAUTH and NOPERM). Throws BackendUnavailable when the deadline passes or the
     // connection drops, and ConfigError when the server refuses the command for want of a
-    // password (NOAUTH) or a permission (NOPERM).
+    // password (NOAUTH) or a permission (NOPERM). The wait for the reply is capped by
+    // io_timeout and by the step's deadline, whichever comes first; the message of a timeout
+    // names the one that ran out.
+    RespValue call(const std::vector<std::string_view>& args, const StepDeadline& step);
     RespValue call(const std::vector<std::string_view>& args, Deadline deadline);
+    // Sends every command at once and returns their replies in order, as call() does for
+    // one: one round trip, within one io_timeout (and the step).
+    std::vector<RespValue> call_pipelined(
+        const std::vector<std::vector<std::string_view>>& commands, const StepDeadline& step);
 
     // Queues and flushes one command without reading its reply.
     void send(const std::vector<std::string_view>& args, Deadline deadline);
@@ -65,13 +77,19 @@ public:
 private:
     RedisConnection(UniqueFd socket, std::optional<TlsChannel> tls, std::string where,
                     Millis io_timeout, InterruptSource* interrupt);
-    // Runs the TLS handshake until done; connect_timeout is for the message.
-    void handshake(Deadline deadline, Millis connect_timeout);
-    // Whether url's server answers a PING in plain RESP within `timeout` (so it is no TLS
+    // Runs the TLS handshake until done; `within` says the bound, for the message.
+    void handshake(Deadline deadline, const std::string& within);
+    // Whether url's server answers a PING in plain RESP by `deadline` (so it is no TLS
     // server). For the message after a silent TLS handshake only.
-    static bool answers_plain_resp(const RedisUrl& url, Millis timeout, InterruptSource* interrupt);
+    static bool answers_plain_resp(const RedisUrl& url, Deadline deadline,
+                                   InterruptSource* interrupt);
     // call() without its reading of error replies, for AUTH.
-    RespValue exchange(const std::vector<std::string_view>& args, Deadline deadline);
+    RespValue exchange(const std::vector<std::string_view>& args, const StepDeadline& step);
+    // NOAUTH and NOPERM replies become ConfigError (see call()).
+    void throw_if_refused(const RespValue& reply) const;
+    // The message of a reply that did not come by `step` or io_timeout.
+    [[noreturn]] void fail_no_reply(const StepDeadline& step, bool step_binds) const;
+    static std::string formatted(const std::vector<std::string_view>& args);
     void write_all(std::string_view bytes, Deadline deadline);
     // Feeds the reader what can be read now. Returns 0 when it fed something, else the
     // poll(2) events to wait for before trying again.

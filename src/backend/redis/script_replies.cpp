@@ -14,8 +14,9 @@ namespace {
 void throw_if_error(const RespValue& reply) {
     if (!reply.is_error()) return;
     if (reply.text.starts_with("OOM")) {
-        throw BackendUnavailable("Redis refused the request: it is out of memory (maxmemory); "
-                                 "nothing was written (free memory or raise maxmemory)");
+        throw BackendUnavailable(
+            "Redis refused the request: it is out of memory (maxmemory); "
+            "nothing was written (free memory or raise maxmemory)");
     }
     throw BackendUnavailable("Redis refused the request: " + reply.text);
 }
@@ -87,9 +88,13 @@ AcquireReply parse_check_and_acquire_reply(const RespValue& reply) {
 }
 
 KeyStatus parse_status_reply(const RespValue& reply) {
+    return parse_named_status_reply(reply).status;
+}
+
+NamedStatus parse_named_status_reply(const RespValue& reply) {
     throw_if_error(reply);
-    if (reply.type != RespValue::Type::array || reply.elements.size() != 9) {
-        malformed("status did not return 9 elements");
+    if (reply.type != RespValue::Type::array || reply.elements.size() != 10) {
+        malformed("status did not return 10 elements");
     }
     const std::vector<RespValue>& e = reply.elements;
     KeyStatus status;
@@ -111,7 +116,11 @@ KeyStatus parse_status_reply(const RespValue& reply) {
             StoredResult{decode_cached_result(e[7].text),
                          out_pttl < 0 ? k_infinite : Millis(out_pttl), e[7].text.size()};
     }
-    return status;
+    NamedStatus named{std::move(status), std::nullopt};
+    if (named.status.holder && e[9].type == RespValue::Type::string) {
+        named.recorded_key = e[9].text;
+    }
+    return named;
 }
 
 bool parse_renew_reply(const RespValue& reply) {
@@ -124,6 +133,24 @@ bool parse_finish_reply(const RespValue& reply) {
     throw_if_error(reply);
     if (reply.type != RespValue::Type::integer) malformed("finish did not return a number");
     return reply.integer == 1;
+}
+
+ScanReply parse_scan_reply(const RespValue& reply) {
+    throw_if_error(reply);
+    if (reply.type != RespValue::Type::array || reply.elements.size() != 2 ||
+        reply.elements[1].type != RespValue::Type::array) {
+        malformed("SCAN did not return a cursor and an array");
+    }
+    ScanReply scan;
+    scan.cursor = text_of(reply.elements[0], "SCAN cursor");
+    if (scan.cursor.empty() || scan.cursor.find_first_not_of("0123456789") != std::string::npos) {
+        malformed("SCAN cursor is not a number: " + scan.cursor);
+    }
+    scan.keys.reserve(reply.elements[1].elements.size());
+    for (const RespValue& key : reply.elements[1].elements) {
+        scan.keys.push_back(text_of(key, "SCAN key"));
+    }
+    return scan;
 }
 
 }  // namespace lockrun

@@ -23,6 +23,20 @@ AcquireReply parse_check_and_acquire_reply(const RespValue& reply);
 bool parse_renew_reply(const RespValue& reply);
 
 KeyStatus parse_status_reply(const RespValue& reply);
+// The same reply as `list` reads it: the status, and the KEY that the lock records (nullopt
+// when the lock is free, or was taken by a lockrun that did not record it).
+struct NamedStatus {
+    KeyStatus status;
+    std::optional<std::string> recorded_key;
+};
+NamedStatus parse_named_status_reply(const RespValue& reply);
 bool parse_finish_reply(const RespValue& reply);
+
+// SCAN's reply: the cursor to go on with ("0": done) and the names of this batch.
+struct ScanReply {
+    std::string cursor;
+    std::vector<std::string> keys;
+};
+ScanReply parse_scan_reply(const RespValue& reply);
 
 }  // namespace lockrun
