@@ -35,13 +35,23 @@ teardown() { per_test_teardown; }
     assert_equal "$output" $((first + 1))
 }
 
-@test "the lock hash has the fields token, fence, host, pid, user, command, started" {
+@test "the lock hash has the fields token, fence, host, pid, user, command, started, key" {
     run --separate-stderr lockrun --no-cache --key report:1 \
         -c 'redis-cli -p "$REDIS_PORT" HKEYS "lockrun:{report:1}:lock"'
     assert_status 0
     local field
-    for field in token fence host pid user command started; do
+    for field in token fence host pid user command started key; do
         assert_line "$field"
+    done
+}
+
+@test "the lock hash records the key itself, also one whose tag is its SHA-256 (for list)" {
+    local key
+    for key in report:1 'a{b}c'; do
+        LOCK=$(lock_key "$key") run --separate-stderr lockrun --no-cache --key "$key" \
+            -c 'redis-cli -p "$REDIS_PORT" HGET "$LOCK" key'
+        assert_status 0
+        assert_output "$key"
     done
 }
 
