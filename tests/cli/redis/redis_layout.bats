@@ -106,7 +106,7 @@ teardown() { per_test_teardown; }
 @test "a key containing { uses the hex SHA-256 of the key as its tag" {
     local expected_lock
     expected_lock=$(lock_key 'a{b}c')
-    assert_regex "$expected_lock" '^lockrun:\{[0-9a-f]{64}\}:lock$'
+    assert_regex "$expected_lock" '^lockrun:\{[0-9a-f]{64}\}:h:lock$'
     run --separate-stderr lockrun --no-cache --key 'a{b}c' \
         -c 'redis-cli -p "$REDIS_PORT" --scan --pattern "*:lock"'
     assert_status 0
@@ -118,6 +118,22 @@ teardown() { per_test_teardown; }
         -c 'redis-cli -p "$REDIS_PORT" --scan --pattern "*:lock"'
     assert_status 0
     assert_output "$(lock_key 'x}y')"
+}
+
+@test "a key with braces and the key that is its SHA-256 in hex share no lock and no result" {
+    local digest
+    digest=$(key_tag 'tenant{A}')
+    run --separate-stderr lockrun --key 'tenant{A}' -- echo braced
+    assert_output braced
+    run --separate-stderr lockrun --key "$digest" -- echo digest
+    assert_status 0
+    assert_output digest
+    start_holder holder --key 'tenant{A}'
+    run --separate-stderr lockrun --no-cache --key "$digest" -- echo free
+    assert_status 0
+    assert_output free
+    release holder
+    assert_exit holder 0 10
 }
 
 @test "the fence of a key with { shares its SHA-256 tag" {
