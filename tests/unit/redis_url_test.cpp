@@ -81,10 +81,43 @@ TEST(ParseRedisUrl, ReadsAPasswordWithoutUser) {
     EXPECT_EQ(url.password, "s3cret");
 }
 
-TEST(ParseRedisUrl, ReadsAUserWithoutPassword) {
-    const RedisUrl url = parse_redis_url("redis://alice@h");
+TEST(ParseRedisUrl, ReadsAUserinfoWithoutColonAsThePasswordOfTheDefaultUser) {
+    const RedisUrl url = parse_redis_url("redis://s3cret@h");
+    EXPECT_EQ(url.user, "");
+    EXPECT_EQ(url.password, "s3cret");
+    EXPECT_EQ(parse_redis_url("rediss://s3cret@h:6380/2").password, "s3cret");
+    EXPECT_EQ(parse_redis_url("rediss://s3cret@h:6380/2").user, "");
+    const RedisUrl unix_url = parse_redis_url("unix://s3cret@/run/r.sock");
+    EXPECT_EQ(unix_url.user, "");
+    EXPECT_EQ(unix_url.password, "s3cret");
+}
+
+TEST(ParseRedisUrl, PercentDecodesAPasswordWithoutColon) {
+    const RedisUrl url = parse_redis_url("redis://p%3Aa%40s%2Fs@h");
+    EXPECT_EQ(url.user, "");
+    EXPECT_EQ(url.password, "p:a@s/s");
+}
+
+TEST(ParseRedisUrl, ReadsAPasswordWithoutColonThatHoldsAnUnencodedAt) {
+    const RedisUrl url = parse_redis_url("redis://p@ss@h");
+    EXPECT_EQ(url.user, "");
+    EXPECT_EQ(url.password, "p@ss");
+    EXPECT_EQ(url.host, "h");
+}
+
+TEST(ParseRedisUrl, ReadsAUserWithAnEmptyPassword) {
+    const RedisUrl url = parse_redis_url("redis://alice:@h");
     EXPECT_EQ(url.user, "alice");
     EXPECT_EQ(url.password, "");
+}
+
+TEST(ParseRedisUrl, ReadsAnEmptyUserinfoAsNoLogin) {
+    const RedisUrl url = parse_redis_url("redis://@h");
+    EXPECT_EQ(url.user, "");
+    EXPECT_EQ(url.password, "");
+    const RedisUrl colon_only = parse_redis_url("redis://:@h");
+    EXPECT_EQ(colon_only.user, "");
+    EXPECT_EQ(colon_only.password, "");
 }
 
 TEST(ParseRedisUrl, KeepsColonsAfterTheFirstInThePassword) {
@@ -298,13 +331,29 @@ TEST(RedisUrlRedacted, HidesAPasswordWithoutUser) {
     EXPECT_EQ(parse_redis_url("rediss://:s3cret@h").redacted(), "rediss://:***@h:6379");
 }
 
+TEST(RedisUrlRedacted, HidesAUserinfoWithoutColon) {
+    EXPECT_EQ(parse_redis_url("redis://s3cret@h").redacted(), "redis://***@h:6379");
+    EXPECT_EQ(parse_redis_url("redis://s%33cret@h/1").redacted(), "redis://***@h:6379/1");
+    EXPECT_EQ(parse_redis_url("unix://s3cret@/run/r.sock").redacted(), "unix://***@/run/r.sock");
+}
+
+TEST(RedisUrlRedacted, ReadsBackWithTheSameMeaning) {
+    for (const char* text :
+         {"redis://s3cret@h", "redis://:s3cret@h", "redis://u:s3cret@h", "redis://u:@h"}) {
+        const RedisUrl url = parse_redis_url(text);
+        const RedisUrl again = parse_redis_url(url.redacted());
+        EXPECT_EQ(again.user, url.user) << text;
+        EXPECT_EQ(again.password.empty(), url.password.empty()) << text;
+    }
+}
+
 TEST(RedisUrlRedacted, ShowsTheDefaultPortAndOmitsDbZero) {
     EXPECT_EQ(parse_redis_url("redis://h").redacted(), "redis://h:6379");
     EXPECT_EQ(parse_redis_url("redis://h:6379/0").redacted(), "redis://h:6379");
 }
 
 TEST(RedisUrlRedacted, ShowsAUserWithoutPassword) {
-    EXPECT_EQ(parse_redis_url("redis://alice@h").redacted(), "redis://alice@h:6379");
+    EXPECT_EQ(parse_redis_url("redis://alice:@h").redacted(), "redis://alice:@h:6379");
 }
 
 TEST(RedisUrlRedacted, PercentEncodesTheUser) {

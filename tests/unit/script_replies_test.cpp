@@ -296,16 +296,49 @@ TEST(ParseCheckAndAcquireReply, AFenceThatIsNotANumberIsAnInternalError) {
     EXPECT_THROW(parse_check_and_acquire_reply(array({str("acquired"), array({})})), InternalError);
 }
 
-TEST(ParseCheckAndAcquireReply, HeldFieldsThatAreNotNumbersAreAnInternalError) {
+TEST(ParseCheckAndAcquireReply, ALeaseLeftThatIsNotANumberIsAnInternalError) {
+    // PTTL is the server's own answer, not a field that a client wrote.
     EXPECT_THROW(parse_check_and_acquire_reply(held_reply(str("soon"), str("1"), str("h"), str("1"),
                                                           str("u"), str("c"), str("0"))),
                  InternalError);
-    EXPECT_THROW(parse_check_and_acquire_reply(held_reply(
-                     integer(1), str("1"), str("h"), str("pid"), str("u"), str("c"), str("0"))),
-                 InternalError);
-    EXPECT_THROW(parse_check_and_acquire_reply(held_reply(integer(1), str("1"), str("h"), str("1"),
-                                                          str("u"), str("c"), str("yesterday"))),
-                 InternalError);
+}
+
+TEST(ParseCheckAndAcquireReply, HolderFieldsThatAreNotNumbersAreUnknown) {
+    // Any client of the server can write the lock hash: a waiter still waits, for a holder
+    // whose pid, fence and start are unknown (0).
+    for (const char* garbage : {"pid", "12x", "", "-7", "99999999999999999999999", "1.5"}) {
+        AcquireReply reply = parse_check_and_acquire_reply(
+            held_reply(integer(9'000), str(garbage), str("h"), str(garbage), str("u"), str("c"),
+                       str(garbage)));
+        const LockHeld& held = std::get<LockHeld>(acquisition_of(reply).outcome);
+        EXPECT_EQ(held.lease_left, 9'000ms) << garbage;
+        EXPECT_EQ(held.fence, 0u) << garbage;
+        EXPECT_EQ(held.holder.pid, 0) << garbage;
+        EXPECT_EQ(held.holder.started_unix_ms, 0) << garbage;
+        EXPECT_EQ(held.holder.host, "h");
+    }
+}
+
+TEST(ParseCheckAndAcquireReply, HolderFieldsOfAnotherTypeAreUnknown) {
+    AcquireReply reply = parse_check_and_acquire_reply(held_reply(
+        integer(9'000), array({}), str("h"), array({str("1")}), str("u"), str("c"), array({})));
+    const LockHeld& held = std::get<LockHeld>(acquisition_of(reply).outcome);
+    EXPECT_EQ(held.fence, 0u);
+    EXPECT_EQ(held.holder.pid, 0);
+    EXPECT_EQ(held.holder.started_unix_ms, 0);
+}
+
+TEST(ParseStatusReply, HolderFieldsThatAreNotNumbersAreUnknown) {
+    RespValue reply =
+        array({integer(4'000), str("fence?"), str("h"), str("\r\nSET x y"), str("u"), str("c"),
+               str("yesterday"), RespValue::nil(), integer(-2), RespValue::nil()});
+    KeyStatus status = parse_status_reply(reply);
+    ASSERT_TRUE(status.holder.has_value());
+    EXPECT_EQ(status.holder->lease_left, 4'000ms);
+    EXPECT_EQ(status.holder->fence, 0u);
+    EXPECT_EQ(status.holder->holder.pid, 0);
+    EXPECT_EQ(status.holder->holder.started_unix_ms, 0);
+    EXPECT_EQ(status.holder->holder.host, "h");
 }
 
 TEST(ParseCheckAndAcquireReply, ARecordThatIsNotAStringIsAnInternalError) {

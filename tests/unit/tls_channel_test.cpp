@@ -7,6 +7,7 @@
 #include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -336,6 +337,31 @@ TEST_F(TlsChannelTest, NamesACaFileThatCannotBeRead) {
     std::string message = config_error_of([&] { TlsChannel({missing, "", "", ""}, "h", k_where); });
     EXPECT_EQ(message, "cannot read --tls-ca-file " + missing + " for " + k_where +
                            ": No such file or directory");
+}
+
+TEST_F(TlsChannelTest, RefusesATlsFileThatIsAFifoWithoutBlocking) {
+    // A FIFO with no writer would block open(2) forever: it is refused as not a regular file.
+    std::string fifo = dir_ + "/fifo";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    EXPECT_EQ(config_error_of([&] {
+                  TlsChannel({fifo, "", "", ""}, "h", k_where);
+              }),
+              "--tls-ca-file " + fifo + " is not a regular file (for " + k_where + ")");
+    EXPECT_EQ(config_error_of([&] {
+                  TlsChannel({ca_file_, fifo, client_key_file_, ""}, "h", k_where);
+              }),
+              "--tls-cert-file " + fifo + " is not a regular file (for " + k_where + ")");
+    EXPECT_EQ(config_error_of([&] {
+                  TlsChannel({ca_file_, client_cert_file_, fifo, ""}, "h", k_where);
+              }),
+              "--tls-key-file " + fifo + " is not a regular file (for " + k_where + ")");
+}
+
+TEST_F(TlsChannelTest, RefusesATlsFileThatIsADirectory) {
+    EXPECT_EQ(config_error_of([&] {
+                  TlsChannel({dir_, "", "", ""}, "h", k_where);
+              }),
+              "--tls-ca-file " + dir_ + " is not a regular file (for " + k_where + ")");
 }
 
 TEST_F(TlsChannelTest, NamesACaFileThatHoldsNoCertificate) {

@@ -43,7 +43,19 @@ RespValue LuaScript::call(RedisConnection& connection, const std::vector<std::st
     std::string key_count;
     RespValue reply = connection.call(command("EVALSHA", sha1_, keys, args, key_count), step);
     if (!is_noscript(reply)) return reply;
-    return connection.call(command("EVAL", source_, keys, args, key_count), step);
+    reply = connection.call(command("EVAL", source_, keys, args, key_count), step);
+    throw_if_noscript_again(connection, reply);
+    return reply;
+}
+
+void LuaScript::throw_if_noscript_again(const RedisConnection& connection, const RespValue& reply) {
+    // The script was sent whole: a server (or a proxy before it) that still answers NOSCRIPT
+    // will never run it, and asking again would loop.
+    if (!is_noscript(reply)) return;
+    throw ConfigError(connection.where() +
+                      " answered NOSCRIPT to EVAL, after the script was sent whole (" + reply.text +
+                      "): a proxy or server that does not run Lua scripts cannot "
+                      "serve lockrun (connect to Redis itself)");
 }
 
 std::vector<RespValue> LuaScript::call_each(

@@ -14,7 +14,8 @@ class LuaScript {
 public:
     explicit LuaScript(std::string_view source);
 
-    // EVALSHA, and EVAL after a NOSCRIPT reply: both within the one step.
+    // EVALSHA, and EVAL after a NOSCRIPT reply: both within the one step. Throws ConfigError
+    // when EVAL too is answered NOSCRIPT.
     RespValue call(RedisConnection& connection, const std::vector<std::string_view>& keys,
                    const std::vector<std::string_view>& args, const StepDeadline& step) const;
     // One call per set of keys (no args), pipelined in one round trip; a NOSCRIPT reply is
@@ -30,6 +31,9 @@ public:
     void send_by_source(RedisConnection& connection, const std::vector<std::string_view>& keys,
                         const std::vector<std::string_view>& args, Deadline deadline) const;
     static bool is_noscript(const RespValue& reply);
+    // For the reply to send_by_source(): NOSCRIPT again is ConfigError (a server or proxy
+    // that will never run the script), not a reason to send it once more.
+    static void throw_if_noscript_again(const RedisConnection& connection, const RespValue& reply);
 
 private:
     std::vector<std::string_view> command(std::string_view verb, std::string_view script,

@@ -94,9 +94,13 @@ return 1
 // Returns {lock_pttl, fence, host, pid, user, command, started_ms, record, out_pttl, key}
 // with lock_pttl -2 when the lock is free, record false when nothing is stored, and key
 // false when the lock does not name its KEY (free, or taken by lockrun 0.1).
+// A lock key of another type (written by another client) reads as held by an unknown holder,
+// so that `release --force`, which reads the status first, can still remove it.
 inline constexpr std::string_view k_status = R"lua(#!lua flags=no-writes
-local h = redis.call('HMGET', KEYS[1], 'fence', 'host', 'pid', 'user', 'command', 'started',
-                     'key')
+local h = {false, false, false, false, false, false, false}
+if redis.call('TYPE', KEYS[1]).ok == 'hash' then
+  h = redis.call('HMGET', KEYS[1], 'fence', 'host', 'pid', 'user', 'command', 'started', 'key')
+end
 return {redis.call('PTTL', KEYS[1]), h[1], h[2], h[3], h[4], h[5], h[6],
         redis.call('GET', KEYS[2]), redis.call('PTTL', KEYS[2]), h[7]}
 )lua";

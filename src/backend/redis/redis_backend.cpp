@@ -7,6 +7,7 @@
 #include "backend/redis/script_replies.hpp"
 #include "core/errors.hpp"
 #include "core/single_flight.hpp"
+#include "util/one_line.hpp"
 
 namespace lockrun {
 
@@ -24,12 +25,20 @@ RedisBackend::RedisBackend(ConnectionSettings settings, std::string_view prefix,
       status_script_(lua::k_status),
       force_release_script_(lua::k_force_release) {}
 
+RedisConnection RedisBackend::open_connection(const ConnectionSettings& settings,
+                                              InterruptSource* interrupt,
+                                              const StepDeadline& step) const {
+    RedisConnection c = RedisConnection::open(settings, interrupt, step);
+    c.set_key_prefix(prefix_);
+    return c;
+}
+
 StepDeadline RedisBackend::begin_step() const {
     return StepDeadline::starting_now(settings_.connect_timeout, settings_.io_timeout);
 }
 
 RedisConnection& RedisBackend::connection(InterruptSource* interrupt, const StepDeadline& step) {
-    if (!connection_) connection_.emplace(RedisConnection::open(settings_, interrupt, step));
+    if (!connection_) connection_.emplace(open_connection(settings_, interrupt, step));
     connection_->set_interrupt(interrupt);
     return *connection_;
 }
@@ -49,14 +58,54 @@ RespValue RedisBackend::call_with_retry(const LuaScript& script,
     try {
         RespValue reply = script.call(first, keys, args, step);
         failed_step_.reset();
+        throw_if_wrong_type(reply, step);
         return reply;
+    } catch (const ServerRefused&) {
+        // The server answered (and hung up): the same request would get the same answer.
+        connection_.reset();
+        throw;
     } catch (const BackendUnavailable&) {
         connection_.reset();
         if (step.at.passed()) throw;
     }
     RespValue reply = script.call(connection(interrupt, step), keys, args, step);
     failed_step_.reset();
+    throw_if_wrong_type(reply, step);
     return reply;
+}
+
+void RedisBackend::throw_if_wrong_type(const RespValue& reply, const StepDeadline& step) {
+    if (!reply.is_error() || !reply.text.starts_with("WRONGTYPE")) return;
+    // Another client wrote one of KEY's names with a type lockrun does not use: find which,
+    // to say what it is and how to remove it (the scripts' reply names no key).
+    struct Expected {
+        const std::string& name;
+        std::string_view type;
+        std::string_view what;
+        std::string removal;
+    };
+    const Expected expected[] = {
+        {keys_.lock, "hash", "lock", "`lockrun release " + key_ + " --force`, or DEL it"},
+        {keys_.out, "string", "result", "`lockrun cache drop " + key_ + "`, or DEL it"},
+        {keys_.fence, "string", "fencing counter", "DEL it"},
+        {keys_.last, "hash", "outcome record", "DEL it"},
+    };
+    try {
+        RedisConnection& c = connection(interrupt_, step);
+        for (const Expected& e : expected) {
+            RespValue type = c.call({"TYPE", e.name}, step);
+            if (type.is_error() || type.text == "none" || type.text == e.type) continue;
+            throw ConfigError("the key " + e.name + " is a " + one_line(type.text) +
+                              ", not a lockrun " + std::string(e.what) + " (remove it with " +
+                              e.removal + ")");
+        }
+    } catch (const BackendUnavailable&) {
+        connection_.reset();
+    }
+    throw ConfigError("a key of " + key_ + " under " + prefix_ +
+                      " is not lockrun's: Redis answered " + reply.text +
+                      " (remove it with `lockrun release " + key_ +
+                      " --force` and `lockrun cache drop " + key_ + "`, or DEL it)");
 }
 
 Acquisition RedisBackend::check_and_acquire(const AcquireRequest& request) {
@@ -95,7 +144,7 @@ std::optional<Acquisition> RedisBackend::try_check_and_acquire(
 void RedisBackend::prepare_to_wait() {
     if (subscriber_) return;
     const StepDeadline step = begin_step();
-    RedisConnection subscriber = RedisConnection::open(settings_, interrupt_, step);
+    RedisConnection subscriber = open_connection(settings_, interrupt_, step);
     RespValue reply = subscriber.call({"SUBSCRIBE", keys_.released}, step);
     if (reply.is_error()) {
         throw BackendUnavailable(subscriber.where() + " refused SUBSCRIBE: " + reply.text);
@@ -120,7 +169,8 @@ void RedisBackend::send_renewal(const std::string& token, Millis lease, Deadline
         if (!connection_) {
             ConnectionSettings bounded = settings_;
             bounded.connect_timeout = std::min(settings_.connect_timeout, deadline.left());
-            connection_.emplace(RedisConnection::open(bounded, nullptr));
+            connection_.emplace(
+                open_connection(bounded, nullptr, StepDeadline::bare(Deadline::never())));
         }
         connection_->set_interrupt(nullptr);
         renew_script_.send_by_sha(*connection_, {keys_.lock}, {renewal.token, renewal.lease_ms},
@@ -141,7 +191,11 @@ std::optional<bool> RedisBackend::take_renewal_reply() {
     std::optional<RespValue> reply;
     try {
         reply = connection_->try_read_reply();
+        if (reply && pending_renewal_->sent_by_source) {
+            LuaScript::throw_if_noscript_again(*connection_, *reply);
+        }
         if (reply && LuaScript::is_noscript(*reply)) {
+            pending_renewal_->sent_by_source = true;
             // The server lost its script cache (a restart): send the text this time.
             renew_script_.send_by_source(*connection_, {keys_.lock},
                                          {pending_renewal_->token, pending_renewal_->lease_ms},
@@ -169,27 +223,39 @@ bool RedisBackend::finish(const FinishRequest& request) {
     std::string ttl = std::to_string(request.cache_ttl.count());
     std::string shared_ttl = std::to_string(k_shared_outcome_ttl.count());
     const std::string empty;
-    RespValue reply = call_with_retry(
-        finish_script_, {keys_.lock, keys_.out, keys_.last},
-        {request.token, fence, request.stored_record ? "1" : "0",
-         request.stored_record ? *request.stored_record : empty, ttl,
-         request.shared_record ? "1" : "0", request.shared_record ? *request.shared_record : empty,
-         shared_ttl, keys_.released},
-        nullptr, step);
-    if (reply.is_error() && reply.text.starts_with("OOM")) {
-        // Out of memory, Redis refused the whole script, stores included (nothing partial).
-        // Releasing frees memory and must not wait for the lease: do only that, in what is
-        // left of the step.
-        reply = call_with_retry(release_script_, {keys_.lock}, {request.token, keys_.released},
-                                nullptr, step);
-        may_hold_lock_ = false;
-        parse_finish_reply(reply);
-        throw BackendUnavailable(connection_->where() +
-                                 " is out of memory (maxmemory): the lock was released but "
-                                 "the result was not stored");
+    std::string refusal;
+    try {
+        RespValue reply = call_with_retry(
+            finish_script_, {keys_.lock, keys_.out, keys_.last},
+            {request.token, fence, request.stored_record ? "1" : "0",
+             request.stored_record ? *request.stored_record : empty, ttl,
+             request.shared_record ? "1" : "0",
+             request.shared_record ? *request.shared_record : empty, shared_ttl, keys_.released},
+            nullptr, step);
+        if (!reply.is_error()) {
+            may_hold_lock_ = false;
+            return parse_finish_reply(reply);
+        }
+        refusal = reply.text;
+    } catch (const ServerRefused& refused) {
+        refusal = refused.reply();
     }
+    // Redis refused the whole script (out of memory, a record over its proto-max-bulk-len,
+    // anything): nothing was written. The waiters must not wait for the lease: release only
+    // (allow-oom, storing nothing), on a new connection (a refused request may have ended the
+    // old one), in what is left of the step.
+    connection_.reset();
+    RespValue released = call_with_retry(release_script_, {keys_.lock},
+                                         {request.token, keys_.released}, nullptr, step);
     may_hold_lock_ = false;
-    return parse_finish_reply(reply);
+    const bool was_ours = parse_finish_reply(released);
+    const std::string why = refusal.starts_with("OOM")
+                                ? " is out of memory (maxmemory)"
+                                : " refused to store the result (" + refusal + ")";
+    throw BackendUnavailable(settings_.url.redacted() + why +
+                             (was_ours ? ": the lock was released but the result was not stored"
+                                       : ": the result was not stored, and the lock was no "
+                                         "longer this run's"));
 }
 
 bool RedisBackend::renew_now(const std::string& token, Millis lease) {
@@ -216,7 +282,7 @@ void RedisBackend::abandon(const std::string& token) noexcept {
         if (step.at.passed()) return;
         pending_renewal_.reset();
         connection_.reset();
-        RedisConnection fresh = RedisConnection::open(settings_, nullptr, step);
+        RedisConnection fresh = open_connection(settings_, nullptr, step);
         release_script_.call(fresh, {keys_.lock}, {token, keys_.released}, step);
     } catch (...) {
         // Best effort: the lease frees the lock anyway.

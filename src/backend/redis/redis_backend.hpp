@@ -54,6 +54,12 @@ private:
     RespValue call_with_retry(const LuaScript& script, const std::vector<std::string_view>& keys,
                               const std::vector<std::string_view>& args, InterruptSource* interrupt,
                               const StepDeadline& step, bool* sent = nullptr);
+    // RedisConnection::open, with the prefix that the message of an ACL refusal names.
+    RedisConnection open_connection(const ConnectionSettings& settings, InterruptSource* interrupt,
+                                    const StepDeadline& step) const;
+    // A WRONGTYPE reply (one of KEY's names written by another client with another type)
+    // becomes ConfigError naming that key and how to remove it; other replies pass.
+    void throw_if_wrong_type(const RespValue& reply, const StepDeadline& step);
     // One SCAN call from `cursor` and the status of each listable key it names that is not
     // in `seen` yet (added to `listed`); returns the next cursor. Within `step`.
     std::string list_batch(const std::string& cursor, std::set<std::string>& seen,
@@ -77,6 +83,7 @@ private:
         std::string token;
         std::string lease_ms;
         Deadline deadline;
+        bool sent_by_source = false;  // after a NOSCRIPT: NOSCRIPT again is ConfigError
     };
     std::optional<PendingRenewal> pending_renewal_;
     // An acquisition was sent and not answered, or answered with the lock: we may hold it.

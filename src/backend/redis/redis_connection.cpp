@@ -8,6 +8,7 @@
 #include <sys/un.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 
@@ -177,6 +178,7 @@ RedisConnection RedisConnection::open(const ConnectionSettings& settings,
     RedisConnection connection(std::move(socket), std::move(tls), describe_url(url),
                                settings.io_timeout, interrupt);
     connection.plain_tcp_ = url.transport == RedisUrl::Transport::tcp;
+    if (!url.user.empty()) connection.acl_user_ = url.user;
     if (connection.tls_) {
         try {
             connection.handshake(bound.at, bound.within);
@@ -253,7 +255,7 @@ RespValue RedisConnection::call(const std::vector<std::string_view>& args, Deadl
 RespValue RedisConnection::call(const std::vector<std::string_view>& args,
                                 const StepDeadline& step) {
     RespValue reply = exchange(args, step);
-    throw_if_refused(reply);
+    throw_if_refused(reply, args.empty() ? std::string_view() : args[0]);
     return reply;
 }
 
@@ -270,13 +272,46 @@ std::vector<RespValue> RedisConnection::call_pipelined(
     for (std::size_t i = 0; i < commands.size(); ++i) {
         std::optional<RespValue> reply = read_reply(bounded);
         if (!reply) fail_no_reply(step, step_binds);
-        throw_if_refused(*reply);
+        throw_if_refused(*reply, commands[i].empty() ? std::string_view() : commands[i][0]);
         replies.push_back(std::move(*reply));
     }
     return replies;
 }
 
-void RedisConnection::throw_if_refused(const RespValue& reply) const {
+namespace {
+
+std::string upper(std::string_view text) {
+    std::string out(text);
+    for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return out;
+}
+
+// What an ACL refusal forbids, from the server's words: "NOPERM this user has no permissions
+// to run the 'evalsha' command" names it; a refusal of keys or channels says which; a
+// command refused inside a script ("ERR The user executing the script can't run this
+// command") names none, so it is one of the scripts' commands.
+std::string forbidden_by(std::string_view reply, std::string_view command) {
+    const std::size_t open =
+        reply.starts_with("NOPERM") ? reply.find('\'') : std::string_view::npos;
+    if (open != std::string_view::npos) {
+        const std::size_t close = reply.find('\'', open + 1);
+        if (close != std::string_view::npos) return upper(reply.substr(open + 1, close - open - 1));
+    }
+    if (reply.find("channel") != std::string_view::npos) return "its channels";
+    if (reply.find("key") != std::string_view::npos) return "its keys";
+    if (reply.find("script") != std::string_view::npos) return "a command inside lockrun's scripts";
+    return upper(command);
+}
+
+bool is_acl_refusal(std::string_view reply) {
+    return reply.starts_with("NOPERM") ||
+           reply.starts_with("ERR The user executing the script can't run this command") ||
+           (reply.starts_with("ERR ") && reply.find("NOPERM") != std::string_view::npos);
+}
+
+}  // namespace
+
+void RedisConnection::throw_if_refused(const RespValue& reply, std::string_view command) const {
     // Redis 7 answers a long command from a client that has not logged in with a protocol
     // error (and hangs up) rather than NOAUTH: both mean a password is missing.
     if (reply.is_error() && (reply.text.starts_with("NOAUTH") ||
@@ -285,9 +320,13 @@ void RedisConnection::throw_if_refused(const RespValue& reply) const {
                           " (give it with --redis-password-file, LOCKRUN_REDIS_PASSWORD or in "
                           "the URL)");
     }
-    if (reply.is_error() && reply.text.starts_with("NOPERM")) {
-        throw ConfigError(where_ + " refused the command: " + reply.text +
-                          " (check the ACL of the user in the URL)");
+    if (reply.is_error() && is_acl_refusal(reply.text)) {
+        const std::string prefix = key_prefix_.empty() ? std::string("PREFIX") : key_prefix_;
+        throw ConfigError(
+            where_ + ": the ACL of user '" + acl_user_ + "' forbids " +
+            forbidden_by(reply.text, command) + " (" + reply.text +
+            "); check the ACL: grant +@scripting +@read +@write +publish +subscribe on ~" + prefix +
+            "* &" + prefix + "*");
     }
 }
 
@@ -397,13 +436,14 @@ void RedisConnection::fail_after_write(const IoResult& failed) {
     // The server may have said why before it hung up (a TLS alert refusing our certificate,
     // "-ERR max number of clients reached"), and that makes a better message than the reset
     // our write ran into. The read throws ConfigError for a refused certificate.
+    std::optional<RespValue> said;
     try {
-        if (fill_reader() == 0) {
-            std::optional<RespValue> reply = take_parsed_reply();
-            if (reply && reply->is_error()) fail("closed by the server: " + reply->text);
-        }
+        if (fill_reader() == 0) said = take_parsed_reply();
     } catch (const BackendUnavailable&) {
         // Nothing to learn from the read: report the write's failure.
+    }
+    if (said && said->is_error()) {
+        throw ServerRefused("lost " + where_ + ": closed by the server: " + said->text, said->text);
     }
     fail(failed);
 }

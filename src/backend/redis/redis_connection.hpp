@@ -17,6 +17,7 @@
 #include "backend/redis/resp_value.hpp"
 #include "backend/redis/step_deadline.hpp"
 #include "backend/redis/tls_channel.hpp"
+#include "core/errors.hpp"
 #include "core/interrupt_source.hpp"
 #include "util/deadline.hpp"
 #include "util/unique_fd.hpp"
@@ -28,6 +29,18 @@ struct ConnectionSettings {
     Millis connect_timeout{2000};
     Millis io_timeout{2000};
     TlsSettings tls;
+};
+
+// The server answered a command with an error reply and closed the connection (a request
+// over its proto-max-bulk-len does that): it did answer, so repeating the request is no use.
+class ServerRefused : public BackendUnavailable {
+public:
+    ServerRefused(const std::string& message, std::string reply)
+        : BackendUnavailable(message), reply_(std::move(reply)) {}
+    const std::string& reply() const { return reply_; }
+
+private:
+    std::string reply_;
 };
 
 class RedisConnection {
@@ -48,11 +61,13 @@ public:
     ~RedisConnection();
 
     // Sends one command and returns its reply (an error reply is returned, not thrown,
-    // but for NOAUTH and NOPERM). Throws BackendUnavailable when the deadline passes or the
-    // connection drops, and ConfigError when the server refuses the command for want of a
-    // password (NOAUTH) or a permission (NOPERM). The wait for the reply is capped by
-    // io_timeout and by the step's deadline, whichever comes first; the message of a timeout
-    // names the one that ran out.
+    // but for NOAUTH and the ACL's refusals). Throws BackendUnavailable when the deadline
+    // passes or the connection drops (ServerRefused when the server answered with an error
+    // and hung up), and ConfigError when the server refuses the command for want of a
+    // password (NOAUTH) or a permission (NOPERM, or a script's command the ACL forbids): the
+    // message names the user, the command and the grant that lockrun needs. The wait for the reply
+    // is capped by io_timeout and by the step's deadline, whichever comes first; the message of a
+    // timeout names the one that ran out.
     RespValue call(const std::vector<std::string_view>& args, const StepDeadline& step);
     RespValue call(const std::vector<std::string_view>& args, Deadline deadline);
     // Sends every command at once and returns their replies in order, as call() does for
@@ -73,6 +88,9 @@ public:
     // The server, for messages: the URL without its password.
     const std::string& where() const { return where_; }
     void set_interrupt(InterruptSource* interrupt) { interrupt_ = interrupt; }
+    // The --prefix, for the grant that the message of an ACL refusal suggests (unset: the
+    // message says PREFIX).
+    void set_key_prefix(std::string prefix) { key_prefix_ = std::move(prefix); }
 
 private:
     RedisConnection(UniqueFd socket, std::optional<TlsChannel> tls, std::string where,
@@ -85,8 +103,8 @@ private:
                                    InterruptSource* interrupt);
     // call() without its reading of error replies, for AUTH.
     RespValue exchange(const std::vector<std::string_view>& args, const StepDeadline& step);
-    // NOAUTH and NOPERM replies become ConfigError (see call()).
-    void throw_if_refused(const RespValue& reply) const;
+    // NOAUTH and the ACL's refusals become ConfigError (see call()); `command` is the one sent.
+    void throw_if_refused(const RespValue& reply, std::string_view command) const;
     // The message of a reply that did not come by `step` or io_timeout.
     [[noreturn]] void fail_no_reply(const StepDeadline& step, bool step_binds) const;
     static std::string formatted(const std::vector<std::string_view>& args);
@@ -113,6 +131,8 @@ private:
     std::optional<TlsChannel> tls_;  // rediss://; destroyed before the socket it runs on
     std::unique_ptr<redisReader, ReaderDeleter> reader_;
     std::string where_;
+    std::string acl_user_ = "default";  // for the message of an ACL refusal
+    std::string key_prefix_;
     Millis io_timeout_;
     InterruptSource* interrupt_ = nullptr;
     bool plain_tcp_ = false;          // redis://: the server might want TLS

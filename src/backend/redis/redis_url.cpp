@@ -174,12 +174,17 @@ private:
         return out;
     }
 
+    // As redis-cli reads it: "user:password", ":password", and a userinfo without ':' is the
+    // password of the default user (so "redis://SECRET@host" logs in, and is never shown).
     void parse_userinfo(std::string_view userinfo) {
         const std::size_t colon = userinfo.find(':');
-        url_.user = percent_decode(userinfo.substr(0, colon));
-        if (colon != std::string_view::npos) {
-            url_.password = percent_decode(userinfo.substr(colon + 1));
+        if (colon == std::string_view::npos) {
+            url_.password = percent_decode(userinfo);
+            url_.password_without_colon = !url_.password.empty();
+            return;
         }
+        url_.user = percent_decode(userinfo.substr(0, colon));
+        url_.password = percent_decode(userinfo.substr(colon + 1));
     }
 
     void parse_tcp(std::string_view rest) {
@@ -335,10 +340,14 @@ std::string RedisUrl::redacted() const {
             out = "unix://";
             break;
     }
-    if (!user.empty() || !password.empty()) {
+    // Forms that parse back to the same meaning: a named user is "user:***@", or "user:@"
+    // without a password ("user@" would read as a password); the default user's password
+    // alone is ":***@", or "***@" as the URL wrote it.
+    if (!user.empty()) {
         out += percent_encode(user);
-        if (!password.empty()) out += ":***";
-        out += '@';
+        out += password.empty() ? ":@" : ":***@";
+    } else if (!password.empty()) {
+        out += password_without_colon ? "***@" : ":***@";
     }
     // Appended piece by piece: g++ 12 at -O3 warns falsely (-Wrestrict, GCC bug 105329) on
     // "literal" + std::string here.

@@ -4,6 +4,8 @@
 //   rediss://...                      (TLS; same shape, default port 6379)
 //   unix:///path/to/redis.sock[?db=N]  (also unix://user:password@/path.sock?db=N)
 // IPv6 hosts in brackets: redis://[::1]:6380/2. User and password are percent-decoded.
+// As with redis-cli, a userinfo without ':' is a password (of the default user):
+// redis://SECRET@host; a named user whose password comes from elsewhere is "user:@".
 
 #include <cstdint>
 #include <string>
@@ -20,6 +22,9 @@ struct RedisUrl {
     int db = 0;
     std::string user;      // empty: the default user
     std::string password;  // empty: no AUTH
+    // The URL said "SECRET@" (no ':'): redacted() writes "***@", the form that reads back as
+    // a password; else a password without user is ":***@".
+    bool password_without_colon = false;
 
     // The URL with the password replaced by "***", safe for any message or log line.
     std::string redacted() const;

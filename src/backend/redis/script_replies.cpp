@@ -1,5 +1,6 @@
 #include "backend/redis/script_replies.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "core/errors.hpp"
@@ -41,6 +42,21 @@ std::int64_t number_of(const RespValue& value, const char* what) {
     return number;
 }
 
+// A holder's pid, fence or start time: fields that any client of the server can write, so a
+// value that is not a number (or is negative) is "unknown" (0), never a failure: a waiter still
+// waits, and `status` and `release --force` still work on such a lock.
+std::int64_t holder_number(const RespValue& value) {
+    std::int64_t number = 0;
+    if (value.type == RespValue::Type::integer) {
+        number = value.integer;
+    } else if (value.type == RespValue::Type::string || value.type == RespValue::Type::status) {
+        const std::string& text = value.text;
+        auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
+        if (error != std::errc() || end != text.data() + text.size()) return 0;
+    }
+    return std::max<std::int64_t>(0, number);
+}
+
 std::string optional_text(const RespValue& value) {
     return value.type == RespValue::Type::nil ? std::string() : value.text;
 }
@@ -75,12 +91,12 @@ AcquireReply parse_check_and_acquire_reply(const RespValue& reply) {
         std::int64_t pttl = number_of(e[1], "lease left");
         // -1: a lock without expiry (made by hand); wait for its release or --wait.
         held.lease_left = pttl < 0 ? (pttl == -1 ? k_infinite : Millis(0)) : Millis(pttl);
-        held.fence = static_cast<std::uint64_t>(number_of(e[2], "fence"));
+        held.fence = static_cast<std::uint64_t>(holder_number(e[2]));
         held.holder.host = optional_text(e[3]);
-        held.holder.pid = number_of(e[4], "pid");
+        held.holder.pid = holder_number(e[4]);
         held.holder.user = optional_text(e[5]);
         held.holder.command = optional_text(e[6]);
-        held.holder.started_unix_ms = number_of(e[7], "start time");
+        held.holder.started_unix_ms = holder_number(e[7]);
         return AcquireReply{Acquisition{held, std::nullopt}, std::nullopt};
     }
     malformed("check-and-acquire returned '" + kind + "' with " + std::to_string(e.size()) +
@@ -102,12 +118,12 @@ NamedStatus parse_named_status_reply(const RespValue& reply) {
     if (lock_pttl != -2) {
         LockHeld held;
         held.lease_left = lock_pttl < 0 ? k_infinite : Millis(lock_pttl);
-        held.fence = static_cast<std::uint64_t>(number_of(e[1], "fence"));
+        held.fence = static_cast<std::uint64_t>(holder_number(e[1]));
         held.holder.host = optional_text(e[2]);
-        held.holder.pid = number_of(e[3], "pid");
+        held.holder.pid = holder_number(e[3]);
         held.holder.user = optional_text(e[4]);
         held.holder.command = optional_text(e[5]);
-        held.holder.started_unix_ms = number_of(e[6], "start time");
+        held.holder.started_unix_ms = holder_number(e[6]);
         status.holder = held;
     }
     if (e[7].type == RespValue::Type::string) {

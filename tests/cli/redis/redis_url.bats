@@ -6,8 +6,16 @@
 # Redis only, whatever LOCKRUN_TEST_BACKEND says.
 LOCKRUN_TEST_BACKEND=redis
 load ../common
-setup_file() { start_redis; }
-teardown_file() { stop_redis; }
+load extra_servers
+setup_file() {
+    start_redis
+    # For redis://SECRET@host: a server whose default user has a password.
+    start_server auth -a S3cretPw --no-auth-warning -- --port '{port}' --requirepass S3cretPw
+}
+teardown_file() {
+    stop_servers
+    stop_redis
+}
 setup() { per_test_setup; }
 teardown() { per_test_teardown; }
 
@@ -71,4 +79,40 @@ teardown() { per_test_teardown; }
 @test "a malformed LOCKRUN_REDIS_URL: 78" {
     export LOCKRUN_REDIS_URL='http://x'
     assert_rejected 78 'http' --no-cache --key k -- touch ran
+}
+
+# As redis-cli reads it, a userinfo without ':' is the password of the default user: it is
+# sent with AUTH, and shown nowhere (SPEC §3: secrets are redacted in every message).
+@test "redis://SECRET@host logs in with SECRET as the default user's password" {
+    LOCKRUN_REDIS_URL="redis://S3cretPw@127.0.0.1:$AUTH_PORT" run --separate-stderr lockrun \
+        --no-cache --key userinfo -c 'redis-cli -p "$AUTH_PORT" --no-auth-warning -a S3cretPw EXISTS "lockrun:{userinfo}:lock"'
+    assert_status 0
+    assert_output 1
+    refute_output --partial S3cretPw
+    assert_equal "$stderr" ''
+}
+
+@test "lockrun config shows redis://SECRET@host as redis://***@host, never SECRET" {
+    LOCKRUN_REDIS_URL="redis://S3cretPw@127.0.0.1:$AUTH_PORT" run --separate-stderr lockrun config
+    assert_status 0
+    assert_output --partial "redis://***@127.0.0.1:$AUTH_PORT"
+    refute_output --partial S3cretPw
+    refute [ "$(printf '%s' "$stderr" | grep -c S3cretPw)" != 0 ]
+}
+
+@test "a wrong redis://SECRET@host password: 78, and the message never shows SECRET" {
+    LOCKRUN_REDIS_URL="redis://Wr0ngSecret@127.0.0.1:$AUTH_PORT" run --separate-stderr lockrun \
+        --no-cache --key userinfo -- touch ran
+    assert_status 78
+    assert_one_error_line "redis://\\*\\*\\*@127\\.0\\.0\\.1:$AUTH_PORT rejected the login"
+    refute [ "$(printf '%s' "$stderr" | grep -c Wr0ngSecret)" != 0 ]
+    assert [ ! -e ran ]
+}
+
+@test "redis://SECRET@host that cannot be reached: 69, and the message never shows SECRET" {
+    LOCKRUN_REDIS_URL="redis://S3cretPw@127.0.0.1:$(free_port)" run --separate-stderr lockrun \
+        --no-cache --key userinfo -- touch ran
+    assert_status 69
+    assert_one_error_line 'redis://\*\*\*@127\.0\.0\.1:[0-9]+'
+    refute [ "$(printf '%s' "$stderr" | grep -c S3cretPw)" != 0 ]
 }

@@ -295,3 +295,43 @@ tls_subscribed() {
     assert [ ! -e ran ]
     cmp big replayed
 }
+
+# A TLS file that is a FIFO (or a device) would block open(2) and read(2) forever, where
+# `timeout` cannot end lockrun's wait: it is refused at once, nothing held, nothing run.
+@test "a --tls-ca-file, --tls-cert-file or --tls-key-file that is a FIFO: exit 78 at once" {
+    mkfifo fifo
+    local option start
+    for option in --tls-ca-file --tls-cert-file --tls-key-file; do
+        local args=(--tls-ca-file "$PKI/ca.crt" --tls-cert-file "$PKI/client.crt" --tls-key-file "$PKI/client.key")
+        case $option in
+            --tls-ca-file) args[1]=$PWD/fifo ;;
+            --tls-cert-file) args[3]=$PWD/fifo ;;
+            --tls-key-file) args[5]=$PWD/fifo ;;
+        esac
+        start=$(now_ms)
+        run --separate-stderr timeout -k 1 5 "$LOCKRUN" --redis "rediss://127.0.0.1:$MTLS_PORT" \
+            --tls-server-name localhost "${args[@]}" --no-cache --key tls-fifo -- touch ran
+        assert_status 78
+        assert_one_error_line "^lockrun: $option $PWD/fifo is not a regular file"
+        assert_between "time to refuse $option (ms)" $(($(now_ms) - start)) 0 3000
+        assert [ ! -e ran ]
+    done
+    assert_equal "$(tls_cli "$MTLS_PORT" EXISTS 'lockrun:{tls-fifo}:lock')" 0
+}
+
+@test "a --tls-ca-file that is a directory: exit 78, not a regular file" {
+    run --separate-stderr timeout -k 1 5 "$LOCKRUN" --redis "rediss://127.0.0.1:$TLS_PORT" \
+        --tls-server-name localhost --tls-ca-file "$PKI" --no-cache --key k -- touch ran
+    assert_status 78
+    assert_one_error_line "--tls-ca-file $PKI is not a regular file"
+    assert [ ! -e ran ]
+}
+
+@test "a CA bundle of several certificates, read from memory, verifies against any of them" {
+    cat "$PKI/other-ca.crt" "$PKI/ca.crt" >bundle.crt
+    run --separate-stderr lockrun --redis "rediss://127.0.0.1:$MTLS_PORT" --tls-server-name localhost \
+        --tls-ca-file bundle.crt --tls-cert-file "$PKI/client.crt" --tls-key-file "$PKI/client.key" \
+        --no-cache --key tls-bundle -- echo bundled
+    assert_status 0
+    assert_output bundled
+}
