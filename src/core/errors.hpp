@@ -40,6 +40,14 @@ public:
         : Error(exit_code::k_backend_unavailable, message) {}
 };
 
+// The backend released the lock but would not store the result (a server out of memory, a
+// record over its size limit): the run is over and its waiters are woken; only the result
+// is lost.
+class ResultNotStored : public BackendUnavailable {
+public:
+    using BackendUnavailable::BackendUnavailable;
+};
+
 // A bug or an impossible reply (70).
 class InternalError : public Error {
 public:

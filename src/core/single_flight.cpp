@@ -204,6 +204,10 @@ std::optional<std::string> finish(const SingleFlightSettings& settings, Backend&
         if (!backend.finish(request)) {
             return std::string("the lock was no longer this run's when lockrun released it");
         }
+    } catch (const ResultNotStored& e) {
+        // Released, and the waiters woken: the run is over, only its result is lost.
+        reporter.warn(settings.key + ": " + e.what());
+        return std::nullopt;
     } catch (const BackendUnavailable& e) {
         return std::string("releasing the lock failed: ") + e.what() +
                " (a lock not released expires within " + format_duration(settings.lease) + ")";

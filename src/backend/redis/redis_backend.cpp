@@ -248,14 +248,13 @@ bool RedisBackend::finish(const FinishRequest& request) {
     RespValue released = call_with_retry(release_script_, {keys_.lock},
                                          {request.token, keys_.released}, nullptr, step);
     may_hold_lock_ = false;
-    const bool was_ours = parse_finish_reply(released);
+    // Not ours: nothing was stored either way, and the caller says what that means.
+    if (!parse_finish_reply(released)) return false;
     const std::string why = refusal.starts_with("OOM")
                                 ? " is out of memory (maxmemory)"
                                 : " refused to store the result (" + refusal + ")";
-    throw BackendUnavailable(settings_.url.redacted() + why +
-                             (was_ours ? ": the lock was released but the result was not stored"
-                                       : ": the result was not stored, and the lock was no "
-                                         "longer this run's"));
+    throw ResultNotStored(settings_.url.redacted() + why +
+                          ": the lock was released but the result was not stored");
 }
 
 bool RedisBackend::renew_now(const std::string& token, Millis lease) {

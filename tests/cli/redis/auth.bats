@@ -147,8 +147,8 @@ assert_login_rejected() {
     assert_regex "$(acli GET 'lockrun:{acl-user}:fence')" '^[0-9]{13}$' # a fence starts from the clock (ms)
 }
 
-@test "an ACL user with LOCKRUN_REDIS_PASSWORD logs in" {
-    LOCKRUN_REDIS_PASSWORD=$APP_PASSWORD run --separate-stderr lockrun --redis "redis://app@127.0.0.1:$AUTH_PORT" \
+@test "an ACL user with LOCKRUN_REDIS_PASSWORD logs in (user:@, as redis://app@ is a password now)" {
+    LOCKRUN_REDIS_PASSWORD=$APP_PASSWORD run --separate-stderr lockrun --redis "redis://app:@127.0.0.1:$AUTH_PORT" \
         --no-cache --key k -- echo ran
     assert_status 0
     assert_output ran
