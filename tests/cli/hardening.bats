@@ -71,8 +71,15 @@ both_streams='echo out; echo err >&2; echo ran > ran'
     run ! grep -q $'\033' <<<"$output"
     run ! grep -q $'\302\233' <<<"$output"
     assert_equal "$(grep -c '^lockrun: forged' <<<"$output")" 0
-    release holder
-    assert_exit holder 0 10
+    run --separate-stderr lockrun list
+    assert_status 0
+    run ! grep -q $'\033' <<<"$output"
+    # release names the holder it freed: escaped too. Its command then stops (76).
+    run --separate-stderr lockrun release esc:holder --force
+    assert_status 0
+    assert_equal "${#lines[@]}" 1
+    run ! grep -q $'\033' <<<"$output"
+    assert_exit holder 76 20
 }
 
 @test "durations past 100 years are usage errors, not an instant give-up, loss or failure" {
