@@ -75,19 +75,18 @@ std::optional<Acquired> confirmed_in_time(const SingleFlightSettings& settings, 
     if (!acquired.lock.expires) return acquired;
     Clock::time_point answered = Clock::now();
     if (answered < lease_valid_until(acquired.sent_at, settings.lease)) return acquired;
-    auto late = std::chrono::duration_cast<Millis>(answered - acquired.sent_at);
+    std::string late =
+        "the server confirmed the lock on " + settings.key + " after " +
+        format_duration(std::chrono::duration_cast<Millis>(answered - acquired.sent_at)) +
+        ", past its " + format_duration(settings.lease) + " lease";
     Clock::time_point renewal_sent = Clock::now();
     if (backend.renew_now(settings.token, settings.lease) &&
         Clock::now() < lease_valid_until(renewal_sent, settings.lease)) {
-        reporter.info("the server confirmed the lock on " + settings.key + " after " +
-                      format_duration(late) + ", past its " + format_duration(settings.lease) +
-                      " lease; renewed it before starting the command");
+        reporter.info(late + "; renewed it before starting the command");
         acquired.sent_at = renewal_sent;
         return acquired;
     }
-    reporter.warn("the server confirmed the lock on " + settings.key + " after " +
-                  format_duration(late) + ", past its " + format_duration(settings.lease) +
-                  " lease, and no renewal came back in time; released it without running");
+    reporter.warn(late + ", and no renewal came back in time; released it without running");
     backend.abandon(settings.token);
     return std::nullopt;
 }
