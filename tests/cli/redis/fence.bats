@@ -72,12 +72,23 @@ run_fence() {
         $((SEVEN_DAYS_MS - 60000)) "$SEVEN_DAYS_MS"
 }
 
-@test "a counter that is not a number: 69, and the script wrote nothing" {
+@test "a counter of the wrong type: 78 naming it, and the script wrote nothing" {
     assert_equal "$(rcli HSET "$(fence_key broken)" x 1)" 1
     run --separate-stderr lockrun --no-cache --key broken -- touch ran
-    assert_status 69
+    assert_status 78
+    assert_one_error_line "the key $(fence_key broken | sed 's/[{}]/\\&/g') is a hash, not a lockrun fencing counter"
     assert [ ! -e ran ]
     assert_equal "$(rcli EXISTS "$(lock_key broken)")" 0
     assert_equal "$(rcli TYPE "$(fence_key broken)")" hash
     assert_equal "$(rcli PTTL "$(fence_key broken)")" -1
+}
+
+@test "a counter that is a string but not a number: 69 (the server's error), and nothing written" {
+    rcli SET "$(fence_key text)" abc >/dev/null
+    run --separate-stderr lockrun --no-cache --key text -- touch ran
+    assert_status 69
+    assert_one_error_line
+    assert [ ! -e ran ]
+    assert_equal "$(rcli EXISTS "$(lock_key text)")" 0
+    assert_equal "$(rcli GET "$(fence_key text)")" abc
 }

@@ -5,11 +5,12 @@
 # it can abandon: a resolver that never answers costs --connect-timeout, a signal still
 # ends lockrun at once, and no lookup process outlives lockrun, even one killed by SIGKILL.
 #
-# The resolver that never answers: silent_dns.py, in a network and mount namespace of its
-# own (unshare; as root, else in a user namespace), binds 127.0.0.1:53 there, reads
-# nothing, and points the resolver at it. It needs neither the network nor /etc/hosts, and
-# changes nothing outside the namespace. The first test checks that it really makes a
-# lookup hang on this machine, so that the others cannot pass for want of a hang.
+# The resolver that never answers: tests/support/hanging_getaddrinfo.cpp, built beside the
+# binary and preloaded (LD_PRELOAD): every lookup of a name blocks forever, as against a
+# resolver that never replies; numeric lookups (AI_NUMERICHOST) go through. It needs no
+# network, no namespace and no change to /etc, so it works as root, as a user, and in a
+# bare chroot alike. The first test checks that it really makes a lookup hang, so that the
+# others cannot pass for want of a hang.
 
 # Redis only, whatever LOCKRUN_TEST_BACKEND says.
 LOCKRUN_TEST_BACKEND=redis
@@ -19,24 +20,22 @@ teardown_file() { stop_redis; }
 setup() { per_test_setup; }
 teardown() { per_test_teardown; }
 
-# A name that no hosts file has; its lookup goes to the (silent) resolver.
+# A name that no hosts file has.
 UNANSWERED=lockrun-test-unanswered.invalid
+HANGING_RESOLVER=$(dirname "$LOCKRUN")/libtest_hanging_resolver.so
 
-# in_silent_dns COMMAND...: runs COMMAND with a resolver that never answers.
+# in_silent_dns -- COMMAND...: runs COMMAND with a resolver that never answers.
 in_silent_dns() {
-    if [[ ! -x /usr/bin/python3 ]]; then
-        fail "/usr/bin/python3 is required for silent_dns.py"
+    if [[ ! -f $HANGING_RESOLVER ]]; then
+        fail "$HANGING_RESOLVER is missing: build with -DLOCKRUN_TESTS=ON (scripts/test does)"
     fi
-    local -a namespaces=(--mount --net)
-    if (($(id -u) != 0)); then
-        namespaces=(--user --map-root-user "${namespaces[@]}")
-    fi
-    timeout -k 5 60 unshare "${namespaces[@]}" /usr/bin/python3 "$BATS_TEST_DIRNAME/silent_dns.py" "$@"
+    [[ $1 == -- ]] && shift
+    LD_PRELOAD=$HANGING_RESOLVER timeout -k 5 60 "$@"
 }
 
-@test "the test's resolver really never answers (sanity check of silent_dns.py)" {
-    run in_silent_dns --check "$UNANSWERED"
-    assert_success
+@test "the test's resolver really never answers (sanity check of the preloaded getaddrinfo)" {
+    run in_silent_dns -- timeout 2 getent ahosts "$UNANSWERED"
+    assert_status 124
 }
 
 @test "a name lookup that never ends: exit 69 after --connect-timeout, naming the host and the bound" {
@@ -62,7 +61,7 @@ in_silent_dns() {
     assert_one_error_line "name lookup of '$UNANSWERED' did not finish within 1s"
 }
 
-# lookup_then SIGNAL: inside the silent namespace, starts lockrun with a long connect
+# lookup_then SIGNAL: with the silent resolver, starts lockrun with a long connect
 # timeout, waits until its lookup child exists, sends SIGNAL to lockrun, and reports in
 # ./report: lockrun's exit status, how long it took to exit, and whether the lookup child
 # was gone within a second after that.
@@ -122,13 +121,12 @@ read_report() {
 }
 
 @test "a numeric address is not looked up: the run works with a resolver that never answers" {
-    # The in-process fast path: no child, no resolver. The namespace has no redis-server,
-    # so the connection is refused at once, after the lookup that did not happen.
+    # The in-process fast path: no child, no resolver, so the run goes ahead.
     local started_at
     started_at=$(now_ms)
     run --separate-stderr in_silent_dns -- "$LOCKRUN" --redis "redis://127.0.0.1:$REDIS_PORT" \
         --connect-timeout 5s --no-cache --key lookup -- touch ran
-    assert_between "ms until lockrun gave up" $(($(now_ms) - started_at)) 0 1500
-    assert_status 69
-    assert_one_error_line 'refused'
+    assert_between "ms until the run ended" $(($(now_ms) - started_at)) 0 1500
+    assert_status 0
+    assert [ -e ran ]
 }
