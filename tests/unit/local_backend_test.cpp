@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "core/errors.hpp"
+#include "local_backend_requests.hpp"
 #include "util/random_token.hpp"
 #include "util/sha256.hpp"
 
@@ -23,23 +24,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::uint64_t unix_now_ms() {
-    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                          std::chrono::system_clock::now().time_since_epoch())
-                                          .count());
-}
-
-AcquireRequest request_for(const std::string& token) {
-    AcquireRequest request;
-    request.token = token;
-    request.lease = Millis(30'000);
-    request.holder = {"host-a", 4242, "alice", "make report", 1'700'000'000'000};
-    return request;
-}
-
-FinishRequest finish_for(const std::string& token, std::uint64_t fence) {
-    return {token, fence, std::nullopt, Millis(60'000), std::nullopt};
-}
+using local_test::finish_for;
+using local_test::request_for;
+using local_test::unix_now_ms;
 
 CachedResult sample_result(std::string stdout_bytes) {
     return {0, 1'700'000'000'000, 12, "host-a", {{OutputStream::stdout_stream, stdout_bytes}}};
