@@ -79,25 +79,6 @@ std::optional<std::string> key_problem(std::string_view key) {
     return std::nullopt;
 }
 
-RedisKeyNames redis_key_names(std::string_view prefix, std::string_view key) {
-    // Redis Cluster hashes only what lies between the first '{' and the next '}', so a brace
-    // inside KEY would cut the tag short; its hash has no braces and still names one slot.
-    // The ":h:" after it keeps such a key apart from the KEY that is that very hex string
-    // (same slot, other names).
-    const bool has_brace = key.find_first_of("{}") != std::string_view::npos;
-    const std::string tag = has_brace ? sha256_hex(key) : std::string(key);
-    std::string base;
-    base.reserve(prefix.size() + tag.size() + 5);
-    base.append(prefix).append("{").append(tag).append(has_brace ? "}:h:" : "}:");
-    return RedisKeyNames{
-        .lock = base + "lock",
-        .fence = base + "fence",
-        .out = base + "out",
-        .last = base + "last",
-        .released = base + "released",
-    };
-}
-
 std::string key_from_command(const std::vector<std::string>& argv) {
     // NUL separates the words because no argument can contain one, so ["a b"] and ["a","b"]
     // cannot hash alike.

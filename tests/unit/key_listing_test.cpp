@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "core/key.hpp"
+#include "backend/redis/redis_keys.hpp"
 #include "util/sha256.hpp"
 
 namespace lockrun {

@@ -1,6 +1,6 @@
 #include "backend/redis/key_listing.hpp"
 
-#include "core/key.hpp"
+#include "backend/redis/redis_keys.hpp"
 
 namespace lockrun {
 

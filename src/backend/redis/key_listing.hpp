@@ -2,7 +2,7 @@
 // How `lockrun list` (SPEC §7) finds the keys under a prefix in Redis, as pure functions:
 // the SCAN pattern, which Redis key names stand for a listable KEY (a lock or a stored
 // result; a fence counter alone is not listed), and the KEY's name, recovered from its
-// names (SPEC §5, core/key.hpp: PREFIX{KEY}:lock, or PREFIX{SHA}:h:lock for a KEY with '{'
+// names (SPEC §5, redis_keys.hpp: PREFIX{KEY}:lock, or PREFIX{SHA}:h:lock for a KEY with '{'
 // or '}', whose name only its held lock records).
 
 #include <optional>

@@ -14,8 +14,8 @@
 
 #include "backend/redis/lua_script.hpp"
 #include "backend/redis/redis_connection.hpp"
+#include "backend/redis/redis_keys.hpp"
 #include "core/backend.hpp"
-#include "core/key.hpp"
 
 namespace lockrun {
 
