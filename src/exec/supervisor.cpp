@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -50,6 +51,137 @@ private:
     std::vector<pollfd> fds_;
 };
 
+// Starts the command in `group`, its output into the pipes; a command that cannot be
+// started is reported (126/127 and why) and nullopt returned.
+std::optional<ChildProcess> start_command(const CommandSpec& command, const SignalWatch& signals,
+                                          const Pipe& stdout_pipe,
+                                          const std::optional<Pipe>& stderr_pipe, pid_t group,
+                                          RunReport& report) {
+    try {
+        return ChildProcess::spawn(
+            {command.argv, command.extra_environment, command.removed_environment,
+             signals.original_mask(), stdout_pipe.write_end.get(),
+             stderr_pipe ? stderr_pipe->write_end.get() : -1, group, command.inherited_fd});
+    } catch (const Error& e) {
+        report.exit_status = e.exit_code();
+        report.start_error = e.what();
+        return std::nullopt;
+    }
+}
+
+// Our ends of the started command's pipes, as relays. The write ends are dropped here: once
+// only the command holds them, its exit (and its children's) ends the output.
+std::vector<OutputRelay> relay_output(Pipe stdout_pipe, std::optional<Pipe> stderr_pipe,
+                                      Capture& capture) {
+    std::vector<OutputRelay> relays;
+    relays.emplace_back(std::move(stdout_pipe.read_end), STDOUT_FILENO, OutputStream::stdout_stream,
+                        capture);
+    if (stderr_pipe) {
+        relays.emplace_back(std::move(stderr_pipe->read_end), STDERR_FILENO,
+                            OutputStream::stderr_stream, capture);
+    }
+    return relays;
+}
+
+// The started command, its output, the signals and the lease: each tick waits once for
+// whichever is ready first, or for the earliest deadline, and lets each act.
+class RunLoop {
+public:
+    RunLoop(ChildProcess& child, std::vector<OutputRelay> relays, SignalWatch& signals,
+            LeaseKeeper& lease, const RunPolicy& policy, RunReport& report)
+        : child_(child),
+          relays_(std::move(relays)),
+          signals_(signals),
+          lease_(lease),
+          policy_(policy),
+          report_(report) {}
+
+    bool finished() const { return ending_ && relays_done_; }
+    const ChildProcess::Ending& ending() const { return *ending_; }
+
+    void wait() {
+        poll_set_ = PollSet();
+        signal_slot_ = poll_set_.add(signals_.fd(), POLLIN);
+        lease_slot_ = poll_set_.add(lease_.poll_fd(), POLLIN);
+        relay_slots_.clear();
+        for (OutputRelay& relay : relays_) {
+            relay_slots_.emplace_back(
+                relay.wants_read() ? poll_set_.add(relay.source_fd(), POLLIN) : -1,
+                relay.wants_write() ? poll_set_.add(relay.destination_fd(), POLLOUT) : -1);
+        }
+        poll_set_.wait(earliest(earliest(lease_.next_wakeup(), kill_deadline_), drain_deadline_));
+    }
+
+    void forward_signals() {
+        if (!poll_set_.ready(signal_slot_)) return;
+        while (std::optional<int> signal_number = signals_.take_signal()) {
+            if (*signal_number == SIGCHLD) continue;
+            child_.signal_group(*signal_number);
+            report_.forwarded_signal = *signal_number;
+        }
+    }
+
+    void reap_child() {
+        if (ending_) return;
+        ending_ = child_.try_reap();
+        if (!ending_) return;
+        drain_deadline_ = Deadline::after(k_output_drain);
+        report_.ended_in_lease = lease_.valid_now();
+    }
+
+    void keep_lease() {
+        bool was_lost = lease_.lost();
+        if (poll_set_.ready(lease_slot_) || lease_.next_wakeup().passed()) lease_.on_wakeup();
+        if (lease_.lost() && !was_lost) {
+            report_.lock_lost = lease_.loss_reason();
+            if (!ending_ && policy_.on_lock_lost != OnLockLost::ignore) stop_for_lock_loss();
+        }
+        if (kill_deadline_.passed()) {
+            if (!ending_) child_.signal_group(SIGKILL);
+            kill_deadline_ = Deadline::never();
+        }
+    }
+
+    void pump_output() {
+        for (std::size_t i = 0; i < relays_.size(); ++i) {
+            if (poll_set_.ready(relay_slots_[i].first)) relays_[i].read_source();
+            if (poll_set_.ready(relay_slots_[i].second)) relays_[i].write_destination();
+        }
+        if (drain_deadline_.passed()) {
+            for (OutputRelay& relay : relays_) relay.close_source();
+            // What was read is still written out, at the reader's pace, without spinning.
+            drain_deadline_ = Deadline::never();
+        }
+        relays_done_ = std::ranges::all_of(relays_, &OutputRelay::done);
+    }
+
+private:
+    void stop_for_lock_loss() {
+        report_.stopped_for_lock_loss = true;
+        if (policy_.on_lock_lost == OnLockLost::kill) {
+            child_.signal_group(SIGKILL);
+        } else {
+            child_.signal_group(SIGTERM);
+            kill_deadline_ = Deadline::after(policy_.kill_after);
+        }
+    }
+
+    ChildProcess& child_;
+    std::vector<OutputRelay> relays_;
+    SignalWatch& signals_;
+    LeaseKeeper& lease_;
+    const RunPolicy& policy_;
+    RunReport& report_;
+    PollSet poll_set_;
+    int signal_slot_ = -1;
+    int lease_slot_ = -1;
+    std::vector<std::pair<int, int>> relay_slots_;  // read, write
+    std::optional<ChildProcess::Ending> ending_;
+    Deadline drain_deadline_ = Deadline::never();
+    Deadline kill_deadline_ = Deadline::never();
+    bool relays_done_ = false;
+};
+
 }  // namespace
 
 RunReport Supervisor::run(const CommandSpec& command, LeaseKeeper& lease, const RunPolicy& policy) {
@@ -65,95 +197,21 @@ RunReport Supervisor::run(const CommandSpec& command, LeaseKeeper& lease, const 
     // Declared before the command, so destroyed after it: a command still running when we
     // unwind is killed by ChildProcess, and only then is its watcher stopped.
     GroupWatcher watcher = GroupWatcher::start();
-    std::optional<ChildProcess> child;
-    try {
-        child.emplace(ChildProcess::spawn({command.argv, command.extra_environment,
-                                           command.removed_environment, signals_.original_mask(),
-                                           stdout_pipe.write_end.get(),
-                                           stderr_pipe ? stderr_pipe->write_end.get() : -1,
-                                           watcher.group(), command.inherited_fd}));
-    } catch (const Error& e) {
-        report.exit_status = e.exit_code();
-        report.start_error = e.what();
-        return report;
+    std::optional<ChildProcess> child =
+        start_command(command, signals_, stdout_pipe, stderr_pipe, watcher.group(), report);
+    if (!child) return report;
+
+    RunLoop loop(*child, relay_output(std::move(stdout_pipe), std::move(stderr_pipe), capture),
+                 signals_, lease, policy, report);
+    while (!loop.finished()) {
+        loop.wait();             // once: until a source is ready or the earliest deadline
+        loop.forward_signals();  // to the command's process group
+        loop.reap_child();       // starts the drain of leftover output (k_output_drain)
+        loop.keep_lease();       // on loss: SIGTERM, then SIGKILL after --kill-after
+        loop.pump_output();      // read what is there, write what the reader takes
     }
-    // Only the command holds the write ends now: its exit (and its children's) ends the
-    // output.
-    stdout_pipe.write_end.reset();
-    std::vector<OutputRelay> relays;
-    relays.emplace_back(std::move(stdout_pipe.read_end), STDOUT_FILENO, OutputStream::stdout_stream,
-                        capture);
-    if (stderr_pipe) {
-        stderr_pipe->write_end.reset();
-        relays.emplace_back(std::move(stderr_pipe->read_end), STDERR_FILENO,
-                            OutputStream::stderr_stream, capture);
-    }
-
-    std::optional<ChildProcess::Ending> ending;
-    Deadline drain_deadline = Deadline::never();
-    Deadline kill_deadline = Deadline::never();
-    bool relays_done = false;
-    while (!ending || !relays_done) {
-        PollSet poll_set;
-        int signal_slot = poll_set.add(signals_.fd(), POLLIN);
-        int lease_slot = poll_set.add(lease.poll_fd(), POLLIN);
-        std::vector<std::pair<int, int>> relay_slots;
-        for (OutputRelay& relay : relays) {
-            relay_slots.emplace_back(
-                relay.wants_read() ? poll_set.add(relay.source_fd(), POLLIN) : -1,
-                relay.wants_write() ? poll_set.add(relay.destination_fd(), POLLOUT) : -1);
-        }
-        poll_set.wait(earliest(earliest(lease.next_wakeup(), kill_deadline), drain_deadline));
-
-        if (poll_set.ready(signal_slot)) {
-            while (std::optional<int> signal_number = signals_.take_signal()) {
-                if (*signal_number == SIGCHLD) continue;
-                child->signal_group(*signal_number);
-                report.forwarded_signal = *signal_number;
-            }
-        }
-        if (!ending) {
-            ending = child->try_reap();
-            if (ending) {
-                drain_deadline = Deadline::after(k_output_drain);
-                report.ended_in_lease = lease.valid_now();
-            }
-        }
-
-        bool was_lost = lease.lost();
-        if (poll_set.ready(lease_slot) || lease.next_wakeup().passed()) lease.on_wakeup();
-        if (lease.lost() && !was_lost) {
-            report.lock_lost = lease.loss_reason();
-            if (!ending && policy.on_lock_lost != OnLockLost::ignore) {
-                report.stopped_for_lock_loss = true;
-                if (policy.on_lock_lost == OnLockLost::kill) {
-                    child->signal_group(SIGKILL);
-                } else {
-                    child->signal_group(SIGTERM);
-                    kill_deadline = Deadline::after(policy.kill_after);
-                }
-            }
-        }
-        if (kill_deadline.passed()) {
-            if (!ending) child->signal_group(SIGKILL);
-            kill_deadline = Deadline::never();
-        }
-
-        for (std::size_t i = 0; i < relays.size(); ++i) {
-            if (poll_set.ready(relay_slots[i].first)) relays[i].read_source();
-            if (poll_set.ready(relay_slots[i].second)) relays[i].write_destination();
-        }
-        if (drain_deadline.passed()) {
-            for (OutputRelay& relay : relays) relay.close_source();
-            // What was read is still written out, at the reader's pace, without spinning.
-            drain_deadline = Deadline::never();
-        }
-        relays_done = true;
-        for (const OutputRelay& relay : relays) relays_done = relays_done && relay.done();
-    }
-
-    report.exit_status = ending->exit_status;
-    report.killed_by_signal = ending->signal;
+    report.exit_status = loop.ending().exit_status;
+    report.killed_by_signal = loop.ending().signal;
     report.duration = std::chrono::duration_cast<Millis>(Clock::now() - started);
     report.output = std::move(capture.chunks);
     report.output_over_limit = capture.over_limit;
