@@ -44,16 +44,7 @@ std::optional<std::string> config_value(RedisConnection& connection, const std::
     return reply.elements[1].text;
 }
 
-}  // namespace
-
-Diagnosis diagnose_redis(const ConnectionSettings& settings, const std::string& prefix) {
-    Diagnosis found;
-    auto connect_started = Clock::now();
-    RedisConnection connection = RedisConnection::open(settings, nullptr);
-    found.push_back(
-        {Level::ok, "reachable",
-         connection.where() + ", connected in " + milliseconds(Clock::now() - connect_started)});
-
+Finding round_trip(RedisConnection& connection) {
     std::vector<std::chrono::nanoseconds> round_trips;
     for (int i = 0; i < 5; ++i) {
         auto sent = Clock::now();
@@ -61,77 +52,95 @@ Diagnosis diagnose_redis(const ConnectionSettings& settings, const std::string& 
         round_trips.push_back(Clock::now() - sent);
     }
     std::sort(round_trips.begin(), round_trips.end());
-    found.push_back(
-        {Level::ok, "round trip",
-         "PING " + milliseconds(round_trips[2]) + " (median of 5); the uncontended path costs 2"});
+    return {
+        Level::ok, "round trip",
+        "PING " + milliseconds(round_trips[2]) + " (median of 5); the uncontended path costs 2"};
+}
 
+Finding server_version(RedisConnection& connection) {
     auto server = info_fields(connection.call({"INFO", "server"}, Deadline::never()).text);
     std::string version = field(server, "redis_version");
     bool scripts_with_flags = !version.empty() && std::stoi(version) >= 7;
-    found.push_back({scripts_with_flags ? Level::ok : Level::fail, "server",
-                     "Redis " + (version.empty() ? "(unknown version)" : version) + ", " +
-                         field(server, "redis_mode") +
-                         (scripts_with_flags ? "" : ": lockrun's scripts need Redis 7 or newer")});
+    return {scripts_with_flags ? Level::ok : Level::fail, "server",
+            "Redis " + (version.empty() ? "(unknown version)" : version) + ", " +
+                field(server, "redis_mode") +
+                (scripts_with_flags ? "" : ": lockrun's scripts need Redis 7 or newer")};
+}
 
+Finding replication(RedisConnection& connection) {
     auto replication =
         info_fields(connection.call({"INFO", "replication"}, Deadline::never()).text);
-    std::string role = field(replication, "role");
-    if (role == "slave") {
-        found.push_back({Level::fail, "role",
-                         "this server is a read-only replica: point --redis at the primary"});
-    } else {
-        std::string replicas = field(replication, "connected_slaves");
-        if (!replicas.empty() && replicas != "0") {
-            found.push_back({Level::warn, "replicas",
-                             replicas + " connected: a failover can lose a lock (and fencing "
-                                        "tokens) that was not yet replicated"});
-        } else {
-            found.push_back({Level::ok, "replicas", "none"});
-        }
+    if (field(replication, "role") == "slave") {
+        return {Level::fail, "role",
+                "this server is a read-only replica: point --redis at the primary"};
     }
+    std::string replicas = field(replication, "connected_slaves");
+    if (replicas.empty() || replicas == "0") return {Level::ok, "replicas", "none"};
+    return {Level::warn, "replicas",
+            replicas +
+                " connected: a failover can lose a lock (and fencing tokens) that was "
+                "not yet replicated"};
+}
 
-    if (auto policy = config_value(connection, "maxmemory-policy")) {
-        if (*policy == "noeviction") {
-            found.push_back({Level::ok, "maxmemory-policy", *policy});
-        } else {
-            found.push_back(
-                {Level::warn, "maxmemory-policy",
-                 *policy + ": under memory pressure Redis may evict " +
-                     (policy->starts_with("volatile") ? "held locks (they have a TTL)"
-                                                      : "held locks and the fencing counter") +
-                     "; use noeviction"});
-        }
-    } else {
-        found.push_back({Level::warn, "maxmemory-policy",
-                         "unknown (CONFIG is disabled here): make sure it is noeviction"});
+Finding maxmemory_policy(RedisConnection& connection) {
+    std::optional<std::string> policy = config_value(connection, "maxmemory-policy");
+    if (!policy) {
+        return {Level::warn, "maxmemory-policy",
+                "unknown (CONFIG is disabled here): make sure it is noeviction"};
     }
+    if (*policy == "noeviction") return {Level::ok, "maxmemory-policy", *policy};
+    return {Level::warn, "maxmemory-policy",
+            *policy + ": under memory pressure Redis may evict " +
+                (policy->starts_with("volatile") ? "held locks (they have a TTL)"
+                                                 : "held locks and the fencing counter") +
+                "; use noeviction"};
+}
 
+Finding persistence(RedisConnection& connection) {
     auto persistence =
         info_fields(connection.call({"INFO", "persistence"}, Deadline::never()).text);
     std::optional<std::string> save = config_value(connection, "save");
     bool aof = field(persistence, "aof_enabled") == "1";
     if (!save) {
-        found.push_back({aof ? Level::ok : Level::warn, "persistence",
-                         aof ? "AOF on" : "RDB schedule unknown (CONFIG is disabled), AOF off"});
-    } else if (aof || !save->empty()) {
-        found.push_back({Level::ok, "persistence",
-                         std::string(aof ? "AOF on" : "AOF off") + ", RDB " +
-                             (save->empty() ? "off" : "save " + *save)});
-    } else {
-        found.push_back({Level::warn, "persistence",
-                         "off (no RDB snapshots, no AOF): a restart forgets every lock and "
-                         "resets the fencing counters"});
+        return {aof ? Level::ok : Level::warn, "persistence",
+                aof ? "AOF on" : "RDB schedule unknown (CONFIG is disabled), AOF off"};
     }
+    if (aof || !save->empty()) {
+        return {Level::ok, "persistence",
+                std::string(aof ? "AOF on" : "AOF off") + ", RDB " +
+                    (save->empty() ? "off" : "save " + *save)};
+    }
+    return {Level::warn, "persistence",
+            "off (no RDB snapshots, no AOF): a restart forgets every lock and resets the "
+            "fencing counters"};
+}
 
-    if (prefix.find_first_of("{}") != std::string::npos) {
-        found.push_back({Level::warn, "prefix",
-                         "'" + prefix +
-                             "' contains { or }: Redis Cluster would hash every key "
-                             "by the prefix's tag, not per KEY"});
-    } else {
-        found.push_back({Level::ok, "prefix", "'" + prefix + "'"});
+Finding prefix_tag(const std::string& prefix) {
+    if (prefix.find_first_of("{}") == std::string::npos) {
+        return {Level::ok, "prefix", "'" + prefix + "'"};
     }
-    return found;
+    return {Level::warn, "prefix",
+            "'" + prefix +
+                "' contains { or }: Redis Cluster would hash every key by the prefix's tag, "
+                "not per KEY"};
+}
+
+}  // namespace
+
+Diagnosis diagnose_redis(const ConnectionSettings& settings, const std::string& prefix) {
+    auto connect_started = Clock::now();
+    RedisConnection connection = RedisConnection::open(settings, nullptr);
+    // A braced list runs the checks in the order written, which is the order printed.
+    return {
+        {Level::ok, "reachable",
+         connection.where() + ", connected in " + milliseconds(Clock::now() - connect_started)},
+        round_trip(connection),
+        server_version(connection),
+        replication(connection),
+        maxmemory_policy(connection),
+        persistence(connection),
+        prefix_tag(prefix),
+    };
 }
 
 }  // namespace lockrun
