@@ -263,6 +263,66 @@ constexpr std::initializer_list<int> k_not_tls = {
     SSL_R_HTTP_REQUEST,         SSL_R_HTTPS_PROXY_REQUEST,    SSL_R_RECORD_LENGTH_MISMATCH,
 };
 
+// The server's certificate is verified against --tls-ca-file, or else the system's CAs.
+void trust_certificate_authorities(SSL_CTX* context, const std::string& ca_file,
+                                   const std::string& where) {
+    if (!ca_file.empty()) {
+        const std::string ca = read_regular_file("--tls-ca-file", ca_file, where);
+        if (!load_ca_bundle(context, ca)) {
+            throw_unusable_file("--tls-ca-file", ca_file, where, "PEM CA certificates");
+        }
+    } else if (SSL_CTX_set_default_verify_paths(context) != 1) {
+        throw ConfigError("cannot load the system's CA certificates for " + where + ": " +
+                          OpenSslErrors::take().text() + " (give --tls-ca-file)");
+    }
+}
+
+// Mutual TLS: both files or neither, and the key must be the certificate's.
+void use_client_certificate(SSL_CTX* context, const TlsSettings& settings,
+                            const std::string& where) {
+    if (settings.cert_file.empty() != settings.key_file.empty()) {
+        throw ConfigError(
+            "mutual TLS with " + where + " needs both --tls-cert-file and --tls-key-file (" +
+            (settings.cert_file.empty() ? "--tls-cert-file" : "--tls-key-file") + " is missing)");
+    }
+    if (settings.cert_file.empty()) return;
+    const std::string cert = read_regular_file("--tls-cert-file", settings.cert_file, where);
+    const std::string key = read_regular_file("--tls-key-file", settings.key_file, where);
+    if (!load_certificate_chain(context, cert)) {
+        throw_unusable_file("--tls-cert-file", settings.cert_file, where, "a PEM certificate");
+    }
+    if (load_private_key(context, key) == KeyLoad::not_a_key) {
+        throw_unusable_file("--tls-key-file", settings.key_file, where,
+                            "an unencrypted PEM private key");
+    }
+    if (SSL_CTX_check_private_key(context) != 1) {
+        OpenSslErrors::take();
+        throw ConfigError("--tls-key-file " + settings.key_file +
+                          " is not the key of --tls-cert-file " + settings.cert_file + " (for " +
+                          where + ")");
+    }
+}
+
+// The name (or address) the server's certificate must be valid for.
+void expect_server_name(SSL* session, const std::string& name, const std::string& where) {
+    X509_VERIFY_PARAM* verify = SSL_get0_param(session);
+    if (is_ip_address(name)) {
+        // An address is matched against the certificate's IP SANs; SNI carries names only.
+        if (X509_VERIFY_PARAM_set1_ip_asc(verify, name.c_str()) != 1) {
+            throw ConfigError("cannot verify " + where + " as address '" + name +
+                              "' (check --tls-server-name)");
+        }
+        return;
+    }
+    X509_VERIFY_PARAM_set_hostflags(verify, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    if (SSL_set1_host(session, name.c_str()) != 1 ||
+        SSL_set_tlsext_host_name(session, name.c_str()) != 1) {
+        OpenSslErrors::take();
+        throw ConfigError("cannot verify " + where + " as '" + name +
+                          "': not a valid host name (check --tls-server-name)");
+    }
+}
+
 }  // namespace
 
 TlsChannel::TlsChannel(const TlsSettings& settings, const std::string& host, std::string where)
@@ -274,70 +334,23 @@ TlsChannel::TlsChannel(const TlsSettings& settings, const std::string& host, std
     if (!context_) {
         throw InternalError("cannot create a TLS context: " + OpenSslErrors::take().text());
     }
-    SSL_CTX* context = context_.get();
-    SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION);
-    SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nullptr);
+    SSL_CTX_set_min_proto_version(context_.get(), TLS1_2_VERSION);
+    SSL_CTX_set_verify(context_.get(), SSL_VERIFY_PEER, nullptr);
     // OpenSSL's default would ask the terminal for the passphrase of an encrypted key and
     // block the run; no passphrase makes such a key a file we cannot use, said in one line.
-    SSL_CTX_set_default_passwd_cb(context, no_passphrase);
+    SSL_CTX_set_default_passwd_cb(context_.get(), no_passphrase);
+    trust_certificate_authorities(context_.get(), settings.ca_file, where_);
+    use_client_certificate(context_.get(), settings, where_);
 
-    if (!settings.ca_file.empty()) {
-        const std::string ca = read_regular_file("--tls-ca-file", settings.ca_file, where_);
-        if (!load_ca_bundle(context, ca)) {
-            throw_unusable_file("--tls-ca-file", settings.ca_file, where_, "PEM CA certificates");
-        }
-    } else if (SSL_CTX_set_default_verify_paths(context) != 1) {
-        throw ConfigError("cannot load the system's CA certificates for " + where_ + ": " +
-                          OpenSslErrors::take().text() + " (give --tls-ca-file)");
-    }
-
-    if (settings.cert_file.empty() != settings.key_file.empty()) {
-        throw ConfigError(
-            "mutual TLS with " + where_ + " needs both --tls-cert-file and --tls-key-file (" +
-            (settings.cert_file.empty() ? "--tls-cert-file" : "--tls-key-file") + " is missing)");
-    }
-    if (!settings.cert_file.empty()) {
-        const std::string cert = read_regular_file("--tls-cert-file", settings.cert_file, where_);
-        const std::string key = read_regular_file("--tls-key-file", settings.key_file, where_);
-        if (!load_certificate_chain(context, cert)) {
-            throw_unusable_file("--tls-cert-file", settings.cert_file, where_, "a PEM certificate");
-        }
-        if (load_private_key(context, key) == KeyLoad::not_a_key) {
-            throw_unusable_file("--tls-key-file", settings.key_file, where_,
-                                "an unencrypted PEM private key");
-        }
-        if (SSL_CTX_check_private_key(context) != 1) {
-            OpenSslErrors::take();
-            throw ConfigError("--tls-key-file " + settings.key_file +
-                              " is not the key of --tls-cert-file " + settings.cert_file +
-                              " (for " + where_ + ")");
-        }
-    }
-
-    session_.reset(SSL_new(context));
+    session_.reset(SSL_new(context_.get()));
     if (!session_) {
         throw InternalError("cannot create a TLS session: " + OpenSslErrors::take().text());
     }
-    SSL* session = session_.get();
     // A write retried after WANT_* resumes where the last one stopped, record by record.
-    SSL_set_mode(session, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    X509_VERIFY_PARAM* verify = SSL_get0_param(session);
-    if (is_ip_address(name_)) {
-        // An address is matched against the certificate's IP SANs; SNI carries names only.
-        if (X509_VERIFY_PARAM_set1_ip_asc(verify, name_.c_str()) != 1) {
-            throw ConfigError("cannot verify " + where_ + " as address '" + name_ +
-                              "' (check --tls-server-name)");
-        }
-    } else {
-        X509_VERIFY_PARAM_set_hostflags(verify, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-        if (SSL_set1_host(session, name_.c_str()) != 1 ||
-            SSL_set_tlsext_host_name(session, name_.c_str()) != 1) {
-            OpenSslErrors::take();
-            throw ConfigError("cannot verify " + where_ + " as '" + name_ +
-                              "': not a valid host name (check --tls-server-name)");
-        }
-    }
-    SSL_set_connect_state(session);
+    SSL_set_mode(session_.get(),
+                 SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    expect_server_name(session_.get(), name_, where_);
+    SSL_set_connect_state(session_.get());
 
     // One method per channel rather than a shared static one: no global state to set up.
     socket_method_.reset(BIO_meth_new(BIO_TYPE_SOURCE_SINK, "lockrun socket"));
