@@ -66,22 +66,6 @@ int finish_connect(int fd, Deadline deadline, InterruptSource* interrupt) {
     }
 }
 
-// How long connecting may take, and how a message says it: "2s (check --redis and
-// --connect-timeout)", or, when what is left of the step is the tighter bound, the step's.
-struct ConnectBound {
-    Deadline at;
-    std::string within;
-
-    static ConnectBound of(Millis connect_timeout, const StepDeadline& step) {
-        const char* hint = "check --redis and --connect-timeout)";
-        Deadline own = Deadline::after(connect_timeout);
-        if (step.described() && step.at.at() <= own.at()) {
-            return ConnectBound{step.at, step.bound() + "; " + hint};
-        }
-        return ConnectBound{earliest(own, step.at), format_duration(connect_timeout) + " (" + hint};
-    }
-};
-
 [[noreturn]] void throw_connect_timeout(const RedisUrl& url, const ConnectBound& bound) {
     throw BackendUnavailable("cannot reach " + describe_url(url) + ": timed out after " +
                              bound.within);
@@ -162,10 +146,20 @@ RedisConnection RedisConnection::open(const ConnectionSettings& settings,
 
 RedisConnection RedisConnection::open(const ConnectionSettings& settings,
                                       InterruptSource* interrupt, const StepDeadline& step) {
-    const RedisUrl& url = settings.url;
     // Connecting, logging in and selecting the db get --connect-timeout, and never more than
     // what is left of the step.
     const ConnectBound bound = ConnectBound::of(settings.connect_timeout, step);
+    const StepDeadline connect_step = StepDeadline::bare(bound.at);
+    RedisConnection c = connect(settings, bound, interrupt);  // socket; rediss://: a TLS session
+    if (c.tls_) c.handshake(settings, bound, step);           // 78 when the port is plain RESP
+    c.authenticate(settings.url, connect_step);               // names the user, not the password
+    c.select_database(settings.url, connect_step);
+    return c;
+}
+
+RedisConnection RedisConnection::connect(const ConnectionSettings& settings,
+                                         const ConnectBound& bound, InterruptSource* interrupt) {
+    const RedisUrl& url = settings.url;
     // Before connecting: a TLS file that cannot be used is wrong whether the server is up or not.
     std::optional<TlsChannel> tls;
     if (url.transport == RedisUrl::Transport::tls) {
@@ -178,45 +172,47 @@ RedisConnection RedisConnection::open(const ConnectionSettings& settings,
     RedisConnection connection(std::move(socket), std::move(tls), describe_url(url),
                                settings.io_timeout, interrupt);
     connection.plain_tcp_ = url.transport == RedisUrl::Transport::tcp;
-    if (!url.user.empty()) connection.acl_user_ = url.user;
-    if (connection.tls_) {
-        try {
-            connection.handshake(bound.at, bound.within);
-        } catch (const BackendUnavailable&) {
-            // The probe is a failure path's diagnosis, and it too stays within the step.
-            Deadline probe = earliest(step.at, Deadline::after(std::min(settings.connect_timeout,
-                                                                        k_plain_probe_timeout)));
-            if (bound.at.passed() && !connection.tls_->heard_from_server() && !probe.passed() &&
-                answers_plain_resp(url, probe, interrupt)) {
-                throw ConfigError(describe_url(url) +
-                                  " is not speaking TLS (check the port, or use redis://)");
-            }
-            throw;
-        }
-    }
-    const StepDeadline connect_step = StepDeadline::bare(bound.at);
-    if (!url.password.empty()) {
-        std::vector<std::string_view> auth = {"AUTH"};
-        if (!url.user.empty()) auth.push_back(url.user);
-        auth.push_back(url.password);
-        // Redis's replies to AUTH never quote the password, so the reply can be shown.
-        RespValue reply = connection.exchange(auth, connect_step);
-        if (reply.is_error()) {
-            throw ConfigError(describe_url(url) + " rejected the login" +
-                              (url.user.empty() ? "" : " of user '" + url.user + "'") + ": " +
-                              reply.text +
-                              " (check the user and the password: in the URL, "
-                              "--redis-password-file or LOCKRUN_REDIS_PASSWORD)");
-        }
-    }
-    if (url.db != 0) {
-        std::string db = std::to_string(url.db);
-        RespValue reply = connection.call({"SELECT", db}, connect_step);
-        if (reply.is_error()) {
-            throw ConfigError(describe_url(url) + " refused db " + db + ": " + reply.text);
-        }
-    }
     return connection;
+}
+
+void RedisConnection::handshake(const ConnectionSettings& settings, const ConnectBound& bound,
+                                const StepDeadline& step) {
+    try {
+        handshake_until(bound.at, bound.within);
+    } catch (const BackendUnavailable&) {
+        // The probe is a failure path's diagnosis, and it too stays within the step.
+        Deadline probe = earliest(
+            step.at, Deadline::after(std::min(settings.connect_timeout, k_plain_probe_timeout)));
+        if (bound.at.passed() && !tls_->heard_from_server() && !probe.passed() &&
+            answers_plain_resp(settings.url, probe, interrupt_)) {
+            throw ConfigError(where_ + " is not speaking TLS (check the port, or use redis://)");
+        }
+        throw;
+    }
+}
+
+void RedisConnection::authenticate(const RedisUrl& url, const StepDeadline& step) {
+    if (!url.user.empty()) acl_user_ = url.user;
+    if (url.password.empty()) return;
+    std::vector<std::string_view> auth = {"AUTH"};
+    if (!url.user.empty()) auth.push_back(url.user);
+    auth.push_back(url.password);
+    // Redis's replies to AUTH never quote the password, so the reply can be shown.
+    RespValue reply = exchange(auth, step);
+    if (reply.is_error()) {
+        throw ConfigError(where_ + " rejected the login" +
+                          (url.user.empty() ? "" : " of user '" + url.user + "'") + ": " +
+                          reply.text +
+                          " (check the user and the password: in the URL, "
+                          "--redis-password-file or LOCKRUN_REDIS_PASSWORD)");
+    }
+}
+
+void RedisConnection::select_database(const RedisUrl& url, const StepDeadline& step) {
+    if (url.db == 0) return;
+    std::string db = std::to_string(url.db);
+    RespValue reply = call({"SELECT", db}, step);
+    if (reply.is_error()) throw ConfigError(where_ + " refused db " + db + ": " + reply.text);
 }
 
 RedisConnection::RedisConnection(UniqueFd socket, std::optional<TlsChannel> tls, std::string where,
@@ -386,7 +382,7 @@ std::optional<RespValue> RedisConnection::try_read_reply() {
     return std::nullopt;
 }
 
-void RedisConnection::handshake(Deadline deadline, const std::string& within) {
+void RedisConnection::handshake_until(Deadline deadline, const std::string& within) {
     for (;;) {
         IoResult step = tls_->handshake();
         switch (step.kind) {

@@ -95,8 +95,18 @@ public:
 private:
     RedisConnection(UniqueFd socket, std::optional<TlsChannel> tls, std::string where,
                     Millis io_timeout, InterruptSource* interrupt);
+    // open()'s steps, all within `bound`. connect: the socket, and for rediss:// the TLS
+    // session on it. handshake: that session's, and when a silent server let it time out,
+    // whether the server speaks plain RESP instead (78, not 69). authenticate: AUTH when the
+    // URL has a password; its message names the user, never the password.
+    static RedisConnection connect(const ConnectionSettings& settings, const ConnectBound& bound,
+                                   InterruptSource* interrupt);
+    void handshake(const ConnectionSettings& settings, const ConnectBound& bound,
+                   const StepDeadline& step);
+    void authenticate(const RedisUrl& url, const StepDeadline& step);
+    void select_database(const RedisUrl& url, const StepDeadline& step);
     // Runs the TLS handshake until done; `within` says the bound, for the message.
-    void handshake(Deadline deadline, const std::string& within);
+    void handshake_until(Deadline deadline, const std::string& within);
     // Whether url's server answers a PING in plain RESP by `deadline` (so it is no TLS
     // server). For the message after a silent TLS handshake only.
     static bool answers_plain_resp(const RedisUrl& url, Deadline deadline,

@@ -45,4 +45,20 @@ struct StepDeadline {
     std::string bound() const { return format_duration(total) + " (" + made_of; }
 };
 
+// How long connecting may take, and how a message says it: "2s (check --redis and
+// --connect-timeout)", or, when what is left of the step is the tighter bound, the step's.
+struct ConnectBound {
+    Deadline at;
+    std::string within;
+
+    static ConnectBound of(Millis connect_timeout, const StepDeadline& step) {
+        const char* hint = "check --redis and --connect-timeout)";
+        Deadline own = Deadline::after(connect_timeout);
+        if (step.described() && step.at.at() <= own.at()) {
+            return ConnectBound{step.at, step.bound() + "; " + hint};
+        }
+        return ConnectBound{earliest(own, step.at), format_duration(connect_timeout) + " (" + hint};
+    }
+};
+
 }  // namespace lockrun
