@@ -18,11 +18,12 @@ std::string default_state_dir() {
     return "/tmp/lockrun-" + std::to_string(::getuid());
 }
 
-UniqueFd open_state_dir(const std::string& given_path) {
-    if (given_path.empty()) throw ConfigError("--state-dir is empty");
-    // "link/" and "link/." would make lstat() follow the link: look at the name itself. A
-    // path ending in ".." names a directory the checks below cannot see as the user wrote
-    // it (the parent of a link's target, say): refused.
+namespace {
+
+// "link/" and "link/." would make lstat() follow the link: the name itself is looked at. A
+// path ending in ".." names a directory the checks cannot see as the user wrote it (the
+// parent of a link's target, say): refused.
+std::string own_name(const std::string& given_path) {
     std::string path = given_path;
     for (;;) {
         if (path.size() > 1 && path.back() == '/') {
@@ -37,10 +38,12 @@ UniqueFd open_state_dir(const std::string& given_path) {
         throw ConfigError("the state dir " + given_path +
                           " ends in '..'; give --state-dir the directory's own name");
     }
-    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
-        throw ConfigError("cannot create the state dir " + path + ": " + std::strerror(errno) +
-                          " (check --state-dir)");
-    }
+    return path;
+}
+
+// What lstat(2) says of the directory, once it is known to be a real directory of ours that
+// nobody else can write into.
+struct stat checked_state_dir(const std::string& path) {
     struct stat info {};
     if (::lstat(path.c_str(), &info) != 0) {
         throw ConfigError("cannot use the state dir " + path + ": " + std::strerror(errno));
@@ -63,15 +66,28 @@ UniqueFd open_state_dir(const std::string& given_path) {
         throw ConfigError("the state dir " + path + " is writable by others (mode " + mode +
                           "); run: chmod 700 " + path);
     }
+    return info;
+}
+
+}  // namespace
+
+UniqueFd open_state_dir(const std::string& given_path) {
+    if (given_path.empty()) throw ConfigError("--state-dir is empty");
+    const std::string path = own_name(given_path);
+    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
+        throw ConfigError("cannot create the state dir " + path + ": " + std::strerror(errno) +
+                          " (check --state-dir)");
+    }
+    const struct stat checked = checked_state_dir(path);
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!fd.valid()) {
         throw ConfigError("cannot open the state dir " + path + ": " + std::strerror(errno));
     }
-    // The checks above looked at a path; make sure the directory we opened is the one that
-    // was checked, not one swapped in between.
+    // The checks looked at a path; make sure the directory we opened is the one that was
+    // checked, not one swapped in between.
     struct stat opened {};
-    if (::fstat(fd.get(), &opened) != 0 || opened.st_ino != info.st_ino ||
-        opened.st_dev != info.st_dev) {
+    if (::fstat(fd.get(), &opened) != 0 || opened.st_ino != checked.st_ino ||
+        opened.st_dev != checked.st_dev) {
         throw ConfigError("the state dir " + path + " changed while it was being opened");
     }
     return fd;
