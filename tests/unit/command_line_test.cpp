@@ -1,61 +1,65 @@
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
-#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <initializer_list>
-#include <optional>
+#include <map>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "cli/options.hpp"
 #include "core/errors.hpp"
 #include "core/key.hpp"
 
-extern char** environ;
-
 namespace lockrun {
 namespace {
 
+namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using Strings = std::vector<std::string>;
 
-// Every test starts from an environment without LOCKRUN_* variables (the developer's
-// shell or a CI job may set some) and gets the original ones back afterwards.
+// Every test sees only the environment it sets: the process's own is never read (the
+// developer's shell or a CI job may set LOCKRUN_* variables), and the user's config file is
+// an empty one in a directory made for the test, so no file of this machine
+// (~/.config/lockrun, /etc/lockrun) is read.
 class CommandLine : public ::testing::Test {
 protected:
     void SetUp() override {
-        for (char** entry = environ; *entry != nullptr; ++entry) {
-            std::string variable(*entry);
-            if (!variable.starts_with("LOCKRUN_")) continue;
-            auto equals = variable.find('=');
-            saved_.emplace_back(variable.substr(0, equals), variable.substr(equals + 1));
-        }
-        for (const auto& [name, value] : saved_) unsetenv(name.c_str());
+        std::string pattern = (fs::temp_directory_path() / "lockrun-command-line.XXXXXX").string();
+        ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+        dir_ = pattern;
+        fs::create_directories(dir_ + "/lockrun");
+        std::ofstream(dir_ + "/lockrun/config.toml");
+        environment_ = {{"XDG_CONFIG_HOME", dir_}};
     }
     void TearDown() override {
-        for (const std::string& name : set_by_test_) unsetenv(name.c_str());
-        for (const auto& [name, value] : saved_) setenv(name.c_str(), value.c_str(), 1);
+        std::error_code ignored;
+        fs::remove_all(dir_, ignored);
     }
-    void set_env(const std::string& name, const std::string& value) {
-        setenv(name.c_str(), value.c_str(), 1);
-        set_by_test_.push_back(name);
-    }
+    void set_env(const std::string& name, const std::string& value) { environment_[name] = value; }
 
-    static Invocation parse(std::initializer_list<std::string> arguments) {
+    Invocation parse(std::initializer_list<std::string> arguments) const {
         Strings words{"lockrun"};
         words.insert(words.end(), arguments);
         std::vector<const char*> argv;
         for (const std::string& word : words) argv.push_back(word.c_str());
         argv.push_back(nullptr);
-        return parse_command_line(static_cast<int>(words.size()), argv.data());
+        const std::map<std::string, std::string>& environment = environment_;
+        return parse_command_line(static_cast<int>(words.size()), argv.data(),
+                                  [&environment](const char* name) -> const char* {
+                                      auto found = environment.find(name);
+                                      return found == environment.end() ? nullptr
+                                                                        : found->second.c_str();
+                                  });
     }
-    static Options options(std::initializer_list<std::string> arguments) {
+    Options options(std::initializer_list<std::string> arguments) const {
         Invocation invocation = parse(arguments);
         EXPECT_EQ(invocation.action, Invocation::Action::run);
         return invocation.options;
     }
     // The message of the UsageError that parsing throws, or a failure when it throws none.
-    static std::string usage_error(std::initializer_list<std::string> arguments) {
+    std::string usage_error(std::initializer_list<std::string> arguments) const {
         try {
             parse(arguments);
         } catch (const UsageError& e) {
@@ -70,8 +74,8 @@ protected:
     }
 
 private:
-    std::vector<std::pair<std::string, std::string>> saved_;
-    Strings set_by_test_;
+    std::string dir_;
+    std::map<std::string, std::string> environment_;
 };
 
 #define EXPECT_ONE_LINE_USAGE_ERROR(...)                                           \
