@@ -1,5 +1,6 @@
-// Command line to Invocation. CLI11 reads the flags; every value, whether it came from a
-// flag, the LOCKRUN_* environment or the config file, is then checked by one converter
+// Command line to Invocation, in the steps of parse_command_line below. CLI11 reads the
+// flags that the settings table declares; every value, whether it came from a flag, the
+// LOCKRUN_* environment or the config file, is then checked by one converter
 // (cli/settings_to_options.cpp) whose error names where the bad value came from.
 
 #include <CLI/CLI.hpp>
@@ -54,45 +55,244 @@ then the TOML config file (--config, $LOCKRUN_CONFIG, $XDG_CONFIG_HOME/lockrun/c
 )";
 }
 
-// What CLI11 binds the setting flags to: texts by setting name, read only for the flags
-// that were given.
-struct FlagTexts {
-    std::map<std::string, std::string> texts;
-    std::map<std::string, bool> switches;
-    int verbose = 0;
+// What CLI11 binds the table's flags to, by setting name; read only for the flags given.
+struct FlagValues {
+    std::map<std::string, std::string, std::less<>> texts;
+    std::map<std::string, bool, std::less<>> switches;
+    std::map<std::string, int, std::less<>> counts;
 };
 
-void add_setting(CLI::App& app, FlagTexts& flags, const std::string& names,
-                 const std::string& setting, const std::string& type, const std::string& help) {
-    const SettingSpec* spec = find_setting(setting);
-    if (spec->kind == SettingKind::switch_) {
-        app.add_flag(names, flags.switches[setting], help);
-        return;
+std::string spelling(const SettingSpec& spec) {
+    std::string names = spec.short_flag ? std::string{'-', spec.short_flag, ','} : "";
+    names += "--" + std::string(spec.name);
+    // A switch that is on by default needs a flag to turn it off.
+    if (spec.kind == SettingKind::switch_ && spec.default_text == "true") {
+        names += ",!--no-" + std::string(spec.name);
     }
-    std::string shown_default = spec->default_text.empty() ? "" : std::string(spec->default_text);
-    app.add_option(names, flags.texts[setting], help)->type_name(type)->default_str(shown_default);
+    return names;
 }
 
-// The setting flags that were given, as SettingValues of origin flag.
-SettingValues given_flags(const CLI::App& app, const FlagTexts& flags) {
+std::string metavar(const SettingSpec& spec) {
+    if (spec.kind != SettingKind::choice) return std::string(spec.metavar);
+    std::string choices;
+    for (std::string_view choice : spec.choices) {
+        choices += (choices.empty() ? "" : "|") + std::string(choice);
+    }
+    return choices;
+}
+
+void add_flag(CLI::App& app, const SettingSpec& spec, FlagValues& values) {
+    std::string name(spec.name);
+    std::string help(spec.help);
+    switch (spec.kind) {
+        case SettingKind::switch_:
+            app.add_flag(spelling(spec), values.switches[name], help);
+            return;
+        case SettingKind::count:
+            app.add_flag(spelling(spec), values.counts[name], help);
+            return;
+        default:
+            app.add_option(spelling(spec), values.texts[name], help)
+                ->type_name(metavar(spec))
+                ->default_str(std::string(spec.default_text));
+    }
+}
+
+// The argv split at its first "--": CLI11 never sees what follows (it would take a
+// subcommand's name there for ours); that is the command, or the end of one that began
+// before it.
+struct SplitArguments {
+    int head_end;  // argv[1, head_end) is for CLI11
+    bool has_separator;
+    std::vector<std::string> tail;
+};
+
+SplitArguments split_at_separator(int argc, const char* const* argv) {
+    int head_end = 1;
+    while (head_end < argc && std::string_view(argv[head_end]) != "--") ++head_end;
+    return {head_end, head_end < argc,
+            std::vector<std::string>(argv + std::min(head_end + 1, argc), argv + argc)};
+}
+
+// The CLI11 app: every flag of the settings table, and the subcommands (SPEC §7).
+class FlagParser {
+public:
+    explicit FlagParser(Invocation& invocation);
+
+    // Parses argv[1, end); false when it asks for help or the version, whose text is then
+    // in the invocation.
+    bool parse(int end, const char* const* argv, Invocation& invocation);
+    Invocation::Action action() const;
+    // The table's flags that were given, as SettingValues of origin flag.
+    SettingValues given() const;
+    // The words after the options: the command, or a subcommand's extra words.
+    std::vector<std::string> rest(const SplitArguments& split) const;
+    const std::string& subject() const { return subject_; }  // the KEY a subcommand names
+
+private:
+    CLI::App app_{"lockrun: run a command once per key, and share its result.", "lockrun"};
+    FlagValues values_;
+    std::string subject_;
+    std::vector<std::pair<CLI::App*, Invocation::Action>> actions_;
+    std::vector<CLI::App*> subcommands_;  // every one, for its help
+};
+
+FlagParser::FlagParser(Invocation& invocation) {
+    app_.footer(help_footer());
+    auto formatter = std::make_shared<UsageFormatter>();
+    formatter->column_width(34);
+    app_.formatter(formatter);
+    app_.set_version_flag("--version", std::string("lockrun ") + LOCKRUN_VERSION);
+    for (const SettingSpec& spec : setting_specs()) add_flag(app_, spec, values_);
+    // Like flock(1), options end at the first word that is not one: the command's own
+    // options are never taken for ours, with or without "--".
+    app_.prefix_command();
+
+    auto* status = app_.add_subcommand("status", "who holds KEY, and what is cached for it");
+    status->add_option("KEY", subject_, "the key")->required();
+    status->add_flag("--json", invocation.json, "one JSON object, for scripts");
+    auto* list = app_.add_subcommand("list", "every key with a held lock or a stored result");
+    list->add_flag("--json", invocation.json, "one JSON array, for scripts");
+    auto* release = app_.add_subcommand("release", "free a stuck lock (needs --force)");
+    release->add_option("KEY", subject_, "the key")->required();
+    release->add_flag("--force", invocation.force, "free it even though a run may hold it");
+    auto* cache = app_.add_subcommand("cache", "show or drop a cached result");
+    cache->require_subcommand(1);
+    auto* cache_show = cache->add_subcommand("show", "write the cached stdout of KEY");
+    cache_show->add_option("KEY", subject_, "the key")->required();
+    cache_show->add_flag("--json", invocation.json, "metadata and output as JSON");
+    auto* cache_drop = cache->add_subcommand("drop", "remove the cached result of KEY");
+    cache_drop->add_option("KEY", subject_, "the key")->required();
+    auto* config = app_.add_subcommand("config", "print every effective setting and its source");
+    auto* doctor = app_.add_subcommand("doctor", "check that the backend is usable for locks");
+    subcommands_ = {status, list, release, cache, cache_show, cache_drop, config, doctor};
+    // fallthrough(): the options that configure lockrun may stand before or after a
+    // subcommand's name.
+    for (CLI::App* subcommand : subcommands_) {
+        subcommand->fallthrough();
+        subcommand->formatter(formatter);
+    }
+    using A = Invocation::Action;
+    actions_ = {{status, A::status},         {list, A::list},
+                {release, A::release},       {cache_show, A::cache_show},
+                {cache_drop, A::cache_drop}, {config, A::config},
+                {doctor, A::doctor}};
+}
+
+bool FlagParser::parse(int end, const char* const* argv, Invocation& invocation) {
+    try {
+        app_.parse(end, argv);
+        return true;
+    } catch (const CLI::CallForHelp&) {
+        invocation.action = Invocation::Action::help;
+        const CLI::App* asked = &app_;
+        for (const CLI::App* subcommand : subcommands_) {
+            if (subcommand->parsed()) asked = subcommand;
+        }
+        invocation.text = asked == &app_ ? app_.help() : asked->help();
+    } catch (const CLI::CallForVersion& e) {
+        invocation.action = Invocation::Action::version;
+        invocation.text = std::string(e.what()) + "\n";
+    } catch (const CLI::ParseError& e) {
+        throw UsageError(std::string(e.what()) + " (see lockrun --help)");
+    }
+    return false;
+}
+
+Invocation::Action FlagParser::action() const {
+    Invocation::Action action = Invocation::Action::run;
+    for (const auto& [subcommand, its_action] : actions_) {
+        if (subcommand->parsed()) action = its_action;
+    }
+    return action;
+}
+
+SettingValues FlagParser::given() const {
     SettingValues given;
     for (const SettingSpec& spec : setting_specs()) {
         std::string name(spec.name);
         std::string option = "--" + name;
-        if (name == "verbose") {
-            if (flags.verbose > 0) {
-                given[name] = {std::to_string(std::min(flags.verbose, 2)),
-                               SettingValue::Origin::flag, "-v"};
-            }
-            continue;
+        if (app_.count(option) == 0) continue;
+        switch (spec.kind) {
+            case SettingKind::switch_:
+                given[name] = {values_.switches.at(name) ? "true" : "false",
+                               SettingValue::Origin::flag, option};
+                break;
+            case SettingKind::count:  // -vv is at most 2, and named as the short flag
+                given[name] = {std::to_string(std::min(values_.counts.at(name), 2)),
+                               SettingValue::Origin::flag, std::string{'-', spec.short_flag}};
+                break;
+            default:
+                given[name] = {values_.texts.at(name), SettingValue::Origin::flag, option};
         }
-        if (app.count(option) == 0) continue;
-        std::string text = spec.kind == SettingKind::switch_
-                               ? (flags.switches.at(name) ? "true" : "false")
-                               : flags.texts.at(name);
-        given[name] = {text, SettingValue::Origin::flag, option};
     }
     return given;
+}
+
+std::vector<std::string> FlagParser::rest(const SplitArguments& split) const {
+    std::vector<std::string> rest = app_.remaining();
+    if (!rest.empty() && rest.front().starts_with("-") && rest.front() != "-") {
+        throw UsageError("unknown option " + rest.front() + " (see lockrun --help)");
+    }
+    if (split.has_separator && !rest.empty()) rest.push_back("--");
+    rest.insert(rest.end(), split.tail.begin(), split.tail.end());
+    return rest;
+}
+
+// Flags > LOCKRUN_* > config file > defaults, each value with its origin.
+void resolve_with_origins(Invocation& invocation, const SettingValues& flags,
+                          const EnvironmentLookup& environment) {
+    auto config_flag = flags.find("config");
+    invocation.config_file =
+        find_config_file(config_flag == flags.end() ? "" : config_flag->second.text, environment);
+    SettingValues file =
+        invocation.config_file ? read_config_file(*invocation.config_file) : SettingValues{};
+    invocation.settings = resolve_settings(flags, file, environment);
+}
+
+// A subcommand takes no command; most name a KEY.
+void take_subject(Invocation& invocation, const std::vector<std::string>& rest,
+                  const std::string& subject) {
+    if (!rest.empty()) {
+        throw UsageError("unexpected argument '" + rest.front() + "' (see lockrun --help)");
+    }
+    using A = Invocation::Action;
+    if (invocation.action == A::config || invocation.action == A::doctor ||
+        invocation.action == A::list) {
+        return;
+    }
+    if (auto problem = key_problem(subject)) throw UsageError("the key " + *problem);
+    invocation.options.run.key = subject;
+}
+
+// The command: the words after the options, or -c's (which the table applied), not both.
+void take_command(Options& o, std::vector<std::string> rest) {
+    if (!rest.empty() && !o.run.command.argv.empty()) {
+        throw UsageError("give either -c STRING or a command after --, not both");
+    }
+    if (!rest.empty()) o.run.command.argv = std::move(rest);
+    if (o.run.command.argv.empty()) {
+        throw UsageError("no command to run (give it after --, or as -c 'STRING')");
+    }
+}
+
+// --key, or the key made from the command. A flag always wins (SPEC §2): key-from-command
+// from the environment or a config file yields to a --key flag; only the two flags
+// together are a contradiction.
+void choose_key(Invocation& invocation) {
+    Options& o = invocation.options;
+    bool key_flag = invocation.settings.at("key").origin == SettingValue::Origin::flag;
+    if (o.key_from_command && key_flag) {
+        if (invocation.settings.at("key-from-command").origin == SettingValue::Origin::flag) {
+            throw UsageError("give either --key or --key-from-command, not both");
+        }
+        o.key_from_command = false;
+    }
+    if (o.key_from_command) o.run.key = key_from_command(o.run.command.argv);
+    if (!key_flag && !o.key_from_command) {
+        throw UsageError("--key is required (or --key-from-command)");
+    }
+    if (auto problem = key_problem(o.run.key)) throw UsageError("the key " + *problem);
 }
 
 }  // namespace
@@ -103,194 +303,23 @@ Invocation parse_command_line(int argc, const char* const* argv) {
 
 Invocation parse_command_line(int argc, const char* const* argv,
                               const EnvironmentLookup& environment) {
-    // What follows the first "--" is never parsed by CLI11 (it would take a subcommand's
-    // name there for ours); it is the command, or the end of one that began before it.
-    int head_end = 1;
-    while (head_end < argc && std::string_view(argv[head_end]) != "--") ++head_end;
-    std::vector<std::string> tail(argv + std::min(head_end + 1, argc), argv + argc);
-    bool has_separator = head_end < argc;
-
     Invocation invocation;
-    Options& o = invocation.options;
-    FlagTexts flags;
-    std::string command_string;
-    std::string config_flag;
-
-    CLI::App app{"lockrun: run a command once per key, and share its result.", "lockrun"};
-    app.footer(help_footer());
-    auto formatter = std::make_shared<UsageFormatter>();
-    formatter->column_width(34);
-    app.formatter(formatter);
-    app.set_version_flag("--version", std::string("lockrun ") + LOCKRUN_VERSION);
-
-    // The key belongs to one run, and LOCKRUN_KEY is what the command sees: it has no
-    // environment default, so a nested lockrun cannot inherit its parent's key.
-    app.add_option("-k,--key", o.key, "the unit of work: 1-512 bytes of printable UTF-8")
-        ->type_name("KEY");
-    add_setting(app, flags, "--key-from-command", "key-from-command", "",
-                "KEY = cmd: + hex SHA-256 of the command's argv (NUL-joined)");
-    add_setting(app, flags, "-l,--lease", "lease", "DUR",
-                "lock lease, renewed every lease/3 (min 100ms)");
-    add_setting(app, flags, "-w,--wait", "wait", "DUR|inf",
-                "how long to wait for a held lock; inf: no limit");
-    app.add_option("-c,--command-string", command_string, "run STR with /bin/sh -c")
-        ->type_name("STR");
-    add_setting(app, flags, "-E,--conflict-exit-code", "conflict-exit-code", "N",
-                "exit code when the lock is not acquired in time (0-255)");
-    add_setting(app, flags, "--no-cache", "no-cache", "",
-                "lock only: never read or write the result cache");
-    app.add_flag("--refresh", o.refresh, "skip the cache read, run, store the new result");
-    add_setting(app, flags, "--cache-failures", "cache-failures", "", "also cache non-zero exits");
-    add_setting(app, flags, "--cache-stderr,!--no-cache-stderr", "cache-stderr", "",
-                "capture and replay stderr in order with stdout (default) / let it pass "
-                "straight through");
-    add_setting(app, flags, "--cache-ttl", "cache-ttl", "DUR",
-                "lifetime of a cached result; 0: share with waiting callers only");
-    add_setting(app, flags, "--cache-max-bytes", "cache-max-bytes", "SIZE",
-                "larger output is streamed but not cached");
-    add_setting(app, flags, "--no-holder-command", "no-holder-command", "",
-                "store only the program's name in the holder record, not its arguments");
-    add_setting(app, flags, "--on-lock-lost", "on-lock-lost", "term|kill|ignore",
-                "what happens to the command if the lease cannot be kept");
-    add_setting(app, flags, "--kill-after", "kill-after", "DUR",
-                "grace between SIGTERM and SIGKILL");
-    add_setting(app, flags, "--on-backend-error", "on-backend-error", "fail|run",
-                "backend unreachable: fail (exit 69), or warn and run unguarded");
-    add_setting(app, flags, "--backend", "backend", "local|redis",
-                "default: redis if a Redis URL is configured, else local");
-    add_setting(app, flags, "--state-dir", "state-dir", "DIR",
-                "local backend's directory (default /tmp/lockrun-$UID)");
-    add_setting(app, flags, "--redis", "redis", "URL",
-                "redis://[user[:pass]@]host[:port][/db], rediss://..., "
-                "unix:///path.sock[?db=N]");
-    add_setting(app, flags, "--redis-password-file", "redis-password-file", "F",
-                "read the Redis password from F (keeps it out of argv and ps)");
-    add_setting(app, flags, "--tls-ca-file", "tls-ca-file", "F",
-                "CA certificates for rediss:// (default: the system's)");
-    add_setting(app, flags, "--tls-cert-file", "tls-cert-file", "F",
-                "client certificate for mutual TLS");
-    add_setting(app, flags, "--tls-key-file", "tls-key-file", "F", "client key for mutual TLS");
-    add_setting(app, flags, "--tls-server-name", "tls-server-name", "NAME",
-                "name the server certificate must carry (default: the URL's host)");
-    add_setting(app, flags, "--connect-timeout", "connect-timeout", "DUR", "deadline to connect");
-    add_setting(app, flags, "--io-timeout", "io-timeout", "DUR", "deadline of every backend call");
-    add_setting(app, flags, "--prefix", "prefix", "STR", "namespace of every Redis key");
-    app.add_option("--config", config_flag, "TOML config file (see below)")->type_name("FILE");
-    add_setting(app, flags, "-q,--quiet", "quiet", "",
-                "errors only: no warnings, no conflict message");
-    app.add_flag("-v,--verbose", flags.verbose, "more detail: -v info, -vv debug");
-    add_setting(app, flags, "--log-format", "log-format", "text|json",
-                "log lines as text (lockrun: ...) or one JSON object each");
-    add_setting(app, flags, "--metrics-file", "metrics-file", "F",
-                "write this run's Prometheus metrics to F (textfile collector)");
-    // Like flock(1), options end at the first word that is not one: the command's own
-    // options are never taken for ours, with or without "--".
-    app.prefix_command();
-
-    // Subcommands (SPEC §7). fallthrough(): the options that configure lockrun may stand
-    // before or after a subcommand's name.
-    std::string subject;
-    auto* status = app.add_subcommand("status", "who holds KEY, and what is cached for it");
-    status->add_option("KEY", subject, "the key")->required();
-    status->add_flag("--json", invocation.json, "one JSON object, for scripts");
-    auto* list = app.add_subcommand("list", "every key with a held lock or a stored result");
-    list->add_flag("--json", invocation.json, "one JSON array, for scripts");
-    auto* release = app.add_subcommand("release", "free a stuck lock (needs --force)");
-    release->add_option("KEY", subject, "the key")->required();
-    release->add_flag("--force", invocation.force, "free it even though a run may hold it");
-    auto* cache = app.add_subcommand("cache", "show or drop a cached result");
-    cache->require_subcommand(1);
-    auto* cache_show = cache->add_subcommand("show", "write the cached stdout of KEY");
-    cache_show->add_option("KEY", subject, "the key")->required();
-    cache_show->add_flag("--json", invocation.json, "metadata and output as JSON");
-    auto* cache_drop = cache->add_subcommand("drop", "remove the cached result of KEY");
-    cache_drop->add_option("KEY", subject, "the key")->required();
-    auto* config = app.add_subcommand("config", "print every effective setting and its source");
-    auto* doctor = app.add_subcommand("doctor", "check that the backend is usable for locks");
-    for (CLI::App* subcommand :
-         {status, list, release, cache, cache_show, cache_drop, config, doctor}) {
-        subcommand->fallthrough();
-        subcommand->formatter(formatter);
-    }
-
-    try {
-        app.parse(head_end, argv);
-    } catch (const CLI::CallForHelp&) {
-        invocation.action = Invocation::Action::help;
-        const CLI::App* asked = &app;
-        for (const CLI::App* sub :
-             {status, list, release, cache, cache_show, cache_drop, config, doctor}) {
-            if (sub->parsed()) asked = sub;
-        }
-        invocation.text = asked == &app ? app.help() : asked->help();
-        return invocation;
-    } catch (const CLI::CallForVersion& e) {
-        invocation.action = Invocation::Action::version;
-        invocation.text = std::string(e.what()) + "\n";
-        return invocation;
-    } catch (const CLI::ParseError& e) {
-        throw UsageError(std::string(e.what()) + " (see lockrun --help)");
-    }
-
-    const std::pair<CLI::App*, Invocation::Action> subcommands[] = {
-        {status, Invocation::Action::status},         {list, Invocation::Action::list},
-        {release, Invocation::Action::release},       {cache_show, Invocation::Action::cache_show},
-        {cache_drop, Invocation::Action::cache_drop}, {config, Invocation::Action::config},
-        {doctor, Invocation::Action::doctor}};
-    for (const auto& [subcommand, action] : subcommands) {
-        if (subcommand->parsed()) invocation.action = action;
-    }
-
-    std::vector<std::string> rest = app.remaining();
-    if (!rest.empty() && rest.front().starts_with("-") && rest.front() != "-") {
-        throw UsageError("unknown option " + rest.front() + " (see lockrun --help)");
-    }
-    if (has_separator && !rest.empty()) rest.push_back("--");
-    rest.insert(rest.end(), tail.begin(), tail.end());
-
-    // Flags > LOCKRUN_* > config file > defaults.
-    std::optional<std::string> config_path = find_config_file(config_flag, environment);
-    SettingValues file = config_path ? read_config_file(*config_path) : SettingValues{};
-    invocation.settings = resolve_settings(given_flags(app, flags), file, environment);
-    invocation.config_file = config_path;
-    apply_settings(invocation.settings, o);
-
+    // CLI11 reads the flags of the table before the first "--", and picks the action.
+    SplitArguments split = split_at_separator(argc, argv);
+    FlagParser flags(invocation);
+    if (!flags.parse(split.head_end, argv, invocation)) return invocation;  // help, version
+    invocation.action = flags.action();
+    std::vector<std::string> rest = flags.rest(split);
+    // Every setting with its origin, then each converted and checked into Options.
+    resolve_with_origins(invocation, flags.given(), environment);
+    apply_settings(invocation.settings, invocation.options);
+    // What the settings cannot check alone: a subcommand's KEY, or the command and its key.
     if (invocation.action != Invocation::Action::run) {
-        if (!rest.empty()) {
-            throw UsageError("unexpected argument '" + rest.front() + "' (see lockrun --help)");
-        }
-        if (invocation.action == Invocation::Action::config ||
-            invocation.action == Invocation::Action::doctor ||
-            invocation.action == Invocation::Action::list) {
-            return invocation;
-        }
-        if (auto problem = key_problem(subject)) throw UsageError("the key " + *problem);
-        o.key = subject;
+        take_subject(invocation, rest, flags.subject());
         return invocation;
     }
-
-    o.command = std::move(rest);
-    if (!command_string.empty() && !o.command.empty()) {
-        throw UsageError("give either -c STRING or a command after --, not both");
-    }
-    if (!command_string.empty()) o.command = {"/bin/sh", "-c", command_string};
-    if (o.command.empty()) {
-        throw UsageError("no command to run (give it after --, or as -c 'STRING')");
-    }
-    // A flag always wins (SPEC §2): key-from-command from the environment or a config file
-    // yields to a --key flag; only the two flags together are a contradiction.
-    bool key_flag = app.count("--key") > 0;
-    if (o.key_from_command && key_flag) {
-        if (invocation.settings.at("key-from-command").origin == SettingValue::Origin::flag) {
-            throw UsageError("give either --key or --key-from-command, not both");
-        }
-        o.key_from_command = false;
-    }
-    if (o.key_from_command) o.key = key_from_command(o.command);
-    if (!key_flag && !o.key_from_command) {
-        throw UsageError("--key is required (or --key-from-command)");
-    }
-    if (auto problem = key_problem(o.key)) throw UsageError("the key " + *problem);
+    take_command(invocation.options, std::move(rest));
+    choose_key(invocation);
     return invocation;
 }
 

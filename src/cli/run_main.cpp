@@ -86,7 +86,7 @@ ConnectionSettings connection_settings(const Invocation& invocation, Reporter& r
     refuse_tls_settings_without_tls(url, invocation.settings);
     return {std::move(url),
             o.connect_timeout,
-            o.io_timeout,
+            o.run.io_timeout,
             {o.tls_ca_file, o.tls_cert_file, o.tls_key_file, o.tls_server_name}};
 }
 
@@ -99,9 +99,10 @@ int run_doctor(const Invocation& invocation, TerminalReporter& reporter) {
 std::unique_ptr<Backend> make_backend(const Invocation& invocation, InterruptSource& interrupt,
                                       Reporter& reporter) {
     const Options& o = invocation.options;
-    if (!uses_redis(o)) return std::make_unique<LocalBackend>(state_dir_of(o), o.key, &interrupt);
+    if (!uses_redis(o))
+        return std::make_unique<LocalBackend>(state_dir_of(o), o.run.key, &interrupt);
     return std::make_unique<RedisBackend>(connection_settings(invocation, reporter), o.prefix,
-                                          o.key, &interrupt);
+                                          o.run.key, &interrupt);
 }
 
 // The command does not inherit lockrun's secrets: LOCKRUN_REDIS_PASSWORD is left out, and
@@ -128,7 +129,7 @@ void write_metrics(const Options& o, const RunSummary& summary, TerminalReporter
     if (o.metrics_file.empty()) return;
     auto now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch());
     try {
-        write_metrics_file(o.metrics_file, render_metrics(o.key, summary, now.count()));
+        write_metrics_file(o.metrics_file, render_metrics(o.run.key, summary, now.count()));
     } catch (const Error& e) {
         reporter.warn(e.what());
     }
@@ -140,30 +141,14 @@ int run_command(const Invocation& invocation, TerminalReporter& reporter) {
     SignalWatch signals;
     RunSummary summary;
     try {
-        reporter.info(o.key + ": using " + choose_backend(o, invocation.settings).description);
+        reporter.info(o.run.key + ": using " + choose_backend(o, invocation.settings).description);
         std::unique_ptr<Backend> backend = make_backend(invocation, signals, reporter);
         Supervisor supervisor(signals);
 
-        SingleFlightSettings settings;
-        settings.key = o.key;
-        settings.command.argv = o.command;
+        SingleFlightSettings settings = o.run;
         keep_secrets_from_the_command(settings.command);
-        settings.lease = o.lease;
-        settings.wait = o.wait;
-        settings.conflict_exit_code = o.conflict_exit_code;
-        settings.use_cache = !o.no_cache;
-        settings.refresh = o.refresh;
-        settings.cache_failures = o.cache_failures;
-        settings.cache_stderr = o.cache_stderr;
-        settings.cache_ttl = o.cache_ttl;
-        settings.cache_max_bytes = o.cache_max_bytes;
-        settings.on_lock_lost = o.on_lock_lost;
-        settings.kill_after = o.kill_after;
-        settings.io_timeout = o.io_timeout;
-        settings.run_unguarded_on_backend_error =
-            o.on_backend_error == Options::OnBackendError::run;
         settings.token = random_token();
-        settings.me = current_holder(o.command, !o.no_holder_command);
+        settings.me = current_holder(o.run.command.argv, !o.no_holder_command);
         int status = run_single_flight(settings, *backend, supervisor, reporter, summary);
         write_metrics(o, summary, reporter);
         return status;
@@ -187,16 +172,16 @@ int run_operator_command(const Invocation& invocation, TerminalReporter& reporte
     std::unique_ptr<Backend> backend = make_backend(invocation, signals, reporter);
     switch (invocation.action) {
         case Invocation::Action::status:
-            return show_status(*backend, o.key, invocation.json,
+            return show_status(*backend, o.run.key, invocation.json,
                                choose_backend(o, invocation.settings));
         case Invocation::Action::list:
             return list_keys(*backend, invocation.json);
         case Invocation::Action::release:
-            return release_lock(*backend, o.key, invocation.force);
+            return release_lock(*backend, o.run.key, invocation.force);
         case Invocation::Action::cache_show:
-            return show_cached_result(*backend, o.key, invocation.json);
+            return show_cached_result(*backend, o.run.key, invocation.json);
         case Invocation::Action::cache_drop:
-            return drop_cached_result(*backend, o.key);
+            return drop_cached_result(*backend, o.run.key);
         default:
             throw InternalError("no handler for this subcommand");
     }

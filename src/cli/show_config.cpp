@@ -1,5 +1,6 @@
 #include "cli/show_config.hpp"
 
+#include <algorithm>
 #include <iostream>
 
 #include "backend/local/state_dir.hpp"
@@ -37,6 +38,7 @@ std::string toml_value(const SettingSpec& spec, const std::string& text) {
     switch (spec.kind) {
         case SettingKind::switch_:
         case SettingKind::integer:
+        case SettingKind::count:
             return text;
         case SettingKind::secret_url:
             return json_string(shown_url(text));
@@ -45,11 +47,22 @@ std::string toml_value(const SettingSpec& spec, const std::string& text) {
     }
 }
 
+// The settings that the file and the environment may set, in the order they are listed.
+std::vector<const SettingSpec*> listed_settings() {
+    std::vector<const SettingSpec*> listed;
+    for (const SettingSpec& spec : setting_specs()) {
+        if (spec.in_file()) listed.push_back(&spec);
+    }
+    std::ranges::sort(listed, {}, &SettingSpec::config_line);
+    return listed;
+}
+
 }  // namespace
 
 int show_config(const Invocation& invocation) {
     std::cout << "# config file: " << invocation.config_file.value_or("none") << "\n";
-    for (const SettingSpec& spec : setting_specs()) {
+    for (const SettingSpec* listed : listed_settings()) {
+        const SettingSpec& spec = *listed;
         const SettingValue& value = invocation.settings.at(std::string(spec.name));
         std::string text = value.text;
         // Defaults that depend on the environment are shown as they resolve here.

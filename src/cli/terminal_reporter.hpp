@@ -7,11 +7,10 @@
 
 #include <spdlog/logger.h>
 
+#include "config/options.hpp"
 #include "core/reporter.hpp"
 
 namespace lockrun {
-
-enum class LogFormat { text, json };
 
 class TerminalReporter : public Reporter {
 public:

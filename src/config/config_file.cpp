@@ -24,6 +24,7 @@ std::string kind_wanted(SettingKind kind) {
         case SettingKind::switch_:
             return "true or false";
         case SettingKind::integer:
+        case SettingKind::count:
             return "an integer";
         default:
             return "a string";
@@ -44,6 +45,7 @@ std::optional<std::string> value_text(const toml::node& node, SettingKind kind) 
             if (node.is_boolean()) return *node.value<bool>() ? "true" : "false";
             return std::nullopt;
         case SettingKind::integer:
+        case SettingKind::count:
             if (node.is_integer()) return std::to_string(*node.value<std::int64_t>());
             return std::nullopt;
         default:
@@ -92,7 +94,7 @@ SettingValues read_config_file(const std::string& path) {
     for (auto&& [key, node] : table) {
         std::string where = path + ":" + std::to_string(key.source().begin.line);
         const SettingSpec* spec = find_setting(key.str());
-        if (spec == nullptr || !spec->in_file) {
+        if (spec == nullptr || !spec->in_file()) {
             throw ConfigError(where + ": unknown key '" + std::string(key.str()) +
                               "' (keys are the long options without dashes; see lockrun config)");
         }

@@ -12,29 +12,29 @@ std::string switch_text(const std::string& variable, std::string_view value) {
                       "': a switch takes 1/true/yes or 0/false/no");
 }
 
+// The one value of `spec` that the precedence picks.
+SettingValue resolve(const SettingSpec& spec, const SettingValues& flags, const SettingValues& file,
+                     const EnvironmentLookup& environment) {
+    if (auto flag = flags.find(spec.name); flag != flags.end()) return flag->second;
+    if (spec.in_file()) {
+        std::string variable = environment_name(spec.name);
+        if (const char* value = environment(variable.c_str())) {
+            std::string text =
+                spec.kind == SettingKind::switch_ ? switch_text(variable, value) : value;
+            return {text, SettingValue::Origin::environment, variable};
+        }
+        if (auto in_file = file.find(spec.name); in_file != file.end()) return in_file->second;
+    }
+    return {std::string(spec.default_text), SettingValue::Origin::default_value, ""};
+}
+
 }  // namespace
 
 SettingValues resolve_settings(const SettingValues& flags, const SettingValues& file,
                                const EnvironmentLookup& environment) {
     SettingValues resolved;
     for (const SettingSpec& spec : setting_specs()) {
-        std::string name(spec.name);
-        if (auto flag = flags.find(name); flag != flags.end()) {
-            resolved[name] = flag->second;
-            continue;
-        }
-        std::string variable = environment_name(spec.name);
-        if (const char* value = environment(variable.c_str())) {
-            std::string text =
-                spec.kind == SettingKind::switch_ ? switch_text(variable, value) : value;
-            resolved[name] = {text, SettingValue::Origin::environment, variable};
-            continue;
-        }
-        if (auto in_file = file.find(name); in_file != file.end()) {
-            resolved[name] = in_file->second;
-            continue;
-        }
-        resolved[name] = {std::string(spec.default_text), SettingValue::Origin::default_value, ""};
+        resolved[std::string(spec.name)] = resolve(spec, flags, file, environment);
     }
     return resolved;
 }

@@ -2,39 +2,153 @@
 
 #include <cctype>
 
+#include "config/options.hpp"
+#include "config/setting_reader.hpp"
+
 namespace lockrun {
+namespace {
+
+constexpr Millis k_min_lease{100};
+
+Millis positive_duration(const SettingReader& value) {
+    Millis duration = value.duration();
+    if (duration == Millis(0)) value.fail("must be more than 0");
+    return duration;
+}
+
+}  // namespace
 
 const std::vector<SettingSpec>& setting_specs() {
     using K = SettingKind;
+    using R = const SettingReader&;
+    // name, short flag, kind, metavar, default, help, apply, `lockrun config` line[, choices]
     static const std::vector<SettingSpec> specs = {
-        {"backend", K::choice, "", true, {"local", "redis"}},
-        {"redis", K::secret_url, "", true},
-        {"redis-password-file", K::path, "", true},
-        {"tls-ca-file", K::path, "", true},
-        {"tls-cert-file", K::path, "", true},
-        {"tls-key-file", K::path, "", true},
-        {"tls-server-name", K::text, "", true},
-        {"connect-timeout", K::duration, "2s", true},
-        {"io-timeout", K::duration, "2s", true},
-        {"prefix", K::text, "lockrun:", true},
-        {"state-dir", K::path, "", true},
-        {"on-backend-error", K::choice, "fail", true, {"fail", "run"}},
-        {"lease", K::duration, "30s", true},
-        {"wait", K::duration_or_inf, "0", true},
-        {"conflict-exit-code", K::integer, "75", true},
-        {"on-lock-lost", K::choice, "term", true, {"term", "kill", "ignore"}},
-        {"kill-after", K::duration, "10s", true},
-        {"no-cache", K::switch_, "false", true},
-        {"cache-ttl", K::duration, "300s", true},
-        {"cache-failures", K::switch_, "false", true},
-        {"cache-stderr", K::switch_, "true", true},
-        {"cache-max-bytes", K::size, "16MiB", true},
-        {"key-from-command", K::switch_, "false", true},
-        {"no-holder-command", K::switch_, "false", true},
-        {"quiet", K::switch_, "false", true},
-        {"verbose", K::integer, "0", true},
-        {"log-format", K::choice, "text", true, {"text", "json"}},
-        {"metrics-file", K::path, "", true},
+        {"key", 'k', K::text, "KEY", "", "the unit of work: 1-512 bytes of printable UTF-8",
+         [](R v, Options& o) { o.run.key = v.text(); }, 0},
+        {"key-from-command", 0, K::switch_, "", "false",
+         "KEY = cmd: + hex SHA-256 of the command's argv (NUL-joined)",
+         [](R v, Options& o) { o.key_from_command = v.on(); }, 23},
+        {"lease", 'l', K::duration, "DUR", "30s", "lock lease, renewed every lease/3 (min 100ms)",
+         [](R v, Options& o) {
+             o.run.lease = v.duration();
+             if (o.run.lease < k_min_lease) v.fail("is below the minimum of 100ms");
+         },
+         13},
+        {"wait", 'w', K::duration_or_inf, "DUR|inf", "0",
+         "how long to wait for a held lock; inf: no limit",
+         [](R v, Options& o) { o.run.wait = v.duration(); }, 14},
+        {"command-string", 'c', K::text, "STR", "", "run STR with /bin/sh -c",
+         [](R v, Options& o) {
+             if (!v.text().empty()) o.run.command.argv = {"/bin/sh", "-c", v.text()};
+         },
+         0},
+        {"conflict-exit-code", 'E', K::integer, "N", "75",
+         "exit code when the lock is not acquired in time (0-255)",
+         [](R v, Options& o) { o.run.conflict_exit_code = v.integer(0, 255); }, 15},
+        {"no-cache", 0, K::switch_, "", "false", "lock only: never read or write the result cache",
+         [](R v, Options& o) { o.run.use_cache = !v.on(); }, 18},
+        {"refresh", 0, K::switch_, "", "false", "skip the cache read, run, store the new result",
+         [](R v, Options& o) { o.run.refresh = v.on(); }, 0},
+        {"cache-failures", 0, K::switch_, "", "false", "also cache non-zero exits",
+         [](R v, Options& o) { o.run.cache_failures = v.on(); }, 20},
+        {"cache-stderr", 0, K::switch_, "", "true",
+         "capture and replay stderr in order with stdout (default) / let it pass straight "
+         "through",
+         [](R v, Options& o) { o.run.cache_stderr = v.on(); }, 21},
+        {"cache-ttl", 0, K::duration, "DUR", "300s",
+         "lifetime of a cached result; 0: share with waiting callers only",
+         [](R v, Options& o) { o.run.cache_ttl = v.duration(); }, 19},
+        {"cache-max-bytes", 0, K::size, "SIZE", "16MiB", "larger output is streamed but not cached",
+         [](R v, Options& o) { o.run.cache_max_bytes = v.size(); }, 22},
+        {"no-holder-command", 0, K::switch_, "", "false",
+         "store only the program's name in the holder record, not its arguments",
+         [](R v, Options& o) { o.no_holder_command = v.on(); }, 24},
+        {"on-lock-lost",
+         0,
+         K::choice,
+         "",
+         "term",
+         "what happens to the command if the lease cannot be kept",
+         [](R v, Options& o) {
+             o.run.on_lock_lost =
+                 v.choice({OnLockLost::term, OnLockLost::kill, OnLockLost::ignore});
+         },
+         16,
+         {"term", "kill", "ignore"}},
+        {"kill-after", 0, K::duration, "DUR", "10s", "grace between SIGTERM and SIGKILL",
+         [](R v, Options& o) { o.run.kill_after = v.duration(); }, 17},
+        {"on-backend-error",
+         0,
+         K::choice,
+         "",
+         "fail",
+         "backend unreachable: fail (exit 69), or warn and run unguarded",
+         [](R v, Options& o) {
+             o.run.run_unguarded_on_backend_error = v.choice({false, true});
+         },
+         12,
+         {"fail", "run"}},
+        {"backend",
+         0,
+         K::choice,
+         "",
+         "",
+         "default: redis if a Redis URL is configured, else local",
+         [](R v, Options& o) {
+             using B = Options::BackendKind;
+             o.backend = v.text().empty() ? B::automatic : v.choice({B::local, B::redis});
+         },
+         1,
+         {"local", "redis"}},
+        {"state-dir", 0, K::path, "DIR", "",
+         "local backend's directory (default /tmp/lockrun-$UID)",
+         [](R v, Options& o) { o.state_dir = v.text(); }, 11},
+        {"redis", 0, K::secret_url, "URL", "",
+         "redis://[user[:pass]@]host[:port][/db], rediss://..., unix:///path.sock[?db=N]",
+         [](R v, Options& o) {
+             o.redis_url = v.text();
+             o.redis_url_from_flag = v.value().origin == SettingValue::Origin::flag;
+         },
+         2},
+        {"redis-password-file", 0, K::path, "F", "",
+         "read the Redis password from F (keeps it out of argv and ps)",
+         [](R v, Options& o) { o.redis_password_file = v.text(); }, 3},
+        {"tls-ca-file", 0, K::path, "F", "",
+         "CA certificates for rediss:// (default: the system's)",
+         [](R v, Options& o) { o.tls_ca_file = v.text(); }, 4},
+        {"tls-cert-file", 0, K::path, "F", "", "client certificate for mutual TLS",
+         [](R v, Options& o) { o.tls_cert_file = v.text(); }, 5},
+        {"tls-key-file", 0, K::path, "F", "", "client key for mutual TLS",
+         [](R v, Options& o) { o.tls_key_file = v.text(); }, 6},
+        {"tls-server-name", 0, K::text, "NAME", "",
+         "name the server certificate must carry (default: the URL's host)",
+         [](R v, Options& o) { o.tls_server_name = v.text(); }, 7},
+        {"connect-timeout", 0, K::duration, "DUR", "2s", "deadline to connect",
+         [](R v, Options& o) { o.connect_timeout = positive_duration(v); }, 8},
+        {"io-timeout", 0, K::duration, "DUR", "2s", "deadline of every backend call",
+         [](R v, Options& o) { o.run.io_timeout = positive_duration(v); }, 9},
+        {"prefix", 0, K::text, "STR", "lockrun:", "namespace of every Redis key",
+         [](R v, Options& o) { o.prefix = v.text(); }, 10},
+        {"config", 0, K::path, "FILE", "", "TOML config file (see below)", nullptr, 0},
+        // Applied with --verbose, by apply_settings: the two speak of one thing.
+        {"quiet", 'q', K::switch_, "", "false", "errors only: no warnings, no conflict message",
+         nullptr, 25},
+        {"verbose", 'v', K::count, "", "0", "more detail: -v info, -vv debug",
+         [](R v, Options& o) { o.verbosity = v.integer(0, 2); }, 26},
+        {"log-format",
+         0,
+         K::choice,
+         "",
+         "text",
+         "log lines as text (lockrun: ...) or one JSON object each",
+         [](R v, Options& o) {
+             o.log_format = v.choice({LogFormat::text, LogFormat::json});
+         },
+         27,
+         {"text", "json"}},
+        {"metrics-file", 0, K::path, "F", "",
+         "write this run's Prometheus metrics to F (textfile collector)",
+         [](R v, Options& o) { o.metrics_file = v.text(); }, 28},
     };
     return specs;
 }

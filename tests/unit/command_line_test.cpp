@@ -1,61 +1,65 @@
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
-#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <initializer_list>
-#include <optional>
+#include <map>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "cli/options.hpp"
 #include "core/errors.hpp"
 #include "core/key.hpp"
 
-extern char** environ;
-
 namespace lockrun {
 namespace {
 
+namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using Strings = std::vector<std::string>;
 
-// Every test starts from an environment without LOCKRUN_* variables (the developer's
-// shell or a CI job may set some) and gets the original ones back afterwards.
+// Every test sees only the environment it sets: the process's own is never read (the
+// developer's shell or a CI job may set LOCKRUN_* variables), and the user's config file is
+// an empty one in a directory made for the test, so no file of this machine
+// (~/.config/lockrun, /etc/lockrun) is read.
 class CommandLine : public ::testing::Test {
 protected:
     void SetUp() override {
-        for (char** entry = environ; *entry != nullptr; ++entry) {
-            std::string variable(*entry);
-            if (!variable.starts_with("LOCKRUN_")) continue;
-            auto equals = variable.find('=');
-            saved_.emplace_back(variable.substr(0, equals), variable.substr(equals + 1));
-        }
-        for (const auto& [name, value] : saved_) unsetenv(name.c_str());
+        std::string pattern = (fs::temp_directory_path() / "lockrun-command-line.XXXXXX").string();
+        ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+        dir_ = pattern;
+        fs::create_directories(dir_ + "/lockrun");
+        std::ofstream(dir_ + "/lockrun/config.toml");
+        environment_ = {{"XDG_CONFIG_HOME", dir_}};
     }
     void TearDown() override {
-        for (const std::string& name : set_by_test_) unsetenv(name.c_str());
-        for (const auto& [name, value] : saved_) setenv(name.c_str(), value.c_str(), 1);
+        std::error_code ignored;
+        fs::remove_all(dir_, ignored);
     }
-    void set_env(const std::string& name, const std::string& value) {
-        setenv(name.c_str(), value.c_str(), 1);
-        set_by_test_.push_back(name);
-    }
+    void set_env(const std::string& name, const std::string& value) { environment_[name] = value; }
 
-    static Invocation parse(std::initializer_list<std::string> arguments) {
+    Invocation parse(std::initializer_list<std::string> arguments) const {
         Strings words{"lockrun"};
         words.insert(words.end(), arguments);
         std::vector<const char*> argv;
         for (const std::string& word : words) argv.push_back(word.c_str());
         argv.push_back(nullptr);
-        return parse_command_line(static_cast<int>(words.size()), argv.data());
+        const std::map<std::string, std::string>& environment = environment_;
+        return parse_command_line(static_cast<int>(words.size()), argv.data(),
+                                  [&environment](const char* name) -> const char* {
+                                      auto found = environment.find(name);
+                                      return found == environment.end() ? nullptr
+                                                                        : found->second.c_str();
+                                  });
     }
-    static Options options(std::initializer_list<std::string> arguments) {
+    Options options(std::initializer_list<std::string> arguments) const {
         Invocation invocation = parse(arguments);
         EXPECT_EQ(invocation.action, Invocation::Action::run);
         return invocation.options;
     }
     // The message of the UsageError that parsing throws, or a failure when it throws none.
-    static std::string usage_error(std::initializer_list<std::string> arguments) {
+    std::string usage_error(std::initializer_list<std::string> arguments) const {
         try {
             parse(arguments);
         } catch (const UsageError& e) {
@@ -70,8 +74,8 @@ protected:
     }
 
 private:
-    std::vector<std::pair<std::string, std::string>> saved_;
-    Strings set_by_test_;
+    std::string dir_;
+    std::map<std::string, std::string> environment_;
 };
 
 #define EXPECT_ONE_LINE_USAGE_ERROR(...)                                           \
@@ -87,23 +91,23 @@ TEST_F(CommandLine, DefaultsFollowTheSpec) {
     Invocation invocation = parse({"-k", "report", "--", "true"});
     EXPECT_EQ(invocation.action, Invocation::Action::run);
     const Options& o = invocation.options;
-    EXPECT_EQ(o.key, "report");
+    EXPECT_EQ(o.run.key, "report");
     EXPECT_FALSE(o.key_from_command);
-    EXPECT_EQ(o.command, Strings{"true"});
-    EXPECT_EQ(o.lease, 30s);
-    EXPECT_EQ(o.wait, 0ms);
-    EXPECT_EQ(o.conflict_exit_code, 75);
-    EXPECT_FALSE(o.no_cache);
-    EXPECT_FALSE(o.refresh);
-    EXPECT_FALSE(o.cache_failures);
-    EXPECT_TRUE(o.cache_stderr);  // since 0.2: stderr is replayed too
-    EXPECT_EQ(o.cache_ttl, 300s);
-    EXPECT_EQ(o.cache_max_bytes, 16u * 1024u * 1024u);
-    EXPECT_EQ(o.on_lock_lost, OnLockLost::term);
-    EXPECT_EQ(o.kill_after, 10s);
+    EXPECT_EQ(o.run.command.argv, Strings{"true"});
+    EXPECT_EQ(o.run.lease, 30s);
+    EXPECT_EQ(o.run.wait, 0ms);
+    EXPECT_EQ(o.run.conflict_exit_code, 75);
+    EXPECT_TRUE(o.run.use_cache);
+    EXPECT_FALSE(o.run.refresh);
+    EXPECT_FALSE(o.run.cache_failures);
+    EXPECT_TRUE(o.run.cache_stderr);  // since 0.2: stderr is replayed too
+    EXPECT_EQ(o.run.cache_ttl, 300s);
+    EXPECT_EQ(o.run.cache_max_bytes, 16u * 1024u * 1024u);
+    EXPECT_EQ(o.run.on_lock_lost, OnLockLost::term);
+    EXPECT_EQ(o.run.kill_after, 10s);
     EXPECT_EQ(o.redis_url, "");
     EXPECT_EQ(o.connect_timeout, 2s);
-    EXPECT_EQ(o.io_timeout, 2s);
+    EXPECT_EQ(o.run.io_timeout, 2s);
     EXPECT_EQ(o.prefix, "lockrun:");
     EXPECT_EQ(o.verbosity, 0);
 }
@@ -111,79 +115,81 @@ TEST_F(CommandLine, DefaultsFollowTheSpec) {
 // ---- each option ----
 
 TEST_F(CommandLine, ReadsTheKeyInEverySpelling) {
-    EXPECT_EQ(options({"-k", "a", "--", "true"}).key, "a");
-    EXPECT_EQ(options({"--key", "report:2026-11-22", "--", "true"}).key, "report:2026-11-22");
-    EXPECT_EQ(options({"--key=b", "--", "true"}).key, "b");
-    EXPECT_EQ(options({"-k", "r\xC3\xA9sum\xC3\xA9", "--", "true"}).key, "r\xC3\xA9sum\xC3\xA9");
+    EXPECT_EQ(options({"-k", "a", "--", "true"}).run.key, "a");
+    EXPECT_EQ(options({"--key", "report:2026-11-22", "--", "true"}).run.key, "report:2026-11-22");
+    EXPECT_EQ(options({"--key=b", "--", "true"}).run.key, "b");
+    EXPECT_EQ(options({"-k", "r\xC3\xA9sum\xC3\xA9", "--", "true"}).run.key,
+              "r\xC3\xA9sum\xC3\xA9");
 }
 
 TEST_F(CommandLine, ReadsTheLease) {
-    EXPECT_EQ(options({"-k", "a", "--lease", "250ms", "--", "true"}).lease, 250ms);
-    EXPECT_EQ(options({"-k", "a", "-l", "5m", "--", "true"}).lease, 5min);
-    EXPECT_EQ(options({"-k", "a", "--lease", "100ms", "--", "true"}).lease, 100ms);
-    EXPECT_EQ(options({"-k", "a", "--lease=45", "--", "true"}).lease, 45s);
+    EXPECT_EQ(options({"-k", "a", "--lease", "250ms", "--", "true"}).run.lease, 250ms);
+    EXPECT_EQ(options({"-k", "a", "-l", "5m", "--", "true"}).run.lease, 5min);
+    EXPECT_EQ(options({"-k", "a", "--lease", "100ms", "--", "true"}).run.lease, 100ms);
+    EXPECT_EQ(options({"-k", "a", "--lease=45", "--", "true"}).run.lease, 45s);
 }
 
 TEST_F(CommandLine, ReadsTheWaitIncludingInf) {
-    EXPECT_EQ(options({"-k", "a", "--wait", "10", "--", "true"}).wait, 10s);
-    EXPECT_EQ(options({"-k", "a", "-w", "2h", "--", "true"}).wait, 2h);
-    EXPECT_EQ(options({"-k", "a", "--wait", "inf", "--", "true"}).wait, k_infinite);
-    EXPECT_EQ(options({"-k", "a", "--wait", "0", "--", "true"}).wait, 0ms);
+    EXPECT_EQ(options({"-k", "a", "--wait", "10", "--", "true"}).run.wait, 10s);
+    EXPECT_EQ(options({"-k", "a", "-w", "2h", "--", "true"}).run.wait, 2h);
+    EXPECT_EQ(options({"-k", "a", "--wait", "inf", "--", "true"}).run.wait, k_infinite);
+    EXPECT_EQ(options({"-k", "a", "--wait", "0", "--", "true"}).run.wait, 0ms);
 }
 
 TEST_F(CommandLine, ReadsTheOtherDurations) {
     Options o = options({"-k", "a", "--cache-ttl", "1d", "--kill-after", "3s", "--connect-timeout",
                          "500ms", "--io-timeout", "1.5s", "--", "true"});
-    EXPECT_EQ(o.cache_ttl, 24h);
-    EXPECT_EQ(o.kill_after, 3s);
+    EXPECT_EQ(o.run.cache_ttl, 24h);
+    EXPECT_EQ(o.run.kill_after, 3s);
     EXPECT_EQ(o.connect_timeout, 500ms);
-    EXPECT_EQ(o.io_timeout, 1500ms);
+    EXPECT_EQ(o.run.io_timeout, 1500ms);
 }
 
 TEST_F(CommandLine, ReadsSizes) {
-    EXPECT_EQ(options({"-k", "a", "--cache-max-bytes", "512", "--", "true"}).cache_max_bytes, 512u);
-    EXPECT_EQ(options({"-k", "a", "--cache-max-bytes", "64KiB", "--", "true"}).cache_max_bytes,
+    EXPECT_EQ(options({"-k", "a", "--cache-max-bytes", "512", "--", "true"}).run.cache_max_bytes,
+              512u);
+    EXPECT_EQ(options({"-k", "a", "--cache-max-bytes", "64KiB", "--", "true"}).run.cache_max_bytes,
               64u * 1024u);
-    EXPECT_EQ(options({"-k", "a", "--cache-max-bytes", "16MiB", "--", "true"}).cache_max_bytes,
+    EXPECT_EQ(options({"-k", "a", "--cache-max-bytes", "16MiB", "--", "true"}).run.cache_max_bytes,
               16u * 1024u * 1024u);
-    EXPECT_EQ(options({"-k", "a", "--cache-max-bytes", "0", "--", "true"}).cache_max_bytes, 0u);
+    EXPECT_EQ(options({"-k", "a", "--cache-max-bytes", "0", "--", "true"}).run.cache_max_bytes, 0u);
 }
 
 TEST_F(CommandLine, ReadsTheConflictExitCode) {
-    EXPECT_EQ(options({"-k", "a", "-E", "0", "--", "true"}).conflict_exit_code, 0);
-    EXPECT_EQ(options({"-k", "a", "-E", "255", "--", "true"}).conflict_exit_code, 255);
-    EXPECT_EQ(options({"-k", "a", "--conflict-exit-code", "3", "--", "true"}).conflict_exit_code,
-              3);
+    EXPECT_EQ(options({"-k", "a", "-E", "0", "--", "true"}).run.conflict_exit_code, 0);
+    EXPECT_EQ(options({"-k", "a", "-E", "255", "--", "true"}).run.conflict_exit_code, 255);
+    EXPECT_EQ(
+        options({"-k", "a", "--conflict-exit-code", "3", "--", "true"}).run.conflict_exit_code, 3);
 }
 
 TEST_F(CommandLine, ReadsOnLockLost) {
-    EXPECT_EQ(options({"-k", "a", "--on-lock-lost", "term", "--", "true"}).on_lock_lost,
+    EXPECT_EQ(options({"-k", "a", "--on-lock-lost", "term", "--", "true"}).run.on_lock_lost,
               OnLockLost::term);
-    EXPECT_EQ(options({"-k", "a", "--on-lock-lost", "kill", "--", "true"}).on_lock_lost,
+    EXPECT_EQ(options({"-k", "a", "--on-lock-lost", "kill", "--", "true"}).run.on_lock_lost,
               OnLockLost::kill);
-    EXPECT_EQ(options({"-k", "a", "--on-lock-lost", "ignore", "--", "true"}).on_lock_lost,
+    EXPECT_EQ(options({"-k", "a", "--on-lock-lost", "ignore", "--", "true"}).run.on_lock_lost,
               OnLockLost::ignore);
 }
 
 TEST_F(CommandLine, ReadsTheSwitches) {
     Options o = options(
         {"-k", "a", "--no-cache", "--refresh", "--cache-failures", "--cache-stderr", "--", "true"});
-    EXPECT_TRUE(o.no_cache);
-    EXPECT_TRUE(o.refresh);
-    EXPECT_TRUE(o.cache_failures);
-    EXPECT_TRUE(o.cache_stderr);
+    EXPECT_FALSE(o.run.use_cache);
+    EXPECT_TRUE(o.run.refresh);
+    EXPECT_TRUE(o.run.cache_failures);
+    EXPECT_TRUE(o.run.cache_stderr);
 }
 
 TEST_F(CommandLine, NoCacheStderrTurnsTheCaptureOff) {
-    EXPECT_FALSE(options({"-k", "a", "--no-cache-stderr", "--", "true"}).cache_stderr);
+    EXPECT_FALSE(options({"-k", "a", "--no-cache-stderr", "--", "true"}).run.cache_stderr);
     set_env("LOCKRUN_CACHE_STDERR", "0");
-    EXPECT_FALSE(options({"-k", "a", "--", "true"}).cache_stderr);
+    EXPECT_FALSE(options({"-k", "a", "--", "true"}).run.cache_stderr);
     // The flag wins over the environment, either way.
-    EXPECT_TRUE(options({"-k", "a", "--cache-stderr", "--", "true"}).cache_stderr);
+    EXPECT_TRUE(options({"-k", "a", "--cache-stderr", "--", "true"}).run.cache_stderr);
 }
 
 TEST_F(CommandLine, CacheTtlZeroMeansCoalescingOnly) {
-    EXPECT_EQ(options({"-k", "a", "--cache-ttl", "0", "--", "true"}).cache_ttl, 0s);
+    EXPECT_EQ(options({"-k", "a", "--cache-ttl", "0", "--", "true"}).run.cache_ttl, 0s);
 }
 
 TEST_F(CommandLine, ReadsTheRedisUrlAndPrefix) {
@@ -208,43 +214,43 @@ TEST_F(CommandLine, EachVerboseRaisesVerbosity) {
 // ---- the command ----
 
 TEST_F(CommandLine, TakesTheCommandAfterDoubleDash) {
-    EXPECT_EQ(options({"-k", "a", "--", "ls", "-la"}).command, (Strings{"ls", "-la"}));
+    EXPECT_EQ(options({"-k", "a", "--", "ls", "-la"}).run.command.argv, (Strings{"ls", "-la"}));
 }
 
 TEST_F(CommandLine, TakesTheCommandWithoutDoubleDash) {
-    EXPECT_EQ(options({"-k", "a", "ls", "-la"}).command, (Strings{"ls", "-la"}));
+    EXPECT_EQ(options({"-k", "a", "ls", "-la"}).run.command.argv, (Strings{"ls", "-la"}));
 }
 
 TEST_F(CommandLine, LeavesTheCommandsOwnOptionsToIt) {
     Options o = options({"-k", "a", "grep", "-k", "b", "--lease", "x", "--", "y"});
-    EXPECT_EQ(o.key, "a");
-    EXPECT_EQ(o.lease, 30s);
-    EXPECT_EQ(o.command, (Strings{"grep", "-k", "b", "--lease", "x", "--", "y"}));
+    EXPECT_EQ(o.run.key, "a");
+    EXPECT_EQ(o.run.lease, 30s);
+    EXPECT_EQ(o.run.command.argv, (Strings{"grep", "-k", "b", "--lease", "x", "--", "y"}));
 }
 
 TEST_F(CommandLine, LeavesHelpAndVersionAfterTheCommandToIt) {
     Invocation invocation = parse({"-k", "a", "--", "ls", "--help"});
     EXPECT_EQ(invocation.action, Invocation::Action::run);
-    EXPECT_EQ(invocation.options.command, (Strings{"ls", "--help"}));
+    EXPECT_EQ(invocation.options.run.command.argv, (Strings{"ls", "--help"}));
     invocation = parse({"-k", "a", "git", "--version"});
     EXPECT_EQ(invocation.action, Invocation::Action::run);
-    EXPECT_EQ(invocation.options.command, (Strings{"git", "--version"}));
+    EXPECT_EQ(invocation.options.run.command.argv, (Strings{"git", "--version"}));
 }
 
 TEST_F(CommandLine, TakesACommandThatLooksLikeAnOptionAfterDoubleDash) {
-    EXPECT_EQ(options({"-k", "a", "--", "--weird-name", "x"}).command,
+    EXPECT_EQ(options({"-k", "a", "--", "--weird-name", "x"}).run.command.argv,
               (Strings{"--weird-name", "x"}));
 }
 
 TEST_F(CommandLine, KeepsEmptyAndSpacedArguments) {
-    EXPECT_EQ(options({"-k", "a", "--", "printf", "%s|", "", "a b"}).command,
+    EXPECT_EQ(options({"-k", "a", "--", "printf", "%s|", "", "a b"}).run.command.argv,
               (Strings{"printf", "%s|", "", "a b"}));
 }
 
 TEST_F(CommandLine, CommandStringRunsTheShell) {
-    EXPECT_EQ(options({"-k", "a", "-c", "echo hi | wc -c"}).command,
+    EXPECT_EQ(options({"-k", "a", "-c", "echo hi | wc -c"}).run.command.argv,
               (Strings{"/bin/sh", "-c", "echo hi | wc -c"}));
-    EXPECT_EQ(options({"-k", "a", "--command-string", "true"}).command,
+    EXPECT_EQ(options({"-k", "a", "--command-string", "true"}).run.command.argv,
               (Strings{"/bin/sh", "-c", "true"}));
 }
 
@@ -252,14 +258,14 @@ TEST_F(CommandLine, KeyFromCommandHashesTheArgv) {
     Options o = options({"--key-from-command", "--", "ls", "-la"});
     EXPECT_TRUE(o.key_from_command);
     // sha256("ls\0-la"), computed independently.
-    EXPECT_EQ(o.key, "cmd:cddbfd187163ae15fc49b904f3f5fc5c3f6765565bc135d3a3b90719363ed3ce");
-    EXPECT_EQ(o.key, key_from_command({"ls", "-la"}));
+    EXPECT_EQ(o.run.key, "cmd:cddbfd187163ae15fc49b904f3f5fc5c3f6765565bc135d3a3b90719363ed3ce");
+    EXPECT_EQ(o.run.key, key_from_command({"ls", "-la"}));
 }
 
 TEST_F(CommandLine, KeyFromCommandHashesTheShellArgvOfACommandString) {
     Options o = options({"--key-from-command", "-c", "echo hi"});
     // sha256("/bin/sh\0-c\0echo hi"), computed independently.
-    EXPECT_EQ(o.key, "cmd:2f7ce7a103bf24bf1f1ebae74e30dfc736c20f47b0d46d51a064fcebe8e80847");
+    EXPECT_EQ(o.run.key, "cmd:2f7ce7a103bf24bf1f1ebae74e30dfc736c20f47b0d46d51a064fcebe8e80847");
 }
 
 TEST_F(CommandLine, KeyFromCommandTogetherWithAKeyIsAUsageError) {
@@ -269,10 +275,10 @@ TEST_F(CommandLine, KeyFromCommandTogetherWithAKeyIsAUsageError) {
 TEST_F(CommandLine, AKeyFlagWinsOverKeyFromCommandFromTheEnvironment) {
     set_env("LOCKRUN_KEY_FROM_COMMAND", "1");
     Options o = options({"-k", "mine", "--", "ls"});
-    EXPECT_EQ(o.key, "mine");
+    EXPECT_EQ(o.run.key, "mine");
     EXPECT_FALSE(o.key_from_command);
     // Without the flag, the environment's setting applies.
-    EXPECT_EQ(options({"--", "ls"}).key, key_from_command({"ls"}));
+    EXPECT_EQ(options({"--", "ls"}).run.key, key_from_command({"ls"}));
 }
 
 TEST_F(CommandLine, ListIsASubcommand) {
@@ -410,12 +416,12 @@ TEST_F(CommandLine, OptionWithoutItsValueIsAUsageError) {
 
 TEST_F(CommandLine, LeaseFromTheEnvironmentWhenNoFlagIsGiven) {
     set_env("LOCKRUN_LEASE", "45s");
-    EXPECT_EQ(options({"-k", "a", "--", "true"}).lease, 45s);
+    EXPECT_EQ(options({"-k", "a", "--", "true"}).run.lease, 45s);
 }
 
 TEST_F(CommandLine, LeaseFlagOverridesTheEnvironment) {
     set_env("LOCKRUN_LEASE", "45s");
-    EXPECT_EQ(options({"-k", "a", "--lease", "10s", "--", "true"}).lease, 10s);
+    EXPECT_EQ(options({"-k", "a", "--lease", "10s", "--", "true"}).run.lease, 10s);
 }
 
 // A bad value from the environment is configuration (78), and the message names the
@@ -435,7 +441,7 @@ TEST_F(CommandLine, KeyFromTheEnvironmentIsNotUsed) {
     // What a nested lockrun sees: its parent's key in LOCKRUN_KEY.
     set_env("LOCKRUN_KEY", "parent-key");
     EXPECT_ONE_LINE_USAGE_ERROR({"--", "true"});
-    EXPECT_EQ(options({"-k", "child-key", "--", "true"}).key, "child-key");
+    EXPECT_EQ(options({"-k", "child-key", "--", "true"}).run.key, "child-key");
 }
 
 TEST_F(CommandLine, WhatTheCommandSeesDoesNotConfigureANestedLockrun) {
@@ -443,8 +449,8 @@ TEST_F(CommandLine, WhatTheCommandSeesDoesNotConfigureANestedLockrun) {
     set_env("LOCKRUN_FENCING_TOKEN", "17");
     set_env("LOCKRUN_LEASE_MS", "100");
     Options o = options({"-k", "child-key", "--", "true"});
-    EXPECT_EQ(o.key, "child-key");
-    EXPECT_EQ(o.lease, 30s);
+    EXPECT_EQ(o.run.key, "child-key");
+    EXPECT_EQ(o.run.lease, 30s);
 }
 
 TEST_F(CommandLine, OtherOptionsReadTheirEnvironmentVariables) {
@@ -454,21 +460,21 @@ TEST_F(CommandLine, OtherOptionsReadTheirEnvironmentVariables) {
     set_env("LOCKRUN_PREFIX", "jobs:");
     set_env("LOCKRUN_ON_LOCK_LOST", "ignore");
     Options o = options({"-k", "a", "--", "true"});
-    EXPECT_EQ(o.wait, k_infinite);
-    EXPECT_EQ(o.cache_ttl, 10min);
+    EXPECT_EQ(o.run.wait, k_infinite);
+    EXPECT_EQ(o.run.cache_ttl, 10min);
     EXPECT_EQ(o.redis_url, "redis://cache:6379");
     EXPECT_EQ(o.prefix, "jobs:");
-    EXPECT_EQ(o.on_lock_lost, OnLockLost::ignore);
+    EXPECT_EQ(o.run.on_lock_lost, OnLockLost::ignore);
 }
 
 TEST_F(CommandLine, SwitchesInTheEnvironmentTakeOneTrueYesOrZeroFalseNo) {
     for (const char* on : {"1", "true", "yes"}) {
         set_env("LOCKRUN_NO_CACHE", on);
-        EXPECT_TRUE(options({"-k", "a", "--", "true"}).no_cache) << on;
+        EXPECT_FALSE(options({"-k", "a", "--", "true"}).run.use_cache) << on;
     }
     for (const char* off : {"0", "false", "no"}) {
         set_env("LOCKRUN_NO_CACHE", off);
-        EXPECT_FALSE(options({"-k", "a", "--", "true"}).no_cache) << off;
+        EXPECT_TRUE(options({"-k", "a", "--", "true"}).run.use_cache) << off;
     }
 }
 

@@ -42,6 +42,16 @@ SettingValue file_value(const SettingSpec& spec, int line) {
             "/etc/lockrun/config.toml:" + std::to_string(line)};
 }
 
+// The settings that the environment and the config file may set; the table's other rows
+// are options of one run, which only a flag sets.
+std::vector<SettingSpec> file_settings() {
+    std::vector<SettingSpec> specs;
+    for (const SettingSpec& spec : setting_specs()) {
+        if (spec.in_file()) specs.push_back(spec);
+    }
+    return specs;
+}
+
 TEST(ResolveSettings, EnvironmentNamesAreRegular) {
     EXPECT_EQ(environment_name("cache-ttl"), "LOCKRUN_CACHE_TTL");
     EXPECT_EQ(environment_name("redis"), "LOCKRUN_REDIS_URL");
@@ -89,7 +99,7 @@ TEST(ResolveSettings, FlagThenEnvironmentThenFileThenDefault) {
     SettingValues flags, file;
     Environment environment;
     int line = 1;
-    for (const SettingSpec& spec : setting_specs()) {
+    for (const SettingSpec& spec : file_settings()) {
         flags[std::string(spec.name)] = flag_value(spec);
         file[std::string(spec.name)] = file_value(spec, line++);
         environment[environment_name(spec.name)] =
@@ -97,7 +107,7 @@ TEST(ResolveSettings, FlagThenEnvironmentThenFileThenDefault) {
     }
 
     SettingValues resolved = resolve_settings(flags, file, lookup_in(environment));
-    for (const SettingSpec& spec : setting_specs()) {
+    for (const SettingSpec& spec : file_settings()) {
         SCOPED_TRACE(std::string(spec.name));
         const SettingValue& value = resolved.at(std::string(spec.name));
         EXPECT_EQ(value.origin, Origin::flag);
@@ -106,7 +116,7 @@ TEST(ResolveSettings, FlagThenEnvironmentThenFileThenDefault) {
     }
 
     resolved = resolve_settings({}, file, lookup_in(environment));
-    for (const SettingSpec& spec : setting_specs()) {
+    for (const SettingSpec& spec : file_settings()) {
         SCOPED_TRACE(std::string(spec.name));
         const SettingValue& value = resolved.at(std::string(spec.name));
         EXPECT_EQ(value.origin, Origin::environment);
@@ -117,7 +127,7 @@ TEST(ResolveSettings, FlagThenEnvironmentThenFileThenDefault) {
     Environment empty;
     resolved = resolve_settings({}, file, lookup_in(empty));
     line = 1;
-    for (const SettingSpec& spec : setting_specs()) {
+    for (const SettingSpec& spec : file_settings()) {
         SCOPED_TRACE(std::string(spec.name));
         const SettingValue& value = resolved.at(std::string(spec.name));
         EXPECT_EQ(value.origin, Origin::file);
@@ -174,9 +184,10 @@ TEST(ResolveSettings, LooksOnlyAtTheSettingsVariables) {
     };
     resolve_settings({}, {}, recording);
     std::set<std::string> expected;
-    for (const SettingSpec& spec : setting_specs()) expected.insert(environment_name(spec.name));
+    for (const SettingSpec& spec : file_settings()) expected.insert(environment_name(spec.name));
     EXPECT_EQ(asked, expected);
     EXPECT_EQ(asked.count("LOCKRUN_KEY"), 0u);
+    EXPECT_EQ(asked.count("LOCKRUN_REFRESH"), 0u);
     EXPECT_EQ(asked.count("LOCKRUN_REDIS_PASSWORD"), 0u);
 }
 

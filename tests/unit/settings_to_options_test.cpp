@@ -105,18 +105,18 @@ protected:
 
 // The values that the three "every setting" tests below give, each from its origin.
 void expect_every_setting_converted(const Options& o) {
-    EXPECT_EQ(o.lease, 45s);
-    EXPECT_EQ(o.wait, k_infinite);
-    EXPECT_EQ(o.conflict_exit_code, 9);
-    EXPECT_TRUE(o.no_cache);
-    EXPECT_TRUE(o.cache_failures);
-    EXPECT_FALSE(o.cache_stderr);
+    EXPECT_EQ(o.run.lease, 45s);
+    EXPECT_EQ(o.run.wait, k_infinite);
+    EXPECT_EQ(o.run.conflict_exit_code, 9);
+    EXPECT_FALSE(o.run.use_cache);
+    EXPECT_TRUE(o.run.cache_failures);
+    EXPECT_FALSE(o.run.cache_stderr);
     EXPECT_TRUE(o.no_holder_command);
-    EXPECT_EQ(o.cache_ttl, 10min);
-    EXPECT_EQ(o.cache_max_bytes, 64u * 1024u);
-    EXPECT_EQ(o.on_lock_lost, OnLockLost::ignore);
-    EXPECT_EQ(o.kill_after, 3s);
-    EXPECT_EQ(o.on_backend_error, Options::OnBackendError::run);
+    EXPECT_EQ(o.run.cache_ttl, 10min);
+    EXPECT_EQ(o.run.cache_max_bytes, 64u * 1024u);
+    EXPECT_EQ(o.run.on_lock_lost, OnLockLost::ignore);
+    EXPECT_EQ(o.run.kill_after, 3s);
+    EXPECT_TRUE(o.run.run_unguarded_on_backend_error);
     EXPECT_EQ(o.backend, Options::BackendKind::redis);
     EXPECT_EQ(o.state_dir, "/srv/lockrun-state");
     EXPECT_EQ(o.redis_url, "redis://redis.example:6380/2");
@@ -126,50 +126,52 @@ void expect_every_setting_converted(const Options& o) {
     EXPECT_EQ(o.tls_key_file, "/etc/key.pem");
     EXPECT_EQ(o.tls_server_name, "redis.internal");
     EXPECT_EQ(o.connect_timeout, 1500ms);
-    EXPECT_EQ(o.io_timeout, 5s);
+    EXPECT_EQ(o.run.io_timeout, 5s);
     EXPECT_EQ(o.prefix, "jobs:");
     EXPECT_EQ(o.verbosity, 1);
     EXPECT_EQ(o.log_format, LogFormat::json);
     EXPECT_EQ(o.metrics_file, "/var/lib/metrics/job.prom");
-    EXPECT_EQ(o.key, "k");
-    EXPECT_EQ(o.command, Words{"true"});
+    EXPECT_EQ(o.run.key, "k");
+    EXPECT_EQ(o.run.command.argv, Words{"true"});
 }
 
-// Settings that the "every setting" tests do not set (they are tested on their own).
-bool set_elsewhere(std::string_view name) {
-    return name == "quiet" || name == "key-from-command";
+// Settings that the "every setting" tests do not set (they are tested on their own), and
+// the options of one run, which are no settings of the environment or the file.
+bool set_elsewhere(const SettingSpec& spec) {
+    return spec.name == "quiet" || spec.name == "key-from-command" || !spec.in_file();
 }
 
 TEST_F(SettingsToOptions, TheDefaultsAreTheOptionsDefaults) {
     Invocation invocation = parse({"--key", "k", "--", "true"});
     const Options& o = invocation.options;
     const Options defaults;
-    EXPECT_EQ(o.lease, defaults.lease);
-    EXPECT_EQ(o.lease, 30s);
-    EXPECT_EQ(o.wait, 0ms);
-    EXPECT_EQ(o.conflict_exit_code, 75);
-    EXPECT_FALSE(o.no_cache);
-    EXPECT_FALSE(o.refresh);
-    EXPECT_FALSE(o.cache_failures);
-    EXPECT_TRUE(o.cache_stderr);  // since 0.2
+    EXPECT_EQ(o.run.lease, defaults.run.lease);
+    EXPECT_EQ(o.run.lease, 30s);
+    EXPECT_EQ(o.run.wait, 0ms);
+    EXPECT_EQ(o.run.conflict_exit_code, 75);
+    EXPECT_TRUE(o.run.use_cache);
+    EXPECT_FALSE(o.run.refresh);
+    EXPECT_FALSE(o.run.cache_failures);
+    EXPECT_TRUE(o.run.cache_stderr);  // since 0.2
     EXPECT_FALSE(o.key_from_command);
-    EXPECT_EQ(o.cache_ttl, 300s);
-    EXPECT_EQ(o.cache_max_bytes, 16u * 1024u * 1024u);
-    EXPECT_EQ(o.on_lock_lost, OnLockLost::term);
-    EXPECT_EQ(o.kill_after, 10s);
-    EXPECT_EQ(o.on_backend_error, Options::OnBackendError::fail);
+    EXPECT_EQ(o.run.cache_ttl, 300s);
+    EXPECT_EQ(o.run.cache_max_bytes, 16u * 1024u * 1024u);
+    EXPECT_EQ(o.run.on_lock_lost, OnLockLost::term);
+    EXPECT_EQ(o.run.kill_after, 10s);
+    EXPECT_FALSE(o.run.run_unguarded_on_backend_error);
     EXPECT_EQ(o.backend, Options::BackendKind::automatic);
     EXPECT_EQ(o.state_dir, "");
     EXPECT_EQ(o.redis_url, "");
     EXPECT_FALSE(o.redis_url_from_flag);
     EXPECT_EQ(o.connect_timeout, 2s);
-    EXPECT_EQ(o.io_timeout, 2s);
+    EXPECT_EQ(o.run.io_timeout, 2s);
     EXPECT_EQ(o.prefix, "lockrun:");
     EXPECT_EQ(o.verbosity, 0);
     EXPECT_EQ(o.log_format, LogFormat::text);
     EXPECT_EQ(o.metrics_file, "");
     EXPECT_EQ(invocation.config_file, config_path_);
     for (const SettingSpec& spec : setting_specs()) {
+        if (!spec.in_file()) continue;  // --key is given
         SCOPED_TRACE(std::string(spec.name));
         EXPECT_EQ(invocation.settings.at(std::string(spec.name)).origin, Origin::default_value);
     }
@@ -230,7 +232,7 @@ TEST_F(SettingsToOptions, EverySettingFromFlags) {
     expect_every_setting_converted(invocation.options);
     EXPECT_TRUE(invocation.options.redis_url_from_flag);
     for (const SettingSpec& spec : setting_specs()) {
-        if (set_elsewhere(spec.name)) continue;
+        if (set_elsewhere(spec)) continue;
         SCOPED_TRACE(std::string(spec.name));
         const SettingValue& value = invocation.settings.at(std::string(spec.name));
         EXPECT_EQ(value.origin, Origin::flag);
@@ -271,7 +273,7 @@ TEST_F(SettingsToOptions, EverySettingFromTheEnvironment) {
     expect_every_setting_converted(invocation.options);
     EXPECT_FALSE(invocation.options.redis_url_from_flag);
     for (const SettingSpec& spec : setting_specs()) {
-        if (set_elsewhere(spec.name)) continue;
+        if (set_elsewhere(spec)) continue;
         SCOPED_TRACE(std::string(spec.name));
         const SettingValue& value = invocation.settings.at(std::string(spec.name));
         EXPECT_EQ(value.origin, Origin::environment);
@@ -323,7 +325,7 @@ TEST_F(SettingsToOptions, EverySettingFromTheConfigFile) {
         EXPECT_EQ(value.where, path + ":" + std::to_string(i + 1));
     }
     for (const SettingSpec& spec : setting_specs()) {
-        if (set_elsewhere(spec.name)) continue;
+        if (set_elsewhere(spec)) continue;
         SCOPED_TRACE(std::string(spec.name));
         EXPECT_EQ(invocation.settings.at(std::string(spec.name)).origin, Origin::file);
     }
@@ -342,25 +344,25 @@ TEST_F(SettingsToOptions, FlagBeatsEnvironmentBeatsFile) {
     environment_["LOCKRUN_LEASE"] = "3s";
     environment_["LOCKRUN_WAIT"] = "2s";
     Options o = options({"--lease", "4s"});
-    EXPECT_EQ(o.lease, 4s);
-    EXPECT_EQ(o.wait, 2s);
-    EXPECT_EQ(o.cache_ttl, 1min);
-    EXPECT_EQ(o.kill_after, 10s);
+    EXPECT_EQ(o.run.lease, 4s);
+    EXPECT_EQ(o.run.wait, 2s);
+    EXPECT_EQ(o.run.cache_ttl, 1min);
+    EXPECT_EQ(o.run.kill_after, 10s);
 }
 
 TEST_F(SettingsToOptions, KeyFromCommandFromEachOrigin) {
     Options from_flag = parse({"--key-from-command", "--", "echo", "hi"}).options;
     EXPECT_TRUE(from_flag.key_from_command);
-    EXPECT_TRUE(from_flag.key.starts_with("cmd:")) << from_flag.key;
+    EXPECT_TRUE(from_flag.run.key.starts_with("cmd:")) << from_flag.run.key;
 
     environment_["LOCKRUN_KEY_FROM_COMMAND"] = "yes";
     Options from_environment = parse({"--", "echo", "hi"}).options;
-    EXPECT_EQ(from_environment.key, from_flag.key);
+    EXPECT_EQ(from_environment.run.key, from_flag.run.key);
     environment_.erase("LOCKRUN_KEY_FROM_COMMAND");
 
     write_config("key-from-command = true\n");
     Options from_file = parse({"--", "echo", "hi"}).options;
-    EXPECT_EQ(from_file.key, from_flag.key);
+    EXPECT_EQ(from_file.run.key, from_flag.run.key);
 }
 
 // --- bad values ---------------------------------------------------------------------
@@ -436,8 +438,8 @@ TEST_F(SettingsToOptions, AnOverriddenBadValueIsNoError) {
     write_config("lease = \"soon\"\n");
     environment_["LOCKRUN_WAIT"] = "later";
     Options o = options({"--lease", "5s", "--wait", "1s"});
-    EXPECT_EQ(o.lease, 5s);
-    EXPECT_EQ(o.wait, 1s);
+    EXPECT_EQ(o.run.lease, 5s);
+    EXPECT_EQ(o.run.wait, 1s);
 }
 
 TEST_F(SettingsToOptions, ABadSwitchInTheEnvironmentNamesTheVariable) {
@@ -480,9 +482,9 @@ TEST_F(SettingsToOptions, ALeaseBelow100msFromTheEnvironmentIsAConfigError) {
 }
 
 TEST_F(SettingsToOptions, ALeaseOf100msIsAccepted) {
-    EXPECT_EQ(options({"--lease", "100ms"}).lease, 100ms);
+    EXPECT_EQ(options({"--lease", "100ms"}).run.lease, 100ms);
     write_config("lease = \"0.1s\"\n");
-    EXPECT_EQ(options({}).lease, 100ms);
+    EXPECT_EQ(options({}).run.lease, 100ms);
 }
 
 // --- verbosity ----------------------------------------------------------------------
@@ -542,7 +544,7 @@ TEST_F(SettingsToOptions, ApplySettingsNamesWhereEachBadValueCameFrom) {
     });
     Options o;
     apply_settings(settings, o);
-    EXPECT_EQ(o.lease, 30s);
+    EXPECT_EQ(o.run.lease, 30s);
 
     settings["kill-after"] = {"soon", Origin::flag, "--kill-after"};
     std::string message = message_of<UsageError>([&] { apply_settings(settings, o); });

@@ -1,0 +1,38 @@
+#pragma once
+// Every setting of one invocation, converted and checked (config/setting.cpp says how
+// each value lands here). The run's own settings are held as core's SingleFlightSettings,
+// so that nothing copies them field by field.
+
+#include <string>
+
+#include "core/single_flight.hpp"
+
+namespace lockrun {
+
+enum class LogFormat { text, json };
+
+// Every field but run.command's environment, run.token and run.me is written from the
+// settings table, so a run gets the table's defaults (SingleFlightSettings' own member
+// defaults are for core's tests).
+struct Options {
+    SingleFlightSettings run;  // for the subcommands, run.key is the KEY they name
+    bool key_from_command = false;
+    bool no_holder_command = false;  // the holder record names the program only
+    enum class BackendKind { automatic, local, redis };
+    BackendKind backend = BackendKind::automatic;  // automatic: redis if a URL is set
+    std::string state_dir;                         // empty: default_state_dir()
+    std::string redis_url;
+    bool redis_url_from_flag = false;  // a password in it shows in ps: warn
+    std::string redis_password_file;
+    std::string tls_ca_file;
+    std::string tls_cert_file;
+    std::string tls_key_file;
+    std::string tls_server_name;
+    Millis connect_timeout{};
+    std::string prefix;
+    int verbosity = 0;  // -1 quiet, 0 warnings, 1 info, 2 debug
+    LogFormat log_format = LogFormat::text;
+    std::string metrics_file;
+};
+
+}  // namespace lockrun
