@@ -65,18 +65,15 @@ RunReport Supervisor::run(const CommandSpec& command, LeaseKeeper& lease, const 
     // Declared before the command, so destroyed after it: a command still running when we
     // unwind is killed by ChildProcess, and only then is its watcher stopped.
     GroupWatcher watcher = GroupWatcher::start();
-    std::optional<ChildProcess> child;
-    try {
-        child.emplace(ChildProcess::spawn({command.argv, command.extra_environment,
-                                           command.removed_environment, signals_.original_mask(),
-                                           stdout_pipe.write_end.get(),
-                                           stderr_pipe ? stderr_pipe->write_end.get() : -1,
-                                           watcher.group(), command.inherited_fd}));
-    } catch (const Error& e) {
-        report.exit_status = e.exit_code();
-        report.start_error = e.what();
+    auto started_child = ChildProcess::spawn(
+        {command.argv, command.extra_environment, command.removed_environment,
+         signals_.original_mask(), stdout_pipe.write_end.get(),
+         stderr_pipe ? stderr_pipe->write_end.get() : -1, watcher.group(), command.inherited_fd});
+    if (auto* failure = std::get_if<StartFailure>(&started_child)) {
+        report.start_failure = std::move(*failure);
         return report;
     }
+    std::optional<ChildProcess> child(std::move(std::get<ChildProcess>(started_child)));
     // Only the command holds the write ends now: its exit (and its children's) ends the
     // output.
     stdout_pipe.write_end.reset();
