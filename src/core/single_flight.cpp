@@ -403,38 +403,35 @@ SingleFlightOutcome command_status(const RunReport& report,
 
 }  // namespace
 
-SingleFlightOutcome run_single_flight(const SingleFlightSettings& settings, Backend& backend,
+SingleFlightOutcome run_single_flight(const SingleFlightSettings& s, Backend& backend,
                                       CommandRunner& runner, Reporter& reporter) {
     // Steps 1-2: replay a result, take the lock, or give up when --wait runs out.
     Clock::time_point started = Clock::now();
-    Entry entry = acquire_or_find_result(settings, backend, reporter);
+    Entry entry = acquire_or_find_result(s, backend, reporter);
     SingleFlightOutcome outcome;
     outcome.waited = std::chrono::duration_cast<Millis>(Clock::now() - started);
     if (auto* failed = std::get_if<Failed>(&entry)) return ended_by(failed->error, outcome);
-    if (auto* found = std::get_if<ResultFound>(&entry)) {
-        return replay(*found, settings, reporter, outcome);
-    }
+    if (auto* found = std::get_if<ResultFound>(&entry)) return replay(*found, s, reporter, outcome);
     if (auto* conflict = std::get_if<Conflict>(&entry)) {
-        return give_up(*conflict, settings, reporter, outcome);
+        return give_up(*conflict, s, reporter, outcome);
     }
     try {
-        if (auto* unreachable = std::get_if<Unreachable>(&entry)) {
-            return run_unguarded(*unreachable, settings, runner, reporter, outcome);
+        if (auto* down = std::get_if<Unreachable>(&entry)) {
+            return run_unguarded(*down, s, runner, reporter, outcome);
         }
         // Step 3: holding the lock (taking it was the double-check), run under a kept lease.
-        HeldLock lock(backend, settings.token, std::get<Acquired>(entry));
+        HeldLock lock(backend, s.token, std::get<Acquired>(entry));  // abandons unless finished
         outcome.kind = Kind::ran;
         outcome.fence = lock.acquired.lock.fence;
-        RunReport report = run_holding(lock, settings, runner, reporter);
+        RunReport report = run_holding(lock, s, runner, reporter);
         outcome.ran = report.duration;
         outcome.exit_status = report.exit_status;
-        // Step 4: store what deserves it, release and wake the waiters, in one atomic step;
-        // a run stopped for losing its lock has nothing to store, and HeldLock abandons it.
+        // Step 4: store what deserves it, release and wake the waiters, in one atomic step
+        // (not for a run stopped for losing its lock: it has nothing to store).
         std::optional<std::string> failed_release;
-        if (!report.stopped_for_lock_loss)
-            failed_release = finish(lock, settings, report, reporter);
+        if (!report.stopped_for_lock_loss) failed_release = finish(lock, s, report, reporter);
         // Step 5: the command's status, or 76 when the lock was lost.
-        return command_status(report, failed_release, settings, reporter, outcome);
+        return command_status(report, failed_release, s, reporter, outcome);
     } catch (const Error&) {
         return ended_by(std::current_exception(), outcome);
     }
