@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "core/run_summary.hpp"
+#include "cli/run_summary.hpp"
 
 namespace lockrun {
 

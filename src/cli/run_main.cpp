@@ -149,9 +149,11 @@ int run_command(const Invocation& invocation, TerminalReporter& reporter) {
         keep_secrets_from_the_command(settings.command);
         settings.token = random_token();
         settings.me = current_holder(o.run.command.argv, !o.no_holder_command);
-        int status = run_single_flight(settings, *backend, supervisor, reporter, summary);
+        SingleFlightOutcome outcome = run_single_flight(settings, *backend, supervisor, reporter);
+        summary = summary_of(outcome);
+        if (outcome.failure) std::rethrow_exception(outcome.failure);
         write_metrics(o, summary, reporter);
-        return status;
+        return outcome.exit_status;
     } catch (const Error& e) {
         if (dynamic_cast<const Interrupted*>(&e)) {
             summary.outcome = RunSummary::Outcome::interrupted;

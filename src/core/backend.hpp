@@ -88,6 +88,7 @@ struct FinishRequest {
     std::optional<std::string> stored_record;  // encoded CachedResult to keep for cache_ttl
     Millis cache_ttl{0};
     std::optional<std::string> shared_record;  // encoded outcome for the waiters of this run
+    Millis shared_ttl{0};                      // how long shared_record stays readable
 };
 
 class Backend {

@@ -33,11 +33,17 @@ struct RunPolicy {
     std::uint64_t capture_limit = 0;
 };
 
+// Why the command could not be started; the algorithm chooses the exit code (SPEC §3).
+struct StartFailure {
+    enum class Reason { not_found, not_executable };
+    Reason reason = Reason::not_executable;
+    std::string message;  // one line naming the command
+};
+
 struct RunReport {
-    // The command's exit status, 128+N when killed by signal N; 126/127 when it could not
-    // be started (start_error says why).
+    // The command's exit status, 128+N when killed by signal N; none when start_failure.
     int exit_status = 0;
-    std::optional<std::string> start_error;
+    std::optional<StartFailure> start_failure;
     std::optional<int> killed_by_signal;   // N, when signal N ended the command
     std::optional<int> forwarded_signal;   // a signal the user sent during the run
     std::optional<std::string> lock_lost;  // why, when the lease could not be kept

@@ -31,7 +31,14 @@ std::string describe_holder(const LockHeld& held) {
     return text;
 }
 
-// The outcome of steps 1-2: the lock, a result to replay, or a conflict after --wait.
+// How long the outcome of a run that was not stored stays readable for the callers that
+// waited for it: they read it within moments of being woken.
+constexpr Millis k_shared_outcome_ttl{10'000};
+
+using Kind = SingleFlightOutcome::Kind;
+
+// The ways steps 1-2 end: the lock, a result to replay, a conflict after --wait, a backend
+// that cannot be reached (with --on-backend-error run), or an error.
 struct Conflict {
     // The holder last seen; nullopt when the lock was taken but its confirmation came too
     // late to use (`reason` says so).
@@ -42,7 +49,50 @@ struct Acquired {
     LockAcquired lock;
     Clock::time_point sent_at;  // when the request that confirmed the lock was sent
 };
-using Entry = std::variant<Acquired, ResultFound, Conflict>;
+struct Unreachable {
+    std::string reason;
+};
+struct Failed {
+    std::exception_ptr error;
+};
+using Entry = std::variant<Acquired, ResultFound, Conflict, Unreachable, Failed>;
+
+// The lock from its acquisition until the finish step releases it. Any other way out (an
+// error, a run stopped for losing the lock) abandons it: one quick attempt frees it in case
+// it is still ours (SPEC §3: nothing is left held).
+class HeldLock {
+public:
+    HeldLock(Backend& backend, const std::string& token, const Acquired& acquired)
+        : backend(backend), token(token), acquired(acquired) {}
+    HeldLock(const HeldLock&) = delete;
+    HeldLock& operator=(const HeldLock&) = delete;
+    ~HeldLock() {
+        if (!finished_) backend.abandon(token);
+    }
+    // Backend::finish; whatever it answers or throws, the lock is not abandoned after it.
+    bool finish(const FinishRequest& request) {
+        finished_ = true;
+        return backend.finish(request);
+    }
+
+    Backend& backend;
+    const std::string& token;
+    const Acquired acquired;
+
+private:
+    bool finished_ = false;
+};
+
+// An error ends the run: its code is lockrun's exit status.
+SingleFlightOutcome ended_by(std::exception_ptr error, SingleFlightOutcome outcome) {
+    try {
+        std::rethrow_exception(error);
+    } catch (const Error& e) {
+        outcome.exit_status = e.exit_code();
+    }
+    outcome.failure = std::move(error);
+    return outcome;
+}
 
 // Erases the live waiting line however the wait ends.
 class ProgressLine {
@@ -93,8 +143,8 @@ std::optional<Acquired> confirmed_in_time(const SingleFlightSettings& settings, 
 
 // SPEC §1 steps 1-2: look for a result, else take the lock; while another run holds it,
 // wait (woken by its release, bounded by its lease and by --wait) and look again.
-Entry acquire_or_find_result(const SingleFlightSettings& settings, Backend& backend,
-                             Reporter& reporter) {
+Entry take_lock_or_find_result(const SingleFlightSettings& settings, Backend& backend,
+                               Reporter& reporter) {
     Deadline wait_deadline = Deadline::after(settings.wait);
     ProgressLine progress(reporter);
     AcquireRequest request{settings.token, settings.lease, settings.use_cache && !settings.refresh,
@@ -146,6 +196,22 @@ Entry acquire_or_find_result(const SingleFlightSettings& settings, Backend& back
     }
 }
 
+// Steps 1-2 as a value, an error included. A request may take the lock although its answer
+// is lost or comes after we gave up on it: whatever the error, nothing stays held.
+Entry acquire_or_find_result(const SingleFlightSettings& settings, Backend& backend,
+                             Reporter& reporter) {
+    try {
+        return take_lock_or_find_result(settings, backend, reporter);
+    } catch (const Error& e) {
+        backend.abandon(settings.token);
+        if (settings.run_unguarded_on_backend_error &&
+            dynamic_cast<const BackendUnavailable*>(&e) != nullptr) {
+            return Unreachable{e.what()};
+        }
+        return Failed{std::current_exception()};
+    }
+}
+
 CommandSpec command_with_environment(const SingleFlightSettings& settings, std::uint64_t fence) {
     CommandSpec command = settings.command;
     command.extra_environment.emplace_back("LOCKRUN_KEY", settings.key);
@@ -155,28 +221,108 @@ CommandSpec command_with_environment(const SingleFlightSettings& settings, std::
     return command;
 }
 
+// SPEC §3: 127 when the command is not there, 126 when it cannot be run.
+std::exception_ptr start_error(const StartFailure& failure) {
+    int code = failure.reason == StartFailure::Reason::not_found ? exit_code::k_not_found
+                                                                 : exit_code::k_not_executable;
+    return std::make_exception_ptr(Error(code, failure.message));
+}
+
+// SPEC §1: a replay is never silent.
+SingleFlightOutcome replay(const ResultFound& found, const SingleFlightSettings& settings,
+                           Reporter& reporter, SingleFlightOutcome outcome) {
+    const CachedResult& result = found.result;
+    reporter.debug(std::string(found.shared_outcome ? "shared outcome" : "cache hit") + " for " +
+                   settings.key + ": exit " + std::to_string(result.exit_code));
+    std::string line =
+        settings.key + ": replayed the run of " +
+        (result.host.empty() ? std::string("an unnamed host") : one_line(result.host));
+    if (result.fence != 0) line += " (fence " + std::to_string(result.fence) + ")";
+    if (found.shared_outcome) line += ", which this caller waited for";
+    Millis age(std::max<std::int64_t>(0, unix_now_ms() - result.created_unix_ms));
+    line += ", ended " + format_duration(std::chrono::floor<std::chrono::seconds>(age)) + " ago";
+    reporter.notice(line + ", exit " + std::to_string(result.exit_code) +
+                    "; --refresh runs it again");
+    reporter.replay(result.output);
+    outcome.kind = Kind::replayed;
+    outcome.exit_status = result.exit_code;
+    return outcome;
+}
+
+// No lock within --wait: the conflict code (-E), and a line saying who holds the key.
+SingleFlightOutcome give_up(const Conflict& conflict, const SingleFlightSettings& settings,
+                            Reporter& reporter, SingleFlightOutcome outcome) {
+    std::string message = conflict.last_seen
+                              ? settings.key + " is held by " + describe_holder(*conflict.last_seen)
+                              : settings.key + ": " + conflict.reason;
+    message += settings.wait == Millis(0)
+                   ? "; not waiting (see --wait)"
+                   : "; gave up after --wait " + format_duration(settings.wait);
+    if (settings.conflict_exit_code == 0) {
+        reporter.info(message);
+    } else {
+        reporter.warn(message);
+    }
+    outcome.kind = Kind::conflict;
+    outcome.exit_status = settings.conflict_exit_code;
+    if (conflict.last_seen) outcome.fence = conflict.last_seen->fence;
+    return outcome;
+}
+
+// --on-backend-error run: the job matters more than running it only once.
+SingleFlightOutcome run_unguarded(const Unreachable& unreachable,
+                                  const SingleFlightSettings& settings, CommandRunner& runner,
+                                  Reporter& reporter, SingleFlightOutcome outcome) {
+    outcome.kind = Kind::ran_unguarded;
+    reporter.warn(unreachable.reason +
+                  "; running the command without a lock (--on-backend-error run)");
+    LeaseKeeper no_lease = LeaseKeeper::unguarded();
+    RunPolicy policy{settings.on_lock_lost, settings.kill_after, false, false, 0};
+    RunReport report = runner.run(command_with_environment(settings, 0), no_lease, policy);
+    outcome.ran = report.duration;
+    outcome.exit_status = report.exit_status;
+    if (report.start_failure) return ended_by(start_error(*report.start_failure), outcome);
+    return outcome;
+}
+
+// Step 3: the command, told its key, fence and lease, while the lease is renewed.
+RunReport run_holding(const HeldLock& lock, const SingleFlightSettings& settings,
+                      CommandRunner& runner, Reporter& reporter) {
+    reporter.debug("acquired " + settings.key + " with fence " +
+                   std::to_string(lock.acquired.lock.fence));
+    LeaseKeeper lease(lock.backend, settings.token, settings.lease, settings.io_timeout,
+                      lock.acquired.sent_at, lock.acquired.lock.expires);
+    lease.report_to(reporter, settings.key);
+    RunPolicy policy{settings.on_lock_lost, settings.kill_after, settings.use_cache,
+                     settings.use_cache && settings.cache_stderr, settings.cache_max_bytes};
+    CommandSpec command = command_with_environment(settings, lock.acquired.lock.fence);
+    // On the local backend the lock then stays held while any of the command's processes
+    // lives, even if lockrun itself is killed (SPEC §4).
+    command.inherited_fd = lock.backend.descriptor_for_command();
+    return runner.run(command, lease, policy);
+}
+
 // Step 4's decision: what of this run may be stored for later callers, and what is handed
 // to the callers that waited for it (SPEC §1: they share failures too).
-FinishRequest finish_request(const SingleFlightSettings& settings, const Acquired& acquired,
+FinishRequest finish_request(const SingleFlightSettings& settings, const HeldLock& lock,
                              const RunReport& report, Reporter& reporter) {
-    FinishRequest request{settings.token, acquired.lock.fence, std::nullopt, settings.cache_ttl,
-                          std::nullopt};
+    FinishRequest request{settings.token, lock.acquired.lock.fence,
+                          std::nullopt,   settings.cache_ttl,
+                          std::nullopt,   k_shared_outcome_ttl};
     if (!settings.use_cache) return request;
     if (report.output_over_limit) {
         reporter.warn("not caching the result of " + settings.key + ": its output is over " +
                       "--cache-max-bytes " + std::to_string(settings.cache_max_bytes));
         return request;
     }
-    // A run that the user stopped, that was stopped for losing its lock or never started
-    // has no outcome: its waiters run the command themselves. One that ran to its end
-    // although its lease looked lost is stored only if the lock is still ours when the
-    // finish script runs: the script checks that atomically.
-    if (report.start_error || report.forwarded_signal || report.stopped_for_lock_loss) {
-        return request;
-    }
+    // A run that the user stopped, or that never started, has no outcome: its waiters run
+    // the command themselves. One that ran to its end although its lease looked lost is
+    // stored only if the lock is still ours when the finish script runs: the script checks
+    // that atomically.
+    if (report.start_failure || report.forwarded_signal) return request;
 
     CachedResult result{report.exit_status, unix_now_ms(), report.duration.count(),
-                        settings.me.host,   report.output, acquired.lock.fence};
+                        settings.me.host,   report.output, lock.acquired.lock.fence};
     std::string record = encode_cached_result(result);
     // A command killed by a signal (the OOM killer, a timeout) failed this once: its
     // waiters share that, but it is never kept for later callers, --cache-failures or not.
@@ -195,12 +341,10 @@ FinishRequest finish_request(const SingleFlightSettings& settings, const Acquire
 
 // Step 4 itself: nullopt when the lock was still this run's and is now released (with the
 // result stored or shared as decided), else what was observed, for the message.
-std::optional<std::string> finish(const SingleFlightSettings& settings, Backend& backend,
-                                  const RunReport& report, const Acquired& acquired,
-                                  Reporter& reporter) {
-    FinishRequest request = finish_request(settings, acquired, report, reporter);
+std::optional<std::string> finish(HeldLock& lock, const SingleFlightSettings& settings,
+                                  const RunReport& report, Reporter& reporter) {
     try {
-        if (!backend.finish(request)) {
+        if (!lock.finish(finish_request(settings, lock, report, reporter))) {
             return std::string("the lock was no longer this run's when lockrun released it");
         }
     } catch (const ResultNotStored& e) {
@@ -221,146 +365,76 @@ std::optional<std::string> finish(const SingleFlightSettings& settings, Backend&
     return std::nullopt;
 }
 
-// SPEC §1: one line for a caller that prints a result it did not run.
-std::string describe_replay(const std::string& key, const ResultFound& found) {
-    const CachedResult& result = found.result;
-    std::string text =
-        key + ": replayed the run of " +
-        (result.host.empty() ? std::string("an unnamed host") : one_line(result.host));
-    if (result.fence != 0) text += " (fence " + std::to_string(result.fence) + ")";
-    if (found.shared_outcome) text += ", which this caller waited for";
-    Millis age(std::max<std::int64_t>(0, unix_now_ms() - result.created_unix_ms));
-    text += ", ended " + format_duration(std::chrono::floor<std::chrono::seconds>(age)) + " ago";
-    text += ", exit " + std::to_string(result.exit_code) + "; --refresh runs it again";
-    return text;
+SingleFlightOutcome lost_the_lock(const std::string& message, SingleFlightOutcome outcome) {
+    outcome.kind = Kind::lost;
+    return ended_by(std::make_exception_ptr(Error(exit_code::k_lock_lost, message)), outcome);
 }
 
-// --on-backend-error run: the job matters more than running it only once.
-int run_unguarded(const SingleFlightSettings& settings, CommandRunner& runner, Reporter& reporter,
-                  const std::string& failure, RunSummary& summary) {
-    summary.outcome = RunSummary::Outcome::backend_error;
-    reporter.warn(failure + "; running the command without a lock (--on-backend-error run)");
-    LeaseKeeper no_lease = LeaseKeeper::unguarded();
-    RunPolicy policy{settings.on_lock_lost, settings.kill_after, false, false, 0};
-    RunReport report = runner.run(command_with_environment(settings, 0), no_lease, policy);
-    summary.ran = report.duration;
-    summary.exit_code = report.exit_status;
-    if (report.start_error) throw Error(report.exit_status, *report.start_error);
-    return report.exit_status;
+// Step 5: the command's status; 76 when it was stopped for losing the lock, or when it ran
+// to its end and another run may have overlapped it (SPEC §3: the message says what was
+// observed).
+SingleFlightOutcome command_status(const RunReport& report,
+                                   const std::optional<std::string>& failed_release,
+                                   const SingleFlightSettings& settings, Reporter& reporter,
+                                   SingleFlightOutcome outcome) {
+    std::string status = "exit " + std::to_string(report.exit_status);
+    if (report.stopped_for_lock_loss) {
+        return lost_the_lock("lost the lock on " + settings.key + ": " + *report.lock_lost +
+                                 "; stopped the command (" + status + ")",
+                             outcome);
+    }
+    if (report.start_failure) return ended_by(start_error(*report.start_failure), outcome);
+    if (!failed_release) return outcome;
+    if (report.ended_in_lease) {
+        // The lock was ours until the command ended: nothing overlapped it.
+        reporter.warn("the command of " + settings.key + " ended within its lease (" + status +
+                      "), but " + *failed_release + "; its result was not stored");
+        return outcome;
+    }
+    std::string message = "lost the lock on " + settings.key + ": " +
+                          (report.lock_lost ? *report.lock_lost : *failed_release) +
+                          "; the command ran to its end (" + status +
+                          ") while another run may have held the key; nothing was stored";
+    if (settings.on_lock_lost != OnLockLost::ignore) return lost_the_lock(message, outcome);
+    reporter.warn(message + " (--on-lock-lost ignore)");
+    outcome.kind = Kind::lost;
+    return outcome;
 }
 
 }  // namespace
 
-int run_single_flight(const SingleFlightSettings& settings, Backend& backend, CommandRunner& runner,
-                      Reporter& reporter, RunSummary& summary) {
-    // Steps 1-2: a result to replay, the lock, or a conflict.
-    Entry entry;
-    Clock::time_point wait_started = Clock::now();
-    try {
-        entry = acquire_or_find_result(settings, backend, reporter);
-        summary.waited = std::chrono::duration_cast<Millis>(Clock::now() - wait_started);
-    } catch (const BackendUnavailable& e) {
-        summary.waited = std::chrono::duration_cast<Millis>(Clock::now() - wait_started);
-        backend.abandon(settings.token);
-        if (!settings.run_unguarded_on_backend_error) throw;
-        return run_unguarded(settings, runner, reporter, e.what(), summary);
-    } catch (const Error&) {
-        summary.waited = std::chrono::duration_cast<Millis>(Clock::now() - wait_started);
-        // The request that took the lock may have been answered after we gave up on it.
-        backend.abandon(settings.token);
-        throw;
-    }
-    if (auto* found = std::get_if<ResultFound>(&entry)) {
-        reporter.debug(std::string(found->shared_outcome ? "shared outcome" : "cache hit") +
-                       " for " + settings.key + ": exit " +
-                       std::to_string(found->result.exit_code));
-        // SPEC §1: a replay is never silent.
-        reporter.notice(describe_replay(settings.key, *found));
-        reporter.replay(found->result.output);
-        summary.outcome = RunSummary::Outcome::cache_hit;
-        summary.exit_code = found->result.exit_code;
-        return found->result.exit_code;
-    }
+SingleFlightOutcome run_single_flight(const SingleFlightSettings& s, Backend& backend,
+                                      CommandRunner& runner, Reporter& reporter) {
+    // Steps 1-2: replay a result, take the lock, or give up when --wait runs out.
+    Clock::time_point started = Clock::now();
+    Entry entry = acquire_or_find_result(s, backend, reporter);
+    SingleFlightOutcome outcome;
+    outcome.waited = std::chrono::duration_cast<Millis>(Clock::now() - started);
+    if (auto* failed = std::get_if<Failed>(&entry)) return ended_by(failed->error, outcome);
+    if (auto* found = std::get_if<ResultFound>(&entry)) return replay(*found, s, reporter, outcome);
     if (auto* conflict = std::get_if<Conflict>(&entry)) {
-        std::string message = conflict->last_seen ? settings.key + " is held by " +
-                                                        describe_holder(*conflict->last_seen)
-                                                  : settings.key + ": " + conflict->reason;
-        message += settings.wait == Millis(0)
-                       ? "; not waiting (see --wait)"
-                       : "; gave up after --wait " + format_duration(settings.wait);
-        if (settings.conflict_exit_code == 0) {
-            reporter.info(message);
-        } else {
-            reporter.warn(message);
-        }
-        summary.outcome = RunSummary::Outcome::conflict;
-        summary.exit_code = settings.conflict_exit_code;
-        if (conflict->last_seen) summary.fence = conflict->last_seen->fence;
-        return settings.conflict_exit_code;
+        return give_up(*conflict, s, reporter, outcome);
     }
-
-    // Step 3: holding the lock (the acquisition itself was the double-check), run the
-    // command while the lease is renewed.
-    const Acquired& acquired = std::get<Acquired>(entry);
-    summary.outcome = RunSummary::Outcome::ran;
-    summary.fence = acquired.lock.fence;
-    reporter.debug("acquired " + settings.key + " with fence " +
-                   std::to_string(acquired.lock.fence));
-    LeaseKeeper lease(backend, settings.token, settings.lease, settings.io_timeout,
-                      acquired.sent_at, acquired.lock.expires);
-    lease.report_to(reporter, settings.key);
-    RunPolicy policy{settings.on_lock_lost, settings.kill_after, settings.use_cache,
-                     settings.use_cache && settings.cache_stderr, settings.cache_max_bytes};
-    RunReport report;
     try {
-        CommandSpec command = command_with_environment(settings, acquired.lock.fence);
-        // On the local backend the lock then stays held while any of the command's
-        // processes lives, even if lockrun itself is killed (SPEC §4).
-        command.inherited_fd = backend.descriptor_for_command();
-        report = runner.run(command, lease, policy);
-    } catch (...) {
-        backend.abandon(settings.token);
-        throw;
+        if (auto* down = std::get_if<Unreachable>(&entry)) {
+            return run_unguarded(*down, s, runner, reporter, outcome);
+        }
+        // Step 3: holding the lock (taking it was the double-check), run under a kept lease.
+        HeldLock lock(backend, s.token, std::get<Acquired>(entry));  // abandons unless finished
+        outcome.kind = Kind::ran;
+        outcome.fence = lock.acquired.lock.fence;
+        RunReport report = run_holding(lock, s, runner, reporter);
+        outcome.ran = report.duration;
+        outcome.exit_status = report.exit_status;
+        // Step 4: store what deserves it, release and wake the waiters, in one atomic step
+        // (not for a run stopped for losing its lock: it has nothing to store).
+        std::optional<std::string> failed_release;
+        if (!report.stopped_for_lock_loss) failed_release = finish(lock, s, report, reporter);
+        // Step 5: the command's status, or 76 when the lock was lost.
+        return command_status(report, failed_release, s, reporter, outcome);
+    } catch (const Error&) {
+        return ended_by(std::current_exception(), outcome);
     }
-
-    summary.ran = report.duration;
-    summary.exit_code = report.exit_status;
-
-    // Step 4: store what deserves it, release, wake the waiters: one atomic step. A run
-    // stopped for losing its lock has nothing to store; one quick attempt frees the lock in
-    // case it is still ours on a server that stopped answering.
-    std::string status_text = "exit " + std::to_string(report.exit_status);
-    if (report.stopped_for_lock_loss) {
-        backend.abandon(settings.token);
-        summary.outcome = RunSummary::Outcome::lost;
-        summary.exit_code = exit_code::k_lock_lost;
-        throw Error(exit_code::k_lock_lost, "lost the lock on " + settings.key + ": " +
-                                                *report.lock_lost + "; stopped the command (" +
-                                                status_text + ")");
-    }
-    std::optional<std::string> not_released = finish(settings, backend, report, acquired, reporter);
-
-    // Step 5: the command's status, or 76 when another run may have overlapped it.
-    if (report.start_error) throw Error(report.exit_status, *report.start_error);
-    if (!not_released) return report.exit_status;
-    if (report.ended_in_lease) {
-        // The lock was ours until the command ended: nothing overlapped it, only the
-        // release failed (SPEC §3: say what was observed).
-        reporter.warn("the command of " + settings.key + " ended within its lease (" + status_text +
-                      "), but " + *not_released + "; its result was not stored");
-        return report.exit_status;
-    }
-    summary.outcome = RunSummary::Outcome::lost;
-    std::string message = "lost the lock on " + settings.key + ": " +
-                          (report.lock_lost ? *report.lock_lost : *not_released) +
-                          "; the command ran to its end (" + status_text +
-                          ") while another run may have held the key; nothing was stored";
-    if (settings.on_lock_lost == OnLockLost::ignore) {
-        reporter.warn(message + " (--on-lock-lost ignore)");
-        return report.exit_status;
-    }
-    summary.exit_code = exit_code::k_lock_lost;
-    throw Error(exit_code::k_lock_lost, message);
 }
 
 }  // namespace lockrun

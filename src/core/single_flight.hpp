@@ -4,12 +4,13 @@
 // and nothing of sockets, files or processes.
 
 #include <cstdint>
+#include <exception>
+#include <optional>
 #include <string>
 
 #include "core/backend.hpp"
 #include "core/command_runner.hpp"
 #include "core/reporter.hpp"
-#include "core/run_summary.hpp"
 
 namespace lockrun {
 
@@ -35,13 +36,23 @@ struct SingleFlightSettings {
     HolderInfo me;
 };
 
-// How long the outcome of a run that was not stored stays readable for the callers that
-// waited for it: they read it within moments of being woken.
-inline constexpr Millis k_shared_outcome_ttl{10'000};
+// How one run ended: lockrun's exit status, and what the run did for --metrics-file and the
+// final log line.
+struct SingleFlightOutcome {
+    enum class Kind { none, ran, replayed, conflict, lost, ran_unguarded };
+    Kind kind = Kind::none;  // none: `failure` ended the run before it was any of the others
+    int exit_status = 0;     // the failure's code when there is one
+    // The error that ended the run (76, 126/127, a backend failure, a signal while waiting),
+    // for the caller to report; the figures below are those of the run until then.
+    std::exception_ptr failure;
+    Millis waited{0};  // from the first acquisition attempt to the lock, a result or giving up
+    Millis ran{0};     // how long the command ran
+    std::optional<std::uint64_t> fence;  // this run's, or the holder's after a conflict
+};
 
-// Returns lockrun's exit status. Throws the errors of core/errors.hpp. `summary` is filled
-// in as the run goes, so it says what happened also when an error is thrown.
-int run_single_flight(const SingleFlightSettings& settings, Backend& backend, CommandRunner& runner,
-                      Reporter& reporter, RunSummary& summary);
+// SPEC §1 from start to end. Errors of core/errors.hpp end the run as `failure`; nothing is
+// left held whatever the error.
+SingleFlightOutcome run_single_flight(const SingleFlightSettings& settings, Backend& backend,
+                                      CommandRunner& runner, Reporter& reporter);
 
 }  // namespace lockrun

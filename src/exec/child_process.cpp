@@ -62,7 +62,7 @@ struct SpawnFileActions {
 
 }  // namespace
 
-ChildProcess ChildProcess::spawn(const ChildStart& start) {
+std::variant<ChildProcess, StartFailure> ChildProcess::spawn(const ChildStart& start) {
     SpawnAttributes attributes;
     sigset_t defaults;
     sigemptyset(&defaults);
@@ -101,12 +101,12 @@ ChildProcess ChildProcess::spawn(const ChildStart& start) {
         ::posix_spawnp(&pid, argv_pointers[0], &file_actions.actions, &attributes.attributes,
                        argv_pointers.data(), environment_pointers.data());
     if (error == ENOENT) {
-        throw Error(exit_code::k_not_found,
-                    "cannot run '" + start.argv[0] + "': command not found");
+        return StartFailure{StartFailure::Reason::not_found,
+                            "cannot run '" + start.argv[0] + "': command not found"};
     }
     if (error != 0) {
-        throw Error(exit_code::k_not_executable,
-                    "cannot run '" + start.argv[0] + "': " + std::strerror(error));
+        return StartFailure{StartFailure::Reason::not_executable,
+                            "cannot run '" + start.argv[0] + "': " + std::strerror(error)};
     }
     return ChildProcess(pid, start.process_group == 0 ? pid : start.process_group);
 }

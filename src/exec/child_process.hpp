@@ -8,7 +8,10 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
+
+#include "core/command_runner.hpp"
 
 namespace lockrun {
 
@@ -25,9 +28,9 @@ struct ChildStart {
 
 class ChildProcess {
 public:
-    // Starts the command in its process group, with SIGPIPE at its default. Throws Error
-    // with exit code 127 (not found) or 126 (not executable) and one line saying so.
-    static ChildProcess spawn(const ChildStart& start);
+    // Starts the command in its process group, with SIGPIPE at its default, or says why it
+    // could not. Throws InternalError when the lock cannot be passed on.
+    static std::variant<ChildProcess, StartFailure> spawn(const ChildStart& start);
 
     ChildProcess(ChildProcess&& other) noexcept
         : pid_(std::exchange(other.pid_, -1)), group_(std::exchange(other.group_, -1)) {}

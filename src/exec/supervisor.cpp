@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
+#include <variant>
 #include <vector>
 
 #include "core/errors.hpp"
@@ -52,21 +53,20 @@ private:
 };
 
 // Starts the command in `group`, its output into the pipes; a command that cannot be
-// started is reported (126/127 and why) and nullopt returned.
+// started is reported (why, as a StartFailure) and nullopt returned.
 std::optional<ChildProcess> start_command(const CommandSpec& command, const SignalWatch& signals,
                                           const Pipe& stdout_pipe,
                                           const std::optional<Pipe>& stderr_pipe, pid_t group,
                                           RunReport& report) {
-    try {
-        return ChildProcess::spawn(
-            {command.argv, command.extra_environment, command.removed_environment,
-             signals.original_mask(), stdout_pipe.write_end.get(),
-             stderr_pipe ? stderr_pipe->write_end.get() : -1, group, command.inherited_fd});
-    } catch (const Error& e) {
-        report.exit_status = e.exit_code();
-        report.start_error = e.what();
+    auto started = ChildProcess::spawn(
+        {command.argv, command.extra_environment, command.removed_environment,
+         signals.original_mask(), stdout_pipe.write_end.get(),
+         stderr_pipe ? stderr_pipe->write_end.get() : -1, group, command.inherited_fd});
+    if (auto* failure = std::get_if<StartFailure>(&started)) {
+        report.start_failure = std::move(*failure);
         return std::nullopt;
     }
+    return std::move(std::get<ChildProcess>(started));
 }
 
 // Our ends of the started command's pipes, as relays. The write ends are dropped here: once

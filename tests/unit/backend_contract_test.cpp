@@ -217,6 +217,7 @@ TEST_P(BackendContract, ASharedOutcomeReachesOnlyTheCallersThatWaitedForThatRun)
     FinishRequest finish = finish_for("holder", fence);
     CachedResult failure = sample_result(3, "failed\n");
     finish.shared_record = encode_cached_result(failure);
+    finish.shared_ttl = 10s;
     ASSERT_TRUE(holder->finish(finish));
 
     auto waiter = make();

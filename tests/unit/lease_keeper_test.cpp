@@ -2,16 +2,10 @@
 
 #include <gtest/gtest.h>
 
-#include <deque>
-#include <optional>
-#include <stdexcept>
 #include <string>
 #include <thread>
-#include <variant>
-#include <vector>
 
-#include "core/backend.hpp"
-#include "core/errors.hpp"
+#include "fakes/scripted_backend.hpp"
 
 namespace lockrun {
 namespace {
@@ -42,90 +36,7 @@ TEST(LeaseValidUntil, CountsFromTheSendTime) {
 
 // ---- LeaseKeeper against a scripted backend ----
 
-// A Backend whose renewal traffic the test scripts: every send is recorded (or fails, when
-// the test queued a failure), and each take_renewal_reply() answers with the next scripted
-// reply (nullopt when none is queued: the reply is still on its way). With
-// `answers_at_once`, a renewal's verdict is ready as soon as it is sent, as with the local
-// backend; otherwise replies queued before the send wait for the next on_wakeup().
-class FakeBackend : public Backend {
-public:
-    static constexpr int k_fd = 1234;
-
-    struct Renewal {
-        std::string token;
-        Millis lease;
-        Deadline deadline;
-    };
-    struct Unavailable {
-        std::string message;
-    };
-    using Reply = std::variant<bool, Unavailable>;
-
-    bool answers_at_once = false;
-    std::vector<Renewal> renewals;                 // sends that succeeded
-    int send_attempts = 0;                         // including those that failed
-    std::deque<std::string> send_failures;         // the next sends throw these
-    std::optional<std::string> every_send_fails;   // all sends throw this
-    std::deque<Reply> replies;                     // the next replies
-    std::optional<std::string> every_reply_fails;  // all replies throw this (once sent)
-
-    Acquisition check_and_acquire(const AcquireRequest&) override {
-        throw std::logic_error("not used by LeaseKeeper");
-    }
-    void prepare_to_wait() override { throw std::logic_error("not used by LeaseKeeper"); }
-    void wait_for_release(Deadline) override { throw std::logic_error("not used by LeaseKeeper"); }
-    void send_renewal(const std::string& token, Millis lease, Deadline deadline) override {
-        ++send_attempts;
-        if (every_send_fails) throw BackendUnavailable(*every_send_fails);
-        if (!send_failures.empty()) {
-            std::string message = send_failures.front();
-            send_failures.pop_front();
-            throw BackendUnavailable(message);
-        }
-        renewals.push_back({token, lease, deadline});
-        pending_ = true;
-        readable_ = answers_at_once;
-    }
-    int renewal_fd() const override { return pending_ ? k_fd : -1; }
-    std::optional<bool> take_renewal_reply() override {
-        if (!pending_) return std::nullopt;
-        // The keeper may look right after sending; a remote reply is not there yet.
-        if (!readable_) {
-            readable_ = true;
-            return std::nullopt;
-        }
-        if (every_reply_fails) {
-            pending_ = false;
-            throw BackendUnavailable(*every_reply_fails);
-        }
-        if (replies.empty()) return std::nullopt;
-        Reply reply = replies.front();
-        replies.pop_front();
-        pending_ = false;
-        if (auto* unavailable = std::get_if<Unavailable>(&reply)) {
-            throw BackendUnavailable(unavailable->message);
-        }
-        return std::get<bool>(reply);
-    }
-
-    bool finish(const FinishRequest&) override {
-        throw std::logic_error("not used by LeaseKeeper");
-    }
-    void abandon(const std::string&) noexcept override {}
-    KeyStatus read_status() override { throw std::logic_error("not used by LeaseKeeper"); }
-    bool drop_stored_result() override { throw std::logic_error("not used by LeaseKeeper"); }
-    bool force_release() override { throw std::logic_error("not used by LeaseKeeper"); }
-    bool renew_now(const std::string&, Millis) override {
-        throw std::logic_error("not used by LeaseKeeper");
-    }
-    std::vector<ListedKey> list_keys() override {
-        throw std::logic_error("not used by LeaseKeeper");
-    }
-
-private:
-    bool pending_ = false;
-    bool readable_ = false;
-};
+using fakes::ScriptedBackend;
 
 constexpr Millis k_lease = 300ms;
 constexpr Millis k_io_timeout = 2s;
@@ -151,7 +62,7 @@ void run_until_lost(LeaseKeeper& keeper, Millis limit = 1s) {
 }
 
 TEST(LeaseKeeper, FirstWakeupIsAThirdOfTheLeaseAfterTheAcquire) {
-    FakeBackend backend;
+    ScriptedBackend backend;
     Clock::time_point acquired = Clock::now();
     LeaseKeeper keeper(backend, k_token, k_lease, k_io_timeout, acquired);
     EXPECT_EQ(keeper.next_wakeup().at(), acquired + 100ms);
@@ -160,14 +71,14 @@ TEST(LeaseKeeper, FirstWakeupIsAThirdOfTheLeaseAfterTheAcquire) {
 }
 
 TEST(LeaseKeeper, FirstWakeupOfALongLeaseIsAThirdOfIt) {
-    FakeBackend backend;
+    ScriptedBackend backend;
     Clock::time_point acquired = Clock::now();
     LeaseKeeper keeper(backend, k_token, 30s, k_io_timeout, acquired);
     EXPECT_EQ(keeper.next_wakeup().at(), acquired + 10s);
 }
 
 TEST(LeaseKeeper, WakeupBeforeARenewalIsDueSendsNothing) {
-    FakeBackend backend;
+    ScriptedBackend backend;
     LeaseKeeper keeper(backend, k_token, 30s, k_io_timeout, Clock::now());
     keeper.on_wakeup();
     keeper.on_wakeup();
@@ -177,7 +88,7 @@ TEST(LeaseKeeper, WakeupBeforeARenewalIsDueSendsNothing) {
 }
 
 TEST(LeaseKeeper, WakeupWhenARenewalIsDueSendsExactlyOne) {
-    FakeBackend backend;
+    ScriptedBackend backend;
     // The acquire was sent 150 ms ago: the renewal at lease/3 (100 ms) is due.
     Clock::time_point acquired = Clock::now() - 150ms;
     LeaseKeeper keeper(backend, k_token, k_lease, k_io_timeout, acquired);
@@ -187,7 +98,7 @@ TEST(LeaseKeeper, WakeupWhenARenewalIsDueSendsExactlyOne) {
     EXPECT_EQ(backend.renewals[0].lease, k_lease);
     // The send may take no longer than the lock is surely ours.
     EXPECT_EQ(backend.renewals[0].deadline.at(), lease_valid_until(acquired, k_lease));
-    EXPECT_EQ(keeper.poll_fd(), FakeBackend::k_fd);
+    EXPECT_EQ(keeper.poll_fd(), ScriptedBackend::k_fd);
 
     // The reply has not arrived: waking again sends nothing more.
     keeper.on_wakeup();
@@ -199,7 +110,7 @@ TEST(LeaseKeeper, WakeupWhenARenewalIsDueSendsExactlyOne) {
 }
 
 TEST(LeaseKeeper, ConfirmedRenewalExtendsValidityFromItsSendTime) {
-    FakeBackend backend;
+    ScriptedBackend backend;
     Clock::time_point acquired = Clock::now() - 150ms;
     LeaseKeeper keeper(backend, k_token, k_lease, k_io_timeout, acquired);
 
@@ -229,7 +140,7 @@ TEST(LeaseKeeper, ConfirmedRenewalExtendsValidityFromItsSendTime) {
 }
 
 TEST(LeaseKeeper, RenewalsContinueEveryThirdOfTheLease) {
-    FakeBackend backend;
+    ScriptedBackend backend;
     Clock::time_point acquired = Clock::now() - 150ms;
     LeaseKeeper keeper(backend, k_token, k_lease, k_io_timeout, acquired);
     const Clock::time_point give_up = Clock::now() + 1s;
@@ -243,7 +154,7 @@ TEST(LeaseKeeper, RenewalsContinueEveryThirdOfTheLease) {
 }
 
 TEST(LeaseKeeper, FalseReplyLosesTheLock) {
-    FakeBackend backend;
+    ScriptedBackend backend;
     LeaseKeeper keeper(backend, k_token, k_lease, k_io_timeout, Clock::now() - 150ms);
     keeper.on_wakeup();
     ASSERT_EQ(backend.renewals.size(), 1u);
@@ -260,7 +171,7 @@ TEST(LeaseKeeper, FalseReplyLosesTheLock) {
 }
 
 TEST(LeaseKeeper, UnavailableOnSendIsRetriedSoon) {
-    FakeBackend backend;
+    ScriptedBackend backend;
     // Lease 600 ms: the renewal is due 200 ms after the acquire, the lease lasts until
     // acquire + 592 ms, and a failed send is retried after lease/10 = 60 ms.
     Clock::time_point acquired = Clock::now() - 210ms;
@@ -287,13 +198,13 @@ TEST(LeaseKeeper, UnavailableOnSendIsRetriedSoon) {
 }
 
 TEST(LeaseKeeper, UnavailableOnReplyIsRetriedSoon) {
-    FakeBackend backend;
+    ScriptedBackend backend;
     Clock::time_point acquired = Clock::now() - 210ms;
     LeaseKeeper keeper(backend, k_token, 600ms, k_io_timeout, acquired);
 
     keeper.on_wakeup();
     ASSERT_EQ(backend.renewals.size(), 1u);
-    backend.replies.push_back(FakeBackend::Unavailable{"connection reset (test)"});
+    backend.replies.push_back(ScriptedBackend::Unavailable{"connection reset (test)"});
     keeper.on_wakeup();
     EXPECT_FALSE(keeper.lost());
     EXPECT_EQ(keeper.poll_fd(), -1);
@@ -308,7 +219,7 @@ TEST(LeaseKeeper, UnavailableOnReplyIsRetriedSoon) {
 }
 
 TEST(LeaseKeeper, UnavailableOnEverySendLosesTheLockWhenValidityEnds) {
-    FakeBackend backend;
+    ScriptedBackend backend;
     backend.every_send_fails = "cannot reach redis://127.0.0.1:6390 (test)";
     Clock::time_point acquired = Clock::now() - 150ms;
     LeaseKeeper keeper(backend, k_token, k_lease, k_io_timeout, acquired);
@@ -325,7 +236,7 @@ TEST(LeaseKeeper, UnavailableOnEverySendLosesTheLockWhenValidityEnds) {
 }
 
 TEST(LeaseKeeper, UnavailableOnEveryReplyLosesTheLockWhenValidityEnds) {
-    FakeBackend backend;
+    ScriptedBackend backend;
     backend.every_reply_fails = "connection reset by peer (test)";
     Clock::time_point acquired = Clock::now() - 150ms;
     LeaseKeeper keeper(backend, k_token, k_lease, k_io_timeout, acquired);
@@ -339,7 +250,7 @@ TEST(LeaseKeeper, UnavailableOnEveryReplyLosesTheLockWhenValidityEnds) {
 }
 
 TEST(LeaseKeeper, UnansweredRenewalPastIoTimeoutIsGivenUpAndSentAgain) {
-    FakeBackend backend;
+    ScriptedBackend backend;
     Clock::time_point acquired = Clock::now() - 210ms;
     LeaseKeeper keeper(backend, k_token, 600ms, 50ms, acquired);
 
@@ -356,7 +267,7 @@ TEST(LeaseKeeper, UnansweredRenewalPastIoTimeoutIsGivenUpAndSentAgain) {
     keeper.on_wakeup();
     EXPECT_FALSE(keeper.lost());
     ASSERT_EQ(backend.renewals.size(), 2u);
-    EXPECT_EQ(keeper.poll_fd(), FakeBackend::k_fd);
+    EXPECT_EQ(keeper.poll_fd(), ScriptedBackend::k_fd);
 
     backend.replies.push_back(true);
     keeper.on_wakeup();
@@ -365,7 +276,7 @@ TEST(LeaseKeeper, UnansweredRenewalPastIoTimeoutIsGivenUpAndSentAgain) {
 }
 
 TEST(LeaseKeeper, RenewalsThatAreNeverAnsweredLoseTheLockWithTheReason) {
-    FakeBackend backend;
+    ScriptedBackend backend;
     Clock::time_point acquired = Clock::now() - 150ms;
     LeaseKeeper keeper(backend, k_token, k_lease, 40ms, acquired);
 
@@ -378,7 +289,7 @@ TEST(LeaseKeeper, RenewalsThatAreNeverAnsweredLoseTheLockWithTheReason) {
 }
 
 TEST(LeaseKeeper, ALateWakeupAfterTheLeaseEndedIsALoss) {
-    FakeBackend backend;
+    ScriptedBackend backend;
     // The loop did not wake the keeper for longer than the lease.
     LeaseKeeper keeper(backend, k_token, k_lease, k_io_timeout, Clock::now() - 400ms);
     keeper.on_wakeup();
@@ -387,7 +298,7 @@ TEST(LeaseKeeper, ALateWakeupAfterTheLeaseEndedIsALoss) {
 }
 
 TEST(LeaseKeeper, AConfirmationThatArrivesLateStillCountsFromItsSendTime) {
-    FakeBackend backend;
+    ScriptedBackend backend;
     Clock::time_point acquired = Clock::now() - 150ms;
     LeaseKeeper keeper(backend, k_token, k_lease, k_io_timeout, acquired);
     keeper.on_wakeup();
@@ -401,7 +312,7 @@ TEST(LeaseKeeper, AConfirmationThatArrivesLateStillCountsFromItsSendTime) {
 }
 
 TEST(LeaseKeeper, AVerdictReadyAtOnceIsTakenInTheSameWakeup) {
-    FakeBackend backend;
+    ScriptedBackend backend;
     backend.answers_at_once = true;
     Clock::time_point acquired = Clock::now() - 150ms;
     LeaseKeeper keeper(backend, k_token, k_lease, k_io_timeout, acquired);
@@ -419,7 +330,7 @@ TEST(LeaseKeeper, AVerdictReadyAtOnceIsTakenInTheSameWakeup) {
 
 TEST(LeaseKeeper, AFalseVerdictReadyAtOnceLosesTheLockAtOnce) {
     // The local backend's answer when an operator forced the lock free.
-    FakeBackend backend;
+    ScriptedBackend backend;
     backend.answers_at_once = true;
     LeaseKeeper keeper(backend, k_token, k_lease, k_io_timeout, Clock::now() - 150ms);
     backend.replies.push_back(false);

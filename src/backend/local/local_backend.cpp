@@ -20,7 +20,6 @@
 #include "backend/local/stale_keys.hpp"
 #include "backend/local/state_dir.hpp"
 #include "core/errors.hpp"
-#include "core/single_flight.hpp"
 #include "util/sha256.hpp"
 
 namespace lockrun {
@@ -280,7 +279,7 @@ bool LocalBackend::finish(const FinishRequest& request) {
     }
     if (request.shared_record) {
         std::string expiring = encode_tagged_record(
-            now + static_cast<std::uint64_t>(k_shared_outcome_ttl.count()), *request.shared_record);
+            now + static_cast<std::uint64_t>(request.shared_ttl.count()), *request.shared_record);
         replace_file_at(dir_.get(), name(".last"), encode_tagged_record(request.fence, expiring));
     }
     abandon(request.token);

@@ -6,7 +6,6 @@
 #include "backend/redis/lua_scripts.hpp"
 #include "backend/redis/script_replies.hpp"
 #include "core/errors.hpp"
-#include "core/single_flight.hpp"
 #include "util/one_line.hpp"
 
 namespace lockrun {
@@ -221,7 +220,7 @@ bool RedisBackend::finish(const FinishRequest& request) {
     }
     std::string fence = std::to_string(request.fence);
     std::string ttl = std::to_string(request.cache_ttl.count());
-    std::string shared_ttl = std::to_string(k_shared_outcome_ttl.count());
+    std::string shared_ttl = std::to_string(request.shared_ttl.count());
     const std::string empty;
     std::string refusal;
     try {

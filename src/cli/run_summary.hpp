@@ -1,11 +1,12 @@
 #pragma once
-// What one run of lockrun did, filled in as it happens so that it is complete even when the
-// run ends with an error: for --metrics-file and the final log line.
+// What one run of lockrun did, for --metrics-file: made from the algorithm's outcome, or
+// from an error that ended the run before it.
 
 #include <cstdint>
 #include <optional>
 #include <string_view>
 
+#include "core/single_flight.hpp"
 #include "util/duration.hpp"
 
 namespace lockrun {
@@ -38,6 +39,20 @@ inline std::string_view outcome_name(RunSummary::Outcome outcome) {
         default:
             return "none";
     }
+}
+
+// How --metrics-file counts a run that the algorithm ended; one that an error ended is
+// counted by the error's kind where it is caught.
+inline RunSummary summary_of(const SingleFlightOutcome& outcome) {
+    using Kind = SingleFlightOutcome::Kind;
+    using Outcome = RunSummary::Outcome;
+    Outcome counted = outcome.kind == Kind::ran             ? Outcome::ran
+                      : outcome.kind == Kind::replayed      ? Outcome::cache_hit
+                      : outcome.kind == Kind::conflict      ? Outcome::conflict
+                      : outcome.kind == Kind::lost          ? Outcome::lost
+                      : outcome.kind == Kind::ran_unguarded ? Outcome::backend_error
+                                                            : Outcome::none;
+    return {counted, outcome.waited, outcome.ran, outcome.exit_status, outcome.fence};
 }
 
 }  // namespace lockrun
