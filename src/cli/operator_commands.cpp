@@ -12,6 +12,7 @@
 #include "util/json.hpp"
 #include "util/one_line.hpp"
 #include "util/size.hpp"
+#include "util/utf8.hpp"
 
 namespace lockrun {
 namespace {

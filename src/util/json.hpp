@@ -7,11 +7,9 @@
 
 namespace lockrun {
 
-// The JSON string literal for `text`, quotes included.
+// The JSON string literal for `text`, quotes included; valid UTF-8 (util/utf8.hpp) is kept
+// exactly.
 std::string json_string(std::string_view text);
-
-// Whether `bytes` is valid UTF-8 (then json_string keeps it exactly).
-bool is_valid_utf8(std::string_view bytes);
 
 // Standard base64 (RFC 4648) of `bytes`, through OpenSSL.
 std::string base64(std::string_view bytes);
