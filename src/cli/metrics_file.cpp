@@ -1,14 +1,12 @@
 #include "cli/metrics_file.hpp"
 
 #include <fcntl.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
+#include <system_error>
 
 #include "core/errors.hpp"
-#include "util/random_token.hpp"
+#include "util/atomic_file.hpp"
 
 namespace lockrun {
 namespace {
@@ -74,26 +72,10 @@ std::string render_metrics(const std::string& key, const RunSummary& summary,
 }
 
 void write_metrics_file(const std::string& path, const std::string& contents) {
-    std::string temporary = path + ".tmp." + random_token();
-    int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        throw ConfigError("cannot write --metrics-file " + path + ": " + std::strerror(errno));
-    }
-    std::string_view rest = contents;
-    bool ok = true;
-    while (ok && !rest.empty()) {
-        ssize_t put = ::write(fd, rest.data(), rest.size());
-        if (put < 0 && errno == EINTR) continue;
-        ok = put > 0;
-        if (ok) rest.remove_prefix(static_cast<size_t>(put));
-    }
-    int saved_errno = errno;
-    ok = (::close(fd) == 0) && ok;
-    if (!ok || ::rename(temporary.c_str(), path.c_str()) != 0) {
-        saved_errno = ok ? errno : saved_errno;
-        ::unlink(temporary.c_str());
-        throw ConfigError("cannot write --metrics-file " + path + ": " +
-                          std::strerror(saved_errno));
+    try {
+        replace_file(AT_FDCWD, path, contents, 0644);
+    } catch (const std::system_error& e) {
+        throw ConfigError("cannot write --metrics-file " + path + ": " + e.code().message());
     }
 }
 

@@ -13,6 +13,7 @@
 #include "util/one_line.hpp"
 #include "util/size.hpp"
 #include "util/utf8.hpp"
+#include "util/write_all.hpp"
 
 namespace lockrun {
 namespace {
@@ -102,14 +103,6 @@ std::string holder_text(const LockHeld& held) {
         "pid " + std::to_string(held.holder.pid) + " on " + one_line(held.holder.host);
     if (!held.holder.user.empty()) text += " (user " + one_line(held.holder.user) + ")";
     return text;
-}
-
-void write_all(int fd, std::string_view bytes) {
-    while (!bytes.empty()) {
-        ssize_t put = ::write(fd, bytes.data(), bytes.size());
-        if (put <= 0) return;
-        bytes.remove_prefix(static_cast<size_t>(put));
-    }
 }
 
 }  // namespace

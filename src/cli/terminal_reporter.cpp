@@ -10,20 +10,10 @@
 #include "util/columns.hpp"
 #include "util/json.hpp"
 #include "util/one_line.hpp"
+#include "util/write_all.hpp"
 
 namespace lockrun {
 namespace {
-
-// Writes everything, or stops quietly when the reader has gone (EPIPE): replaying to a
-// closed pipe is not an error of ours.
-void write_all(int fd, std::string_view bytes) {
-    while (!bytes.empty()) {
-        ssize_t put = ::write(fd, bytes.data(), bytes.size());
-        if (put < 0 && errno == EINTR) continue;
-        if (put <= 0) return;
-        bytes.remove_prefix(static_cast<size_t>(put));
-    }
-}
 
 spdlog::level::level_enum level_for(int verbosity) {
     if (verbosity < 0) return spdlog::level::err;
@@ -66,6 +56,7 @@ std::string TerminalReporter::shaped(const std::string& message) const {
 }
 
 void TerminalReporter::replay(const std::vector<OutputChunk>& output) {
+    // A reader that has gone (EPIPE) is not an error of ours: the rest is dropped.
     for (const OutputChunk& chunk : output) {
         write_all(chunk.stream == OutputStream::stdout_stream ? STDOUT_FILENO : STDERR_FILENO,
                   chunk.bytes);

@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "util/unique_fd.hpp"
+#include "util/write_all.hpp"
 
 namespace lockrun {
 namespace {
@@ -143,15 +144,7 @@ NameLookup decode_answer(std::string_view in) {
         addresses = copy_addresses(found);
         ::freeaddrinfo(found);
     }
-    std::string answer = encode_answer(rc, system_error, addresses);
-    std::string_view left = answer;
-    while (!left.empty()) {
-        ssize_t written = ::write(answer_fd, left.data(), left.size());
-        if (written < 0 && errno == EINTR) continue;
-        if (written <= 0) ::_exit(1);
-        left.remove_prefix(static_cast<std::size_t>(written));
-    }
-    ::_exit(0);
+    ::_exit(write_all(answer_fd, encode_answer(rc, system_error, addresses)) ? 0 : 1);
 }
 
 // A numeric address needs no resolver: nullopt when `host` is a name.
