@@ -13,15 +13,11 @@
 #include "util/one_line.hpp"
 #include "util/size.hpp"
 #include "util/utf8.hpp"
+#include "util/wall_clock.hpp"
 #include "util/write_all.hpp"
 
 namespace lockrun {
 namespace {
-
-std::int64_t unix_now_ms() {
-    return std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 std::string iso_time(std::int64_t unix_ms) {
     std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);

@@ -10,6 +10,7 @@
 #include "util/columns.hpp"
 #include "util/json.hpp"
 #include "util/one_line.hpp"
+#include "util/wall_clock.hpp"
 #include "util/write_all.hpp"
 
 namespace lockrun {
@@ -68,9 +69,8 @@ void TerminalReporter::waiting(const std::string& key, const LockHeld& held, Mil
         "lockrun: waiting for " + key + ": held by pid " + std::to_string(held.holder.pid);
     if (!held.holder.host.empty()) line += " on " + one_line(held.holder.host);
     if (held.holder.started_unix_ms > 0) {
-        auto now =
-            std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch());
-        line += " for " + seconds(std::max(Millis(0), now - Millis(held.holder.started_unix_ms)));
+        Millis held_for(unix_now_ms() - held.holder.started_unix_ms);
+        line += " for " + seconds(std::max(Millis(0), held_for));
     }
     line += wait_left == k_infinite ? "; waiting without limit"
                                     : "; giving up in " + seconds(wait_left);

@@ -22,15 +22,10 @@
 #include "core/errors.hpp"
 #include "core/single_flight.hpp"
 #include "util/sha256.hpp"
+#include "util/wall_clock.hpp"
 
 namespace lockrun {
 namespace {
-
-std::uint64_t unix_now_ms() {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch())
-            .count());
-}
 
 // How often a waiter without inotify looks at the lock.
 constexpr Millis k_poll_interval{10};
