@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 
+#include "backend/wait_for_fd.hpp"
 #include "util/unique_fd.hpp"
 #include "util/write_all.hpp"
 
@@ -192,21 +193,15 @@ NameLookup look_up_name(const std::string& host, std::uint16_t port, Deadline de
 
     std::string received;
     for (;;) {
-        pollfd fds[2] = {{answer.get(), POLLIN, 0}, {interrupt ? interrupt->fd() : -1, POLLIN, 0}};
-        int ready = ::poll(fds, 2, deadline.poll_timeout_ms());
-        if (ready < 0 && errno == EINTR) continue;
-        if (ready < 0) return failed(std::string("poll: ") + std::strerror(errno));
-        if (fds[1].revents & POLLIN) interrupt->throw_if_interrupted();
-        if (fds[0].revents) {
-            char buffer[4096];
-            ssize_t got = ::read(answer.get(), buffer, sizeof buffer);
-            if (got < 0 && errno == EINTR) continue;
-            if (got < 0) return failed(std::string("read: ") + std::strerror(errno));
-            if (got == 0) return decode_answer(received);
-            received.append(buffer, static_cast<std::size_t>(got));
-            continue;
-        }
-        if (deadline.passed()) return NameLookup{NameLookup::Outcome::timed_out, {}, {}};
+        FdWait waited = wait_for_fd(answer.get(), POLLIN, deadline, interrupt);
+        if (waited == FdWait::failed) return failed(std::string("poll: ") + std::strerror(errno));
+        if (waited == FdWait::timed_out) return NameLookup{NameLookup::Outcome::timed_out, {}, {}};
+        char buffer[4096];
+        ssize_t got = ::read(answer.get(), buffer, sizeof buffer);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) return failed(std::string("read: ") + std::strerror(errno));
+        if (got == 0) return decode_answer(received);
+        received.append(buffer, static_cast<std::size_t>(got));
     }
 }
 
