@@ -1,6 +1,7 @@
 #include "cli/metrics_file.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 
 #include <cstdio>
 #include <system_error>
@@ -36,8 +37,8 @@ std::string number(double value) {
 
 void gauge(std::string& out, const std::string& name, const std::string& help,
            const std::string& labels, double value) {
-    out += "# HELP " + name + " " + help + "\n# TYPE " + name + " gauge\n";
-    out += name + "{" + labels + "} " + number(value) + "\n";
+    out += fmt::format("# HELP {0} {1}\n# TYPE {0} gauge\n{0}{{{2}}} {3}\n", name, help, labels,
+                       number(value));
 }
 
 }  // namespace
@@ -52,8 +53,8 @@ std::string render_metrics(const std::string& key, const RunSummary& summary,
          {RunSummary::Outcome::ran, RunSummary::Outcome::cache_hit, RunSummary::Outcome::conflict,
           RunSummary::Outcome::lost, RunSummary::Outcome::backend_error,
           RunSummary::Outcome::interrupted, RunSummary::Outcome::error}) {
-        out += "lockrun_outcome{" + key_label + ",outcome=\"" + std::string(outcome_name(outcome)) +
-               "\"} " + (summary.outcome == outcome ? "1" : "0") + "\n";
+        out += fmt::format("lockrun_outcome{{{},outcome=\"{}\"}} {}\n", key_label,
+                           outcome_name(outcome), summary.outcome == outcome ? 1 : 0);
     }
     gauge(out, "lockrun_wait_seconds", "Time spent getting the lock or a result.", key_label,
           static_cast<double>(summary.waited.count()) / 1000.0);

@@ -39,6 +39,24 @@ std::string json_string(std::string_view text) {
     return out;
 }
 
+JsonObject& JsonObject::raw(std::string_view name, std::string_view json) {
+    if (text_.size() > 1) text_ += ',';
+    text_ += '"';
+    text_ += name;
+    text_ += "\":";
+    text_ += json;
+    return *this;
+}
+
+std::string json_array(const std::vector<std::string>& elements) {
+    std::string out = "[";
+    for (const std::string& element : elements) {
+        if (out.size() > 1) out += ',';
+        out += element;
+    }
+    return out + "]";
+}
+
 std::string base64(std::string_view bytes) {
     std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
     int length = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),

@@ -1,6 +1,7 @@
 #include "backend/local/dir_files.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,8 +15,8 @@ namespace lockrun {
 namespace {
 
 [[noreturn]] void fail(const std::string& what, const std::string& name) {
-    throw BackendUnavailable("local state: cannot " + what + " " + name + ": " +
-                             std::strerror(errno));
+    throw BackendUnavailable(
+        fmt::format("local state: cannot {} {}: {}", what, name, std::strerror(errno)));
 }
 
 }  // namespace
