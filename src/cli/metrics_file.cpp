@@ -1,14 +1,13 @@
 #include "cli/metrics_file.hpp"
 
 #include <fcntl.h>
-#include <unistd.h>
+#include <fmt/format.h>
 
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
+#include <system_error>
 
 #include "core/errors.hpp"
-#include "util/random_token.hpp"
+#include "util/atomic_file.hpp"
 
 namespace lockrun {
 namespace {
@@ -38,8 +37,8 @@ std::string number(double value) {
 
 void gauge(std::string& out, const std::string& name, const std::string& help,
            const std::string& labels, double value) {
-    out += "# HELP " + name + " " + help + "\n# TYPE " + name + " gauge\n";
-    out += name + "{" + labels + "} " + number(value) + "\n";
+    out += fmt::format("# HELP {0} {1}\n# TYPE {0} gauge\n{0}{{{2}}} {3}\n", name, help, labels,
+                       number(value));
 }
 
 }  // namespace
@@ -54,8 +53,8 @@ std::string render_metrics(const std::string& key, const RunSummary& summary,
          {RunSummary::Outcome::ran, RunSummary::Outcome::cache_hit, RunSummary::Outcome::conflict,
           RunSummary::Outcome::lost, RunSummary::Outcome::backend_error,
           RunSummary::Outcome::interrupted, RunSummary::Outcome::error}) {
-        out += "lockrun_outcome{" + key_label + ",outcome=\"" + std::string(outcome_name(outcome)) +
-               "\"} " + (summary.outcome == outcome ? "1" : "0") + "\n";
+        out += fmt::format("lockrun_outcome{{{},outcome=\"{}\"}} {}\n", key_label,
+                           outcome_name(outcome), summary.outcome == outcome ? 1 : 0);
     }
     gauge(out, "lockrun_wait_seconds", "Time spent getting the lock or a result.", key_label,
           static_cast<double>(summary.waited.count()) / 1000.0);
@@ -74,26 +73,10 @@ std::string render_metrics(const std::string& key, const RunSummary& summary,
 }
 
 void write_metrics_file(const std::string& path, const std::string& contents) {
-    std::string temporary = path + ".tmp." + random_token();
-    int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        throw ConfigError("cannot write --metrics-file " + path + ": " + std::strerror(errno));
-    }
-    std::string_view rest = contents;
-    bool ok = true;
-    while (ok && !rest.empty()) {
-        ssize_t put = ::write(fd, rest.data(), rest.size());
-        if (put < 0 && errno == EINTR) continue;
-        ok = put > 0;
-        if (ok) rest.remove_prefix(static_cast<size_t>(put));
-    }
-    int saved_errno = errno;
-    ok = (::close(fd) == 0) && ok;
-    if (!ok || ::rename(temporary.c_str(), path.c_str()) != 0) {
-        saved_errno = ok ? errno : saved_errno;
-        ::unlink(temporary.c_str());
-        throw ConfigError("cannot write --metrics-file " + path + ": " +
-                          std::strerror(saved_errno));
+    try {
+        replace_file(AT_FDCWD, path, contents, 0644);
+    } catch (const std::system_error& e) {
+        throw ConfigError("cannot write --metrics-file " + path + ": " + e.code().message());
     }
 }
 

@@ -1,25 +1,24 @@
 #include "cli/operator_commands.hpp"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdio>
 #include <ctime>
 #include <iostream>
 #include <variant>
 
 #include "core/errors.hpp"
+#include "core/holder_text.hpp"
 #include "util/json.hpp"
 #include "util/one_line.hpp"
 #include "util/size.hpp"
+#include "util/utf8.hpp"
+#include "util/wall_clock.hpp"
+#include "util/write_all.hpp"
 
 namespace lockrun {
 namespace {
-
-std::int64_t unix_now_ms() {
-    return std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 std::string iso_time(std::int64_t unix_ms) {
     std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
@@ -51,64 +50,50 @@ const CachedResult* readable(const StoredResult& stored) {
 std::string cache_line(const std::optional<StoredResult>& stored) {
     if (!stored) return "none";
     if (auto* bad = std::get_if<UnreadableRecord>(&stored->record)) {
-        return "unreadable (" + bad->reason + "), " + format_size(stored->size_bytes);
+        return fmt::format("unreadable ({}), {}", bad->reason, format_size(stored->size_bytes));
     }
     const CachedResult& result = *readable(*stored);
-    return "exit " + std::to_string(result.exit_code) + ", " + format_size(result.output_bytes()) +
-           " of output, stored " + ago(result.created_unix_ms) + " on " + one_line(result.host) +
-           ", expires in " + ttl_text(stored->ttl_left);
+    return fmt::format("exit {}, {} of output, stored {} on {}, expires in {}", result.exit_code,
+                       format_size(result.output_bytes()), ago(result.created_unix_ms),
+                       one_line(result.host), ttl_text(stored->ttl_left));
 }
 
 std::string ms_or_null(Millis value) {
     return value == k_infinite ? "null" : std::to_string(value.count());
 }
 
-// The object of one key, without its closing brace, for status and list.
-std::string status_json_fields(const std::string& key, const KeyStatus& status) {
-    std::string out =
-        "{\"key\":" + json_string(key) + ",\"held\":" + (status.holder ? "true" : "false");
+// The object of one key, left open for status and list to add to.
+JsonObject status_json(const std::string& key, const KeyStatus& status) {
+    JsonObject out;
+    out.string("key", key).boolean("held", status.holder.has_value());
     if (status.holder) {
-        const LockHeld& held = *status.holder;
-        out += ",\"holder\":{\"host\":" + json_string(held.holder.host) +
-               ",\"pid\":" + std::to_string(held.holder.pid) +
-               ",\"user\":" + json_string(held.holder.user) +
-               ",\"command\":" + json_string(held.holder.command) +
-               ",\"started_unix_ms\":" + std::to_string(held.holder.started_unix_ms) +
-               "},\"lease_left_ms\":" + ms_or_null(held.lease_left) +
-               ",\"fence\":" + std::to_string(held.fence);
+        const HolderInfo& holder = status.holder->holder;
+        out.raw("holder", JsonObject()
+                              .string("host", holder.host)
+                              .number("pid", holder.pid)
+                              .string("user", holder.user)
+                              .string("command", holder.command)
+                              .number("started_unix_ms", holder.started_unix_ms)
+                              .str())
+            .raw("lease_left_ms", ms_or_null(status.holder->lease_left))
+            .number("fence", status.holder->fence);
     }
-    out += ",\"cache\":";
-    if (!status.stored) {
-        out += "null";
-    } else if (const CachedResult* result = readable(*status.stored)) {
-        out += "{\"exit_code\":" + std::to_string(result->exit_code) +
-               ",\"created_unix_ms\":" + std::to_string(result->created_unix_ms) +
-               ",\"age_ms\":" + std::to_string(unix_now_ms() - result->created_unix_ms) +
-               ",\"ttl_left_ms\":" + ms_or_null(status.stored->ttl_left) +
-               ",\"duration_ms\":" + std::to_string(result->duration_ms) +
-               ",\"host\":" + json_string(result->host) +
-               ",\"output_bytes\":" + std::to_string(result->output_bytes()) +
-               ",\"size_bytes\":" + std::to_string(status.stored->size_bytes) + "}";
-    } else {
-        out += "{\"unreadable\":" +
-               json_string(std::get<UnreadableRecord>(status.stored->record).reason) + "}";
+    if (!status.stored) return out.raw("cache", "null");
+    const CachedResult* result = readable(*status.stored);
+    if (!result) {
+        const std::string& reason = std::get<UnreadableRecord>(status.stored->record).reason;
+        return out.raw("cache", JsonObject().string("unreadable", reason).str());
     }
-    return out;
-}
-
-std::string holder_text(const LockHeld& held) {
-    std::string text =
-        "pid " + std::to_string(held.holder.pid) + " on " + one_line(held.holder.host);
-    if (!held.holder.user.empty()) text += " (user " + one_line(held.holder.user) + ")";
-    return text;
-}
-
-void write_all(int fd, std::string_view bytes) {
-    while (!bytes.empty()) {
-        ssize_t put = ::write(fd, bytes.data(), bytes.size());
-        if (put <= 0) return;
-        bytes.remove_prefix(static_cast<size_t>(put));
-    }
+    return out.raw("cache", JsonObject()
+                                .number("exit_code", result->exit_code)
+                                .number("created_unix_ms", result->created_unix_ms)
+                                .number("age_ms", unix_now_ms() - result->created_unix_ms)
+                                .raw("ttl_left_ms", ms_or_null(status.stored->ttl_left))
+                                .number("duration_ms", result->duration_ms)
+                                .string("host", result->host)
+                                .number("output_bytes", result->output_bytes())
+                                .number("size_bytes", status.stored->size_bytes)
+                                .str());
 }
 
 }  // namespace
@@ -116,9 +101,10 @@ void write_all(int fd, std::string_view bytes) {
 int show_status(Backend& backend, const std::string& key, bool json, const BackendChoice& choice) {
     KeyStatus status = backend.read_status();
     if (json) {
-        std::cout << status_json_fields(key, status)
-                  << ",\"backend\":{\"name\":" << (choice.redis ? "\"redis\"" : "\"local\"")
-                  << ",\"source\":" << json_string(choice.source) << "}}\n"
+        JsonObject backend_json;
+        backend_json.string("name", choice.redis ? "redis" : "local")
+            .string("source", choice.source);
+        std::cout << status_json(key, status).raw("backend", backend_json.str()).str() << "\n"
                   << std::flush;
         return 0;
     }
@@ -129,7 +115,7 @@ int show_status(Backend& backend, const std::string& key, bool json, const Backe
     } else {
         const LockHeld& held = *status.holder;
         std::cout << "state:      held\n";
-        std::cout << "holder:     " << holder_text(held) << "\n";
+        std::cout << "holder:     " << holder_text(held.holder) << "\n";
         std::cout << "command:    " << one_line(held.holder.command) << "\n";
         if (held.holder.started_unix_ms > 0) {
             std::cout << "started:    " << iso_time(held.holder.started_unix_ms) << " ("
@@ -145,24 +131,26 @@ int show_status(Backend& backend, const std::string& key, bool json, const Backe
 int list_keys(Backend& backend, bool json) {
     std::vector<ListedKey> keys = backend.list_keys();
     if (json) {
-        std::string out = "[";
+        std::vector<std::string> objects;
         for (const ListedKey& listed : keys) {
-            out += (out.size() > 1 ? "," : "") + status_json_fields(listed.key, listed.status) +
-                   ",\"name_known\":" + (listed.name_known ? "true" : "false") + "}";
+            objects.push_back(status_json(listed.key, listed.status)
+                                  .boolean("name_known", listed.name_known)
+                                  .str());
         }
-        write_all(STDOUT_FILENO, out + "]\n");
+        write_all(STDOUT_FILENO, json_array(objects) + "\n");
         return 0;
     }
     if (keys.empty()) {
-        std::fprintf(stderr, "lockrun: no key has a held lock or a stored result\n");
+        fmt::print(stderr, "lockrun: no key has a held lock or a stored result\n");
         return 0;
     }
     std::string out;
     for (const ListedKey& listed : keys) {
         out += listed.name_known ? one_line(listed.key)
-                                 : "(a key whose SHA-256 is " + listed.key + ")";
-        out += listed.status.holder ? ": held by " + holder_text(*listed.status.holder) +
-                                          ", fence " + std::to_string(listed.status.holder->fence)
+                                 : fmt::format("(a key whose SHA-256 is {})", listed.key);
+        out += listed.status.holder ? fmt::format(": held by {}, fence {}",
+                                                  holder_text(listed.status.holder->holder),
+                                                  listed.status.holder->fence)
                                     : ": free";
         out += "; cache: " + cache_line(listed.status.stored) + "\n";
     }
@@ -172,14 +160,14 @@ int list_keys(Backend& backend, bool json) {
 
 int release_lock(Backend& backend, const std::string& key, bool force) {
     if (!force) {
-        throw UsageError("release frees " + key +
-                         " even while its holder runs; say --force to do it");
+        throw UsageError(
+            fmt::format("release frees {} even while its holder runs; say --force to do it", key));
     }
     KeyStatus status = backend.read_status();
     bool was_held = backend.force_release();
     if (was_held && status.holder) {
-        std::cout << "released " << key << " (held by " << holder_text(*status.holder) << ", fence "
-                  << status.holder->fence << ")\n";
+        std::cout << fmt::format("released {} (held by {}, fence {})\n", key,
+                                 holder_text(status.holder->holder), status.holder->fence);
     } else {
         std::cout << key << " was not held\n";
     }
@@ -189,38 +177,38 @@ int release_lock(Backend& backend, const std::string& key, bool force) {
 int show_cached_result(Backend& backend, const std::string& key, bool json) {
     std::optional<StoredResult> stored = backend.read_status().stored;
     if (!stored) {
-        std::fprintf(stderr, "lockrun: nothing is cached for %s\n", key.c_str());
+        fmt::print(stderr, "lockrun: nothing is cached for {}\n", key);
         return 1;
     }
     const CachedResult* result = readable(*stored);
     if (!result) {
-        std::fprintf(stderr, "lockrun: the cached result of %s is unreadable: %s\n", key.c_str(),
-                     std::get<UnreadableRecord>(stored->record).reason.c_str());
+        fmt::print(stderr, "lockrun: the cached result of {} is unreadable: {}\n", key,
+                   std::get<UnreadableRecord>(stored->record).reason);
         return 1;
     }
     if (!json) {
         write_all(STDOUT_FILENO, result->stdout_bytes());
         return 0;
     }
-    std::string out = "{\"key\":" + json_string(key) +
-                      ",\"exit_code\":" + std::to_string(result->exit_code) +
-                      ",\"created_unix_ms\":" + std::to_string(result->created_unix_ms) +
-                      ",\"duration_ms\":" + std::to_string(result->duration_ms) +
-                      ",\"ttl_left_ms\":" + ms_or_null(stored->ttl_left) +
-                      ",\"host\":" + json_string(result->host) + ",\"output\":[";
-    bool first = true;
+    std::vector<std::string> chunks;
     for (const OutputChunk& chunk : result->output) {
-        out += first ? "{" : ",{";
-        first = false;
-        out += std::string("\"stream\":") +
-               (chunk.stream == OutputStream::stdout_stream ? "\"stdout\"" : "\"stderr\"");
+        JsonObject object;
+        object.string("stream", chunk.stream == OutputStream::stdout_stream ? "stdout" : "stderr");
         // Text stays readable; anything else is carried exactly, as base64.
-        out += is_valid_utf8(chunk.bytes) ? ",\"text\":" + json_string(chunk.bytes)
-                                          : ",\"base64\":\"" + base64(chunk.bytes) + "\"";
-        out += "}";
+        chunks.push_back((is_valid_utf8(chunk.bytes) ? object.string("text", chunk.bytes)
+                                                     : object.string("base64", base64(chunk.bytes)))
+                             .str());
     }
-    out += "]}\n";
-    write_all(STDOUT_FILENO, out);
+    std::string out = JsonObject()
+                          .string("key", key)
+                          .number("exit_code", result->exit_code)
+                          .number("created_unix_ms", result->created_unix_ms)
+                          .number("duration_ms", result->duration_ms)
+                          .raw("ttl_left_ms", ms_or_null(stored->ttl_left))
+                          .string("host", result->host)
+                          .raw("output", json_array(chunks))
+                          .str();
+    write_all(STDOUT_FILENO, out + "\n");
     return 0;
 }
 

@@ -10,20 +10,11 @@
 #include "util/columns.hpp"
 #include "util/json.hpp"
 #include "util/one_line.hpp"
+#include "util/wall_clock.hpp"
+#include "util/write_all.hpp"
 
 namespace lockrun {
 namespace {
-
-// Writes everything, or stops quietly when the reader has gone (EPIPE): replaying to a
-// closed pipe is not an error of ours.
-void write_all(int fd, std::string_view bytes) {
-    while (!bytes.empty()) {
-        ssize_t put = ::write(fd, bytes.data(), bytes.size());
-        if (put < 0 && errno == EINTR) continue;
-        if (put <= 0) return;
-        bytes.remove_prefix(static_cast<size_t>(put));
-    }
-}
 
 spdlog::level::level_enum level_for(int verbosity) {
     if (verbosity < 0) return spdlog::level::err;
@@ -66,6 +57,7 @@ std::string TerminalReporter::shaped(const std::string& message) const {
 }
 
 void TerminalReporter::replay(const std::vector<OutputChunk>& output) {
+    // A reader that has gone (EPIPE) is not an error of ours: the rest is dropped.
     for (const OutputChunk& chunk : output) {
         write_all(chunk.stream == OutputStream::stdout_stream ? STDOUT_FILENO : STDERR_FILENO,
                   chunk.bytes);
@@ -77,9 +69,8 @@ void TerminalReporter::waiting(const std::string& key, const LockHeld& held, Mil
         "lockrun: waiting for " + key + ": held by pid " + std::to_string(held.holder.pid);
     if (!held.holder.host.empty()) line += " on " + one_line(held.holder.host);
     if (held.holder.started_unix_ms > 0) {
-        auto now =
-            std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch());
-        line += " for " + seconds(std::max(Millis(0), now - Millis(held.holder.started_unix_ms)));
+        Millis held_for(unix_now_ms() - held.holder.started_unix_ms);
+        line += " for " + seconds(std::max(Millis(0), held_for));
     }
     line += wait_left == k_infinite ? "; waiting without limit"
                                     : "; giving up in " + seconds(wait_left);

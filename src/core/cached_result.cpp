@@ -1,7 +1,6 @@
 #include "core/cached_result.hpp"
 
-#include <bit>
-#include <cstring>
+#include "util/little_endian.hpp"
 
 namespace lockrun {
 namespace {
@@ -10,17 +9,8 @@ namespace {
 // everything after the version.
 constexpr std::string_view k_magic = "LKRN";
 
-template <typename Int>
-void put(std::string& out, Int value) {
-    using Unsigned = std::make_unsigned_t<Int>;
-    auto bits = static_cast<Unsigned>(value);
-    for (size_t i = 0; i < sizeof(Int); ++i) {
-        out.push_back(static_cast<char>((bits >> (8 * i)) & 0xff));
-    }
-}
-
 void put_bytes(std::string& out, std::string_view bytes) {
-    put<std::uint64_t>(out, bytes.size());
+    append_little_endian<std::uint64_t>(out, bytes.size());
     out.append(bytes);
 }
 
@@ -31,15 +21,7 @@ public:
 
     template <typename Int>
     bool get(Int& value) {
-        if (rest_.size() < sizeof(Int)) return false;
-        std::make_unsigned_t<Int> bits = 0;
-        for (size_t i = 0; i < sizeof(Int); ++i) {
-            bits |= static_cast<std::make_unsigned_t<Int>>(static_cast<unsigned char>(rest_[i]))
-                    << (8 * i);
-        }
-        value = static_cast<Int>(bits);
-        rest_.remove_prefix(sizeof(Int));
-        return true;
+        return take_little_endian(rest_, value);
     }
     bool get_bytes(std::string& value) {
         std::uint64_t size = 0;
@@ -74,15 +56,15 @@ std::string encode_cached_result(const CachedResult& result) {
     std::string out;
     out.reserve(64 + result.host.size() + result.output_bytes() + 9 * result.output.size());
     out.append(k_magic);
-    put<std::uint8_t>(out, k_cached_result_version);
-    put<std::int32_t>(out, result.exit_code);
-    put<std::int64_t>(out, result.created_unix_ms);
-    put<std::int64_t>(out, result.duration_ms);
+    append_little_endian<std::uint8_t>(out, k_cached_result_version);
+    append_little_endian<std::int32_t>(out, result.exit_code);
+    append_little_endian<std::int64_t>(out, result.created_unix_ms);
+    append_little_endian<std::int64_t>(out, result.duration_ms);
     put_bytes(out, result.host);
-    put<std::uint64_t>(out, result.fence);
-    put<std::uint32_t>(out, static_cast<std::uint32_t>(result.output.size()));
+    append_little_endian<std::uint64_t>(out, result.fence);
+    append_little_endian<std::uint32_t>(out, static_cast<std::uint32_t>(result.output.size()));
     for (const OutputChunk& chunk : result.output) {
-        put<std::uint8_t>(out, static_cast<std::uint8_t>(chunk.stream));
+        append_little_endian<std::uint8_t>(out, static_cast<std::uint8_t>(chunk.stream));
         put_bytes(out, chunk.bytes);
     }
     return out;

@@ -4,7 +4,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
-#include <chrono>
+#include "util/wall_clock.hpp"
 
 namespace lockrun {
 namespace {
@@ -38,9 +38,7 @@ HolderInfo current_holder(const std::vector<std::string>& argv, bool whole_comma
     }
     if (me.command.size() > k_command_shown)
         me.command = me.command.substr(0, k_command_shown) + "...";
-    me.started_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
+    me.started_unix_ms = unix_now_ms();
     return me;
 }
 

@@ -2,43 +2,10 @@
 
 #include <openssl/evp.h>
 
-#include <cstdio>
+#include "util/hex.hpp"
+#include "util/utf8.hpp"
 
 namespace lockrun {
-namespace {
-
-// Length of the valid UTF-8 sequence at the start of `bytes`, or 0 if there is none.
-size_t utf8_sequence_length(std::string_view bytes) {
-    auto byte = [&](size_t i) { return static_cast<unsigned char>(bytes[i]); };
-    auto continuation = [&](size_t i) { return i < bytes.size() && (byte(i) & 0xC0) == 0x80; };
-    unsigned char lead = byte(0);
-    if (lead < 0x80) return 1;
-    if (lead >= 0xC2 && lead <= 0xDF) return continuation(1) ? 2 : 0;
-    if (lead >= 0xE0 && lead <= 0xEF) {
-        if (!continuation(1) || !continuation(2)) return 0;
-        if (lead == 0xE0 && byte(1) < 0xA0) return 0;   // overlong
-        if (lead == 0xED && byte(1) >= 0xA0) return 0;  // surrogate
-        return 3;
-    }
-    if (lead >= 0xF0 && lead <= 0xF4) {
-        if (!continuation(1) || !continuation(2) || !continuation(3)) return 0;
-        if (lead == 0xF0 && byte(1) < 0x90) return 0;   // overlong
-        if (lead == 0xF4 && byte(1) >= 0x90) return 0;  // above U+10FFFF
-        return 4;
-    }
-    return 0;
-}
-
-}  // namespace
-
-bool is_valid_utf8(std::string_view bytes) {
-    while (!bytes.empty()) {
-        size_t length = utf8_sequence_length(bytes);
-        if (length == 0) return false;
-        bytes.remove_prefix(length);
-    }
-    return true;
-}
 
 std::string json_string(std::string_view text) {
     std::string out = "\"";
@@ -61,10 +28,8 @@ std::string json_string(std::string_view text) {
             out += "\\t";
         } else if (c == '\r') {
             out += "\\r";
-        } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-            char escaped[8];
-            std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned char>(c));
-            out += escaped;
+        } else if (is_control_character(text.substr(0, 1))) {
+            out += "\\u00" + hex(text.substr(0, 1));
         } else {
             out += c;
         }
@@ -72,6 +37,24 @@ std::string json_string(std::string_view text) {
     }
     out += '"';
     return out;
+}
+
+JsonObject& JsonObject::raw(std::string_view name, std::string_view json) {
+    if (text_.size() > 1) text_ += ',';
+    text_ += '"';
+    text_ += name;
+    text_ += "\":";
+    text_ += json;
+    return *this;
+}
+
+std::string json_array(const std::vector<std::string>& elements) {
+    std::string out = "[";
+    for (const std::string& element : elements) {
+        if (out.size() > 1) out += ',';
+        out += element;
+    }
+    return out + "]";
 }
 
 std::string base64(std::string_view bytes) {

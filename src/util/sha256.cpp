@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 
+#include "util/hex.hpp"
+
 namespace lockrun {
 
 std::string sha256_hex(std::string_view bytes) {
@@ -14,14 +16,7 @@ std::string sha256_hex(std::string_view bytes) {
     if (EVP_Digest(bytes.data(), bytes.size(), digest, &digest_len, EVP_sha256(), nullptr) != 1) {
         throw std::runtime_error("OpenSSL could not compute SHA-256");
     }
-    constexpr char k_hex[] = "0123456789abcdef";
-    std::string hex;
-    hex.reserve(2 * digest_len);
-    for (unsigned int i = 0; i < digest_len; ++i) {
-        hex += k_hex[digest[i] >> 4];
-        hex += k_hex[digest[i] & 0x0f];
-    }
-    return hex;
+    return hex(std::string_view(reinterpret_cast<const char*>(digest), digest_len));
 }
 
 }  // namespace lockrun

@@ -1,29 +1,22 @@
 #include "backend/local/dir_files.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <system_error>
 
 #include "core/errors.hpp"
-#include "util/random_token.hpp"
+#include "util/atomic_file.hpp"
 
 namespace lockrun {
 namespace {
 
 [[noreturn]] void fail(const std::string& what, const std::string& name) {
-    throw BackendUnavailable("local state: cannot " + what + " " + name + ": " +
-                             std::strerror(errno));
-}
-
-void write_all(int fd, std::string_view bytes, const std::string& name) {
-    while (!bytes.empty()) {
-        ssize_t put = ::write(fd, bytes.data(), bytes.size());
-        if (put < 0 && errno == EINTR) continue;
-        if (put < 0) fail("write", name);
-        bytes.remove_prefix(static_cast<size_t>(put));
-    }
+    throw BackendUnavailable(
+        fmt::format("local state: cannot {} {}: {}", what, name, std::strerror(errno)));
 }
 
 }  // namespace
@@ -52,19 +45,10 @@ std::optional<std::string> read_file_at(int dir_fd, const std::string& name) {
 }
 
 void replace_file_at(int dir_fd, const std::string& name, std::string_view bytes) {
-    std::string temporary = name + ".tmp." + random_token();
-    UniqueFd fd(::openat(dir_fd, temporary.c_str(),
-                         O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!fd.valid()) fail("create", temporary);
     try {
-        write_all(fd.get(), bytes, temporary);
-        fd.reset();
-        if (::renameat(dir_fd, temporary.c_str(), dir_fd, name.c_str()) != 0) {
-            fail("rename into place", name);
-        }
-    } catch (...) {
-        ::unlinkat(dir_fd, temporary.c_str(), 0);
-        throw;
+        replace_file(dir_fd, name, bytes, 0600);
+    } catch (const std::system_error& e) {
+        throw BackendUnavailable("local state: cannot " + std::string(e.what()));
     }
 }
 

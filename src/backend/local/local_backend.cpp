@@ -19,17 +19,13 @@
 #include "backend/local/lock_record.hpp"
 #include "backend/local/stale_keys.hpp"
 #include "backend/local/state_dir.hpp"
+#include "backend/wait_for_fd.hpp"
 #include "core/errors.hpp"
 #include "util/sha256.hpp"
+#include "util/wall_clock.hpp"
 
 namespace lockrun {
 namespace {
-
-std::uint64_t unix_now_ms() {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch())
-            .count());
-}
 
 // How often a waiter without inotify looks at the lock.
 constexpr Millis k_poll_interval{10};
@@ -221,10 +217,7 @@ void LocalBackend::wait_for_release(Deadline wait_deadline) {
     Deadline deadline =
         earliest(wait_deadline, Deadline::after(polling_ ? k_poll_interval : Millis(1000)));
     if (polling_) {
-        pollfd interrupt{interrupt_ ? interrupt_->fd() : -1, POLLIN, 0};
-        if (::poll(&interrupt, 1, deadline.poll_timeout_ms()) > 0) {
-            interrupt_->throw_if_interrupted();
-        }
+        wait_for_fd(-1, 0, deadline, interrupt_);  // sleeps; nothing to watch
         return;
     }
     // The lock file was replaced since we began to watch: watch the new one, and look
@@ -235,20 +228,12 @@ void LocalBackend::wait_for_release(Deadline wait_deadline) {
         prepare_to_wait();
         return;
     }
-    for (;;) {
-        pollfd fds[2] = {{release_watch_.get(), POLLIN, 0},
-                         {interrupt_ ? interrupt_->fd() : -1, POLLIN, 0}};
-        int ready = ::poll(fds, 2, deadline.poll_timeout_ms());
-        if (ready < 0 && errno == EINTR) continue;
-        if (ready < 0) fail("poll");
-        if (fds[1].revents & POLLIN) interrupt_->throw_if_interrupted();
-        if (fds[0].revents & POLLIN) {
-            alignas(inotify_event) char events[4096];
-            while (::read(release_watch_.get(), events, sizeof events) > 0) {
-            }
-            return;
+    FdWait waited = wait_for_fd(release_watch_.get(), POLLIN, deadline, interrupt_);
+    if (waited == FdWait::failed) fail("poll");
+    if (waited == FdWait::ready) {
+        alignas(inotify_event) char events[4096];
+        while (::read(release_watch_.get(), events, sizeof events) > 0) {
         }
-        if (deadline.passed()) return;
     }
 }
 

@@ -9,12 +9,12 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 
 #include "backend/local/stale_keys.hpp"
 #include "backend/local/state_dir.hpp"
 #include "util/unique_fd.hpp"
+#include "util/wall_clock.hpp"
 
 namespace lockrun {
 namespace {
@@ -26,9 +26,7 @@ std::string last_sweep(int dir_fd) {
     if (::fstatat(dir_fd, k_sweep_marker, &marker, AT_SYMLINK_NOFOLLOW) != 0) {
         return rule + "not swept yet";
     }
-    auto age = std::chrono::system_clock::now() -
-               std::chrono::system_clock::from_time_t(marker.st_mtim.tv_sec);
-    auto hours = std::chrono::duration_cast<std::chrono::hours>(age).count();
+    auto hours = (unix_now_ms() - std::int64_t{marker.st_mtim.tv_sec} * 1000) / 3'600'000;
     return rule + "last sweep " + std::to_string(hours < 0 ? 0 : hours) + "h ago";
 }
 

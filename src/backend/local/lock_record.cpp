@@ -3,6 +3,8 @@
 #include <charconv>
 #include <vector>
 
+#include "util/little_endian.hpp"
+
 namespace lockrun {
 namespace {
 
@@ -61,21 +63,17 @@ std::optional<LocalHolder> decode_local_holder(std::string_view bytes) {
 
 std::string encode_tagged_record(std::uint64_t tag, std::string_view record) {
     std::string out(k_record_magic);
-    for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((tag >> (8 * i)) & 0xff));
+    append_little_endian(out, tag);
     out.append(record);
     return out;
 }
 
 std::optional<TaggedRecord> decode_tagged_record(std::string_view bytes) {
-    if (!bytes.starts_with(k_record_magic) || bytes.size() < k_record_magic.size() + 8) {
-        return std::nullopt;
-    }
-    bytes.remove_prefix(k_record_magic.size());
     TaggedRecord tagged;
-    for (int i = 0; i < 8; ++i) {
-        tagged.tag |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
-    }
-    tagged.record = bytes.substr(8);
+    if (!bytes.starts_with(k_record_magic)) return std::nullopt;
+    bytes.remove_prefix(k_record_magic.size());
+    if (!take_little_endian(bytes, tagged.tag)) return std::nullopt;
+    tagged.record = bytes;
     return tagged;
 }
 

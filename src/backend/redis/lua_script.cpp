@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include "core/errors.hpp"
+#include "util/hex.hpp"
 
 namespace lockrun {
 namespace {
@@ -13,13 +14,7 @@ std::string sha1_hex(std::string_view text) {
     if (EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha1(), nullptr) != 1) {
         throw InternalError("cannot compute SHA1");
     }
-    static constexpr char k_hex[] = "0123456789abcdef";
-    std::string hex;
-    for (unsigned int i = 0; i < length; ++i) {
-        hex += k_hex[digest[i] >> 4];
-        hex += k_hex[digest[i] & 0xf];
-    }
-    return hex;
+    return hex(std::string_view(reinterpret_cast<const char*>(digest), length));
 }
 
 }  // namespace

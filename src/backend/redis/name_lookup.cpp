@@ -13,7 +13,9 @@
 #include <memory>
 #include <optional>
 
+#include "backend/wait_for_fd.hpp"
 #include "util/unique_fd.hpp"
+#include "util/write_all.hpp"
 
 namespace lockrun {
 namespace {
@@ -143,15 +145,7 @@ NameLookup decode_answer(std::string_view in) {
         addresses = copy_addresses(found);
         ::freeaddrinfo(found);
     }
-    std::string answer = encode_answer(rc, system_error, addresses);
-    std::string_view left = answer;
-    while (!left.empty()) {
-        ssize_t written = ::write(answer_fd, left.data(), left.size());
-        if (written < 0 && errno == EINTR) continue;
-        if (written <= 0) ::_exit(1);
-        left.remove_prefix(static_cast<std::size_t>(written));
-    }
-    ::_exit(0);
+    ::_exit(write_all(answer_fd, encode_answer(rc, system_error, addresses)) ? 0 : 1);
 }
 
 // A numeric address needs no resolver: nullopt when `host` is a name.
@@ -199,21 +193,15 @@ NameLookup look_up_name(const std::string& host, std::uint16_t port, Deadline de
 
     std::string received;
     for (;;) {
-        pollfd fds[2] = {{answer.get(), POLLIN, 0}, {interrupt ? interrupt->fd() : -1, POLLIN, 0}};
-        int ready = ::poll(fds, 2, deadline.poll_timeout_ms());
-        if (ready < 0 && errno == EINTR) continue;
-        if (ready < 0) return failed(std::string("poll: ") + std::strerror(errno));
-        if (fds[1].revents & POLLIN) interrupt->throw_if_interrupted();
-        if (fds[0].revents) {
-            char buffer[4096];
-            ssize_t got = ::read(answer.get(), buffer, sizeof buffer);
-            if (got < 0 && errno == EINTR) continue;
-            if (got < 0) return failed(std::string("read: ") + std::strerror(errno));
-            if (got == 0) return decode_answer(received);
-            received.append(buffer, static_cast<std::size_t>(got));
-            continue;
-        }
-        if (deadline.passed()) return NameLookup{NameLookup::Outcome::timed_out, {}, {}};
+        FdWait waited = wait_for_fd(answer.get(), POLLIN, deadline, interrupt);
+        if (waited == FdWait::failed) return failed(std::string("poll: ") + std::strerror(errno));
+        if (waited == FdWait::timed_out) return NameLookup{NameLookup::Outcome::timed_out, {}, {}};
+        char buffer[4096];
+        ssize_t got = ::read(answer.get(), buffer, sizeof buffer);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) return failed(std::string("read: ") + std::strerror(errno));
+        if (got == 0) return decode_answer(received);
+        received.append(buffer, static_cast<std::size_t>(got));
     }
 }
 

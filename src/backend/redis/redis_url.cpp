@@ -9,6 +9,8 @@
 #include <system_error>
 
 #include "core/errors.hpp"
+#include "util/hex.hpp"
+#include "util/utf8.hpp"
 
 namespace lockrun {
 
@@ -32,12 +34,9 @@ int hex_value(char c) {
 }
 
 void append_hex_escape(std::string& out, char c, char escape) {
-    constexpr char k_hex[] = "0123456789ABCDEF";
-    const auto byte = static_cast<unsigned char>(c);
     out += escape;
     if (escape == '\\') out += 'x';
-    out += k_hex[byte >> 4];
-    out += k_hex[byte & 0x0F];
+    out += hex_upper(std::string_view(&c, 1));
 }
 
 bool is_scheme_char(char c) {
@@ -60,8 +59,7 @@ std::size_t scheme_end(std::string_view text) {
 std::string escape_controls(std::string_view text) {
     std::string escaped;
     for (const char c : text) {
-        const auto byte = static_cast<unsigned char>(c);
-        if (byte < 0x20 || byte == 0x7F) {
+        if (is_control_character(std::string_view(&c, 1))) {
             append_hex_escape(escaped, c, '\\');
         } else {
             escaped += c;
@@ -116,7 +114,7 @@ public:
         // A URL is printable text; a control byte (a NUL above all) cannot reach connect()
         // intact, and would make the URL print as something else than what is used.
         for (char c : text_) {
-            if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+            if (is_control_character(std::string_view(&c, 1))) {
                 fail("contains a control character");
             }
         }

@@ -1,0 +1,29 @@
+#include "core/holder_text.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "util/one_line.hpp"
+#include "util/wall_clock.hpp"
+
+namespace lockrun {
+
+std::string holder_text(const HolderInfo& holder) {
+    std::string text = fmt::format("pid {}", holder.pid);
+    if (!holder.host.empty()) text += " on " + one_line(holder.host);
+    if (!holder.user.empty()) text += " (user " + one_line(holder.user) + ")";
+    return text;
+}
+
+std::string describe_holder(const LockHeld& held) {
+    std::string text = holder_text(held.holder);
+    if (!held.holder.command.empty()) text += " running '" + one_line(held.holder.command) + "'";
+    if (held.holder.started_unix_ms > 0) {
+        Millis held_for(std::max<std::int64_t>(0, unix_now_ms() - held.holder.started_unix_ms));
+        text += " for " + format_duration(std::chrono::ceil<std::chrono::seconds>(held_for));
+    }
+    return text + fmt::format(", fence {}", held.fence);
+}
+
+}  // namespace lockrun

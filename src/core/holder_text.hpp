@@ -1,0 +1,18 @@
+#pragma once
+// How messages name the holder of a lock. Its fields were written by whoever can write to
+// the backend, so they are shown escaped, on one line (util/one_line.hpp).
+
+#include <string>
+
+#include "core/backend.hpp"
+
+namespace lockrun {
+
+// "pid 4242 on build-7 (user ci)"; the host and the user only when known.
+std::string holder_text(const HolderInfo& holder);
+
+// holder_text, then what it runs, for how long, and its fence:
+// "pid 4242 on build-7 (user ci) running 'make all' for 3s, fence 17".
+std::string describe_holder(const LockHeld& held);
+
+}  // namespace lockrun

@@ -1,0 +1,19 @@
+#include "util/write_all.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace lockrun {
+
+bool write_all(int fd, std::string_view bytes) {
+    while (!bytes.empty()) {
+        ssize_t put = ::write(fd, bytes.data(), bytes.size());
+        if (put < 0 && errno == EINTR) continue;
+        if (put <= 0) return false;
+        bytes.remove_prefix(static_cast<std::size_t>(put));
+    }
+    return true;
+}
+
+}  // namespace lockrun
