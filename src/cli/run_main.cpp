@@ -3,7 +3,6 @@
 #include <cstdio>
 #include <iostream>
 
-#include <chrono>
 #include <cstdlib>
 #include <memory>
 #include <optional>
@@ -29,6 +28,7 @@
 #include "exec/supervisor.hpp"
 #include "util/one_line.hpp"
 #include "util/random_token.hpp"
+#include "util/wall_clock.hpp"
 
 namespace lockrun {
 namespace {
@@ -127,9 +127,10 @@ void keep_secrets_from_the_command(CommandSpec& command) {
 // warning, never a change of the run's exit status.
 void write_metrics(const Options& o, const RunSummary& summary, TerminalReporter& reporter) {
     if (o.metrics_file.empty()) return;
-    auto now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch());
     try {
-        write_metrics_file(o.metrics_file, render_metrics(o.run.key, summary, now.count()));
+        write_metrics_file(
+            o.metrics_file,
+            render_metrics(o.run.key, summary, static_cast<double>(unix_now_ms()) / 1000));
     } catch (const Error& e) {
         reporter.warn(e.what());
     }

@@ -6,30 +6,12 @@
 
 #include "core/errors.hpp"
 #include "core/exit_code.hpp"
+#include "core/holder_text.hpp"
 #include "util/one_line.hpp"
+#include "util/wall_clock.hpp"
 
 namespace lockrun {
 namespace {
-
-std::int64_t unix_now_ms() {
-    return std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
-std::string describe_holder(const LockHeld& held) {
-    const HolderInfo& h = held.holder;
-    std::string text = "pid " + std::to_string(h.pid);
-    // Written by whoever can write to the backend: shown escaped, on one line.
-    if (!h.host.empty()) text += " on " + one_line(h.host);
-    if (!h.user.empty()) text += " (user " + one_line(h.user) + ")";
-    if (!h.command.empty()) text += " running '" + one_line(h.command) + "'";
-    if (h.started_unix_ms > 0) {
-        Millis held_for(std::max<std::int64_t>(0, unix_now_ms() - h.started_unix_ms));
-        text += " for " + format_duration(std::chrono::ceil<std::chrono::seconds>(held_for));
-    }
-    text += ", fence " + std::to_string(held.fence);
-    return text;
-}
 
 // How long the outcome of a run that was not stored stays readable for the callers that
 // waited for it: they read it within moments of being woken.

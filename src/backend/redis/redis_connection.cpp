@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "backend/redis/name_lookup.hpp"
+#include "backend/wait_for_fd.hpp"
 #include "core/errors.hpp"
 
 namespace lockrun {
@@ -50,20 +51,13 @@ RespValue to_value(const redisReply* reply) {
 
 // Waits for a non-blocking connect to finish; returns 0 or the errno it failed with.
 int finish_connect(int fd, Deadline deadline, InterruptSource* interrupt) {
-    for (;;) {
-        pollfd fds[2] = {{fd, POLLOUT, 0}, {interrupt ? interrupt->fd() : -1, POLLIN, 0}};
-        int ready = ::poll(fds, 2, deadline.poll_timeout_ms());
-        if (ready < 0 && errno == EINTR) continue;
-        if (ready < 0) return errno;
-        if (fds[1].revents & POLLIN) interrupt->throw_if_interrupted();
-        if (fds[0].revents) {
-            int error = 0;
-            socklen_t len = sizeof error;
-            ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len);
-            return error;
-        }
-        if (deadline.passed()) return ETIMEDOUT;
-    }
+    FdWait waited = wait_for_fd(fd, POLLOUT, deadline, interrupt);
+    if (waited == FdWait::failed) return errno;
+    if (waited == FdWait::timed_out) return ETIMEDOUT;
+    int error = 0;
+    socklen_t len = sizeof error;
+    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len);
+    return error;
 }
 
 [[noreturn]] void throw_connect_timeout(const RedisUrl& url, const ConnectBound& bound) {
@@ -512,16 +506,9 @@ std::optional<RespValue> RedisConnection::take_parsed_reply() {
 }
 
 bool RedisConnection::wait_for(short events, Deadline deadline) {
-    for (;;) {
-        int interrupt_fd = interrupt_ ? interrupt_->fd() : -1;
-        pollfd fds[2] = {{socket_.get(), events, 0}, {interrupt_fd, POLLIN, 0}};
-        int ready = ::poll(fds, 2, deadline.poll_timeout_ms());
-        if (ready < 0 && errno == EINTR) continue;
-        if (ready < 0) fail(std::string("poll: ") + std::strerror(errno));
-        if (fds[1].revents & POLLIN) interrupt_->throw_if_interrupted();
-        if (fds[0].revents) return true;
-        if (deadline.passed()) return false;
-    }
+    FdWait waited = wait_for_fd(socket_.get(), events, deadline, interrupt_);
+    if (waited == FdWait::failed) fail(std::string("poll: ") + std::strerror(errno));
+    return waited == FdWait::ready;
 }
 
 void RedisConnection::fail(const std::string& what) const {
