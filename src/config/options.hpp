@@ -12,8 +12,7 @@ namespace lockrun {
 enum class LogFormat { text, json };
 
 // Every field but run.command's environment, run.token and run.me is written from the
-// settings table, so a run gets the table's defaults (SingleFlightSettings' own member
-// defaults are for core's tests).
+// settings table, so a run gets the table's defaults, written there only.
 struct Options {
     SingleFlightSettings run;  // for the subcommands, run.key is the KEY they name
     bool key_from_command = false;

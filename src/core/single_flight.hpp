@@ -14,21 +14,23 @@
 
 namespace lockrun {
 
+// The run's settings. Their defaults are the settings table's (config/setting.cpp), the
+// one place they are written; here every field is only value-initialised.
 struct SingleFlightSettings {
     std::string key;
     CommandSpec command;  // without the LOCKRUN_* variables, which are added here
-    Millis lease{30'000};
-    Millis wait{0};  // k_infinite: no limit
-    int conflict_exit_code = 75;
-    bool use_cache = true;  // false: --no-cache
+    Millis lease{};
+    Millis wait{};  // k_infinite: no limit
+    int conflict_exit_code = 0;
+    bool use_cache = false;  // false: --no-cache
     bool refresh = false;
     bool cache_failures = false;
     bool cache_stderr = false;
-    Millis cache_ttl{300'000};
-    std::uint64_t cache_max_bytes = 16 * 1024 * 1024;
+    Millis cache_ttl{};
+    std::uint64_t cache_max_bytes = 0;
     OnLockLost on_lock_lost = OnLockLost::term;
-    Millis kill_after{10'000};
-    Millis io_timeout{2'000};
+    Millis kill_after{};
+    Millis io_timeout{};
     // --on-backend-error run: when the backend cannot be reached, run the command anyway,
     // unguarded and uncached, rather than not at all.
     bool run_unguarded_on_backend_error = false;

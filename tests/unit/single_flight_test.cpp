@@ -9,6 +9,8 @@
 #include <thread>
 #include <vector>
 
+#include "cli/options.hpp"
+#include "config/resolve.hpp"
 #include "fakes/scripted_backend.hpp"
 
 namespace lockrun {
@@ -81,9 +83,17 @@ bool contains(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;
 }
 
+// The settings a run gets when nothing is set: the settings table's defaults.
+SingleFlightSettings table_defaults() {
+    Options options;
+    apply_settings(resolve_settings({}, {}, [](const char*) -> const char* { return nullptr; }),
+                   options);
+    return options.run;
+}
+
 class SingleFlight : public ::testing::Test {
 protected:
-    SingleFlight() {
+    SingleFlight() : settings(table_defaults()) {
         settings.key = "report";
         settings.command.argv = {"make-report", "2026-11-22"};
         settings.token = "token-of-this-run";
