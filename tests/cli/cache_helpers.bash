@@ -20,7 +20,7 @@ assert_runs() {
 # one waits for it; both print the first run's output and the command ran once.
 assert_one_run_with_a_waiter() {
     local key=$1
-    local gated='echo run >> runs; i=0; while [ ! -e go ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done; echo fresh'
+    local gated="echo run >> runs; $(wait_for_go_cmd); echo fresh"
     spawn first "$LOCKRUN" --key "$key" -c "$gated"
     wait_until 10 test -s runs
     spawn second "$LOCKRUN" -v --wait 30 --key "$key" -c "$gated"

@@ -26,7 +26,7 @@ assert_nothing_stored() {
 # hold_until_go: a -c command that counts its run, writes ./started, waits for ./go (at
 # most 30 s) and prints "done".
 hold_until_go() {
-    printf '%s' 'echo run >> runs; echo started > started; i=0; while [ ! -e go ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done; echo done'
+    printf '%s' "echo run >> runs; echo started > started; $(wait_for_go_cmd); echo done"
 }
 
 # --- --cache-ttl -----------------------------------------------------------------------

@@ -17,7 +17,7 @@ k_callers=50
 # gated_cmd TEXT CODE: a -c command that counts its run, waits until ./go exists (at most
 # 30 s), prints TEXT and exits CODE.
 gated_cmd() {
-    printf '%s' "echo run >> runs; i=0; while [ ! -e go ] && [ \$i -lt 600 ]; do sleep 0.05; i=\$((i + 1)); done; echo $1; exit $2"
+    printf '%s' "echo run >> runs; $(wait_for_go_cmd); echo $1; exit $2"
 }
 
 # callers_waiting N: at least N of the spawned callers c1..c$k_callers logged that they

@@ -43,6 +43,8 @@ else
     load '/usr/lib/bats/bats-assert/load'
 fi
 
+source "$(dirname "${BASH_SOURCE[0]}")/../redis_server.bash" # is_running, free_port too
+
 # --- the binary ------------------------------------------------------------------------
 
 LOCKRUN=${LOCKRUN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/lockrun}
@@ -161,16 +163,7 @@ assert_between() {
 
 # --- processes -------------------------------------------------------------------------
 
-# is_running PID: the process exists and is not a zombie (an orphan that nobody reaps
-# counts as gone).
-is_running() {
-    local stat
-    [[ $1 =~ ^[0-9]+$ ]] || return 1
-    { read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
-    stat=${stat##*) }
-    [[ ${stat%% *} != Z ]]
-}
-
+# is_gone PID: the opposite of is_running (tests/redis_server.bash).
 is_gone() {
     ! is_running "$1"
 }
@@ -228,12 +221,18 @@ assert_exit() {
     fi
 }
 
+# wait_for_go_cmd [FILE]: a piece of a -c command that waits until FILE (./go) exists, at
+# most 30 s, so that nothing outlives a failed test for long.
+wait_for_go_cmd() {
+    printf '%s' "i=0; while [ ! -e ${1:-go} ] && [ \$i -lt 600 ]; do sleep 0.05; i=\$((i + 1)); done"
+}
+
 # hold_cmd NAME: a -c command that records its pid in NAME.cmd.pid, writes its start
-# time (ms) to NAME.started, runs until NAME.go exists (at most 30 s, so that nothing
-# outlives a failed test for long), then writes its end time to NAME.ended.
+# time (ms) to NAME.started, runs until NAME.go exists (wait_for_go_cmd), then writes its
+# end time to NAME.ended.
 hold_cmd() {
     local n=$1
-    printf '%s' "echo \$\$ > $n.cmd.pid; date +%s%3N > $n.started; i=0; while [ ! -e $n.go ] && [ \$i -lt 600 ]; do sleep 0.05; i=\$((i + 1)); done; date +%s%3N > $n.ended"
+    printf '%s' "echo \$\$ > $n.cmd.pid; date +%s%3N > $n.started; $(wait_for_go_cmd "$n.go"); date +%s%3N > $n.ended"
 }
 
 # start_holder NAME LOCKRUN-OPTIONS...: spawns `lockrun --no-cache OPTIONS -c HOLD` (see
@@ -250,18 +249,6 @@ release() {
     touch "$1.go"
 }
 
-# free_port: a loopback TCP port that nothing listens on right now.
-free_port() {
-    local port
-    while :; do
-        port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-        if ! (exec 9<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            echo "$port"
-            return
-        fi
-    done
-}
-
 # --- the test's redis-server -----------------------------------------------------------
 
 rcli() {
@@ -272,66 +259,34 @@ rcli() {
     redis-cli -p "$REDIS_PORT" "$@"
 }
 
-# start_redis: for setup_file. Starts a private redis-server on a random free loopback
-# port and on $BATS_FILE_TMPDIR/redis.sock, and exports REDIS_PORT, REDIS_SOCK and
-# LOCKRUN_REDIS_URL so that tests need not pass --redis. Against the local backend there is
-# no server to start.
+# start_redis: for setup_file. Starts this file's redis-server (on a free loopback port and
+# on $BATS_FILE_TMPDIR/redis.sock) and exports REDIS_PORT, REDIS_SOCK and LOCKRUN_REDIS_URL,
+# so that tests need not pass --redis. Against the local backend there is no server to start.
 start_redis() {
-    local dir=$BATS_FILE_TMPDIR attempt port pid deadline
     if backend_is local; then
         return 0
     fi
-    if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
-        echo "redis-server and redis-cli are required (apt-get install redis-server)" >&2
-        return 1
-    fi
-    for attempt in 1 2 3 4 5 6 7 8 9 10; do
-        port=$(free_port)
-        redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
-            --unixsocket "$dir/redis.sock" --unixsocketperm 700 --dir "$dir" \
-            >"$dir/redis.log" 2>&1 </dev/null 3>&- &
-        pid=$!
-        deadline=$(($(now_ms) + 10000))
-        while is_running "$pid"; do
-            # The PONG must come from our server, not from one that owns the port.
-            if [[ $(redis-cli -p "$port" ping 2>/dev/null) == PONG ]] &&
-                [[ $(redis-cli -p "$port" INFO server 2>/dev/null) == *"process_id:$pid"$'\r'* ]]; then
-                echo "$pid" >"$dir/redis.pid"
-                export REDIS_PORT=$port REDIS_SOCK=$dir/redis.sock
-                export LOCKRUN_REDIS_URL=redis://127.0.0.1:$port
-                return 0
-            fi
-            if (($(now_ms) > deadline)); then
-                kill -KILL "$pid" 2>/dev/null || true
-                wait "$pid" 2>/dev/null || true
-                echo "redis-server on port $port did not answer within 10s; its log:" >&2
-                cat "$dir/redis.log" >&2
-                return 1
-            fi
-            sleep 0.02
-        done
-        wait "$pid" 2>/dev/null || true
-        if ! grep -q 'Address already in use' "$dir/redis.log"; then
-            echo "redis-server exited at start (attempt $attempt, port $port); its log:" >&2
-            cat "$dir/redis.log" >&2
-            return 1
-        fi
-    done
-    echo "redis-server: no free port found in 10 attempts" >&2
-    return 1
+    export REDIS_SOCK=$BATS_FILE_TMPDIR/redis.sock
+    start_redis_server "$BATS_FILE_TMPDIR" redis any -- --unixsocket "$REDIS_SOCK" --unixsocketperm 700
+    export REDIS_PORT=$REDIS_SERVER_PORT
+    export LOCKRUN_REDIS_URL=redis://127.0.0.1:$REDIS_PORT
 }
 
-# stop_redis: for teardown_file. Stops the server started by start_redis, by its PID.
+# start_server NAME [REDIS-CLI-ARG...] -- REDIS-SERVER-ARG...: one more server for this file
+# (TLS, a password...), as start_redis_server says; exports NAME_PORT and NAME_PID (NAME
+# upper-cased, - as _).
+start_server() {
+    local name=$1 var
+    shift
+    start_redis_server "$BATS_FILE_TMPDIR" "$name" any "$@"
+    var=${name^^}
+    var=${var//-/_}
+    export "${var}_PORT=$REDIS_SERVER_PORT" "${var}_PID=$REDIS_SERVER_PID"
+}
+
+# stop_redis: for teardown_file. Stops the servers of start_redis and start_server.
 stop_redis() {
-    local pid_file=$BATS_FILE_TMPDIR/redis.pid pid
-    [[ -s $pid_file ]] || return 0
-    pid=$(<"$pid_file")
-    kill -TERM "$pid" 2>/dev/null || true
-    if ! poll_until 10 is_gone "$pid"; then
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-    rm -f "$pid_file"
+    stop_redis_servers "$BATS_FILE_TMPDIR"
 }
 
 # per_test_setup: into the test's directory, and an empty backend: FLUSHALL, or (local) a
@@ -588,15 +543,27 @@ load_stderr() {
     mapfile -t stderr_lines <"$1.err"
 }
 
-# assert_nothing_held [-n DB]: no lock is held: no lock key exists (Redis: in db 0, or DB),
-# or (local) no file in the state dir is flock()ed.
+# held_locks [-n DB]: the locks still held, one a line: Redis lock keys (in db 0, or DB);
+# local: files in the state dir that are flock()ed, and lock files that still name a holder
+# (a release empties the file before it unlocks it; a holder that died did not).
+held_locks() {
+    if backend_is redis; then
+        rcli "$@" --scan --pattern '*:lock'
+        return
+    fi
+    local file
+    flocked_files
+    for file in "$LOCKRUN_STATE_DIR"/*.lock; do
+        if [[ -s $file && ! -L $file ]]; then
+            echo "$file names a holder"
+        fi
+    done
+}
+
+# assert_nothing_held [-n DB]: no lock is held, and none was left behind (held_locks).
 assert_nothing_held() {
     local held
-    if backend_is local; then
-        held=$(flocked_files)
-    else
-        held=$(rcli "$@" --scan --pattern '*:lock')
-    fi
+    held=$(held_locks "$@")
     if [[ -n $held ]]; then
         fail "locks still held: $held"
     fi
@@ -604,11 +571,7 @@ assert_nothing_held() {
 
 # no_lock_keys [-n DB]: the quiet form of assert_nothing_held, for wait_until.
 no_lock_keys() {
-    if backend_is local; then
-        [[ -z $(flocked_files) ]]
-    else
-        [[ -z $(rcli "$@" --scan --pattern '*:lock') ]]
-    fi
+    [[ -z $(held_locks "$@") ]]
 }
 
 # assert_backend_untouched: lockrun wrote nothing: Redis is empty, or (local) the state dir

@@ -102,7 +102,7 @@ group_is_empty() {
 
 @test "a failing run's error message reaches the caller that waited for it" {
     spawn first "$LOCKRUN" --key fail:shared \
-        -c 'echo run >> runs; touch started; while [ ! -e go ]; do sleep 0.05; done; echo partial; echo "boom: disk full" >&2; exit 3'
+        -c "echo run >> runs; touch started; $(wait_for_go_cmd); echo partial; echo 'boom: disk full' >&2; exit 3"
     wait_until 10 test -e started
     spawn second "$LOCKRUN" -v --wait 30 --key fail:shared -c 'echo run >> runs; exit 0'
     wait_until 10 grep -q 'waiting for' second.err
@@ -118,7 +118,7 @@ group_is_empty() {
 }
 
 @test "--cache-ttl 0: a caller that waits shares the run, a later caller runs again" {
-    local gated='echo run >> runs; touch started; while [ ! -e go ]; do sleep 0.05; done; echo "run $(wc -l < runs)"'
+    local gated="echo run >> runs; touch started; $(wait_for_go_cmd); echo \"run \$(wc -l < runs)\""
     spawn first "$LOCKRUN" --cache-ttl 0 --key coalesce -c "$gated"
     wait_until 10 test -e started
     spawn second "$LOCKRUN" -v --cache-ttl 0 --wait 30 --key coalesce -c "$gated"

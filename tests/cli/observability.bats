@@ -56,8 +56,8 @@ PY
 }
 
 @test "--metrics-file after a lost lock says lost" {
-    spawn holder "$LOCKRUN" --no-cache --lease 1s -k metrics:4 --metrics-file lost.prom -c 'sleep 20'
-    wait_until 10 holder_of metrics:4
+    spawn holder "$LOCKRUN" --no-cache --lease 1s -k metrics:4 --metrics-file lost.prom -c 'touch started; sleep 20'
+    wait_until 10 test -e started
     force_release metrics:4
     assert_exit holder 76 10
     run parse_metrics lost.prom

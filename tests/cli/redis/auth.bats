@@ -10,7 +10,6 @@
 # Redis only, whatever LOCKRUN_TEST_BACKEND says.
 LOCKRUN_TEST_BACKEND=redis
 load ../common
-load extra_servers
 
 PASSWORD=s3cret
 APP_PASSWORD=apppass
@@ -23,13 +22,11 @@ acli() {
 }
 
 setup_file() {
-    REDISCLI_AUTH=$PASSWORD start_server auth -- --port '{port}' --requirepass "$PASSWORD"
+    REDISCLI_AUTH=$PASSWORD start_server auth -- --requirepass "$PASSWORD"
     assert_equal "$(acli ACL SETUSER app on ">$APP_PASSWORD" '~*' '&*' '+@all')" OK
 }
 
-teardown_file() {
-    stop_servers
-}
+teardown_file() { stop_redis; }
 
 setup() {
     cd "$BATS_TEST_TMPDIR" || return 1

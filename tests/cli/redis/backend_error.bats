@@ -8,7 +8,11 @@
 # Redis only, whatever LOCKRUN_TEST_BACKEND says.
 LOCKRUN_TEST_BACKEND=redis
 load ../common
-setup_file() { start_redis; }
+setup_file() {
+    start_redis
+    # A server that answers, and wants the password rightPW.
+    start_server auth -a rightPW --no-auth-warning -- --requirepass rightPW
+}
 teardown_file() { stop_redis; }
 setup() {
     per_test_setup
@@ -17,57 +21,11 @@ setup() {
     # A port that nothing listens on: the Redis that cannot be reached.
     DOWN_URL=redis://127.0.0.1:$(free_port)
 }
-teardown() {
-    stop_auth_redis
-    per_test_teardown
-}
+teardown() { per_test_teardown; }
 
 # assert_one_warning REGEX: $stderr is one `lockrun:` line that matches REGEX.
 assert_one_warning() {
     assert_one_error_line "$1"
-}
-
-# start_auth_redis PASSWORD: a second redis-server, on a free loopback port, that requires
-# PASSWORD; exports AUTH_PORT. Stopped by stop_auth_redis (teardown).
-start_auth_redis() {
-    local password=$1 attempt port pid deadline
-    for attempt in 1 2 3 4 5; do
-        port=$(free_port)
-        redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
-            --requirepass "$password" --dir "$BATS_TEST_TMPDIR" \
-            >"$BATS_TEST_TMPDIR/auth-redis.log" 2>&1 </dev/null 3>&- &
-        pid=$!
-        AUTH_REDIS_PID=$pid
-        deadline=$(($(now_ms) + 10000))
-        while is_running "$pid"; do
-            # The answer must come from our server, not from one that owns the port.
-            if [[ $(redis-cli -p "$port" --no-auth-warning -a "$password" INFO server 2>/dev/null) == *"process_id:$pid"$'\r'* ]]; then
-                export AUTH_PORT=$port
-                return 0
-            fi
-            if (($(now_ms) > deadline)); then
-                fail "the password-protected redis-server on port $port did not answer: $(cat "$BATS_TEST_TMPDIR/auth-redis.log")"
-            fi
-            sleep 0.02
-        done
-        wait "$pid" 2>/dev/null || true
-        AUTH_REDIS_PID=
-        if ! grep -q 'Address already in use' "$BATS_TEST_TMPDIR/auth-redis.log"; then
-            fail "redis-server --requirepass exited at start: $(cat "$BATS_TEST_TMPDIR/auth-redis.log")"
-        fi
-    done
-    fail "redis-server --requirepass: no free port found in 5 attempts"
-}
-
-stop_auth_redis() {
-    local pid=${AUTH_REDIS_PID:-}
-    [[ -n $pid ]] || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    if ! poll_until 10 is_gone "$pid"; then
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-    AUTH_REDIS_PID=
 }
 
 # --- unreachable: run -------------------------------------------------------------------
@@ -173,7 +131,6 @@ stop_auth_redis() {
 # --- a server that answers is not unreachable -------------------------------------------
 
 @test "a rejected password is 78, not unreachable, even with --on-backend-error run" {
-    start_auth_redis rightPW
     export LOCKRUN_REDIS_URL=redis://127.0.0.1:$AUTH_PORT LOCKRUN_REDIS_PASSWORD=wrongPW
     run --separate-stderr lockrun --on-backend-error run --key guarded -- touch ran
     assert_status 78
@@ -186,7 +143,6 @@ stop_auth_redis() {
 }
 
 @test "a rejected password is 78 with the default --on-backend-error too" {
-    start_auth_redis rightPW
     export LOCKRUN_REDIS_URL=redis://127.0.0.1:$AUTH_PORT LOCKRUN_REDIS_PASSWORD=wrongPW
     run --separate-stderr lockrun --key guarded -- touch ran
     assert_status 78
@@ -195,7 +151,6 @@ stop_auth_redis() {
 }
 
 @test "no password for a server that requires one is 78, even with --on-backend-error run" {
-    start_auth_redis rightPW
     run --separate-stderr lockrun --redis "redis://127.0.0.1:$AUTH_PORT" --on-backend-error run \
         --key guarded -- touch ran
     assert_status 78
@@ -205,7 +160,6 @@ stop_auth_redis() {
 }
 
 @test "the right password works against the same server" {
-    start_auth_redis rightPW
     export LOCKRUN_REDIS_URL=redis://127.0.0.1:$AUTH_PORT LOCKRUN_REDIS_PASSWORD=rightPW
     run --separate-stderr lockrun --on-backend-error run --no-cache --key guarded -c 'touch ran; echo ok'
     assert_status 0

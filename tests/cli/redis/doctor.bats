@@ -2,27 +2,20 @@
 # lockrun doctor against real redis-servers configured the ways that endanger locks.
 
 load ../common
-source "$BATS_TEST_DIRNAME/../../redis_server.bash"
 
 setup_file() { start_redis; }
 teardown_file() { stop_redis; }
 setup() { per_test_setup; }
 teardown() {
-    local dir
-    for dir in "$BATS_TEST_TMPDIR"/server-*; do
-        [[ -d $dir ]] && stop_redis_server "$dir"
-    done
+    stop_redis_servers "$BATS_TEST_TMPDIR"
     per_test_teardown
 }
 
 # extra_server NAME [redis-server args...]: another server for this test; its URL in
 # $URL_<NAME>.
 extra_server() {
-    local name=$1 dir=$BATS_TEST_TMPDIR/server-$1
-    shift
-    mkdir -p "$dir"
-    start_redis_server "$dir" "$@"
-    printf -v "URL_$name" 'redis://127.0.0.1:%s' "$(cat "$dir/port")"
+    start_redis_server "$BATS_TEST_TMPDIR" "$1" any -- "${@:2}"
+    printf -v "URL_$1" 'redis://127.0.0.1:%s' "$REDIS_SERVER_PORT"
 }
 
 @test "doctor on a plain test server: usable, names the version and the round trip" {

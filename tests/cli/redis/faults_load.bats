@@ -17,7 +17,7 @@ teardown() { per_test_teardown; }
     # all the others wait, so that the 199 are woken together by one release - a true
     # thundering herd, however slowly 200 processes start on 2 cores - then works 0.5 s. Its
     # output names its shell's PID: identical outputs can only be replays of one run.
-    local cmd='echo run >> counter; i=0; while [ ! -e go ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done; sleep 0.5; echo "result fence=$LOCKRUN_FENCING_TOKEN pid=$$"'
+    local cmd="echo run >> counter; $(wait_for_go_cmd); sleep 0.5; echo \"result fence=\$LOCKRUN_FENCING_TOKEN pid=\$\$\""
     # xargs starts the 200 at once from a small process (200 forks of the test's shell take
     # seconds); each little sh records its lockrun's PID (for teardown) and exit status.
     # shellcheck disable=SC2016

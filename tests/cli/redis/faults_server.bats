@@ -18,10 +18,9 @@ teardown_file() { stop_redis; }
 setup() {
     per_test_setup
     SHARED_REDIS_PORT=$REDIS_PORT
-    OWN_REDIS_PIDS=()
 }
 teardown() {
-    own_redis_stop_all
+    stop_redis_servers "$BATS_TEST_TMPDIR" # this test's own, stopped or not
     export REDIS_PORT=$SHARED_REDIS_PORT
     export LOCKRUN_REDIS_URL=redis://127.0.0.1:$SHARED_REDIS_PORT
     per_test_teardown
@@ -30,65 +29,19 @@ teardown() {
 # --- this file's own servers ----------------------------------------------------------------
 
 # own_redis_start PORT|any [REDIS-SERVER-ARGS...]: starts a redis-server of this test on PORT,
-# or on a free port (loopback, no persistence, fd 3 closed), and waits until it answers as
-# itself; its PID is OWN_REDIS_PID (also listed in own-redis.pid, which per_test_teardown kills
-# as a last resort). Then REDIS_PORT and LOCKRUN_REDIS_URL name it, for rcli, the helpers and
-# lockrun. A port found taken at bind time (free_port only knows that nothing listened a moment
-# ago; an outgoing connection may hold it as its local port) means another free port, or for
-# a given PORT a moment's wait and another try.
+# or on a free port (start_redis_server), whose PID is OWN_REDIS_PID; then REDIS_PORT and
+# LOCKRUN_REDIS_URL name it, for rcli, the helpers and lockrun.
 own_redis_start() {
-    local want=$1 port attempt pid deadline
-    shift
-    for attempt in 1 2 3 4 5 6 7 8 9 10; do
-        if [[ $want == any ]]; then
-            port=$(free_port)
-        else
-            port=$want
-        fi
-        redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
-            --dir "$BATS_TEST_TMPDIR" "$@" >own-redis.start.log 2>&1 </dev/null 3>&- &
-        pid=$!
-        OWN_REDIS_PIDS+=("$pid")
-        echo "$pid" >>own-redis.pid
-        deadline=$(($(now_ms) + 10000))
-        while is_running "$pid"; do
-            if [[ $(redis-cli -p "$port" INFO server 2>/dev/null) == *"process_id:$pid"$'\r'* ]]; then
-                OWN_REDIS_PID=$pid
-                export REDIS_PORT=$port
-                export LOCKRUN_REDIS_URL=redis://127.0.0.1:$port
-                return 0
-            fi
-            if (($(now_ms) > deadline)); then
-                fail "redis-server on port $port did not answer within 10s: $(cat own-redis.start.log)"
-            fi
-            sleep 0.02
-        done
-        wait "$pid" 2>/dev/null || true
-        if ! grep -q 'Address already in use' own-redis.start.log; then
-            fail "redis-server on port $port exited at start: $(cat own-redis.start.log)"
-        fi
-        if [[ $want != any ]]; then
-            sleep 0.1
-        fi
-    done
-    fail "redis-server: port $want stayed taken (10 attempts): $(cat own-redis.start.log)"
+    start_redis_server "$BATS_TEST_TMPDIR" own-redis "$1" -- "${@:2}"
+    OWN_REDIS_PID=$REDIS_SERVER_PID
+    export REDIS_PORT=$REDIS_SERVER_PORT
+    export LOCKRUN_REDIS_URL=redis://127.0.0.1:$REDIS_PORT
 }
 
 # own_redis_crash: SIGKILLs the test's server (no chance to say goodbye) and reaps it.
 own_redis_crash() {
     kill -KILL "$OWN_REDIS_PID"
     wait "$OWN_REDIS_PID" 2>/dev/null || true
-}
-
-# own_redis_stop_all: for teardown: every server this test started, stopped or not, is gone.
-own_redis_stop_all() {
-    local pid
-    for pid in "${OWN_REDIS_PIDS[@]}"; do
-        kill -CONT "$pid" 2>/dev/null || true
-        kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-    OWN_REDIS_PIDS=()
 }
 
 # --- commands and assertions ----------------------------------------------------------------

@@ -6,16 +6,12 @@
 # Redis only, whatever LOCKRUN_TEST_BACKEND says.
 LOCKRUN_TEST_BACKEND=redis
 load ../common
-load extra_servers
 setup_file() {
     start_redis
     # For redis://SECRET@host: a server whose default user has a password.
-    start_server auth -a S3cretPw --no-auth-warning -- --port '{port}' --requirepass S3cretPw
+    start_server auth -a S3cretPw --no-auth-warning -- --requirepass S3cretPw
 }
-teardown_file() {
-    stop_servers
-    stop_redis
-}
+teardown_file() { stop_redis; }
 setup() { per_test_setup; }
 teardown() { per_test_teardown; }
 

@@ -11,7 +11,6 @@
 # Redis only, whatever LOCKRUN_TEST_BACKEND says.
 LOCKRUN_TEST_BACKEND=redis
 load ../common
-load extra_servers
 
 # make_pki DIR: a CA; a server certificate for localhost and 127.0.0.1; one for localhost
 # only; a client certificate from the CA; and an unrelated CA with a client certificate of
@@ -56,12 +55,10 @@ setup_file() {
     start_server dns-only "${cli[@]}" -- "${tls[@]}" \
         --tls-cert-file "$PKI/server-dns.crt" --tls-key-file "$PKI/server-dns.key" \
         --tls-auth-clients optional
-    start_server plain -- --port '{port}'
+    start_server plain
 }
 
-teardown_file() {
-    stop_servers
-}
+teardown_file() { stop_redis; }
 
 setup() {
     cd "$BATS_TEST_TMPDIR" || return 1
@@ -267,7 +264,7 @@ lock_exists_cmd() {
 @test "over TLS, a waiter is woken by the release and replays the holder's result" {
     local tls=(--redis "rediss://127.0.0.1:$TLS_PORT" --tls-server-name localhost --tls-ca-file "$PKI/ca.crt")
     spawn holder "$LOCKRUN" "${tls[@]}" --key tls-handoff \
-        -c 'touch started; while [ ! -e go ]; do sleep 0.02; done; echo from-holder'
+        -c "touch started; $(wait_for_go_cmd); echo from-holder"
     wait_until 10 test -e started
     spawn waiter "$LOCKRUN" "${tls[@]}" --wait 20s --key tls-handoff -- echo from-waiter
     # The waiter subscribes to the release channel (over TLS) before it waits.
