@@ -11,7 +11,7 @@ namespace lockrun {
 std::string random_token() {
     unsigned char bytes[16];
     if (RAND_bytes(bytes, sizeof bytes) != 1) {
-        throw std::runtime_error("cannot get random bytes for the lock token");
+        throw std::runtime_error("cannot get random bytes from OpenSSL");
     }
     return hex(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
 }
