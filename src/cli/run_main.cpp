@@ -1,5 +1,7 @@
 #include "cli/run_main.hpp"
 
+#include <openssl/crypto.h>
+
 #include <cstdio>
 #include <iostream>
 
@@ -194,6 +196,10 @@ int run_operator_command(const Invocation& invocation, TerminalReporter& reporte
 
 int run_main(int argc, const char* const* argv) {
     if (!open_closed_standard_streams()) return exit_code::k_internal;  // nowhere to say so
+    // OpenSSL reads its configuration file the first time it is used (here: the lock token,
+    // SHA-256 of keys). Only TLS needs what it says (the system's crypto policy), and the
+    // TLS layer loads it itself (backend/redis/tls_channel.cpp); no other run pays for it.
+    OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, nullptr);
     std::optional<TerminalReporter> reporter;
     try {
         Invocation invocation = parse_command_line(argc, argv);

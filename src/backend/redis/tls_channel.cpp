@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <openssl/conf.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -323,12 +324,28 @@ void expect_server_name(SSL* session, const std::string& name, const std::string
     }
 }
 
+// OpenSSL's configuration (OPENSSL_CONF, else /usr/lib/ssl/openssl.cnf), read once per
+// process: lockrun tells OpenSSL not to read it on its own (cli/run_main.cpp), because only
+// TLS needs it. A file that is missing is no error, as when OpenSSL reads it itself.
+void load_openssl_configuration() {
+    static const bool loaded = [] {
+        ERR_clear_error();
+        return CONF_modules_load_file(
+                   nullptr, nullptr,
+                   CONF_MFLAGS_DEFAULT_SECTION | CONF_MFLAGS_IGNORE_MISSING_FILE) > 0;
+    }();
+    if (!loaded) {
+        throw InternalError("cannot read OpenSSL's configuration: " + OpenSslErrors::take().text());
+    }
+}
+
 }  // namespace
 
 TlsChannel::TlsChannel(const TlsSettings& settings, const std::string& host, std::string where)
     : where_(std::move(where)),
       name_(settings.server_name.empty() ? host : settings.server_name),
       has_client_certificate_(!settings.cert_file.empty()) {
+    load_openssl_configuration();
     ERR_clear_error();
     context_.reset(SSL_CTX_new(TLS_client_method()));
     if (!context_) {

@@ -332,3 +332,22 @@ tls_subscribed() {
     assert_status 0
     assert_output bundled
 }
+
+# tls_waiter_subscribed: a caller waits for the release of tls-config, on the TLS server.
+tls_waiter_subscribed() {
+    [[ $(tls_cli "$TLS_PORT" PUBSUB NUMSUB 'lockrun:{tls-config}:released' | tail -n 1) == 1 ]]
+}
+
+@test "rediss:// reads OpenSSL's configuration, once for a waiter's two connections" {
+    start_holder holder --redis "rediss://127.0.0.1:$TLS_PORT" --tls-server-name localhost \
+        --tls-ca-file "$PKI/ca.crt" --key tls-config
+    : >opened
+    spawn waiter env LD_PRELOAD="$(dirname "$LOCKRUN")/libtest_open_logger.so" \
+        LOCKRUN_TEST_OPEN_LOG="$PWD/opened" "$LOCKRUN" --redis "rediss://127.0.0.1:$TLS_PORT" \
+        --tls-server-name localhost --tls-ca-file "$PKI/ca.crt" --key tls-config --wait 20s -- true
+    wait_until 10 tls_waiter_subscribed
+    release holder
+    assert_exit waiter 0 20
+    run grep -c 'openssl.cnf' opened
+    assert_output 1
+}
