@@ -8,21 +8,11 @@
 #include <csignal>
 
 #include "core/errors.hpp"
+#include "fakes/test_pipe.hpp"
 #include "util/unique_fd.hpp"
 
 namespace lockrun {
 namespace {
-
-struct Pipe {
-    UniqueFd read_end, write_end;
-    Pipe() {
-        int fds[2];
-        EXPECT_EQ(::pipe2(fds, O_CLOEXEC | O_NONBLOCK), 0);
-        read_end.reset(fds[0]);
-        write_end.reset(fds[1]);
-    }
-    void put(char byte) { EXPECT_EQ(::write(write_end.get(), &byte, 1), 1); }
-};
 
 // A signal is a byte in a pipe: 'I' for SIGINT (interrupts), 'C' for SIGCHLD (does not).
 class PipeInterrupt : public InterruptSource {
@@ -34,11 +24,11 @@ public:
             if (byte == 'I') throw Interrupted(SIGINT);
         }
     }
-    Pipe signals;
+    TestPipe signals{O_NONBLOCK};
 };
 
 TEST(WaitForFd, SaysReadyWhenTheFdIs) {
-    Pipe pipe;
+    TestPipe pipe{O_NONBLOCK};
     pipe.put('x');
     PipeInterrupt interrupt;
     EXPECT_EQ(wait_for_fd(pipe.read_end.get(), POLLIN, Deadline::never(), &interrupt),
@@ -48,7 +38,7 @@ TEST(WaitForFd, SaysReadyWhenTheFdIs) {
 }
 
 TEST(WaitForFd, TimesOutAtTheDeadline) {
-    Pipe pipe;
+    TestPipe pipe{O_NONBLOCK};
     auto started = Clock::now();
     EXPECT_EQ(wait_for_fd(pipe.read_end.get(), POLLIN, Deadline::after(Millis(50)), nullptr),
               FdWait::timed_out);
@@ -56,7 +46,7 @@ TEST(WaitForFd, TimesOutAtTheDeadline) {
 }
 
 TEST(WaitForFd, ThrowsInterruptedForASignalForLockrun) {
-    Pipe pipe;
+    TestPipe pipe{O_NONBLOCK};
     PipeInterrupt interrupt;
     interrupt.signals.put('I');
     EXPECT_THROW(wait_for_fd(pipe.read_end.get(), POLLIN, Deadline::never(), &interrupt),
@@ -64,7 +54,7 @@ TEST(WaitForFd, ThrowsInterruptedForASignalForLockrun) {
 }
 
 TEST(WaitForFd, WaitsOnAfterASignalThatIsNotForLockrun) {
-    Pipe pipe;
+    TestPipe pipe{O_NONBLOCK};
     PipeInterrupt interrupt;
     interrupt.signals.put('C');
     EXPECT_EQ(wait_for_fd(pipe.read_end.get(), POLLIN, Deadline::after(Millis(20)), &interrupt),

@@ -8,20 +8,11 @@
 #include <csignal>
 #include <string>
 
+#include "fakes/test_pipe.hpp"
 #include "util/unique_fd.hpp"
 
 namespace lockrun {
 namespace {
-
-struct Pipe {
-    UniqueFd read_end, write_end;
-    Pipe() {
-        int fds[2];
-        EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0);
-        read_end.reset(fds[0]);
-        write_end.reset(fds[1]);
-    }
-};
 
 std::string read_everything(int fd) {
     std::string bytes;
@@ -31,7 +22,7 @@ std::string read_everything(int fd) {
 }
 
 TEST(WriteAll, WritesMoreThanOnePipeBufferInShortWrites) {
-    Pipe pipe;
+    TestPipe pipe;
     ASSERT_EQ(::fcntl(pipe.write_end.get(), F_SETPIPE_SZ, 4096), 4096);
     const std::string bytes(256 * 1024, 'x');
     pid_t reader = ::fork();
@@ -49,7 +40,7 @@ TEST(WriteAll, WritesMoreThanOnePipeBufferInShortWrites) {
 }
 
 TEST(WriteAll, FailsWithEpipeWhenTheReaderHasGone) {
-    Pipe pipe;
+    TestPipe pipe;
     pipe.read_end.reset();
     auto previous = std::signal(SIGPIPE, SIG_IGN);
     EXPECT_FALSE(write_all(pipe.write_end.get(), "lost"));
