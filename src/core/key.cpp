@@ -2,7 +2,7 @@
 
 #include <cstdint>
 
-#include "util/sha256.hpp"
+#include "util/digest.hpp"
 #include "util/utf8.hpp"
 
 namespace lockrun {

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "util/sha256.hpp"
+#include "util/digest.hpp"
 
 namespace lockrun {
 namespace {

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "backend/redis/redis_keys.hpp"
-#include "util/sha256.hpp"
+#include "util/digest.hpp"
 
 namespace lockrun {
 namespace {

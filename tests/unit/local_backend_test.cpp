@@ -16,8 +16,8 @@
 
 #include "core/errors.hpp"
 #include "local_backend_requests.hpp"
+#include "util/digest.hpp"
 #include "util/random_token.hpp"
-#include "util/sha256.hpp"
 
 namespace lockrun {
 namespace {

@@ -12,8 +12,8 @@
 #include "backend/redis/redis_backend.hpp"
 #include "backend/redis/script_replies.hpp"
 #include "core/errors.hpp"
+#include "util/digest.hpp"
 #include "util/random_token.hpp"
-#include "util/sha256.hpp"
 
 namespace lockrun {
 namespace {

@@ -21,7 +21,7 @@
 #include "backend/local/state_dir.hpp"
 #include "backend/wait_for_fd.hpp"
 #include "core/errors.hpp"
-#include "util/sha256.hpp"
+#include "util/digest.hpp"
 #include "util/wall_clock.hpp"
 
 namespace lockrun {

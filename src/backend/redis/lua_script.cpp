@@ -1,23 +1,9 @@
 #include "backend/redis/lua_script.hpp"
 
-#include <openssl/evp.h>
-
 #include "core/errors.hpp"
-#include "util/hex.hpp"
+#include "util/digest.hpp"
 
 namespace lockrun {
-namespace {
-
-std::string sha1_hex(std::string_view text) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    if (EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha1(), nullptr) != 1) {
-        throw InternalError("cannot compute SHA1");
-    }
-    return hex(std::string_view(reinterpret_cast<const char*>(digest), length));
-}
-
-}  // namespace
 
 LuaScript::LuaScript(std::string_view source) : source_(source), sha1_(sha1_hex(source)) {}
 

@@ -1,6 +1,6 @@
 #include "backend/redis/redis_keys.hpp"
 
-#include "util/sha256.hpp"
+#include "util/digest.hpp"
 
 namespace lockrun {
 

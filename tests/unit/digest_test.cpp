@@ -1,4 +1,4 @@
-#include "util/sha256.hpp"
+#include "util/digest.hpp"
 
 #include <gtest/gtest.h>
 
@@ -27,6 +27,21 @@ TEST(Sha256Hex, WritesSixtyFourLowerCaseHexDigits) {
     const std::string hex = sha256_hex(std::string(1 << 20, '\xff'));
     ASSERT_EQ(hex.size(), 64u);
     EXPECT_EQ(hex.find_first_not_of("0123456789abcdef"), std::string::npos);
+}
+
+// Expected values from `printf '...' | sha1sum`: the names Redis gives scripts (EVALSHA).
+
+TEST(Sha1Hex, HashesTheEmptyString) {
+    EXPECT_EQ(sha1_hex(""), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+}
+
+TEST(Sha1Hex, MatchesTheFips180Vector) {
+    EXPECT_EQ(sha1_hex("abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");
+}
+
+TEST(Sha1Hex, MatchesWhatRedisCallsAScript) {
+    // redis-cli SCRIPT LOAD "return 1" answers this name.
+    EXPECT_EQ(sha1_hex("return 1"), "e0e1f9fabfc9d4800c877a703b823ac0578ff8db");
 }
 
 }  // namespace
