@@ -36,15 +36,20 @@ setup_file() {
     assert_line --regexp ' \./usr/share/zsh/vendor-completions/_lockrun$'
 }
 
-@test "the package's metadata names it and its runtime libraries" {
+@test "the package's metadata names it and its one runtime library, libc" {
     run dpkg-deb -f "$DEB" Package Version Architecture Section Depends Description
     assert_success
     assert_line "Package: lockrun"
     assert_line "Section: utils"
-    assert_line --regexp '^Depends: .*libhiredis0\.14'
-    assert_line --regexp '^Depends: .*libssl3'
-    assert_line --regexp '^Depends: .*libtomlplusplus3'
+    assert_line --regexp '^Depends: libc6 \(>= [0-9.]+\)$'
     assert_line --regexp '^Description: run a command once per key'
+}
+
+@test "the binary loads libc alone: hiredis, OpenSSL, libstdc++, spdlog, fmt and toml++ are built in" {
+    run readelf -d "$LOCKRUN"
+    assert_success
+    assert_line --regexp '\(NEEDED\).*\[libc\.so\.6\]'
+    refute_line --regexp '\(NEEDED\).*\[lib(hiredis|ssl|crypto|stdc\+\+|gcc_s|spdlog|fmt|tomlplusplus)'
 }
 
 @test "the packaged man page is the one in the tree" {
