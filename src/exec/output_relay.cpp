@@ -6,49 +6,128 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace lockrun {
 
-void Capture::add(OutputStream stream, std::string_view bytes) {
-    if (!enabled || over_limit) return;
-    size += bytes.size();
-    if (size > limit) {
-        // Incomplete output must never be cached; free what was kept.
-        over_limit = true;
-        chunks.clear();
-        chunks.shrink_to_fit();
-        return;
-    }
-    if (!chunks.empty() && chunks.back().stream == stream) {
-        chunks.back().bytes.append(bytes);
-    } else {
-        chunks.push_back({stream, std::string(bytes)});
-    }
-}
-
 OutputRelay::OutputRelay(UniqueFd source, int destination, OutputStream stream, Capture& capture)
     : source_(std::move(source)), destination_(destination), stream_(stream), capture_(capture) {
     struct stat info {};
-    destination_is_pipe_ =
-        ::fstat(destination, &info) == 0 && (S_ISFIFO(info.st_mode) || S_ISSOCK(info.st_mode));
-    pending_.reserve(k_relay_buffer);
+    bool known = ::fstat(destination, &info) == 0;
+    destination_is_fifo_ = known && S_ISFIFO(info.st_mode);
+    destination_is_pipe_ = destination_is_fifo_ || (known && S_ISSOCK(info.st_mode));
+    // A socket may block a splice that polled writable (it takes PIPE_BUF at least, not a
+    // pipe's worth), and a terminal refuses splice: both get read and write. So does a file
+    // opened for appending (>>), which splice refuses with EINVAL.
+    kernel_moves_ = destination_is_fifo_ || (known && S_ISREG(info.st_mode));
+}
+
+char* OutputRelay::buffer() {
+    if (!buffer_) buffer_ = std::make_unique<char[]>(k_relay_buffer);
+    return buffer_.get();
 }
 
 void OutputRelay::read_source() {
-    char buffer[k_relay_buffer];
-    ssize_t got;
-    do {
-        got = ::read(source_.get(), buffer, sizeof buffer);
-    } while (got < 0 && errno == EINTR);
-    if (got <= 0) {
-        if (got == 0 || errno != EAGAIN) source_.reset();
+    if (kernel_move_fits()) {
+        if (move_in_kernel(false) == Moved::done) return;
+        kernel_moves_ = false;
+    }
+    read_into_pending();
+}
+
+void OutputRelay::write_destination() {
+    if (!pending_.empty()) {
+        write_pending();
         return;
     }
-    std::string_view bytes(buffer, static_cast<size_t>(got));
-    capture_.add(stream_, bytes);
+    // A kernel move waited for room: move again; a source found empty is polled again.
+    destination_full_ = false;
+    if (!source_.valid() || !kernel_move_fits()) return;
+    if (move_in_kernel(true) == Moved::not_supported) kernel_moves_ = false;
+}
+
+OutputRelay::Moved OutputRelay::move_in_kernel(bool after_room) {
+    return capture_.wants_bytes() ? tee_and_capture(after_room) : splice_to_destination(after_room);
+}
+
+OutputRelay::Moved OutputRelay::splice_to_destination(bool after_room) {
+    ssize_t moved;
+    do {
+        moved = ::splice(source_.get(), nullptr, destination_, nullptr, k_relay_buffer,
+                         SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    } while (moved < 0 && errno == EINTR);
+    if (moved == 0) source_ended();
+    if (moved >= 0) {
+        grow_source_if_streaming(static_cast<std::size_t>(moved));
+        return Moved::done;
+    }
+    if (errno == EAGAIN) {
+        destination_full_ = !after_room;
+        return Moved::done;
+    }
+    if (errno == EINVAL) return Moved::not_supported;
+    destination_failed();
+    return Moved::done;
+}
+
+OutputRelay::Moved OutputRelay::tee_and_capture(bool after_room) {
+    ssize_t copied;
+    do {
+        copied = ::tee(source_.get(), destination_, k_relay_buffer, SPLICE_F_NONBLOCK);
+    } while (copied < 0 && errno == EINTR);
+    if (copied == 0) {
+        // Nothing to copy and no writer left: read(2) sees the end.
+        read_into_pending();
+        return Moved::done;
+    }
+    if (copied < 0) {
+        if (errno == EAGAIN) {
+            destination_full_ = !after_room;
+            return Moved::done;
+        }
+        if (errno == EINVAL) return Moved::not_supported;
+        destination_failed();
+        return Moved::done;
+    }
+    // The destination has the bytes; take the same bytes off the source, for the capture.
+    char* bytes = buffer();
+    std::size_t want = static_cast<std::size_t>(copied), have = 0;
+    while (have < want) {
+        ssize_t got = ::read(source_.get(), bytes + have, want - have);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) break;  // cannot happen: lockrun is the pipe's only reader
+        have += static_cast<std::size_t>(got);
+    }
+    capture_.add(stream_, std::string_view(bytes, have));
+    grow_source_if_streaming(have);
+    return Moved::done;
+}
+
+void OutputRelay::grow_source_if_streaming(std::size_t bytes) {
+    if (source_grown_ || !source_.valid()) return;
+    int capacity = ::fcntl(source_.get(), F_GETPIPE_SZ);
+    if (capacity <= 0 || bytes < static_cast<std::size_t>(capacity)) return;
+    source_grown_ = true;
+    // Refused past the user's pipe limits (EPERM): the pipe keeps its size.
+    (void)::fcntl(source_.get(), F_SETPIPE_SZ, k_streaming_pipe);
+}
+
+void OutputRelay::read_into_pending() {
+    char* bytes = buffer();
+    ssize_t got;
+    do {
+        got = ::read(source_.get(), bytes, k_relay_buffer);
+    } while (got < 0 && errno == EINTR);
+    if (got <= 0) {
+        if (got == 0 || errno != EAGAIN) source_ended();
+        return;
+    }
+    std::string_view read(bytes, static_cast<std::size_t>(got));
+    capture_.add(stream_, read);
+    grow_source_if_streaming(read.size());
     if (!destination_broken_) {
-        pending_.assign(bytes);
+        pending_.assign(read);
         written_ = 0;
     }
 }
@@ -61,7 +140,7 @@ std::size_t OutputRelay::pipe_room() const {
     return static_cast<std::size_t>(std::max<long>(room, PIPE_BUF));
 }
 
-void OutputRelay::write_destination() {
+void OutputRelay::write_pending() {
     // A write to a pipe that does not fit blocks the loop (and the lease renewals) behind
     // a slow reader: write what the pipe has room for, less a page for the kernel's
     // per-page accounting, and at least PIPE_BUF, which a pipe that polled writable takes.
@@ -70,18 +149,21 @@ void OutputRelay::write_destination() {
     ssize_t put = ::write(destination_, pending_.data() + written_, chunk);
     if (put < 0) {
         if (errno == EINTR || errno == EAGAIN) return;
-        // The reader went away (EPIPE) or the output failed: as in a shell pipeline, the
-        // command learns it from its own pipe closing, and gets SIGPIPE.
-        destination_broken_ = true;
-        pending_.clear();
-        source_.reset();
+        destination_failed();
         return;
     }
-    written_ += static_cast<size_t>(put);
+    written_ += static_cast<std::size_t>(put);
     if (written_ == pending_.size()) {
         pending_.clear();
         written_ = 0;
     }
+}
+
+void OutputRelay::destination_failed() {
+    destination_broken_ = true;
+    destination_full_ = false;
+    pending_.clear();
+    source_.reset();
 }
 
 }  // namespace lockrun

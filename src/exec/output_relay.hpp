@@ -1,58 +1,89 @@
 #pragma once
 // Moves one output stream of the command (a pipe) to ours as soon as it is produced, and
-// keeps a copy for the cache up to a limit. Memory stays bounded: one buffer of
+// hands a copy to the capture while it keeps bytes. Memory stays bounded: one buffer of
 // k_relay_buffer bytes in flight, plus the capture up to its limit.
+//
+// The bytes take the cheapest way the destination allows: where nothing is captured, the
+// kernel moves them from pipe to destination (splice(2), no copy through lockrun); where
+// the capture keeps them and the destination is a pipe, the kernel copies them there
+// (tee(2)) and lockrun reads them once, for the capture; otherwise (a terminal, a socket),
+// read(2) and write(2).
 
-#include <cstdint>
+#include <memory>
 #include <string>
-#include <vector>
 
-#include "core/cached_result.hpp"
+#include "exec/capture.hpp"
 #include "util/unique_fd.hpp"
 
 namespace lockrun {
 
-inline constexpr std::size_t k_relay_buffer = 64 * 1024;
-
-// What all relays of one run capture, in the order it was read.
-struct Capture {
-    bool enabled = false;
-    std::uint64_t limit = 0;
-    std::uint64_t size = 0;
-    bool over_limit = false;
-    std::vector<OutputChunk> chunks;
-
-    void add(OutputStream stream, std::string_view bytes);
-};
+inline constexpr std::size_t k_relay_buffer = 256 * 1024;
+// The command's pipe grows to this once it has filled up (a command that streams): fewer,
+// larger moves. Only then, since every byte of a user's pipes counts against
+// /proc/sys/fs/pipe-user-pages-soft, past which all of that user's new pipes are shrunk.
+inline constexpr int k_streaming_pipe = 1024 * 1024;
 
 class OutputRelay {
 public:
     OutputRelay(UniqueFd source, int destination, OutputStream stream, Capture& capture);
 
-    // poll(2) interest: read the source while nothing is waiting to be written.
-    bool wants_read() const { return source_.valid() && pending_.empty(); }
-    bool wants_write() const { return !pending_.empty(); }
+    // poll(2) interest: read the source while nothing waits for the destination, else wait
+    // until the destination takes more.
+    bool wants_read() const { return source_.valid() && !waits_for_destination(); }
+    bool wants_write() const { return waits_for_destination(); }
     int source_fd() const { return source_.get(); }
     int destination_fd() const { return destination_; }
 
-    // Reads what the source has (call when it polled readable).
+    // Moves what the source has (call when it polled readable).
     void read_source();
-    // Writes what the destination takes without blocking (call when it polled writable).
+    // Moves what the destination takes without blocking (call when it polled writable).
     void write_destination();
     // Stops reading: the command's leftover children may keep the pipe open.
-    void close_source() { source_.reset(); }
+    void close_source() {
+        source_.reset();
+        destination_full_ = false;
+    }
     bool done() const { return !source_.valid() && pending_.empty(); }
 
 private:
+    enum class Moved { done, not_supported };
+    bool waits_for_destination() const { return !pending_.empty() || destination_full_; }
+    // splice(2) while nothing is captured; tee(2) and read(2) while the capture keeps bytes
+    // and the destination is a pipe.
+    bool kernel_move_fits() const {
+        return kernel_moves_ && !destination_broken_ &&
+               (!capture_.wants_bytes() || destination_is_fifo_);
+    }
+    // `after_room`: the destination just polled writable, so a move that finds nothing to
+    // do found the source empty (else: the destination full).
+    Moved move_in_kernel(bool after_room);
+    Moved splice_to_destination(bool after_room);
+    Moved tee_and_capture(bool after_room);
+    void read_into_pending();
+    // After a move of `bytes`: grows the source pipe once the command fills it.
+    void grow_source_if_streaming(std::size_t bytes);
+    void write_pending();
+    // The read end of the command's pipe gave EOF or failed.
+    void source_ended() { source_.reset(); }
+    // The reader went away (EPIPE) or the output failed: as in a shell pipeline, the
+    // command learns it from its own pipe closing, and gets SIGPIPE.
+    void destination_failed();
     // Bytes a pipe destination takes without blocking (sockets: PIPE_BUF).
     std::size_t pipe_room() const;
+    char* buffer();
+
     UniqueFd source_;
     int destination_;
-    bool destination_is_pipe_;
+    bool destination_is_pipe_;  // a pipe or a socket: writes are limited to their room
+    bool destination_is_fifo_;
+    bool kernel_moves_;  // splice/tee to this destination (a pipe or a file) are worth trying
+    bool destination_full_ = false;  // a kernel move found no room: wait for POLLOUT
     bool destination_broken_ = false;
+    bool source_grown_ = false;
     OutputStream stream_;
     Capture& capture_;
-    std::string pending_;
+    std::unique_ptr<char[]> buffer_;  // k_relay_buffer bytes, allocated on first use
+    std::string pending_;             // read, not yet written (read/write path only)
     std::size_t written_ = 0;
 };
 

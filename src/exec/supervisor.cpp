@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/errors.hpp"
+#include "exec/capture.hpp"
 #include "exec/child_process.hpp"
 #include "exec/group_watcher.hpp"
 #include "exec/output_relay.hpp"
@@ -115,14 +116,20 @@ public:
     void forward_signals() {
         if (!poll_set_.ready(signal_slot_)) return;
         while (std::optional<int> signal_number = signals_.take_signal()) {
-            if (*signal_number == SIGCHLD) continue;
+            if (*signal_number == SIGCHLD) {
+                child_may_have_ended_ = true;
+                continue;
+            }
             child_.signal_group(*signal_number);
             report_.forwarded_signal = *signal_number;
         }
     }
 
     void reap_child() {
-        if (ending_) return;
+        // Only after a SIGCHLD: a waitpid(2) on every tick was one syscall per read of a
+        // streaming command's output.
+        if (ending_ || !child_may_have_ended_) return;
+        child_may_have_ended_ = false;
         ending_ = child_.try_reap();
         if (!ending_) return;
         drain_deadline_ = Deadline::after(k_output_drain);
@@ -176,6 +183,7 @@ private:
     int signal_slot_ = -1;
     int lease_slot_ = -1;
     std::vector<std::pair<int, int>> relay_slots_;  // read, write
+    bool child_may_have_ended_ = true;              // a SIGCHLD came (or none was looked for yet)
     std::optional<ChildProcess::Ending> ending_;
     Deadline drain_deadline_ = Deadline::never();
     Deadline kill_deadline_ = Deadline::never();
