@@ -55,7 +55,7 @@ public:
                 "LOCKRUN_TEST_REDIS_URL is not set: run scripts/test, which starts a "
                 "redis-server for these tests");
         }
-        ConnectionSettings settings{parse_redis_url(url), Millis(2000), Millis(2000), {}};
+        ConnectionSettings settings{parse_redis_url(url), Millis(2000), Millis(2000), {}, {}};
         return std::make_unique<RedisBackend>(settings, "lockrun-test:", key, interrupt);
     }
 };

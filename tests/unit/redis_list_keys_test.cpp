@@ -27,7 +27,7 @@ ConnectionSettings test_server() {
             "LOCKRUN_TEST_REDIS_URL is not set: run scripts/test, which starts a redis-server "
             "for these tests");
     }
-    return ConnectionSettings{parse_redis_url(url), 2000ms, 2000ms, {}};
+    return ConnectionSettings{parse_redis_url(url), 2000ms, 2000ms, {}, {}};
 }
 
 CachedResult result_of(const std::string& host) {

@@ -71,7 +71,7 @@ Failure time_failure(const std::function<void()>& step) {
 class RedisStepDeadline : public ::testing::Test {
 protected:
     RedisStepDeadline()
-        : backend_(ConnectionSettings{parse_redis_url(server_.url()), k_connect, k_io, {}},
+        : backend_(ConnectionSettings{parse_redis_url(server_.url()), k_connect, k_io, {}, {}},
                    "lockrun-test:", "silent", nullptr) {}
 
     AcquireRequest request() const {
@@ -176,6 +176,7 @@ TEST(RedisStepDeadlineConnect, APortNothingListensOnFailsAtOnce) {
             parse_redis_url("redis://127.0.0.1:" + std::to_string(ntohs(address.sin_port))),
             k_connect,
             k_io,
+            {},
             {}},
         "lockrun-test:", "refused", nullptr);
     Failure failure = time_failure([&] { backend.read_status(); });

@@ -456,7 +456,7 @@ TEST_F(TlsChannelTest, ASignalEndsAHandshakeThatGetsNoAnswer) {
     url.transport = RedisUrl::Transport::tls;
     url.host = "127.0.0.1";
     url.port = ntohs(address.sin_port);
-    ConnectionSettings settings{url, Millis(10'000), Millis(10'000), trusting_our_ca()};
+    ConnectionSettings settings{url, Millis(10'000), Millis(10'000), trusting_our_ca(), {}};
     SignalAfter signal(std::chrono::milliseconds(200));
     auto started = std::chrono::steady_clock::now();
     EXPECT_THROW(RedisConnection::open(settings, &signal), Interrupted);

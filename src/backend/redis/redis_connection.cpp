@@ -157,7 +157,8 @@ RedisConnection RedisConnection::connect(const ConnectionSettings& settings,
     // Before connecting: a TLS file that cannot be used is wrong whether the server is up or not.
     std::optional<TlsChannel> tls;
     if (url.transport == RedisUrl::Transport::tls) {
-        tls.emplace(settings.tls, url.host, describe_url(url));
+        tls.emplace(settings.tls_context.get(settings.tls, describe_url(url)), settings.tls,
+                    url.host, describe_url(url));
     }
     UniqueFd socket = url.transport == RedisUrl::Transport::unix_socket
                           ? connect_unix(url, bound, interrupt)

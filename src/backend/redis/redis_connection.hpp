@@ -29,6 +29,7 @@ struct ConnectionSettings {
     Millis connect_timeout{2000};
     Millis io_timeout{2000};
     TlsSettings tls;
+    SharedTlsContext tls_context;  // made on the first rediss:// connection, then shared
 };
 
 // The server answered a command with an error reply and closed the connection (a request

@@ -17,16 +17,9 @@
 #include <string>
 #include <string_view>
 
-namespace lockrun {
+#include "backend/redis/tls_context.hpp"
 
-// For rediss:// URLs. Empty fields: the system's CAs, the URL's host name, no client
-// certificate.
-struct TlsSettings {
-    std::string ca_file;
-    std::string cert_file;  // client certificate (mutual TLS), with key_file
-    std::string key_file;
-    std::string server_name;  // the name the certificate must carry, if not the URL's host
-};
+namespace lockrun {
 
 // What one non-blocking read, write or handshake step did (plain socket or TLS).
 struct IoResult {
@@ -57,6 +50,9 @@ public:
     // client certificate when settings name one. `where` names the server in messages.
     // Throws ConfigError naming the file that cannot be used, or the cert/key mismatch.
     TlsChannel(const TlsSettings& settings, const std::string& host, std::string where);
+    // The same, on a context already made from `settings` (and shared with other channels).
+    TlsChannel(std::shared_ptr<const TlsContext> context, const TlsSettings& settings,
+               const std::string& host, std::string where);
 
     TlsChannel(TlsChannel&&) noexcept;
     TlsChannel& operator=(TlsChannel&&) noexcept;
@@ -86,9 +82,6 @@ public:
     bool heard_from_server() const;
 
 private:
-    struct ContextDeleter {
-        void operator()(SSL_CTX* context) const { SSL_CTX_free(context); }
-    };
     struct SessionDeleter {
         void operator()(SSL* session) const { SSL_free(session); }
     };
@@ -106,7 +99,7 @@ private:
     bool has_client_certificate_;
     // Declared before the session that uses them, so destroyed after it.
     std::unique_ptr<BIO_METHOD, MethodDeleter> socket_method_;
-    std::unique_ptr<SSL_CTX, ContextDeleter> context_;
+    std::shared_ptr<const TlsContext> context_;
     std::unique_ptr<SSL, SessionDeleter> session_;
 };
 

@@ -335,7 +335,7 @@ tls_subscribed() {
 
 # tls_waiter_subscribed: a caller waits for the release of tls-config, on the TLS server.
 tls_waiter_subscribed() {
-    [[ $(tls_cli "$TLS_PORT" PUBSUB NUMSUB 'lockrun:{tls-config}:released' | tail -n 1) == 1 ]]
+    [[ $(tls_cli "$TLS_PORT" PUBSUB NUMSUB "lockrun:{${1:-tls-config}}:released" | tail -n 1) == 1 ]]
 }
 
 @test "rediss:// reads OpenSSL's configuration, once for a waiter's two connections" {
@@ -349,5 +349,19 @@ tls_waiter_subscribed() {
     release holder
     assert_exit waiter 0 20
     run grep -c 'openssl.cnf' opened
+    assert_output 1
+}
+
+@test "a waiter's two TLS connections load the CA file once" {
+    start_holder holder --redis "rediss://127.0.0.1:$TLS_PORT" --tls-server-name localhost \
+        --tls-ca-file "$PKI/ca.crt" --key tls-ca-once
+    mkdir traces
+    spawn waiter strace -ff -qq -o traces/t -e trace=openat "$LOCKRUN" \
+        --redis "rediss://127.0.0.1:$TLS_PORT" --tls-server-name localhost \
+        --tls-ca-file "$PKI/ca.crt" --key tls-ca-once --wait 20s -- true
+    wait_until 10 tls_waiter_subscribed tls-ca-once
+    release holder
+    assert_exit waiter 0 20
+    run bash -c "cat traces/t.* | grep -c '\"$PKI/ca.crt\"'"
     assert_output 1
 }
