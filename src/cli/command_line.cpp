@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "cli/options.hpp"
@@ -114,10 +115,25 @@ SplitArguments split_at_separator(int argc, const char* const* argv) {
             std::vector<std::string>(argv + std::min(head_end + 1, argc), argv + argc)};
 }
 
-// The CLI11 app: every flag of the settings table, and the subcommands (SPEC §7).
+// Whether argv[1, end) may name a subcommand, or asks for the help that lists them. A run
+// does not: CLI11 then registers no subcommand (and their options), a third of what it did
+// before the command could start, for words that no argument is.
+bool may_name_a_subcommand(int end, const char* const* argv) {
+    constexpr std::string_view k_words[] = {"status", "list",   "release", "cache",
+                                            "config", "doctor", "--help",  "-h"};
+    for (int i = 1; i < end; ++i) {
+        if (std::ranges::find(k_words, std::string_view(argv[i])) != std::end(k_words)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// The CLI11 app: every flag of the settings table, and the subcommands (SPEC §7) when
+// `with_subcommands`.
 class FlagParser {
 public:
-    explicit FlagParser(Invocation& invocation);
+    FlagParser(Invocation& invocation, bool with_subcommands);
 
     // Parses argv[1, end); false when it asks for help or the version, whose text is then
     // in the invocation.
@@ -137,7 +153,7 @@ private:
     std::vector<CLI::App*> subcommands_;  // every one, for its help
 };
 
-FlagParser::FlagParser(Invocation& invocation) {
+FlagParser::FlagParser(Invocation& invocation, bool with_subcommands) {
     app_.footer(help_footer());
     auto formatter = std::make_shared<UsageFormatter>();
     formatter->column_width(34);
@@ -147,6 +163,7 @@ FlagParser::FlagParser(Invocation& invocation) {
     // Like flock(1), options end at the first word that is not one: the command's own
     // options are never taken for ours, with or without "--".
     app_.prefix_command();
+    if (!with_subcommands) return;
 
     auto* status = app_.add_subcommand("status", "who holds KEY, and what is cached for it");
     status->add_option("KEY", subject_, "the key")->required();
@@ -306,7 +323,7 @@ Invocation parse_command_line(int argc, const char* const* argv,
     Invocation invocation;
     // CLI11 reads the flags of the table before the first "--", and picks the action.
     SplitArguments split = split_at_separator(argc, argv);
-    FlagParser flags(invocation);
+    FlagParser flags(invocation, may_name_a_subcommand(split.head_end, argv));
     if (!flags.parse(split.head_end, argv, invocation)) return invocation;  // help, version
     invocation.action = flags.action();
     std::vector<std::string> rest = flags.rest(split);

@@ -10,6 +10,7 @@
 
 #include "core/errors.hpp"
 #include "core/holder_text.hpp"
+#include "exec/host_identity.hpp"
 #include "util/json.hpp"
 #include "util/one_line.hpp"
 #include "util/size.hpp"
@@ -98,8 +99,14 @@ JsonObject status_json(const std::string& key, const KeyStatus& status) {
 
 }  // namespace
 
+// The status with its holder's user named, where this host can name it.
+KeyStatus with_user_name(KeyStatus status) {
+    if (status.holder) status.holder->holder = holder_with_user_name(status.holder->holder);
+    return status;
+}
+
 int show_status(Backend& backend, const std::string& key, bool json, const BackendChoice& choice) {
-    KeyStatus status = backend.read_status();
+    KeyStatus status = with_user_name(backend.read_status());
     if (json) {
         JsonObject backend_json;
         backend_json.string("name", choice.redis ? "redis" : "local")
@@ -130,6 +137,7 @@ int show_status(Backend& backend, const std::string& key, bool json, const Backe
 
 int list_keys(Backend& backend, bool json) {
     std::vector<ListedKey> keys = backend.list_keys();
+    for (ListedKey& listed : keys) listed.status = with_user_name(std::move(listed.status));
     if (json) {
         std::vector<std::string> objects;
         for (const ListedKey& listed : keys) {
@@ -163,7 +171,7 @@ int release_lock(Backend& backend, const std::string& key, bool force) {
         throw UsageError(
             fmt::format("release frees {} even while its holder runs; say --force to do it", key));
     }
-    KeyStatus status = backend.read_status();
+    KeyStatus status = with_user_name(backend.read_status());
     bool was_held = backend.force_release();
     if (was_held && status.holder) {
         std::cout << fmt::format("released {} (held by {}, fence {})\n", key,

@@ -1,7 +1,5 @@
 #include "cli/run_main.hpp"
 
-#include <openssl/crypto.h>
-
 #include <cstdio>
 #include <iostream>
 
@@ -89,7 +87,8 @@ ConnectionSettings connection_settings(const Invocation& invocation, Reporter& r
     return {std::move(url),
             o.connect_timeout,
             o.run.io_timeout,
-            {o.tls_ca_file, o.tls_cert_file, o.tls_key_file, o.tls_server_name}};
+            {o.tls_ca_file, o.tls_cert_file, o.tls_key_file, o.tls_server_name},
+            {}};
 }
 
 int run_doctor(const Invocation& invocation, TerminalReporter& reporter) {
@@ -196,10 +195,6 @@ int run_operator_command(const Invocation& invocation, TerminalReporter& reporte
 
 int run_main(int argc, const char* const* argv) {
     if (!open_closed_standard_streams()) return exit_code::k_internal;  // nowhere to say so
-    // OpenSSL reads its configuration file the first time it is used (here: the lock token,
-    // SHA-256 of keys). Only TLS needs what it says (the system's crypto policy), and the
-    // TLS layer loads it itself (backend/redis/tls_channel.cpp); no other run pays for it.
-    OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, nullptr);
     std::optional<TerminalReporter> reporter;
     try {
         Invocation invocation = parse_command_line(argc, argv);

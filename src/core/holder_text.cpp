@@ -12,7 +12,11 @@ namespace lockrun {
 std::string holder_text(const HolderInfo& holder) {
     std::string text = fmt::format("pid {}", holder.pid);
     if (!holder.host.empty()) text += " on " + one_line(holder.host);
-    if (!holder.user.empty()) text += " (user " + one_line(holder.user) + ")";
+    if (holder.user.empty()) return text;
+    // A user written as a number is a uid (exec/host_identity.hpp): said so, not as a name.
+    bool uid = holder.user.size() <= 10 &&
+               holder.user.find_first_not_of("0123456789") == std::string::npos;
+    text += (uid ? " (uid " : " (user ") + one_line(holder.user) + ")";
     return text;
 }
 

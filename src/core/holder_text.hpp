@@ -8,7 +8,8 @@
 
 namespace lockrun {
 
-// "pid 4242 on build-7 (user ci)"; the host and the user only when known.
+// "pid 4242 on build-7 (user ci)", or "(uid 1001)" for a user written as a uid; the host
+// and the user only when known.
 std::string holder_text(const HolderInfo& holder);
 
 // holder_text, then what it runs, for how long, and its fence:

@@ -4,6 +4,8 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <limits>
+
 #include "util/wall_clock.hpp"
 
 namespace lockrun {
@@ -11,24 +13,26 @@ namespace {
 
 constexpr std::size_t k_command_shown = 200;
 
-std::string user_name() {
-    passwd entry{};
-    passwd* found = nullptr;
-    char buffer[4096];
-    if (::getpwuid_r(::getuid(), &entry, buffer, sizeof buffer, &found) == 0 && found) {
-        return found->pw_name;
-    }
-    return std::to_string(::getuid());
+std::string this_host() {
+    char host[HOST_NAME_MAX + 1] = {};
+    return ::gethostname(host, sizeof host - 1) == 0 ? host : "";
+}
+
+bool is_uid(const std::string& user) {
+    return !user.empty() && user.size() <= 10 &&
+           user.find_first_not_of("0123456789") == std::string::npos;
 }
 
 }  // namespace
 
 HolderInfo current_holder(const std::vector<std::string>& argv, bool whole_command) {
     HolderInfo me;
-    char host[HOST_NAME_MAX + 1] = {};
-    if (::gethostname(host, sizeof host - 1) == 0) me.host = host;
+    me.host = this_host();
     me.pid = ::getpid();
-    me.user = user_name();
+    // The uid, not the name: the name is a lookup in the user database (nsswitch.conf,
+    // /etc/passwd, maybe a directory server) on every run, for a field that only `status`
+    // on this host shows, and names there (holder_with_user_name).
+    me.user = std::to_string(::getuid());
     // Every client of the server can read the holder record: a command line may carry a
     // secret (curl -H 'Authorization: ...'), so --no-holder-command keeps only the program.
     for (const std::string& arg : argv) {
@@ -40,6 +44,20 @@ HolderInfo current_holder(const std::vector<std::string>& argv, bool whole_comma
         me.command = me.command.substr(0, k_command_shown) + "...";
     me.started_unix_ms = unix_now_ms();
     return me;
+}
+
+HolderInfo holder_with_user_name(HolderInfo holder) {
+    if (!is_uid(holder.user) || holder.host.empty() || holder.host != this_host()) return holder;
+    passwd entry{};
+    passwd* found = nullptr;
+    char buffer[4096];
+    unsigned long uid = std::stoul(holder.user);
+    if (uid <= std::numeric_limits<uid_t>::max() &&
+        ::getpwuid_r(static_cast<uid_t>(uid), &entry, buffer, sizeof buffer, &found) == 0 &&
+        found) {
+        holder.user = found->pw_name;
+    }
+    return holder;
 }
 
 }  // namespace lockrun

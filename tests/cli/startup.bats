@@ -1,38 +1,61 @@
 #!/usr/bin/env bats
-# What lockrun reads before it runs the command: OpenSSL's configuration only for TLS
-# (rediss://, tests/cli/redis/tls.bats, which also shows that the logger below sees the
-# file when it is read), never for a local or a plain redis:// run.
+# What lockrun reads before it runs the command, seen with strace(1): no file it does not
+# need (OpenSSL's configuration only for TLS, tests/cli/redis/tls.bats; no user database;
+# no config file for --help). The round trips of a Redis run: tests/cli/redis/round_trips.bats.
 
 load common
+load strace_helpers
 setup_file() { start_redis; }
 teardown_file() { stop_redis; }
 setup() { per_test_setup; }
 teardown() { per_test_teardown; }
 
-OPEN_LOGGER=$(dirname "$LOCKRUN")/libtest_open_logger.so
-
-# opened_files ARGS...: runs lockrun ARGS with every fopen(3) logged to ./opened.
-opened_files() {
-    : >opened
-    LD_PRELOAD=$OPEN_LOGGER LOCKRUN_TEST_OPEN_LOG=$PWD/opened lockrun "$@"
+@test "a run reads no user database, no nsswitch.conf and no OpenSSL configuration" {
+    run traced --no-cache --key startup -- true
+    assert_status 0
+    run opened
+    refute_line --regexp 'passwd|group|nsswitch|openssl|ssl/'
+    run grep 'nscd' trace
+    assert_failure
 }
 
-@test "a run does not read OpenSSL's configuration" {
-    run opened_files --no-cache --key startup -- true
+@test "a cached run and its replay read no user database and no OpenSSL configuration" {
+    run traced --key startup-cached -- echo hi
     assert_status 0
-    run ! grep 'openssl' opened
-}
-
-@test "a cached run, and its replay, do not read OpenSSL's configuration" {
-    run opened_files --key startup-cached -- echo hi
-    assert_status 0
-    run opened_files --key startup-cached -- echo hi
+    run traced --key startup-cached -- echo hi
     assert_output --partial hi
-    run ! grep 'openssl' opened
+    run opened
+    refute_line --regexp 'passwd|group|nsswitch|openssl|ssl/'
 }
 
-@test "--key-from-command hashes the command without reading OpenSSL's configuration" {
-    run opened_files --no-cache --key-from-command -- true
+@test "--key-from-command hashes the command without OpenSSL's configuration" {
+    run traced --no-cache --key-from-command -- true
     assert_status 0
-    run ! grep 'openssl' opened
+    run opened
+    refute_line --regexp 'openssl|ssl/'
+}
+
+@test "--help and --version open no file of lockrun's: no config file, no state dir" {
+    for flag in --help --version; do
+        printf 'lease = "1s"\n' >config.toml
+        LOCKRUN_CONFIG="$PWD/config.toml" run traced "$flag"
+        assert_status 0
+        run opened
+        refute_line --regexp 'config\.toml|lockrun'
+    done
+}
+
+@test "the holder record names the user by uid, and status names it on this host" {
+    start_holder holder --key startup-user
+    # A caller that finds it held says whose it is as the record has it: by uid.
+    run --separate-stderr lockrun --key startup-user -- true
+    assert_status 75
+    assert_equal "$(grep -c "(uid $(id -u)) running" <<<"$stderr")" 1
+    run lockrun status startup-user --json
+    assert_status 0
+    assert_equal "$(jq -r .holder.user <<<"$output")" "$(id -un)"
+    run lockrun status startup-user
+    assert_output --partial "(user $(id -un))"
+    release holder
+    assert_exit holder 0 10
 }

@@ -15,6 +15,11 @@ TEST(HolderText, NamesThePidHostAndUser) {
     EXPECT_EQ(holder_text(build_7()), "pid 4242 on build-7 (user ci)");
 }
 
+TEST(HolderText, NamesAUserWrittenAsANumberAsAUid) {
+    EXPECT_EQ(holder_text(HolderInfo{"build-7", 4242, "1001", "", 0}),
+              "pid 4242 on build-7 (uid 1001)");
+}
+
 TEST(HolderText, LeavesOutWhatIsNotKnown) {
     EXPECT_EQ(holder_text(HolderInfo{"", 7, "", "", 0}), "pid 7");
 }

@@ -55,7 +55,7 @@ teardown() { per_test_teardown; }
     done
 }
 
-@test "the lock hash names the holder: lockrun's pid, the host and the user" {
+@test "the lock hash names the holder: lockrun's pid, the host and the uid" {
     run --separate-stderr lockrun --no-cache --key report:1 -c '
         echo "$PPID"
         redis-cli -p "$REDIS_PORT" HGET "lockrun:{report:1}:lock" pid
@@ -64,7 +64,7 @@ teardown() { per_test_teardown; }
     assert_status 0
     assert_equal "pid ${lines[1]}" "pid ${lines[0]}"
     assert_equal "host ${lines[2]}" "host $(uname -n)"
-    assert_equal "user ${lines[3]}" "user $(id -un)"
+    assert_equal "user ${lines[3]}" "user $(id -u)"
 }
 
 @test "the lock hash holds the fence and the command" {
