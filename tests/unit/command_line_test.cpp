@@ -287,6 +287,24 @@ TEST_F(CommandLine, ListIsASubcommand) {
     EXPECT_TRUE(invocation.json);
 }
 
+TEST_F(CommandLine, AKeyOrACommandNamedLikeASubcommandIsARun) {
+    // The subcommands are set up only when argv holds one of their names: these are the
+    // runs that do, and they must still parse as runs.
+    Invocation key = parse({"-k", "status", "--", "ls"});
+    EXPECT_EQ(key.action, Invocation::Action::run);
+    EXPECT_EQ(key.options.run.key, "status");
+    Invocation command = parse({"-k", "a", "--", "doctor", "list"});
+    EXPECT_EQ(command.action, Invocation::Action::run);
+    EXPECT_EQ(command.options.run.command.argv, (Strings{"doctor", "list"}));
+}
+
+TEST_F(CommandLine, SubcommandsAfterTheConfigurationOptions) {
+    Invocation invocation = parse({"--prefix", "jobs:", "cache", "show", "k", "--json"});
+    EXPECT_EQ(invocation.action, Invocation::Action::cache_show);
+    EXPECT_EQ(invocation.options.run.key, "k");
+    EXPECT_EQ(invocation.options.prefix, "jobs:");
+}
+
 // ---- --help and --version ----
 
 TEST_F(CommandLine, HelpReturnsTheHelpAction) {
@@ -295,6 +313,10 @@ TEST_F(CommandLine, HelpReturnsTheHelpAction) {
         EXPECT_EQ(invocation.action, Invocation::Action::help) << flag;
         EXPECT_NE(invocation.text.find("Usage: lockrun"), std::string::npos) << invocation.text;
         EXPECT_NE(invocation.text.find("--lease"), std::string::npos);
+        for (const char* subcommand : {"status", "list", "release", "cache", "config", "doctor"}) {
+            EXPECT_NE(invocation.text.find(std::string("\n  ") + subcommand), std::string::npos)
+                << flag << " does not list " << subcommand << ": " << invocation.text;
+        }
     }
 }
 
