@@ -115,9 +115,8 @@ SplitArguments split_at_separator(int argc, const char* const* argv) {
             std::vector<std::string>(argv + std::min(head_end + 1, argc), argv + argc)};
 }
 
-// Whether argv[1, end) may name a subcommand, or asks for the help that lists them. A run
-// does not: CLI11 then registers no subcommand (and their options), a third of what it did
-// before the command could start, for words that no argument is.
+// Whether argv[1, end) may name a subcommand, or asks for the help that lists them (and
+// every option).
 bool may_name_a_subcommand(int end, const char* const* argv) {
     constexpr std::string_view k_words[] = {"status", "list",   "release", "cache",
                                             "config", "doctor", "--help",  "-h"};
@@ -129,11 +128,34 @@ bool may_name_a_subcommand(int end, const char* const* argv) {
     return false;
 }
 
-// The CLI11 app: every flag of the settings table, and the subcommands (SPEC §7) when
-// `with_subcommands`.
+// Whether argv[1, end) may give the flag of `spec`: a word that is its long name (alone,
+// with =VALUE, or --no-NAME), or a cluster of short flags that holds its letter. Any word
+// may be a value rather than a flag: this errs on the side of yes.
+bool may_be_given(const SettingSpec& spec, int end, const char* const* argv) {
+    const std::string long_name = "--" + std::string(spec.name);
+    const std::string negated = "--no-" + std::string(spec.name);
+    for (int i = 1; i < end; ++i) {
+        std::string_view word = argv[i];
+        if (word.starts_with("--")) {
+            std::string_view name = word.substr(0, word.find('='));
+            if (name == long_name || name == negated) return true;
+        } else if (word.starts_with('-') && spec.short_flag != '\0' &&
+                   word.find(spec.short_flag, 1) != std::string_view::npos) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// The CLI11 app: the flags of the settings table, and the subcommands (SPEC §7).
+//
+// A run (argv names no subcommand and asks for no help) registers only the flags that argv
+// may give (may_be_given) and no subcommand: CLI11 checks each option it registers against
+// every one before it, and the whole table and the subcommands cost more instructions than
+// the rest of a run. A flag that is not given reads the same either way.
 class FlagParser {
 public:
-    FlagParser(Invocation& invocation, bool with_subcommands);
+    FlagParser(Invocation& invocation, int end, const char* const* argv);
 
     // Parses argv[1, end); false when it asks for help or the version, whose text is then
     // in the invocation.
@@ -150,20 +172,26 @@ private:
     FlagValues values_;
     std::string subject_;
     std::vector<std::pair<CLI::App*, Invocation::Action>> actions_;
-    std::vector<CLI::App*> subcommands_;  // every one, for its help
+    std::vector<CLI::App*> subcommands_;          // every one, for its help
+    std::vector<const SettingSpec*> registered_;  // the table's flags CLI11 knows
 };
 
-FlagParser::FlagParser(Invocation& invocation, bool with_subcommands) {
+FlagParser::FlagParser(Invocation& invocation, int end, const char* const* argv) {
+    const bool everything = may_name_a_subcommand(end, argv);
     app_.footer(help_footer());
     auto formatter = std::make_shared<UsageFormatter>();
     formatter->column_width(34);
     app_.formatter(formatter);
     app_.set_version_flag("--version", std::string("lockrun ") + LOCKRUN_VERSION);
-    for (const SettingSpec& spec : setting_specs()) add_flag(app_, spec, values_);
+    for (const SettingSpec& spec : setting_specs()) {
+        if (!everything && !may_be_given(spec, end, argv)) continue;
+        add_flag(app_, spec, values_);
+        registered_.push_back(&spec);
+    }
     // Like flock(1), options end at the first word that is not one: the command's own
     // options are never taken for ours, with or without "--".
     app_.prefix_command();
-    if (!with_subcommands) return;
+    if (!everything) return;
 
     auto* status = app_.add_subcommand("status", "who holds KEY, and what is cached for it");
     status->add_option("KEY", subject_, "the key")->required();
@@ -226,7 +254,8 @@ Invocation::Action FlagParser::action() const {
 
 SettingValues FlagParser::given() const {
     SettingValues given;
-    for (const SettingSpec& spec : setting_specs()) {
+    for (const SettingSpec* registered : registered_) {
+        const SettingSpec& spec = *registered;
         std::string name(spec.name);
         std::string option = "--" + name;
         if (app_.count(option) == 0) continue;
@@ -323,7 +352,7 @@ Invocation parse_command_line(int argc, const char* const* argv,
     Invocation invocation;
     // CLI11 reads the flags of the table before the first "--", and picks the action.
     SplitArguments split = split_at_separator(argc, argv);
-    FlagParser flags(invocation, may_name_a_subcommand(split.head_end, argv));
+    FlagParser flags(invocation, split.head_end, argv);
     if (!flags.parse(split.head_end, argv, invocation)) return invocation;  // help, version
     invocation.action = flags.action();
     std::vector<std::string> rest = flags.rest(split);
