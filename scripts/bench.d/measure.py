@@ -137,6 +137,7 @@ class Setup:
         self.work = args.work
         self.lockrun = env["BENCH_LOCKRUN"]
         self.classic = env["BENCH_CLASSIC"]
+        self.floor_bin = env["BENCH_FLOOR"]
         self.port = env["BENCH_REDIS_PORT"]
         self.url = f"redis://127.0.0.1:{self.port}"
         self.state_dir = env["BENCH_STATE_DIR"]
@@ -154,6 +155,10 @@ class Setup:
     def flock(self, lockfile, wait=10):
         return ["flock", "-w", str(wait), lockfile]
 
+    def floor(self, lockfile):
+        """The floor (scripts/bench.d/floor.c): flock(2) on lockfile, fork, exec, waitpid."""
+        return [self.floor_bin, lockfile]
+
     def local(self, key, *opts):
         return [self.lockrun, "--state-dir", self.state_dir, "-k", key, *opts, "--"]
 
@@ -165,6 +170,8 @@ class Setup:
 
 
 # ---------------------------------------------------------------- latency of one short run
+
+FLOOR = "floor (C: flock(2)+fork+exec)"
 
 
 def spawn_timed(argv, out_path, err_path):
@@ -224,24 +231,30 @@ def fig_latency(s):
     contenders = [
         ("bare", ["true"], None),
         ("flock -w 10", s.flock(s.path("lat.flock")) + ["true"], None),
+        (FLOOR, s.floor(s.path("lat.floor")) + ["true"], None),
         ("lockrun local --no-cache", s.local(s.key("lat"), "--no-cache", "-w", "10") + ["true"], None),
         ("lockrun redis --no-cache", s.redis(s.key("lat"), "--no-cache", "-w", "10") + ["true"], None),
         ("classic script (no cache)", s.classic_cron(s.key("lat")) + ["true"], None),
     ]
     t, cpu = sample(s, contenders, n)
+    # Issue 13's targets are on the mean; the p50 rows are context (a mean that a few slow
+    # runs inflate shows as a gap between the two).
     targets = {"lockrun local --no-cache": 1.2, "lockrun redis --no-cache": 1.5}
     for stat, fn in (("mean", statistics.fmean), ("p50", statistics.median)):
         base = fn(t["flock -w 10"])
         for name, _, _ in contenders:
             v = fn(t[name])
             tgt, ok = "", ""
-            if name in targets:
+            if name in targets and stat == "mean":
                 tgt = f"<= {targets[name]}x flock"
                 ok = verdict(v <= targets[name] * base)
             r.add(f"{name}: {stat}", f"{v:.2f} ms", ratio(v, base) + " flock", tgt, ok)
     add_cpu_rows(r, contenders, cpu, "flock -w 10")
+    floor_mean, floor_cpu = statistics.fmean(t[FLOOR]), statistics.fmean(cpu[FLOOR])
     for name, _, _ in contenders:
-        print(f"  {name}: p90 {pct(t[name], 90):.2f} ms, min {min(t[name]):.2f}, max {max(t[name]):.2f}")
+        print(f"  {name}: p90 {pct(t[name], 90):.2f} ms, min {min(t[name]):.2f}, "
+              f"max {max(t[name]):.2f}; mean {ratio(statistics.fmean(t[name]), floor_mean)} "
+              f"the floor, CPU {ratio(statistics.fmean(cpu[name]), floor_cpu)} the floor")
     r.show()
 
 
@@ -480,6 +493,7 @@ def fig_throughput(s):
         ("head | cat | wc", f"{src} | cat | wc -c"),
         ("lockrun local --no-cache", f"{q(s.local(s.key('tp'), '--no-cache'))} {src} | wc -c"),
         ("lockrun local, cache on (over max)", f"{q(s.local(s.key('tp')))} {src} | wc -c"),
+        ("lockrun redis --no-cache", f"{q(s.redis(s.key('tp'), '--no-cache'))} {src} | wc -c"),
         ("lockrun redis, cache on (over max)", f"{q(s.redis(s.key('tp')))} {src} | wc -c"),
     ]
     d = {name: [] for name, _ in contenders}
@@ -521,6 +535,10 @@ def rss_kib(s, shell_cmd, expect_bytes=None, reps=3):
     return values
 
 
+CACHE_MAX_KIB = 16 * 1024  # --cache-max-bytes of the cache-on streaming rows (the default)
+CHUNK_KIB = 1024  # one read's worth of output that a bounded capture may hold on top
+
+
 def fig_rss(s):
     big = (64 if s.quick else 1024) << 20
     small = (32 if s.quick else 64) << 20
@@ -529,27 +547,43 @@ def fig_rss(s):
     print(f"== 6. Peak RSS (GNU time %M, KiB, of lockrun or flock and the command it waited for):"
           f" the largest of 3 runs (streaming: of {reps})", flush=True)
     q = shlex.join
-    MiB8 = 8 * 1024
+    MiB4 = 4 * 1024
     base_true = max(rss_kib(s, q(s.flock(s.path("rss.flock")) + ["true"]), reps=3))
     r.add("flock -w 10 true", f"{base_true} KiB", "1.00x flock")
-    for name, prefix in (("lockrun local --no-cache true", s.local(s.key("rss"), "--no-cache")),
-                         ("lockrun redis --no-cache true", s.redis(s.key("rss"), "--no-cache"))):
-        v = max(rss_kib(s, q(prefix + ["true"]), reps=3))
-        r.add(name, f"{v} KiB", ratio(v, base_true) + " flock", "<= 8 MiB", verdict(v <= MiB8))
+    v = max(rss_kib(s, q(s.floor(s.path("rss.floor")) + ["true"]), reps=3))
+    r.add(f"{FLOOR} true", f"{v} KiB", ratio(v, base_true) + " flock")
+    uncontended = {}
+    for backend, prefix in (("local", s.local(s.key("rss"), "--no-cache")),
+                            ("redis", s.redis(s.key("rss"), "--no-cache"))):
+        v = uncontended[backend] = max(rss_kib(s, q(prefix + ["true"]), reps=3))
+        r.add(f"lockrun {backend} --no-cache true", f"{v} KiB", ratio(v, base_true) + " flock",
+              "<= 4 MiB", verdict(v <= MiB4))
     streams = [
-        ("lockrun local --no-cache", lambda: s.local(s.key("rss"), "--no-cache")),
-        ("lockrun local, cache on (over max)", lambda: s.local(s.key("rss"))),
-        ("lockrun redis, cache on (over max)", lambda: s.redis(s.key("rss"))),
+        ("lockrun local --no-cache", "local", False, lambda: s.local(s.key("rss"), "--no-cache")),
+        ("lockrun local, cache on (over max)", "local", True,
+         lambda: s.local(s.key("rss"), "--cache-max-bytes", f"{CACHE_MAX_KIB}KiB")),
+        ("lockrun redis --no-cache", "redis", False, lambda: s.redis(s.key("rss"), "--no-cache")),
+        ("lockrun redis, cache on (over max)", "redis", True,
+         lambda: s.redis(s.key("rss"), "--cache-max-bytes", f"{CACHE_MAX_KIB}KiB")),
     ]
     src = lambda n: ["head", "-c", str(n), "/dev/zero"]
     base_stream = max(rss_kib(s, q(s.flock(s.path("rss.flock")) + src(big)), big, reps))
     r.add(f"flock -w 10 streaming {big >> 20} MiB", f"{base_stream} KiB", "1.00x flock")
-    for name, prefix in streams:
+    for name, backend, cached, prefix in streams:
         vb = rss_kib(s, q(prefix() + src(big)), big, reps)
         vs = rss_kib(s, q(prefix() + src(small)), small, reps)
         print(f"  {name}: {small >> 20} MiB runs {vs} KiB, {big >> 20} MiB runs {vb} KiB")
+        if cached:
+            # Issue 13: the capture buffer may hold --cache-max-bytes (its default, given
+            # explicitly) and one chunk being read (1 MiB allowed), on top of what the same
+            # backend needs for an uncontended `true`, measured above in this run.
+            u = uncontended[backend]
+            limit = u + CACHE_MAX_KIB + CHUNK_KIB
+            tgt = f"<= {u}+{CACHE_MAX_KIB}+{CHUNK_KIB} = {limit} KiB (uncontended+max+chunk)"
+        else:
+            limit, tgt = MiB4, "<= 4 MiB"
         r.add(f"{name} streaming {big >> 20} MiB", f"{max(vb)} KiB",
-              ratio(max(vb), base_stream) + " flock", "<= 8 MiB", verdict(max(vb) <= MiB8))
+              ratio(max(vb), base_stream) + " flock", tgt, verdict(max(vb) <= limit))
         # Bounded: memory that grows with the output grows in every run, so the smallest
         # peak of each size is compared; a sporadic spike shows in the row above instead.
         lo_b, lo_s = min(vb), min(vs)
