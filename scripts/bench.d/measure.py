@@ -2,9 +2,9 @@
 """Measurements for scripts/bench (lockrun's benchmark). Not a test: it prints tables.
 
     measure.py FIGURE --work DIR --results FILE [--quick]     (FIGURE: latency, cachehit,
-               handoff, stampede, throughput, rss; the rest of the setup comes from the
-               environment that scripts/bench exports: BENCH_LOCKRUN, BENCH_CLASSIC,
-               BENCH_REDIS_PORT, BENCH_STATE_DIR)
+               handoff, stampede, throughput, rss, syscalls; the rest of the setup comes from
+               the environment that scripts/bench exports: BENCH_LOCKRUN, BENCH_CLASSIC,
+               BENCH_FLOOR, BENCH_REDIS_PORT, BENCH_STATE_DIR)
     measure.py table --results FILE                             (the final table)
 
 Every figure runs its contenders in the same invocation, interleaved where the figure is a
@@ -16,6 +16,7 @@ import argparse
 import math
 import os
 import random
+import re
 import shlex
 import signal
 import statistics
@@ -593,6 +594,157 @@ def fig_rss(s):
     r.show()
 
 
+# ---------------------------------------------------------------- syscalls per run
+
+# Commands are looked up in the system's directories alone here, so that every contender's
+# execvp finds `true` at its first try: the counts are then the tools' own, not the length of
+# the caller's PATH (each directory before /usr/bin costs one failed execve per run).
+SYSCALL_PATH = "/usr/bin:/bin"
+
+
+def traced(s, strace_opts, argv, expect):
+    """Runs argv once under strace with strace_opts, stdin from /dev/null, and checks that it
+    exited 0 and printed expect (if not None). strace exits with its tracee's status."""
+    out_path, err_path = s.path("sc.out"), s.path("sc.err")
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        p = popen(["strace", *strace_opts, "--", *argv], stdout=out, stderr=err,
+                  stdin=subprocess.DEVNULL, env=dict(os.environ, PATH=SYSCALL_PATH))
+        code = reap(p, 60, f"strace of {shlex.join(argv)}")
+    LIVE.remove(p)
+    with open(out_path, "rb") as f:
+        got = f.read()
+    if code != 0 or (expect is not None and got != expect):
+        with open(err_path, errors="replace") as f:
+            die(f"strace {shlex.join(strace_opts)} -- {shlex.join(argv)} exited {code}, printed "
+                f"{got[:100]!r}: {f.read()[-500:]!r}")
+
+
+def count_syscalls(s, argv, expect):
+    """Syscalls of one run: the sum of the "calls" column of `strace -f -c`, which counts the
+    tool and every process it starts (the command included), failed calls too."""
+    table = s.path("sc.count")
+    traced(s, ["-f", "-c", "-o", table], argv, expect)
+    calls, total = 0, None
+    with open(table) as f:
+        for line in f:
+            fields = line.split()  # % time, seconds, usecs/call, calls, [errors], syscall
+            if len(fields) < 5 or not fields[3].isdigit():
+                continue
+            if fields[-1] == "total":
+                total = int(fields[3])
+            else:
+                calls += int(fields[3])
+    if total != calls:
+        die(f"cannot read strace -c's table in {table}: calls add up to {calls}, total {total}")
+    return calls
+
+
+OPENED = re.compile(r"^(?:open|openat)\(.*\) = \d+<(.*)>$")  # -y: the fd with its path
+EXECED = re.compile(r"^execve\(.*\) = 0$")
+FORKED = re.compile(r"^(?:clone|clone3|fork|vfork)\(.*\) = (\d+)")
+
+
+def opened_files(s, argv, expect):
+    """Successful open/openat calls of one run, from `strace -ff -y` (one file per process,
+    so no line is split between processes; -y gives each new fd's absolute path).
+    Returns (all paths opened, paths opened by the tool itself, number of processes). The
+    tool's own opens are those of the first process and of the processes it forks, up to
+    their first successful execve; what a command opens after its exec is the command's."""
+    out_dir = s.path("sc.ff")
+    if os.path.isdir(out_dir):
+        for f in os.listdir(out_dir):
+            os.unlink(os.path.join(out_dir, f))
+    else:
+        os.mkdir(out_dir)
+    traced(s, ["-ff", "-y", "-e", "trace=open,openat,execve,clone,clone3,fork,vfork",
+               "-o", os.path.join(out_dir, "p")], argv, expect)
+    events = {}  # pid -> [("open", path) | ("exec",) | ("fork", child pid)]
+    for name in os.listdir(out_dir):
+        pid = int(name.split(".")[1])
+        events[pid] = []
+        with open(os.path.join(out_dir, name), errors="replace") as f:
+            for line in f:
+                line = line.rstrip("\n")
+                if m := OPENED.match(line):
+                    events[pid].append(("open", m.group(1)))
+                elif EXECED.match(line):
+                    events[pid].append(("exec",))
+                elif m := FORKED.match(line):
+                    events[pid].append(("fork", int(m.group(1))))
+    children = {e[1] for evs in events.values() for e in evs if e[0] == "fork"}
+    roots = [pid for pid in events if pid not in children]
+    if len(roots) != 1:
+        die(f"strace -ff of {shlex.join(argv)}: expected one first process, found {roots}")
+    everything, own = [], []
+    todo = [(roots[0], "first")]  # (pid, "first" | "tool's fork" | "command")
+    while todo:
+        pid, role = todo.pop()
+        execs = 0
+        for e in events.get(pid, []):
+            # The first process's first exec is the tool's own; a fork's first is a command.
+            is_tool = role == "first" or (role == "tool's fork" and execs == 0)
+            if e[0] == "exec":
+                execs += 1
+            elif e[0] == "open":
+                everything.append(e[1])
+                if is_tool:
+                    own.append(e[1])
+            else:
+                todo.append((e[1], "tool's fork" if is_tool else "command"))
+    return everything, own, len(events)
+
+
+def fig_syscalls(s):
+    reps = 1 if s.quick else 3
+    r = Results(s.results, "7 syscalls per run")
+    print(f"== 7. Syscalls per uncontended run (strace -f -c: every process of the run, the"
+          f" command's too; median of {reps}) and files opened (successful open/openat, strace"
+          f" -ff -y), PATH={SYSCALL_PATH}", flush=True)
+    trace = s.path("sc.trace")
+    hit_cmd = ["sh", "-c", f'echo run >> "{trace}"; echo hi']
+    contenders = [
+        ("flock -w 10 true", s.flock(s.path("sc.flock")) + ["true"], None),
+        (f"{FLOOR} true", s.floor(s.path("sc.floor")) + ["true"], None),
+        ("lockrun local --no-cache true", s.local(s.key("sc"), "--no-cache", "-w", "10") + ["true"],
+         None),
+        ("lockrun redis --no-cache true", s.redis(s.key("sc"), "--no-cache", "-w", "10") + ["true"],
+         None),
+        ("lockrun local, hit (echo hi)", s.local(s.key("sc"), "--cache-ttl", "1h") + hit_cmd, b"hi\n"),
+        ("lockrun redis, hit (echo hi)", s.redis(s.key("sc"), "--cache-ttl", "1h") + hit_cmd, b"hi\n"),
+    ]
+    # One run of each untraced first: it stores the hits' result and creates the state files
+    # that every later run finds, so that the traced runs are the steady state.
+    for name, argv, _ in contenders:
+        p = subprocess.run(argv, capture_output=True, stdin=subprocess.DEVNULL, timeout=30,
+                           env=dict(os.environ, PATH=SYSCALL_PATH))
+        if p.returncode != 0:
+            die(f"{name}: {shlex.join(argv)} exited {p.returncode}: {p.stderr[-300:]!r}")
+    calls = {name: [] for name, _, _ in contenders}
+    opens = {}
+    for _ in range(reps):
+        for name, argv, expect in contenders:
+            calls[name].append(count_syscalls(s, argv, expect))
+            opens[name] = opened_files(s, argv, expect)  # the last run's
+    with open(trace) as f:
+        runs = len(f.read().splitlines())
+    if runs != 2:
+        die(f"cache hits ran the command: {runs} runs for 2 primings")
+    base_calls = statistics.median(calls[contenders[0][0]])
+    base_opens = len(opens[contenders[0][0]][0])
+    for name, _, _ in contenders:
+        c = statistics.median(calls[name])
+        everything, own, processes = opens[name]
+        r.add(f"{name}: syscalls", f"{c:.0f}", ratio(c, base_calls) + " flock", "-", "")
+        r.add(f"{name}: files opened", f"{len(everything)} ({len(set(everything))} paths)",
+              ratio(len(everything), base_opens) + " flock", "-", "")
+        print(f"  {name}: syscalls {', '.join(map(str, calls[name]))}; {processes} processes;"
+              f" {len(everything)} opens, {len(own)} by the tool itself:")
+        for path in dict.fromkeys(own):
+            times = own.count(path)
+            print(f"      {path}" + (f"  (x{times})" if times > 1 else ""))
+    r.show()
+
+
 # ---------------------------------------------------------------- final table
 
 
@@ -616,7 +768,7 @@ def table(results):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("figure", choices=["latency", "cachehit", "handoff", "stampede", "throughput",
-                                       "rss", "table"])
+                                       "rss", "syscalls", "table"])
     ap.add_argument("--work")
     ap.add_argument("--results", required=True)
     ap.add_argument("--quick", action="store_true")
@@ -630,7 +782,8 @@ def main():
     s = Setup(args)
     try:
         {"latency": fig_latency, "cachehit": fig_cachehit, "handoff": fig_handoff,
-         "stampede": fig_stampede, "throughput": fig_throughput, "rss": fig_rss}[args.figure](s)
+         "stampede": fig_stampede, "throughput": fig_throughput, "rss": fig_rss,
+         "syscalls": fig_syscalls}[args.figure](s)
     finally:
         cleanup()
 
