@@ -429,7 +429,12 @@ def fig_stampede(s):
     r = Results(s.results, "4 stampede, 0.5 s command")
     print(f"== 4. Stampede: N callers released at once on a 0.5 s command ({', '.join(map(str, sizes))})",
           flush=True)
+    maxclients = int(subprocess.run(["redis-cli", "-p", s.port, "CONFIG", "GET", "maxclients"],
+                                    capture_output=True, text=True, timeout=10).stdout.split()[-1])
     for n in sizes:
+        if maxclients < 2 * n + 10:
+            print(f"  note: redis-server takes {maxclients} clients, and {n} callers that wait open"
+                  f" up to {2 * n}: raise the open-files limit (ulimit -n) for a fair run")
         flock_wait = int(n * 0.5 * 2) + 30  # every flock caller runs in turn: let them all
         contenders = [
             ("bare (unguarded)", []),
