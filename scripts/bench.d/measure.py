@@ -607,21 +607,25 @@ def fig_rss(s):
 SYSCALL_PATH = "/usr/bin:/bin"
 
 
-def traced(s, strace_opts, argv, expect):
-    """Runs argv once under strace with strace_opts, stdin from /dev/null, and checks that it
-    exited 0 and printed expect (if not None). strace exits with its tracee's status."""
+def run_checked(s, argv, expect):
+    """Runs argv once with PATH=SYSCALL_PATH and stdin from /dev/null, and checks that it
+    exited 0 and printed expect (if not None)."""
     out_path, err_path = s.path("sc.out"), s.path("sc.err")
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
-        p = popen(["strace", *strace_opts, "--", *argv], stdout=out, stderr=err,
-                  stdin=subprocess.DEVNULL, env=dict(os.environ, PATH=SYSCALL_PATH))
-        code = reap(p, 60, f"strace of {shlex.join(argv)}")
+        p = popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                  env=dict(os.environ, PATH=SYSCALL_PATH))
+        code = reap(p, 60, shlex.join(argv))
     LIVE.remove(p)
     with open(out_path, "rb") as f:
         got = f.read()
     if code != 0 or (expect is not None and got != expect):
         with open(err_path, errors="replace") as f:
-            die(f"strace {shlex.join(strace_opts)} -- {shlex.join(argv)} exited {code}, printed "
-                f"{got[:100]!r}: {f.read()[-500:]!r}")
+            die(f"{shlex.join(argv)} exited {code}, printed {got[:100]!r}: {f.read()[-500:]!r}")
+
+
+def traced(s, strace_opts, argv, expect):
+    """run_checked under strace with strace_opts (strace exits with its tracee's status)."""
+    run_checked(s, ["strace", *strace_opts, "--", *argv], expect)
 
 
 def count_syscalls(s, argv, expect):
@@ -719,11 +723,8 @@ def fig_syscalls(s):
     ]
     # One run of each untraced first: it stores the hits' result and creates the state files
     # that every later run finds, so that the traced runs are the steady state.
-    for name, argv, _ in contenders:
-        p = subprocess.run(argv, capture_output=True, stdin=subprocess.DEVNULL, timeout=30,
-                           env=dict(os.environ, PATH=SYSCALL_PATH))
-        if p.returncode != 0:
-            die(f"{name}: {shlex.join(argv)} exited {p.returncode}: {p.stderr[-300:]!r}")
+    for _, argv, expect in contenders:
+        run_checked(s, argv, expect)
     calls = {name: [] for name, _, _ in contenders}
     opens = {}
     for _ in range(reps):
