@@ -12,10 +12,14 @@ void Capture::add(OutputStream stream, std::string_view bytes) {
         std::vector<OutputChunk>().swap(chunks);  // gives the memory back now
         return;
     }
+    // A read this large means a command that streams: its blocks are made whole at once,
+    // not grown (and copied) by doubling from a few bytes.
+    const bool streaming = bytes.size() >= k_streaming_read;
     while (!bytes.empty()) {
         if (chunks.empty() || chunks.back().stream != stream ||
             chunks.back().bytes.size() == k_capture_block) {
             chunks.push_back({stream, {}});
+            if (streaming) chunks.back().bytes.reserve(k_capture_block);
         }
         std::string& block = chunks.back().bytes;
         std::size_t take = std::min(bytes.size(), k_capture_block - block.size());

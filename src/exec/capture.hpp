@@ -13,6 +13,7 @@
 namespace lockrun {
 
 inline constexpr std::size_t k_capture_block = 1024 * 1024;
+inline constexpr std::size_t k_streaming_read = 16 * 1024;
 
 struct Capture {
     bool enabled = false;
