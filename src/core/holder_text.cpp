@@ -9,14 +9,16 @@
 
 namespace lockrun {
 
+bool user_is_uid(std::string_view user) {
+    return !user.empty() && user.size() <= 10 &&
+           user.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
 std::string holder_text(const HolderInfo& holder) {
     std::string text = fmt::format("pid {}", holder.pid);
     if (!holder.host.empty()) text += " on " + one_line(holder.host);
     if (holder.user.empty()) return text;
-    // A user written as a number is a uid (exec/host_identity.hpp): said so, not as a name.
-    bool uid = holder.user.size() <= 10 &&
-               holder.user.find_first_not_of("0123456789") == std::string::npos;
-    text += (uid ? " (uid " : " (user ") + one_line(holder.user) + ")";
+    text += (user_is_uid(holder.user) ? " (uid " : " (user ") + one_line(holder.user) + ")";
     return text;
 }
 

@@ -3,10 +3,15 @@
 // the backend, so they are shown escaped, on one line (util/one_line.hpp).
 
 #include <string>
+#include <string_view>
 
 #include "core/backend.hpp"
 
 namespace lockrun {
+
+// Whether a holder's user is written as a uid (decimal, as lockrun writes it since 0.2),
+// rather than a name (as older records have it).
+bool user_is_uid(std::string_view user);
 
 // "pid 4242 on build-7 (user ci)", or "(uid 1001)" for a user written as a uid; the host
 // and the user only when known.

@@ -6,6 +6,7 @@
 
 #include <limits>
 
+#include "core/holder_text.hpp"
 #include "util/wall_clock.hpp"
 
 namespace lockrun {
@@ -16,11 +17,6 @@ constexpr std::size_t k_command_shown = 200;
 std::string this_host() {
     char host[HOST_NAME_MAX + 1] = {};
     return ::gethostname(host, sizeof host - 1) == 0 ? host : "";
-}
-
-bool is_uid(const std::string& user) {
-    return !user.empty() && user.size() <= 10 &&
-           user.find_first_not_of("0123456789") == std::string::npos;
 }
 
 }  // namespace
@@ -47,7 +43,8 @@ HolderInfo current_holder(const std::vector<std::string>& argv, bool whole_comma
 }
 
 HolderInfo holder_with_user_name(HolderInfo holder) {
-    if (!is_uid(holder.user) || holder.host.empty() || holder.host != this_host()) return holder;
+    if (!user_is_uid(holder.user) || holder.host.empty() || holder.host != this_host())
+        return holder;
     passwd entry{};
     passwd* found = nullptr;
     char buffer[4096];
