@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -210,6 +211,46 @@ TEST_F(LocalBackendTest, ARemovedFenceStartsAgainFromTheClockAboveTheOldTokens) 
     std::uint64_t second = acquire(*backend, "t2");
     ASSERT_TRUE(backend->finish(finish_for("t2", second)));
     EXPECT_GT(second, first);
+}
+
+TEST_F(LocalBackendTest, TheFenceIsCountedInPlaceWithoutANewFile) {
+    // Replaced by rename, every run made and freed an inode: 0.3 to 3.5 ms on ext4.
+    auto backend = make("k");
+    std::uint64_t first = acquire(*backend, "t1");
+    ASSERT_TRUE(backend->finish(finish_for("t1", first)));
+    struct stat before {};
+    ASSERT_EQ(::stat(file_of("k", ".fence").c_str(), &before), 0);
+    std::uint64_t second = acquire(*backend, "t2");
+    ASSERT_TRUE(backend->finish(finish_for("t2", second)));
+    struct stat after {};
+    ASSERT_EQ(::stat(file_of("k", ".fence").c_str(), &after), 0);
+    EXPECT_EQ(after.st_ino, before.st_ino);
+    EXPECT_EQ(second, first + 1);
+}
+
+TEST_F(LocalBackendTest, AnUnreadableFenceStartsFromTheClockAndIsWrittenWhole) {
+    // Longer than the counter that replaces it: no digit of it may stay behind.
+    auto backend = make("k");
+    std::ofstream(file_of("k", ".fence")) << std::string(40, '9');
+    std::uint64_t fence = acquire(*backend, "t");
+    ASSERT_TRUE(backend->finish(finish_for("t", fence)));
+    EXPECT_LE(fence, unix_now_ms());
+    EXPECT_GT(fence, unix_now_ms() - 60'000);
+    std::ifstream fence_file(file_of("k", ".fence"));
+    std::string text((std::istreambuf_iterator<char>(fence_file)),
+                     std::istreambuf_iterator<char>());
+    EXPECT_EQ(text, std::to_string(fence));
+}
+
+TEST_F(LocalBackendTest, AFifoInPlaceOfTheFenceIsAnErrorNotAHang) {
+    auto backend = make("k");
+    ASSERT_EQ(::mkfifo(file_of("k", ".fence").c_str(), 0600), 0);
+    AcquireRequest request = request_for("t");
+    EXPECT_THROW(backend->check_and_acquire(request), BackendUnavailable);
+    // Nothing is held: another caller takes the key once the FIFO is gone.
+    std::filesystem::remove(file_of("k", ".fence"));
+    std::uint64_t fence = acquire(*make("k"), "t2");
+    EXPECT_GT(fence, 0u);
 }
 
 // --- SPEC §7: list -----------------------------------------------------------------------

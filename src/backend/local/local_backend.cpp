@@ -118,13 +118,17 @@ std::uint64_t LocalBackend::next_fence() {
     // on a tmpfs after a reboot) starts from the clock in milliseconds, as on Redis
     // (SPEC §5, §6): tokens still only increase, since the one it replaces was counted up
     // from an earlier clock, one per acquisition.
-    std::uint64_t previous = 0;
-    if (auto text = read_file_at(dir_.get(), name(".fence"))) {
-        auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), previous);
-        if (error != std::errc() || end != text->data() + text->size()) previous = 0;
-    }
-    std::uint64_t fence = previous != 0 ? previous + 1 : unix_now_ms();
-    replace_file_at(dir_.get(), name(".fence"), std::to_string(fence));
+    std::uint64_t fence = 0;
+    update_file_at(dir_.get(), name(".fence"), [&](const std::optional<std::string>& text) {
+        std::uint64_t previous = 0;
+        if (text) {
+            auto [end, error] =
+                std::from_chars(text->data(), text->data() + text->size(), previous);
+            if (error != std::errc() || end != text->data() + text->size()) previous = 0;
+        }
+        fence = previous != 0 ? previous + 1 : unix_now_ms();
+        return std::to_string(fence);
+    });
     return fence;
 }
 
