@@ -139,6 +139,7 @@ class Setup:
         self.lockrun = env["BENCH_LOCKRUN"]
         self.classic = env["BENCH_CLASSIC"]
         self.floor_bin = env["BENCH_FLOOR"]
+        self.floor_guard_bin = env["BENCH_FLOOR_GUARD"]
         self.port = env["BENCH_REDIS_PORT"]
         self.url = f"redis://127.0.0.1:{self.port}"
         self.state_dir = env["BENCH_STATE_DIR"]
@@ -160,6 +161,12 @@ class Setup:
         """The floor (scripts/bench.d/floor.c): flock(2) on lockfile, fork, exec, waitpid."""
         return [self.floor_bin, lockfile]
 
+    def floor_guard(self, state):
+        """The guard's floor (scripts/bench.d/floor-guard.c): the floor plus what SPEC §4 and
+        §6 ask of every run (a fencing counter, a holder record, a watcher process that leads
+        the command's group), in C: what lockrun's contract costs before lockrun's own code."""
+        return [self.floor_guard_bin, state]
+
     def local(self, key, *opts):
         return [self.lockrun, "--state-dir", self.state_dir, "-k", key, *opts, "--"]
 
@@ -173,6 +180,7 @@ class Setup:
 # ---------------------------------------------------------------- latency of one short run
 
 FLOOR = "floor (C: flock(2)+fork+exec)"
+FLOOR_GUARD = "guard floor (C: floor + fence, record, watcher)"
 
 
 def spawn_timed(argv, out_path, err_path):
@@ -233,6 +241,7 @@ def fig_latency(s):
         ("bare", ["true"], None),
         ("flock -w 10", s.flock(s.path("lat.flock")) + ["true"], None),
         (FLOOR, s.floor(s.path("lat.floor")) + ["true"], None),
+        (FLOOR_GUARD, s.floor_guard(s.path("lat.guard")) + ["true"], None),
         ("lockrun local --no-cache", s.local(s.key("lat"), "--no-cache", "-w", "10") + ["true"], None),
         ("lockrun redis --no-cache", s.redis(s.key("lat"), "--no-cache", "-w", "10") + ["true"], None),
         ("classic script (no cache)", s.classic_cron(s.key("lat")) + ["true"], None),
@@ -558,6 +567,8 @@ def fig_rss(s):
     r.add("flock -w 10 true", f"{base_true} KiB", "1.00x flock")
     v = max(rss_kib(s, q(s.floor(s.path("rss.floor")) + ["true"]), reps=3))
     r.add(f"{FLOOR} true", f"{v} KiB", ratio(v, base_true) + " flock")
+    v = max(rss_kib(s, q(s.floor_guard(s.path("rss.guard")) + ["true"]), reps=3))
+    r.add(f"{FLOOR_GUARD} true", f"{v} KiB", ratio(v, base_true) + " flock")
     uncontended = {}
     for backend, prefix in (("local", s.local(s.key("rss"), "--no-cache")),
                             ("redis", s.redis(s.key("rss"), "--no-cache"))):
@@ -714,6 +725,7 @@ def fig_syscalls(s):
     contenders = [
         ("flock -w 10 true", s.flock(s.path("sc.flock")) + ["true"], None),
         (f"{FLOOR} true", s.floor(s.path("sc.floor")) + ["true"], None),
+        (f"{FLOOR_GUARD} true", s.floor_guard(s.path("sc.guard")) + ["true"], None),
         ("lockrun local --no-cache true", s.local(s.key("sc"), "--no-cache", "-w", "10") + ["true"],
          None),
         ("lockrun redis --no-cache true", s.redis(s.key("sc"), "--no-cache", "-w", "10") + ["true"],
