@@ -62,6 +62,10 @@ OutputRelay::Moved OutputRelay::splice_to_destination(bool after_room) {
         grow_source_if_streaming(static_cast<std::size_t>(moved));
         return Moved::done;
     }
+    return kernel_move_failed(after_room);
+}
+
+OutputRelay::Moved OutputRelay::kernel_move_failed(bool after_room) {
     if (errno == EAGAIN) {
         destination_full_ = !after_room;
         return Moved::done;
@@ -81,15 +85,7 @@ OutputRelay::Moved OutputRelay::tee_and_capture(bool after_room) {
         read_into_pending();
         return Moved::done;
     }
-    if (copied < 0) {
-        if (errno == EAGAIN) {
-            destination_full_ = !after_room;
-            return Moved::done;
-        }
-        if (errno == EINVAL) return Moved::not_supported;
-        destination_failed();
-        return Moved::done;
-    }
+    if (copied < 0) return kernel_move_failed(after_room);
     // The destination has the bytes; take the same bytes off the source, for the capture.
     char* bytes = buffer();
     std::size_t want = static_cast<std::size_t>(copied), have = 0;

@@ -59,6 +59,9 @@ private:
     Moved move_in_kernel(bool after_room);
     Moved splice_to_destination(bool after_room);
     Moved tee_and_capture(bool after_room);
+    // What a splice or tee that failed with errno means: the destination is full (or the
+    // source empty), refuses kernel moves (EINVAL), or failed.
+    Moved kernel_move_failed(bool after_room);
     void read_into_pending();
     // After a move of `bytes`: grows the source pipe once the command fills it.
     void grow_source_if_streaming(std::size_t bytes);
