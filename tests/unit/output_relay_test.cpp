@@ -118,26 +118,10 @@ struct TempFile {
 
 const std::size_t k_large = 3 * 1024 * 1024 + 17;  // many pipefuls, not a whole page at the end
 
-TEST(OutputRelay, MovesEveryByteToAPipeWhenNothingIsCaptured) {
-    std::string output = numbered_bytes(k_large);
+// What reaches a pipe destination when the command writes `output` and the relay runs
+// to its end with `capture`.
+std::string relayed_through_a_pipe(const std::string& output, Capture& capture) {
     TestPipe command, ours;
-    Capture off;
-    Reader reader(std::move(ours.read_end));
-    {
-        Writer writer(std::move(command.write_end), output);
-        OutputRelay relay(std::move(command.read_end), ours.write_end.get(),
-                          OutputStream::stdout_stream, off);
-        pump(relay);
-    }
-    ours.write_end.reset();
-    EXPECT_TRUE(reader.bytes() == output);
-    EXPECT_TRUE(off.chunks.empty());
-}
-
-TEST(OutputRelay, CapturesWhatItMovesToAPipe) {
-    std::string output = numbered_bytes(k_large);
-    TestPipe command, ours;
-    Capture capture = capture_up_to(16 * 1024 * 1024);
     Reader reader(std::move(ours.read_end));
     {
         Writer writer(std::move(command.write_end), output);
@@ -146,24 +130,28 @@ TEST(OutputRelay, CapturesWhatItMovesToAPipe) {
         pump(relay);
     }
     ours.write_end.reset();
-    EXPECT_TRUE(reader.bytes() == output);
+    return reader.bytes();
+}
+
+TEST(OutputRelay, MovesEveryByteToAPipeWhenNothingIsCaptured) {
+    std::string output = numbered_bytes(k_large);
+    Capture off;
+    EXPECT_TRUE(relayed_through_a_pipe(output, off) == output);
+    EXPECT_TRUE(off.chunks.empty());
+}
+
+TEST(OutputRelay, CapturesWhatItMovesToAPipe) {
+    std::string output = numbered_bytes(k_large);
+    Capture capture = capture_up_to(16 * 1024 * 1024);
+    EXPECT_TRUE(relayed_through_a_pipe(output, capture) == output);
     EXPECT_FALSE(capture.over_limit);
     EXPECT_TRUE(kept(capture) == output);
 }
 
 TEST(OutputRelay, KeepsMovingEveryByteAfterTheCapturePassesItsLimit) {
     std::string output = numbered_bytes(k_large);
-    TestPipe command, ours;
     Capture capture = capture_up_to(100 * 1024);
-    Reader reader(std::move(ours.read_end));
-    {
-        Writer writer(std::move(command.write_end), output);
-        OutputRelay relay(std::move(command.read_end), ours.write_end.get(),
-                          OutputStream::stdout_stream, capture);
-        pump(relay);
-    }
-    ours.write_end.reset();
-    EXPECT_TRUE(reader.bytes() == output);
+    EXPECT_TRUE(relayed_through_a_pipe(output, capture) == output);
     EXPECT_TRUE(capture.over_limit);
     EXPECT_TRUE(capture.chunks.empty());
 }

@@ -1,14 +1,10 @@
 #include "backend/redis/tls_channel.hpp"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <openssl/conf.h>
 #include <openssl/err.h>
-#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,11 +14,9 @@
 #include <initializer_list>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "backend/redis/openssl_errors.hpp"
 #include "core/errors.hpp"
-#include "util/unique_fd.hpp"
 
 namespace lockrun {
 namespace {
