@@ -4,7 +4,7 @@
     measure.py FIGURE --work DIR --results FILE [--quick]     (FIGURE: latency, cachehit,
                handoff, stampede, throughput, rss, syscalls; the rest of the setup comes from
                the environment that scripts/bench exports: BENCH_LOCKRUN, BENCH_CLASSIC,
-               BENCH_FLOOR, BENCH_REDIS_PORT, BENCH_STATE_DIR)
+               BENCH_FLOOR, BENCH_FLOOR_GUARD, BENCH_FLOOR_LINKED, BENCH_REDIS_PORT, BENCH_STATE_DIR)
     measure.py table --results FILE                             (the final table)
 
 Every figure runs its contenders in the same invocation, interleaved where the figure is a
@@ -140,6 +140,7 @@ class Setup:
         self.classic = env["BENCH_CLASSIC"]
         self.floor_bin = env["BENCH_FLOOR"]
         self.floor_guard_bin = env["BENCH_FLOOR_GUARD"]
+        self.floor_linked_bin = env["BENCH_FLOOR_LINKED"]
         self.port = env["BENCH_REDIS_PORT"]
         self.url = f"redis://127.0.0.1:{self.port}"
         self.state_dir = env["BENCH_STATE_DIR"]
@@ -167,6 +168,12 @@ class Setup:
         the command's group), in C: what lockrun's contract costs before lockrun's own code."""
         return [self.floor_guard_bin, state]
 
+    def floor_linked(self, state):
+        """The guard's floor linked as lockrun is (scripts/bench.d/floor-linked.cpp): PIE,
+        static libstdc++ and OpenSSL. The gap from floor_guard is what that link costs every
+        start; the gap from it to lockrun is lockrun's own code."""
+        return [self.floor_linked_bin, state]
+
     def local(self, key, *opts):
         return [self.lockrun, "--state-dir", self.state_dir, "-k", key, *opts, "--"]
 
@@ -181,6 +188,7 @@ class Setup:
 
 FLOOR = "floor (C: flock(2)+fork+exec)"
 FLOOR_GUARD = "guard floor (C: floor + fence, record, watcher)"
+FLOOR_LINKED = "guard floor linked as lockrun (PIE, static C++ and OpenSSL)"
 
 
 def spawn_timed(argv, out_path, err_path):
@@ -242,6 +250,7 @@ def fig_latency(s):
         ("flock -w 10", s.flock(s.path("lat.flock")) + ["true"], None),
         (FLOOR, s.floor(s.path("lat.floor")) + ["true"], None),
         (FLOOR_GUARD, s.floor_guard(s.path("lat.guard")) + ["true"], None),
+        (FLOOR_LINKED, s.floor_linked(s.path("lat.linked")) + ["true"], None),
         ("lockrun local --no-cache", s.local(s.key("lat"), "--no-cache", "-w", "10") + ["true"], None),
         ("lockrun redis --no-cache", s.redis(s.key("lat"), "--no-cache", "-w", "10") + ["true"], None),
         ("classic script (no cache)", s.classic_cron(s.key("lat")) + ["true"], None),
@@ -569,6 +578,8 @@ def fig_rss(s):
     r.add(f"{FLOOR} true", f"{v} KiB", ratio(v, base_true) + " flock")
     v = max(rss_kib(s, q(s.floor_guard(s.path("rss.guard")) + ["true"]), reps=3))
     r.add(f"{FLOOR_GUARD} true", f"{v} KiB", ratio(v, base_true) + " flock")
+    v = max(rss_kib(s, q(s.floor_linked(s.path("rss.linked")) + ["true"]), reps=3))
+    r.add(f"{FLOOR_LINKED} true", f"{v} KiB", ratio(v, base_true) + " flock")
     uncontended = {}
     for backend, prefix in (("local", s.local(s.key("rss"), "--no-cache")),
                             ("redis", s.redis(s.key("rss"), "--no-cache"))):
@@ -726,6 +737,7 @@ def fig_syscalls(s):
         ("flock -w 10 true", s.flock(s.path("sc.flock")) + ["true"], None),
         (f"{FLOOR} true", s.floor(s.path("sc.floor")) + ["true"], None),
         (f"{FLOOR_GUARD} true", s.floor_guard(s.path("sc.guard")) + ["true"], None),
+        (f"{FLOOR_LINKED} true", s.floor_linked(s.path("sc.linked")) + ["true"], None),
         ("lockrun local --no-cache true", s.local(s.key("sc"), "--no-cache", "-w", "10") + ["true"],
          None),
         ("lockrun redis --no-cache true", s.redis(s.key("sc"), "--no-cache", "-w", "10") + ["true"],
