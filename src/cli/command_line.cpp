@@ -27,7 +27,7 @@ public:
                "       lockrun list [--json]\n"
                "       lockrun release KEY --force\n"
                "       lockrun cache show KEY [--json] | lockrun cache drop KEY\n"
-               "       lockrun config | lockrun doctor\n";
+               "       lockrun config [--json] | lockrun doctor [--json]\n";
     }
 };
 
@@ -61,6 +61,7 @@ struct FlagValues {
     std::map<std::string, std::string, std::less<>> texts;
     std::map<std::string, bool, std::less<>> switches;
     std::map<std::string, int, std::less<>> counts;
+    std::map<std::string, std::vector<std::string>, std::less<>> lists;
 };
 
 std::string spelling(const SettingSpec& spec) {
@@ -91,6 +92,12 @@ void add_flag(CLI::App& app, const SettingSpec& spec, FlagValues& values) {
             return;
         case SettingKind::count:
             app.add_flag(spelling(spec), values.counts[name], help);
+            return;
+        case SettingKind::list:
+            // One item a use: a second word is the command's, not another item.
+            app.add_option(spelling(spec), values.lists[name], help)
+                ->type_name(metavar(spec))
+                ->allow_extra_args(false);
             return;
         default:
             app.add_option(spelling(spec), values.texts[name], help)
@@ -209,7 +216,9 @@ FlagParser::FlagParser(Invocation& invocation, int end, const char* const* argv)
     auto* cache_drop = cache->add_subcommand("drop", "remove the cached result of KEY");
     cache_drop->add_option("KEY", subject_, "the key")->required();
     auto* config = app_.add_subcommand("config", "print every effective setting and its source");
+    config->add_flag("--json", invocation.json, "one JSON object, for scripts");
     auto* doctor = app_.add_subcommand("doctor", "check that the backend is usable for locks");
+    doctor->add_flag("--json", invocation.json, "one JSON object, for scripts");
     subcommands_ = {status, list, release, cache, cache_show, cache_drop, config, doctor};
     // fallthrough(): the options that configure lockrun may stand before or after a
     // subcommand's name.
@@ -268,6 +277,14 @@ SettingValues FlagParser::given() const {
                 given[name] = {std::to_string(std::min(values_.counts.at(name), 2)),
                                SettingValue::Origin::flag, std::string{'-', spec.short_flag}};
                 break;
+            case SettingKind::list: {
+                std::string items;
+                for (const std::string& item : values_.lists.at(name)) {
+                    items += (items.empty() ? "" : "\n") + item;
+                }
+                given[name] = {items, SettingValue::Origin::flag, option};
+                break;
+            }
             default:
                 given[name] = {values_.texts.at(name), SettingValue::Origin::flag, option};
         }
@@ -342,6 +359,27 @@ void choose_key(Invocation& invocation) {
 }
 
 }  // namespace
+
+LogFormat log_format_before_parsing(int argc, const char* const* argv,
+                                    const EnvironmentLookup& environment) {
+    int end = split_at_separator(argc, argv).head_end;
+    for (int i = 1; i < end; ++i) {
+        std::string_view word = argv[i];
+        if (word == "--log-format=json" ||
+            (word == "--log-format" && i + 1 < end && std::string_view(argv[i + 1]) == "json")) {
+            return LogFormat::json;
+        }
+    }
+    const char* variable = environment("LOCKRUN_LOG_FORMAT");
+    return variable && std::string_view(variable) == "json" ? LogFormat::json : LogFormat::text;
+}
+
+bool json_document_before_parsing(int argc, const char* const* argv) {
+    int end = split_at_separator(argc, argv).head_end;
+    bool json = false;
+    for (int i = 1; i < end; ++i) json = json || std::string_view(argv[i]) == "--json";
+    return json && may_name_a_subcommand(end, argv);
+}
 
 Invocation parse_command_line(int argc, const char* const* argv) {
     return parse_command_line(argc, argv, [](const char* name) { return std::getenv(name); });

@@ -1,23 +1,50 @@
 #include "cli/doctor.hpp"
 
+#include <algorithm>
 #include <iostream>
 
 #include "core/exit_code.hpp"
+#include "util/json.hpp"
 
 namespace lockrun {
+namespace {
 
-int report_diagnosis(const Diagnosis& diagnosis) {
-    bool usable = true;
-    for (const Finding& finding : diagnosis) {
-        const char* level = finding.level == Finding::Level::ok     ? "ok  "
-                            : finding.level == Finding::Level::warn ? "warn"
-                                                                    : "FAIL";
-        std::string check = finding.check + ":";
-        check.resize(std::max<std::size_t>(check.size(), 18), ' ');
-        std::cout << level << "  " << check << finding.detail << "\n";
-        usable = usable && finding.level != Finding::Level::fail;
+std::string_view level_name(Finding::Level level) {
+    return level == Finding::Level::ok ? "ok" : level == Finding::Level::warn ? "warn" : "fail";
+}
+
+}  // namespace
+
+int report_diagnosis(const Diagnosis& diagnosis, std::string_view backend, bool json) {
+    bool usable = std::ranges::none_of(
+        diagnosis, [](const Finding& f) { return f.level == Finding::Level::fail; });
+    if (json) {
+        std::vector<std::string> findings;
+        for (const Finding& finding : diagnosis) {
+            findings.push_back(JsonObject()
+                                   .string("check", finding.check)
+                                   .string("level", level_name(finding.level))
+                                   .string("detail", finding.detail)
+                                   .str());
+        }
+        std::cout << JsonObject()
+                         .string("backend", backend)
+                         .boolean("usable", usable)
+                         .raw("findings", json_array(findings))
+                         .str()
+                  << "\n";
+    } else {
+        for (const Finding& finding : diagnosis) {
+            std::string level(level_name(finding.level));
+            level = level == "fail" ? "FAIL" : level;
+            level.resize(4, ' ');
+            std::string check = finding.check + ":";
+            check.resize(std::max<std::size_t>(check.size(), 18), ' ');
+            std::cout << level << "  " << check << finding.detail << "\n";
+        }
+        std::cout << (usable ? "usable\n" : "NOT usable\n");
     }
-    std::cout << (usable ? "usable\n" : "NOT usable\n") << std::flush;
+    std::cout << std::flush;
     return usable ? 0 : exit_code::k_backend_unavailable;
 }
 

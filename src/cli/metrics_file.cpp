@@ -2,82 +2,210 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/file.h>
+#include <unistd.h>
 
-#include <cstdio>
+#include <cerrno>
+#include <chrono>
 #include <system_error>
+#include <thread>
 
 #include "core/errors.hpp"
 #include "util/atomic_file.hpp"
+#include "util/unique_fd.hpp"
 
 namespace lockrun {
 namespace {
 
-// Label values escape backslash, double quote and newline (exposition format).
-std::string label_value(const std::string& text) {
-    std::string escaped;
-    for (char c : text) {
-        if (c == '\\') {
-            escaped += "\\\\";
-        } else if (c == '"') {
-            escaped += "\\\"";
-        } else if (c == '\n') {
-            escaped += "\\n";
-        } else {
-            escaped += c;
-        }
+using Outcome = RunSummary::Outcome;
+constexpr Outcome k_outcomes[] = {Outcome::ran,  Outcome::cache_hit,     Outcome::conflict,
+                                  Outcome::lost, Outcome::backend_error, Outcome::interrupted,
+                                  Outcome::error};
+
+// How long a run waits for another that is writing into the same directory; that takes
+// milliseconds, so only a stopped process holds it longer.
+constexpr auto k_directory_lock_wait = std::chrono::seconds(2);
+
+std::string directory_of(const std::string& path) {
+    std::size_t slash = path.rfind('/');
+    if (slash == std::string::npos) return ".";
+    return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string stem_of(const std::string& path) {
+    std::size_t slash = path.rfind('/');
+    std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+    if (name.ends_with(".prom") && name.size() > 5) name.resize(name.size() - 5);
+    return name;
+}
+
+void family(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+}
+
+void sample(std::string& out, std::string_view name, const PrometheusLabels& labels,
+            const std::string& value) {
+    out += fmt::format("{}{} {}\n", name, prometheus_labels(labels), value);
+}
+
+PrometheusLabels with(PrometheusLabels labels, std::string name, std::string value) {
+    labels.emplace_back(std::move(name), std::move(value));
+    return labels;
+}
+
+std::string label_of(const PrometheusSample& s, std::string_view name) {
+    for (const auto& [label, value] : s.labels) {
+        if (label == name) return value;
     }
-    return escaped;
+    return "";
 }
 
-std::string number(double value) {
-    char text[64];
-    std::snprintf(text, sizeof text, "%.17g", value);
-    return text;
+// An exclusive flock(2) on the directory, which every lockrun writing a metrics file
+// there takes: without it two runs that end together would each add one to the counts
+// they read, and one of the two would be lost. Not held (and no wait) when the directory
+// cannot be opened; replace_file then says why.
+UniqueFd lock_directory(const std::string& directory) {
+    UniqueFd fd(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd.valid()) return fd;
+    auto give_up = std::chrono::steady_clock::now() + k_directory_lock_wait;
+    while (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+        if ((errno != EWOULDBLOCK && errno != EINTR) ||
+            std::chrono::steady_clock::now() >= give_up) {
+            return UniqueFd();
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return fd;
 }
 
-void gauge(std::string& out, const std::string& name, const std::string& help,
-           const std::string& labels, double value) {
-    out += fmt::format("# HELP {0} {1}\n# TYPE {0} gauge\n{0}{{{2}}} {3}\n", name, help, labels,
-                       number(value));
+// The previous file's text; nullopt when there is none, and an error when there is one that
+// cannot be read.
+std::optional<std::string> read_previous(const std::string& path) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+    if (!fd.valid()) {
+        if (errno == ENOENT) return std::nullopt;
+        throw std::system_error(errno, std::generic_category());
+    }
+    std::string text;
+    char buffer[16384];
+    for (;;) {
+        ssize_t got = ::read(fd.get(), buffer, sizeof buffer);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) throw std::system_error(errno, std::generic_category());
+        if (got == 0) return text;
+        text.append(buffer, static_cast<std::size_t>(got));
+    }
 }
 
 }  // namespace
 
-std::string render_metrics(const std::string& key, const RunSummary& summary,
-                           double unix_time_seconds) {
-    std::string key_label = "key=\"" + label_value(key) + "\"";
+PrometheusLabels series_labels(const std::string& path, const MetricsLabels& labels,
+                               const std::string& key) {
+    PrometheusLabels series;
+    bool names_job = false;
+    for (const auto& [name, value] : labels.pairs) names_job = names_job || name == "job";
+    if (!names_job) series.emplace_back("job", stem_of(path));
+    series.insert(series.end(), labels.pairs.begin(), labels.pairs.end());
+    if (labels.with_key) series.emplace_back("key", key);
+    return series;
+}
+
+std::optional<CarriedMetrics> carried_from(std::string_view previous_file) {
+    auto samples = parse_prometheus_samples(previous_file);
+    if (!samples) return std::nullopt;
+    CarriedMetrics carried;
+    for (const PrometheusSample& s : *samples) {
+        if (s.value < 0 || !(s.value == s.value)) continue;  // no count is negative or NaN
+        if (s.name == "lockrun_last_success_timestamp_seconds") {
+            carried.last_success_seconds = s.value;
+        } else if (s.name == "lockrun_runs_total") {
+            carried.runs_by_outcome[label_of(s, "outcome")] = static_cast<std::uint64_t>(s.value);
+        } else if (s.name == "lockrun_fencing_token") {
+            carried.fence = static_cast<std::uint64_t>(s.value);
+        }
+    }
+    return carried;
+}
+
+CarriedMetrics after_run(CarriedMetrics carried, const RunSummary& summary, double now_seconds) {
+    if (summary.outcome != Outcome::none) {
+        ++carried.runs_by_outcome[std::string(outcome_name(summary.outcome))];
+    }
+    if (summary.command_succeeded) carried.last_success_seconds = now_seconds;
+    if (summary.fence) carried.fence = *summary.fence;
+    return carried;
+}
+
+std::string render_metrics(const PrometheusLabels& labels, const RunSummary& summary,
+                           const CarriedMetrics& carried, double now_seconds) {
     std::string out;
-    out += "# HELP lockrun_outcome What the last run of the key did: 1 for its outcome.\n";
-    out += "# TYPE lockrun_outcome gauge\n";
-    for (auto outcome :
-         {RunSummary::Outcome::ran, RunSummary::Outcome::cache_hit, RunSummary::Outcome::conflict,
-          RunSummary::Outcome::lost, RunSummary::Outcome::backend_error,
-          RunSummary::Outcome::interrupted, RunSummary::Outcome::error}) {
-        out += fmt::format("lockrun_outcome{{{},outcome=\"{}\"}} {}\n", key_label,
-                           outcome_name(outcome), summary.outcome == outcome ? 1 : 0);
+    family(out, "lockrun_outcome", "gauge",
+           "How the last run ended: 1 for its outcome, 0 for the others.");
+    for (Outcome outcome : k_outcomes) {
+        sample(out, "lockrun_outcome", with(labels, "outcome", std::string(outcome_name(outcome))),
+               summary.outcome == outcome ? "1" : "0");
     }
-    gauge(out, "lockrun_wait_seconds", "Time spent getting the lock or a result.", key_label,
-          static_cast<double>(summary.waited.count()) / 1000.0);
-    gauge(out, "lockrun_run_seconds", "How long the command ran (0 if it did not).", key_label,
-          static_cast<double>(summary.ran.count()) / 1000.0);
-    if (summary.exit_code) {
-        gauge(out, "lockrun_exit_code", "lockrun's exit status.", key_label, *summary.exit_code);
+    family(out, "lockrun_runs_total", "counter",
+           "Runs that wrote this file, by how they ended (carried over from its last version).");
+    for (Outcome outcome : k_outcomes) {
+        std::string name(outcome_name(outcome));
+        auto count = carried.runs_by_outcome.find(name);
+        sample(out, "lockrun_runs_total", with(labels, "outcome", name),
+               std::to_string(count == carried.runs_by_outcome.end() ? 0 : count->second));
     }
-    if (summary.fence) {
-        gauge(out, "lockrun_fencing_token", "The fencing token of the run (or of the holder).",
-              key_label, static_cast<double>(*summary.fence));
-    }
-    gauge(out, "lockrun_timestamp_seconds", "When the run ended (unix time).", key_label,
-          unix_time_seconds);
+    family(out, "lockrun_last_success_timestamp_seconds", "gauge",
+           "When a run last ran or replayed the command with exit status 0 (unix time; 0: "
+           "never).");
+    sample(out, "lockrun_last_success_timestamp_seconds", labels,
+           prometheus_number(carried.last_success_seconds));
+    family(out, "lockrun_timestamp_seconds", "gauge", "When the last run ended (unix time).");
+    sample(out, "lockrun_timestamp_seconds", labels, prometheus_number(now_seconds));
+    family(out, "lockrun_exit_code", "gauge", "The last run's exit status (lockrun's own).");
+    sample(out, "lockrun_exit_code", labels, std::to_string(summary.exit_code.value_or(0)));
+    family(out, "lockrun_wait_seconds", "gauge",
+           "How long the last run waited for the lock or a result.");
+    sample(out, "lockrun_wait_seconds", labels,
+           prometheus_number(static_cast<double>(summary.waited.count()) / 1000));
+    family(out, "lockrun_run_seconds", "gauge",
+           "How long the last run's command ran (0 if it did not run).");
+    sample(out, "lockrun_run_seconds", labels,
+           prometheus_number(static_cast<double>(summary.ran.count()) / 1000));
+    family(out, "lockrun_fencing_token", "gauge",
+           "The last fencing token seen: the last run's, or its holder's (kept through a "
+           "cache hit; 0: none yet).");
+    sample(out, "lockrun_fencing_token", labels, std::to_string(carried.fence));
     return out;
 }
 
-void write_metrics_file(const std::string& path, const std::string& contents) {
+std::optional<std::string> update_metrics_file(const std::string& path,
+                                               const PrometheusLabels& labels,
+                                               const RunSummary& summary, double now_seconds) {
+    UniqueFd directory_lock = lock_directory(directory_of(path));
+    std::optional<std::string> warning;
+    CarriedMetrics carried;
+    const std::string start_again =
+        "; replaced it: the last success and the run counts start again";
+    try {
+        if (auto previous = read_previous(path)) {
+            if (auto read = carried_from(*previous)) {
+                carried = std::move(*read);
+            } else {
+                warning = "--metrics-file " + path + " is not a metrics file lockrun can read" +
+                          start_again;
+            }
+        }
+    } catch (const std::system_error& e) {
+        warning =
+            "cannot read --metrics-file " + path + " (" + e.code().message() + ")" + start_again;
+    }
+    std::string contents =
+        render_metrics(labels, summary, after_run(carried, summary, now_seconds), now_seconds);
     try {
         replace_file(AT_FDCWD, path, contents, 0644);
     } catch (const std::system_error& e) {
         throw ConfigError("cannot write --metrics-file " + path + ": " + e.code().message());
     }
+    return warning;
 }
 
 }  // namespace lockrun

@@ -135,7 +135,7 @@ int show_status(Backend& backend, const std::string& key, bool json, const Backe
     return 0;
 }
 
-int list_keys(Backend& backend, bool json) {
+int list_keys(Backend& backend, bool json, TerminalReporter& reporter) {
     std::vector<ListedKey> keys = backend.list_keys();
     for (ListedKey& listed : keys) listed.status = with_user_name(std::move(listed.status));
     if (json) {
@@ -149,7 +149,7 @@ int list_keys(Backend& backend, bool json) {
         return 0;
     }
     if (keys.empty()) {
-        fmt::print(stderr, "lockrun: no key has a held lock or a stored result\n");
+        reporter.notice("no key has a held lock or a stored result");
         return 0;
     }
     std::string out;
@@ -182,16 +182,22 @@ int release_lock(Backend& backend, const std::string& key, bool force) {
     return 0;
 }
 
-int show_cached_result(Backend& backend, const std::string& key, bool json) {
+int show_cached_result(Backend& backend, const std::string& key, bool json,
+                       TerminalReporter& reporter) {
     std::optional<StoredResult> stored = backend.read_status().stored;
-    if (!stored) {
-        fmt::print(stderr, "lockrun: nothing is cached for {}\n", key);
-        return 1;
-    }
-    const CachedResult* result = readable(*stored);
+    const CachedResult* result = stored ? readable(*stored) : nullptr;
     if (!result) {
-        fmt::print(stderr, "lockrun: the cached result of {} is unreadable: {}\n", key,
-                   std::get<UnreadableRecord>(stored->record).reason);
+        // A miss is exit 1 and one line; with --json, also the document that says so.
+        std::string unreadable =
+            stored ? std::get<UnreadableRecord>(stored->record).reason : std::string();
+        reporter.error(stored ? "the cached result of " + key + " is unreadable: " + unreadable
+                              : "nothing is cached for " + key);
+        if (json) {
+            JsonObject miss;
+            miss.string("key", key).boolean("cached", false);
+            if (stored) miss.string("unreadable", unreadable);
+            write_all(STDOUT_FILENO, miss.str() + "\n");
+        }
         return 1;
     }
     if (!json) {
@@ -209,6 +215,7 @@ int show_cached_result(Backend& backend, const std::string& key, bool json) {
     }
     std::string out = JsonObject()
                           .string("key", key)
+                          .boolean("cached", true)
                           .number("exit_code", result->exit_code)
                           .number("created_unix_ms", result->created_unix_ms)
                           .number("duration_ms", result->duration_ms)

@@ -28,7 +28,7 @@ struct Invocation {
     Action action = Action::run;
     std::string text;  // the help or version text to print
     Options options;
-    bool json = false;                       // status, cache show
+    bool json = false;                       // status, list, cache show, config, doctor
     bool force = false;                      // release
     SettingValues settings;                  // every setting with its origin
     std::optional<std::string> config_file;  // the file that was read, if any
@@ -39,6 +39,13 @@ struct Invocation {
 Invocation parse_command_line(int argc, const char* const* argv);
 Invocation parse_command_line(int argc, const char* const* argv,
                               const EnvironmentLookup& environment);
+
+// For an error that parse_command_line throws, before any setting is read: the log format
+// that argv or LOCKRUN_LOG_FORMAT asks for, and whether argv asks a subcommand for a JSON
+// document (that document then carries the error). Either errs towards text.
+LogFormat log_format_before_parsing(int argc, const char* const* argv,
+                                    const EnvironmentLookup& environment);
+bool json_document_before_parsing(int argc, const char* const* argv);
 
 // Converts and checks every setting into `options`; the error names the flag, variable or
 // file line of a bad value (UsageError for a flag, ConfigError otherwise).

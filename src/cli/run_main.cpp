@@ -1,9 +1,7 @@
 #include "cli/run_main.hpp"
 
-#include <cstdio>
-#include <iostream>
-
 #include <cstdlib>
+#include <iostream>
 #include <memory>
 #include <optional>
 
@@ -26,8 +24,10 @@
 #include "exec/signal_watch.hpp"
 #include "exec/standard_streams.hpp"
 #include "exec/supervisor.hpp"
+#include "util/json.hpp"
 #include "util/one_line.hpp"
 #include "util/random_token.hpp"
+#include "util/trace_context.hpp"
 #include "util/wall_clock.hpp"
 
 namespace lockrun {
@@ -93,8 +93,10 @@ ConnectionSettings connection_settings(const Invocation& invocation, Reporter& r
 
 int run_doctor(const Invocation& invocation, TerminalReporter& reporter) {
     const Options& o = invocation.options;
-    if (!uses_redis(o)) return report_diagnosis(diagnose_local(state_dir_of(o)));
-    return report_diagnosis(diagnose_redis(connection_settings(invocation, reporter), o.prefix));
+    if (!uses_redis(o))
+        return report_diagnosis(diagnose_local(state_dir_of(o)), "local", invocation.json);
+    return report_diagnosis(diagnose_redis(connection_settings(invocation, reporter), o.prefix),
+                            "redis", invocation.json);
 }
 
 std::unique_ptr<Backend> make_backend(const Invocation& invocation, InterruptSource& interrupt,
@@ -129,12 +131,24 @@ void keep_secrets_from_the_command(CommandSpec& command) {
 void write_metrics(const Options& o, const RunSummary& summary, TerminalReporter& reporter) {
     if (o.metrics_file.empty()) return;
     try {
-        write_metrics_file(
-            o.metrics_file,
-            render_metrics(o.run.key, summary, static_cast<double>(unix_now_ms()) / 1000));
+        PrometheusLabels labels = series_labels(o.metrics_file, o.metrics_labels, o.run.key);
+        if (auto warning = update_metrics_file(o.metrics_file, labels, summary,
+                                               static_cast<double>(unix_now_ms()) / 1000)) {
+            reporter.warn(*warning);
+        }
     } catch (const Error& e) {
         reporter.warn(e.what());
     }
+}
+
+// The run's decision, carried by every later log line (the error line that may follow):
+// for JSON logs and the last line of -v.
+void add_outcome_context(TerminalReporter& reporter, const RunSummary& summary) {
+    reporter.add_context("outcome", std::string(outcome_name(summary.outcome)));
+    if (summary.exit_code) reporter.add_context("exit_code", *summary.exit_code);
+    reporter.add_context("waited_ms", summary.waited.count());
+    reporter.add_context("ran_ms", summary.ran.count());
+    if (summary.fence) reporter.add_context("fence", static_cast<std::int64_t>(*summary.fence));
 }
 
 int run_command(const Invocation& invocation, TerminalReporter& reporter) {
@@ -155,6 +169,9 @@ int run_command(const Invocation& invocation, TerminalReporter& reporter) {
         summary = summary_of(outcome);
         if (outcome.failure) std::rethrow_exception(outcome.failure);
         write_metrics(o, summary, reporter);
+        add_outcome_context(reporter, summary);
+        reporter.info(o.run.key + ": " + std::string(outcome_name(summary.outcome)) + ", exit " +
+                      std::to_string(outcome.exit_status));
         return outcome.exit_status;
     } catch (const Error& e) {
         if (dynamic_cast<const Interrupted*>(&e)) {
@@ -166,6 +183,7 @@ int run_command(const Invocation& invocation, TerminalReporter& reporter) {
         }
         summary.exit_code = e.exit_code();
         write_metrics(o, summary, reporter);
+        add_outcome_context(reporter, summary);
         throw;
     }
 }
@@ -179,11 +197,11 @@ int run_operator_command(const Invocation& invocation, TerminalReporter& reporte
             return show_status(*backend, o.run.key, invocation.json,
                                choose_backend(o, invocation.settings));
         case Invocation::Action::list:
-            return list_keys(*backend, invocation.json);
+            return list_keys(*backend, invocation.json, reporter);
         case Invocation::Action::release:
             return release_lock(*backend, o.run.key, invocation.force);
         case Invocation::Action::cache_show:
-            return show_cached_result(*backend, o.run.key, invocation.json);
+            return show_cached_result(*backend, o.run.key, invocation.json, reporter);
         case Invocation::Action::cache_drop:
             return drop_cached_result(*backend, o.run.key);
         default:
@@ -191,11 +209,54 @@ int run_operator_command(const Invocation& invocation, TerminalReporter& reporte
     }
 }
 
+// What every JSON log line of this invocation carries: the key, this host, and the trace
+// and span that TRACEPARENT names (one that does not parse is ignored, never an error).
+void add_invocation_context(TerminalReporter& reporter, const std::string& key) {
+    if (!key.empty()) reporter.add_context("key", key);
+    reporter.add_context("host", this_host_name());
+    if (const char* header = std::getenv("TRACEPARENT")) {
+        if (auto trace = parse_traceparent(header)) {
+            reporter.add_context("trace_id", trace->trace_id);
+            reporter.add_context("span_id", trace->span_id);
+        }
+    }
+}
+
+// Where an invocation is when an error ends it.
+struct FailureContext {
+    int argc;
+    const char* const* argv;
+    std::optional<TerminalReporter>& reporter;  // none yet when the command line was bad
+    std::optional<bool> json_document;          // known once the command line was read
+    std::string key;
+};
+
+// The one place an error becomes lockrun's exit status: one line on stderr (a JSON object
+// with --log-format json, even for a bad command line), and for a subcommand's --json the
+// JSON document on stdout that says so.
+int failed(const std::string& message, int code, FailureContext& at) {
+    if (!at.reporter) {
+        at.reporter.emplace(0, log_format_before_parsing(
+                                   at.argc, at.argv, [](const char* n) { return std::getenv(n); }));
+        add_invocation_context(*at.reporter, "");
+    }
+    at.reporter->error(message);
+    if (at.json_document.value_or(json_document_before_parsing(at.argc, at.argv))) {
+        JsonObject document;
+        if (!at.key.empty()) document.string("key", at.key);
+        document.raw("error",
+                     JsonObject().string("message", message).number("exit_code", code).str());
+        std::cout << document.str() << "\n" << std::flush;
+    }
+    return code;
+}
+
 }  // namespace
 
 int run_main(int argc, const char* const* argv) {
     if (!open_closed_standard_streams()) return exit_code::k_internal;  // nowhere to say so
     std::optional<TerminalReporter> reporter;
+    FailureContext at{argc, argv, reporter, std::nullopt, ""};
     try {
         Invocation invocation = parse_command_line(argc, argv);
         if (invocation.action == Invocation::Action::help ||
@@ -204,7 +265,10 @@ int run_main(int argc, const char* const* argv) {
             return 0;
         }
         const Options& o = invocation.options;
+        at.json_document = invocation.json;
+        at.key = o.run.key;
         reporter.emplace(o.verbosity, o.log_format);
+        add_invocation_context(*reporter, o.run.key);
         switch (invocation.action) {
             case Invocation::Action::run:
                 return run_command(invocation, *reporter);
@@ -219,20 +283,10 @@ int run_main(int argc, const char* const* argv) {
         // The user asked us to stop while waiting: the signal's own status, no message.
         return e.exit_code();
     } catch (const Error& e) {
-        if (reporter) {
-            reporter->error(e.what());
-        } else {
-            std::fprintf(stderr, "lockrun: %s\n", e.what());
-        }
-        return e.exit_code();
+        return failed(e.what(), e.exit_code(), at);
     } catch (const std::exception& e) {
-        std::string message = "internal error: " + one_line(e.what()) + " (please report it)";
-        if (reporter) {
-            reporter->error(message);
-        } else {
-            std::fprintf(stderr, "lockrun: %s\n", message.c_str());
-        }
-        return exit_code::k_internal;
+        return failed("internal error: " + one_line(e.what()) + " (please report it)",
+                      exit_code::k_internal, at);
     }
 }
 

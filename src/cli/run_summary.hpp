@@ -18,6 +18,9 @@ struct RunSummary {
     Millis ran{0};     // how long the command ran
     std::optional<int> exit_code;
     std::optional<std::uint64_t> fence;
+    // The command ran (guarded or not) or its result was replayed, with exit status 0: the
+    // job's work is done (lockrun_last_success_timestamp_seconds).
+    bool command_succeeded = false;
 };
 
 inline std::string_view outcome_name(RunSummary::Outcome outcome) {
@@ -52,7 +55,11 @@ inline RunSummary summary_of(const SingleFlightOutcome& outcome) {
                       : outcome.kind == Kind::lost          ? Outcome::lost
                       : outcome.kind == Kind::ran_unguarded ? Outcome::backend_error
                                                             : Outcome::none;
-    return {counted, outcome.waited, outcome.ran, outcome.exit_status, outcome.fence};
+    bool did_the_job = outcome.kind == Kind::ran || outcome.kind == Kind::replayed ||
+                       outcome.kind == Kind::ran_unguarded;
+    return {counted,       outcome.waited,
+            outcome.ran,   outcome.exit_status,
+            outcome.fence, did_the_job && outcome.exit_status == 0 && !outcome.failure};
 }
 
 }  // namespace lockrun

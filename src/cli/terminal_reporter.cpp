@@ -4,6 +4,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 
@@ -43,7 +44,8 @@ TerminalReporter::TerminalReporter(int verbosity, LogFormat format)
       // The live line is for a person watching: a terminal, text logs, not -q.
       progress_(::isatty(STDERR_FILENO) == 1 && format == LogFormat::text && verbosity >= 0) {
     if (format == LogFormat::json) {
-        logger_->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","message":%v})",
+        // The rest of the object (level, msg, fields) is the message that log() makes.
+        logger_->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ",%v})",
                              spdlog::pattern_time_type::utc);
     } else {
         logger_->set_pattern("lockrun: %v");
@@ -52,8 +54,43 @@ TerminalReporter::TerminalReporter(int verbosity, LogFormat format)
     logger_->flush_on(spdlog::level::trace);
 }
 
-std::string TerminalReporter::shaped(const std::string& message) const {
-    return format_ == LogFormat::json ? json_string(message) : message;
+void TerminalReporter::add_context(std::string_view name, LogValue value) {
+    for (auto& [known, its_value] : context_) {
+        if (known == name) {
+            its_value = std::move(value);
+            return;
+        }
+    }
+    context_.emplace_back(std::string(name), std::move(value));
+}
+
+void TerminalReporter::log(spdlog::level::level_enum level, std::string_view level_name,
+                           const std::string& message, const LogFields& fields) {
+    if (!logger_->should_log(level)) return;
+    if (format_ == LogFormat::text) {
+        logger_->log(level, message);
+        return;
+    }
+    JsonObject line;
+    line.string("level", level_name).string("msg", message);
+    auto add = [&line](std::string_view name, const LogValue& value) {
+        if (const auto* text = std::get_if<std::string>(&value)) {
+            line.string(name, *text);
+        } else {
+            line.number(name, std::get<std::int64_t>(value));
+        }
+    };
+    // A line's own field says more than the context's of the same name (a replay's fence
+    // is the replayed run's).
+    for (const auto& [name, value] : context_) {
+        bool overridden =
+            std::ranges::any_of(fields, [&](const auto& f) { return f.first == name; });
+        if (!overridden) add(name, value);
+    }
+    for (const auto& [name, value] : fields) add(name, value);
+    std::string object = line.str();
+    // The pattern writes the braces and the time; the message is the object's inside.
+    logger_->log(level, std::string_view(object).substr(1, object.size() - 2));
 }
 
 void TerminalReporter::replay(const std::vector<OutputChunk>& output) {

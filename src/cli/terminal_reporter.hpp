@@ -1,9 +1,13 @@
 #pragma once
 // The Reporter on the user's terminal: log lines through spdlog on stderr ("lockrun: ..."
-// as text, or one JSON object a line), at the level -q/-v chose; replayed output on our
-// stdout and stderr; and while waiting on a terminal, one status line redrawn in place.
+// as text, or one JSON object a line with the context's and the line's fields), at the
+// level -q/-v chose; replayed output on our stdout and stderr; and while waiting on a
+// terminal, one status line redrawn in place.
 
 #include <memory>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include <spdlog/logger.h>
 
@@ -17,12 +21,23 @@ public:
     // verbosity: -1 errors only, 0 warnings, 1 info, 2 debug.
     TerminalReporter(int verbosity, LogFormat format);
 
-    void error(const std::string& message) { logger_->error(shaped(message)); }
-    void warn(const std::string& message) override { logger_->warn(shaped(message)); }
+    void error(const std::string& message, const LogFields& fields = {}) {
+        log(spdlog::level::err, "error", message, fields);
+    }
+    void warn(const std::string& message, const LogFields& fields = {}) override {
+        log(spdlog::level::warn, "warning", message, fields);
+    }
     // At the warning level, which -q hides, without calling it a warning.
-    void notice(const std::string& message) override { logger_->warn(shaped(message)); }
-    void info(const std::string& message) override { logger_->info(shaped(message)); }
-    void debug(const std::string& message) override { logger_->debug(shaped(message)); }
+    void notice(const std::string& message, const LogFields& fields = {}) override {
+        log(spdlog::level::warn, "notice", message, fields);
+    }
+    void info(const std::string& message, const LogFields& fields = {}) override {
+        log(spdlog::level::info, "info", message, fields);
+    }
+    void debug(const std::string& message, const LogFields& fields = {}) override {
+        log(spdlog::level::debug, "debug", message, fields);
+    }
+    void add_context(std::string_view name, LogValue value) override;
     void replay(const std::vector<OutputChunk>& output) override;
 
     bool shows_progress() const override { return progress_; }
@@ -30,10 +45,12 @@ public:
     void waiting_ended() override;
 
 private:
-    std::string shaped(const std::string& message) const;
+    void log(spdlog::level::level_enum level, std::string_view level_name,
+             const std::string& message, const LogFields& fields);
     std::shared_ptr<spdlog::logger> logger_;
     LogFormat format_;
     bool progress_;
+    std::vector<std::pair<std::string, LogValue>> context_;  // in the order added
 };
 
 }  // namespace lockrun

@@ -26,6 +26,8 @@ std::string kind_wanted(SettingKind kind) {
         case SettingKind::integer:
         case SettingKind::count:
             return "an integer";
+        case SettingKind::list:
+            return "a string or an array of strings";
         default:
             return "a string";
     }
@@ -47,6 +49,19 @@ std::optional<std::string> value_text(const toml::node& node, SettingKind kind) 
         case SettingKind::integer:
         case SettingKind::count:
             if (node.is_integer()) return std::to_string(*node.value<std::int64_t>());
+            return std::nullopt;
+        case SettingKind::list:
+            if (const toml::array* array = node.as_array()) {
+                std::string items;
+                for (const toml::node& item : *array) {
+                    auto text = item.value<std::string>();
+                    if (!item.is_string() || text->find('\n') != std::string::npos)
+                        return std::nullopt;
+                    items += (items.empty() ? "" : "\n") + *text;
+                }
+                return items;
+            }
+            if (node.is_string()) return *node.value<std::string>();
             return std::nullopt;
         default:
             if (node.is_string()) return *node.value<std::string>();

@@ -4,12 +4,21 @@
 // so that nothing copies them field by field.
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/single_flight.hpp"
 
 namespace lockrun {
 
 enum class LogFormat { text, json };
+
+// --metrics-label: NAME=VALUE pairs in the order given, checked as Prometheus label names;
+// `key` alone asks for the run's key as a label (SPEC §2: only if asked).
+struct MetricsLabels {
+    std::vector<std::pair<std::string, std::string>> pairs;
+    bool with_key = false;
+};
 
 // Every field but run.command's environment, run.token and run.me is written from the
 // settings table, so a run gets the table's defaults, written there only.
@@ -32,6 +41,7 @@ struct Options {
     int verbosity = 0;  // -1 quiet, 0 warnings, 1 info, 2 debug
     LogFormat log_format = LogFormat::text;
     std::string metrics_file;
+    MetricsLabels metrics_labels;
 };
 
 }  // namespace lockrun

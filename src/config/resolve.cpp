@@ -1,5 +1,7 @@
 #include "config/resolve.hpp"
 
+#include <algorithm>
+
 #include "core/errors.hpp"
 
 namespace lockrun {
@@ -21,6 +23,7 @@ SettingValue resolve(const SettingSpec& spec, const SettingValues& flags, const 
         if (const char* value = environment(variable.c_str())) {
             std::string text =
                 spec.kind == SettingKind::switch_ ? switch_text(variable, value) : value;
+            if (spec.kind == SettingKind::list) std::ranges::replace(text, ',', '\n');
             return {text, SettingValue::Origin::environment, variable};
         }
         if (auto in_file = file.find(spec.name); in_file != file.end()) return in_file->second;

@@ -1,9 +1,11 @@
 #include "config/setting.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 #include "config/options.hpp"
 #include "config/setting_reader.hpp"
+#include "util/utf8.hpp"
 
 namespace lockrun {
 namespace {
@@ -14,6 +16,46 @@ Millis positive_duration(const SettingReader& value) {
     Millis duration = value.duration();
     if (duration == Millis(0)) value.fail("must be more than 0");
     return duration;
+}
+
+// Prometheus's label names; `__` is reserved for its own, `outcome` is lockrun's, and the
+// key is asked for by the bare word.
+MetricsLabels metrics_labels(const SettingReader& value) {
+    MetricsLabels labels;
+    for (const std::string& item : value.items()) {
+        if (item == "key") {
+            labels.with_key = true;
+            continue;
+        }
+        std::size_t equals = item.find('=');
+        if (equals == std::string::npos || equals + 1 == item.size()) {
+            value.fail("has '" + item + "': give NAME=VALUE (or key, for the key as a label)");
+        }
+        std::string name = item.substr(0, equals);
+        bool well_formed = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0])) &&
+                           std::ranges::all_of(name, [](char c) {
+                               return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+                           });
+        if (!well_formed || name.starts_with("__")) {
+            value.fail("has the label name '" + name +
+                       "': use letters, digits and _, not starting with a digit or __");
+        }
+        if (name == "outcome" || name == "key") {
+            value.fail("sets '" + name + "', which lockrun writes itself" +
+                       (name == "key" ? " (give key alone to label the series with the key)" : ""));
+        }
+        for (const auto& [known, _] : labels.pairs) {
+            if (known == name) value.fail("gives the label '" + name + "' twice");
+        }
+        std::string text = item.substr(equals + 1);
+        if (!is_valid_utf8(text) || std::ranges::any_of(text, [](char c) {
+                return std::iscntrl(static_cast<unsigned char>(c));
+            })) {
+            value.fail("has a value for '" + name + "' that is not printable UTF-8");
+        }
+        labels.pairs.emplace_back(std::move(name), std::move(text));
+    }
+    return labels;
 }
 
 }  // namespace
@@ -147,8 +189,13 @@ const std::vector<SettingSpec>& setting_specs() {
          27,
          {"text", "json"}},
         {"metrics-file", 0, K::path, "F", "",
-         "write this run's Prometheus metrics to F (textfile collector)",
+         "write Prometheus metrics to F (textfile collector): this run's, and the last "
+         "success and run counts carried over",
          [](R v, Options& o) { o.metrics_file = v.text(); }, 28},
+        {"metrics-label", 0, K::list, "NAME=VALUE", "",
+         "a label of every series (repeatable; default job=F's name without .prom; `key` "
+         "alone: the key)",
+         [](R v, Options& o) { o.metrics_labels = metrics_labels(v); }, 29},
     };
     return specs;
 }

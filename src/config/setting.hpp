@@ -25,7 +25,10 @@ enum class SettingKind {
     switch_,  // a flag without a value; one that defaults to true also gets --no-NAME
     integer,
     count,  // an integer that its flag raises once per use (-vv)
-    choice
+    choice,
+    // Repeatable: each use of the flag adds an item; LOCKRUN_* separates items by commas,
+    // the config file takes an array of strings. The text holds them one per line.
+    list
 };
 
 struct SettingSpec {

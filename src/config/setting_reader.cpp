@@ -1,5 +1,6 @@
 #include "config/setting_reader.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "core/errors.hpp"
@@ -25,6 +26,17 @@ bool SettingReader::on() const {
     fail("is not true or false");
 }
 
+std::vector<std::string> SettingReader::items() const {
+    std::vector<std::string> items;
+    std::string_view rest = text();
+    while (!rest.empty()) {
+        std::size_t end = std::min(rest.find('\n'), rest.size());
+        if (end > 0) items.emplace_back(rest.substr(0, end));
+        rest.remove_prefix(std::min(end + 1, rest.size()));
+    }
+    return items;
+}
+
 int SettingReader::integer(int low, int high) const {
     const std::string& t = text();
     int number = 0;
@@ -47,13 +59,16 @@ std::size_t SettingReader::choice_index() const {
 void SettingReader::fail(const std::string& problem) const {
     std::string name(spec_.name);
     const SettingValue& v = value_;
+    // A list is shown as its items, as the environment gives them.
+    std::string shown = v.text;
+    if (spec_.kind == SettingKind::list) std::ranges::replace(shown, '\n', ',');
     switch (v.origin) {
         case SettingValue::Origin::flag:
-            throw UsageError(v.where + " '" + v.text + "' " + problem);
+            throw UsageError(v.where + " '" + shown + "' " + problem);
         case SettingValue::Origin::environment:
-            throw ConfigError(v.where + "='" + v.text + "' " + problem);
+            throw ConfigError(v.where + "='" + shown + "' " + problem);
         case SettingValue::Origin::file:
-            throw ConfigError(v.where + ": " + name + " '" + v.text + "' " + problem);
+            throw ConfigError(v.where + ": " + name + " '" + shown + "' " + problem);
         default:
             throw InternalError("the default of " + name + " " + problem);
     }

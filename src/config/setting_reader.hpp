@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <string>
+#include <vector>
 
 #include "config/setting.hpp"
 #include "core/errors.hpp"
@@ -24,6 +25,7 @@ public:
     Millis duration() const;  // "inf" only for SettingKind::duration_or_inf
     std::uint64_t size() const;
     bool on() const;
+    std::vector<std::string> items() const;  // of a list, in the order given
     int integer(int low, int high) const;
     // The value of `values` at the position of the text in spec.choices.
     template <typename Value>

@@ -2,7 +2,11 @@
 // Where the algorithm's side effects on the user's terminal go: log lines and replayed
 // output. The cli layer provides the real one; tests can record.
 
+#include <cstdint>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
 #include <vector>
 
 #include "core/backend.hpp"
@@ -10,14 +14,22 @@
 
 namespace lockrun {
 
+// The facts of a log line, by name, for --log-format json (a text line says them in its
+// words). The names are documented in lockrun(1) and stay stable.
+using LogValue = std::variant<std::string, std::int64_t>;
+using LogFields = std::vector<std::pair<std::string_view, LogValue>>;
+
 class Reporter {
 public:
     virtual ~Reporter() = default;
-    virtual void warn(const std::string& message) = 0;
+    virtual void warn(const std::string& message, const LogFields& fields = {}) = 0;
     // Not a problem, but shown at the default verbosity (-q hides it): a replay.
-    virtual void notice(const std::string& message) = 0;
-    virtual void info(const std::string& message) = 0;
-    virtual void debug(const std::string& message) = 0;
+    virtual void notice(const std::string& message, const LogFields& fields = {}) = 0;
+    virtual void info(const std::string& message, const LogFields& fields = {}) = 0;
+    virtual void debug(const std::string& message, const LogFields& fields = {}) = 0;
+    // A fact that holds from now on, carried by every later line (the run's fence, once
+    // the lock is taken); a later value of the same name replaces it.
+    virtual void add_context(std::string_view /*name*/, LogValue /*value*/) {}
     // Writes a cached or shared result's output to our stdout (and stderr), in order.
     virtual void replay(const std::vector<OutputChunk>& output) = 0;
 

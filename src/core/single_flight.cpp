@@ -223,8 +223,14 @@ SingleFlightOutcome replay(const ResultFound& found, const SingleFlightSettings&
     if (found.shared_outcome) line += ", which this caller waited for";
     Millis age(std::max<std::int64_t>(0, unix_now_ms() - result.created_unix_ms));
     line += ", ended " + format_duration(std::chrono::floor<std::chrono::seconds>(age)) + " ago";
-    reporter.notice(line + ", exit " + std::to_string(result.exit_code) +
-                    "; --refresh runs it again");
+    reporter.notice(
+        line + ", exit " + std::to_string(result.exit_code) + "; --refresh runs it again",
+        {{"outcome", std::string("cache_hit")},
+         {"waited_ms", outcome.waited.count()},
+         {"exit_code", result.exit_code},
+         {"fence", static_cast<std::int64_t>(result.fence)},
+         {"result_host", result.host},
+         {"result_age_ms", age.count()}});
     reporter.replay(result.output);
     outcome.kind = Kind::replayed;
     outcome.exit_status = result.exit_code;
@@ -240,10 +246,20 @@ SingleFlightOutcome give_up(const Conflict& conflict, const SingleFlightSettings
     message += settings.wait == Millis(0)
                    ? "; not waiting (see --wait)"
                    : "; gave up after --wait " + format_duration(settings.wait);
+    LogFields fields{{"outcome", std::string("conflict")},
+                     {"waited_ms", outcome.waited.count()},
+                     {"exit_code", settings.conflict_exit_code}};
+    if (conflict.last_seen) {
+        const HolderInfo& holder = conflict.last_seen->holder;
+        fields.insert(fields.end(),
+                      {{"fence", static_cast<std::int64_t>(conflict.last_seen->fence)},
+                       {"holder_host", holder.host},
+                       {"holder_pid", std::int64_t{holder.pid}}});
+    }
     if (settings.conflict_exit_code == 0) {
-        reporter.info(message);
+        reporter.info(message, fields);
     } else {
-        reporter.warn(message);
+        reporter.warn(message, fields);
     }
     outcome.kind = Kind::conflict;
     outcome.exit_status = settings.conflict_exit_code;
@@ -256,8 +272,9 @@ SingleFlightOutcome run_unguarded(const Unreachable& unreachable,
                                   const SingleFlightSettings& settings, CommandRunner& runner,
                                   Reporter& reporter, SingleFlightOutcome outcome) {
     outcome.kind = Kind::ran_unguarded;
-    reporter.warn(unreachable.reason +
-                  "; running the command without a lock (--on-backend-error run)");
+    reporter.warn(
+        unreachable.reason + "; running the command without a lock (--on-backend-error run)",
+        {{"outcome", std::string("backend_error")}, {"waited_ms", outcome.waited.count()}});
     LeaseKeeper no_lease = LeaseKeeper::unguarded();
     RunPolicy policy{settings.on_lock_lost, settings.kill_after, false, false, 0};
     RunReport report = runner.run(command_with_environment(settings, 0), no_lease, policy);
@@ -270,6 +287,7 @@ SingleFlightOutcome run_unguarded(const Unreachable& unreachable,
 // Step 3: the command, told its key, fence and lease, while the lease is renewed.
 RunReport run_holding(const HeldLock& lock, const SingleFlightSettings& settings,
                       CommandRunner& runner, Reporter& reporter) {
+    reporter.add_context("fence", static_cast<std::int64_t>(lock.acquired.lock.fence));
     reporter.debug("acquired " + settings.key + " with fence " +
                    std::to_string(lock.acquired.lock.fence));
     LeaseKeeper lease(lock.backend, settings.token, settings.lease, settings.io_timeout,

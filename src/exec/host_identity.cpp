@@ -14,16 +14,16 @@ namespace {
 
 constexpr std::size_t k_command_shown = 200;
 
-std::string this_host() {
+}  // namespace
+
+std::string this_host_name() {
     char host[HOST_NAME_MAX + 1] = {};
     return ::gethostname(host, sizeof host - 1) == 0 ? host : "";
 }
 
-}  // namespace
-
 HolderInfo current_holder(const std::vector<std::string>& argv, bool whole_command) {
     HolderInfo me;
-    me.host = this_host();
+    me.host = this_host_name();
     me.pid = ::getpid();
     // The uid, not the name: the name is a lookup in the user database (nsswitch.conf,
     // /etc/passwd, maybe a directory server) on every run, for a field that only `status`
@@ -43,7 +43,7 @@ HolderInfo current_holder(const std::vector<std::string>& argv, bool whole_comma
 }
 
 HolderInfo holder_with_user_name(HolderInfo holder) {
-    if (!user_is_uid(holder.user) || holder.host.empty() || holder.host != this_host())
+    if (!user_is_uid(holder.user) || holder.host.empty() || holder.host != this_host_name())
         return holder;
     passwd entry{};
     passwd* found = nullptr;

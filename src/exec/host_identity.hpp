@@ -6,6 +6,9 @@
 
 namespace lockrun {
 
+// This host's name (gethostname); "" when it has none.
+std::string this_host_name();
+
 // This process as a lock holder: host name, our pid, our uid (as the user, in decimal), the
 // command (argv joined by spaces, shortened to a readable length), and the start time.
 // `whole_command`: false keeps only the program (argv[0]) out of the arguments.

@@ -103,10 +103,10 @@ teardown() { per_test_teardown; }
         '[["stdout","out\n"],["stderr","err\n"],["stdout","out2\n"]]'
 }
 
-@test "cache show --json with nothing stored exits 1 with one line" {
+@test "cache show --json with nothing stored exits 1 with one line, and a document that says so" {
     run --separate-stderr lockrun cache show show:none --json
     assert_status 1
-    assert_equal "stdout: '$output'" "stdout: ''"
+    assert_equal "$(jq -c . <<<"$output")" '{"key":"show:none","cached":false}'
     assert_one_error_line 'show:none'
 }
 

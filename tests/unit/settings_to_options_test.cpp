@@ -131,6 +131,9 @@ void expect_every_setting_converted(const Options& o) {
     EXPECT_EQ(o.verbosity, 1);
     EXPECT_EQ(o.log_format, LogFormat::json);
     EXPECT_EQ(o.metrics_file, "/var/lib/metrics/job.prom");
+    using Labels = std::vector<std::pair<std::string, std::string>>;
+    EXPECT_EQ(o.metrics_labels.pairs, (Labels{{"team", "ops"}, {"env", "prod"}}));
+    EXPECT_TRUE(o.metrics_labels.with_key);
     EXPECT_EQ(o.run.key, "k");
     EXPECT_EQ(o.run.command.argv, Words{"true"});
 }
@@ -223,6 +226,12 @@ TEST_F(SettingsToOptions, EverySettingFromFlags) {
                                    "json",
                                    "--metrics-file",
                                    "/var/lib/metrics/job.prom",
+                                   "--metrics-label",
+                                   "team=ops",
+                                   "--metrics-label",
+                                   "env=prod",
+                                   "--metrics-label",
+                                   "key",
                                    "--key",
                                    "k",
                                    "--",
@@ -266,6 +275,7 @@ TEST_F(SettingsToOptions, EverySettingFromTheEnvironment) {
         {"LOCKRUN_VERBOSE", "1"},
         {"LOCKRUN_LOG_FORMAT", "json"},
         {"LOCKRUN_METRICS_FILE", "/var/lib/metrics/job.prom"},
+        {"LOCKRUN_METRICS_LABEL", "team=ops,env=prod,key"},
     });
     Invocation invocation = parse({"--key", "k", "--", "true"});
     expect_every_setting_converted(invocation.options);
@@ -307,6 +317,7 @@ TEST_F(SettingsToOptions, EverySettingFromTheConfigFile) {
         "verbose = 1",
         "log-format = \"json\"",
         "metrics-file = \"/var/lib/metrics/job.prom\"",
+        "metrics-label = [\"team=ops\", \"env=prod\", \"key\"]",
     };
     std::string text;
     for (const std::string& line : lines) text += line + "\n";

@@ -135,6 +135,42 @@ TEST_F(SingleFlight, AReplayIsNeverSilent) {
               "runs it again");
 }
 
+// The value of field `name` of a log line's fields; nullopt when it has none.
+std::optional<LogValue> field(const LogFields& fields, std::string_view name) {
+    for (const auto& [its_name, value] : fields) {
+        if (its_name == name) return value;
+    }
+    return std::nullopt;
+}
+
+TEST_F(SingleFlight, TheReplayLineCarriesTheDecisionsFields) {
+    run({found(result_of(3))});
+    ASSERT_EQ(reporter.notices.size(), 1u);
+    const LogFields& fields = reporter.fields.at(reporter.notices[0]);
+    EXPECT_EQ(field(fields, "outcome"), LogValue(std::string("cache_hit")));
+    EXPECT_EQ(field(fields, "exit_code"), LogValue(std::int64_t{3}));
+    EXPECT_EQ(field(fields, "fence"), LogValue(std::int64_t{7}));
+    EXPECT_EQ(field(fields, "result_host"), LogValue(std::string("host-b")));
+    EXPECT_TRUE(field(fields, "waited_ms"));
+    EXPECT_TRUE(field(fields, "result_age_ms"));
+}
+
+TEST_F(SingleFlight, TheConflictLineNamesTheHolderInItsFields) {
+    run({held(7)});
+    ASSERT_EQ(reporter.warnings.size(), 1u);
+    const LogFields& fields = reporter.fields.at(reporter.warnings[0]);
+    EXPECT_EQ(field(fields, "outcome"), LogValue(std::string("conflict")));
+    EXPECT_EQ(field(fields, "exit_code"), LogValue(std::int64_t{75}));
+    EXPECT_EQ(field(fields, "fence"), LogValue(std::int64_t{7}));
+    EXPECT_EQ(field(fields, "holder_pid"), LogValue(std::int64_t{77}));
+    EXPECT_EQ(field(fields, "holder_host"), LogValue(std::string("host-b")));
+}
+
+TEST_F(SingleFlight, TheFenceIsContextOnceTheLockIsTaken) {
+    run({acquired(9)});
+    EXPECT_EQ(reporter.context.at("fence"), LogValue(std::int64_t{9}));
+}
+
 TEST_F(SingleFlight, TheReplayLineShowsTheStoredHostOnOneLine) {
     CachedResult result = result_of(0);
     result.host = "evil\nlockrun: forged line";

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <deque>
 #include <functional>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -188,14 +189,34 @@ public:
 class RecordingReporter : public Reporter {
 public:
     std::vector<std::string> warnings, notices, infos, debugs;
+    // Every line's fields, by its message; and the context added so far.
+    std::map<std::string, LogFields> fields;
+    std::map<std::string, LogValue, std::less<>> context;
     std::vector<OutputChunk> replayed;
 
-    void warn(const std::string& message) override { warnings.push_back(message); }
-    void notice(const std::string& message) override { notices.push_back(message); }
-    void info(const std::string& message) override { infos.push_back(message); }
-    void debug(const std::string& message) override { debugs.push_back(message); }
+    void warn(const std::string& message, const LogFields& f) override {
+        record(warnings, message, f);
+    }
+    void notice(const std::string& message, const LogFields& f) override {
+        record(notices, message, f);
+    }
+    void info(const std::string& message, const LogFields& f) override {
+        record(infos, message, f);
+    }
+    void debug(const std::string& message, const LogFields& f) override {
+        record(debugs, message, f);
+    }
+    void add_context(std::string_view name, LogValue value) override {
+        context[std::string(name)] = std::move(value);
+    }
     void replay(const std::vector<OutputChunk>& output) override {
         replayed.insert(replayed.end(), output.begin(), output.end());
+    }
+
+private:
+    void record(std::vector<std::string>& level, const std::string& message, const LogFields& f) {
+        level.push_back(message);
+        fields[message] = f;
     }
 };
 

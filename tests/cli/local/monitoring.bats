@@ -1,0 +1,94 @@
+#!/usr/bin/env bats
+# The README's "Monitoring" section, followed as written: lockrun's metrics files in a
+# textfile directory are served by the node exporter (Debian's prometheus-node-exporter)
+# without a scrape error, and the README's alert rules pass promtool, fire when they should
+# and name only series that the node exporter serves.
+
+# The local backend, whatever LOCKRUN_TEST_BACKEND says: the metrics are the same on both.
+LOCKRUN_TEST_BACKEND=local
+load ../common
+setup() { per_test_setup; }
+teardown() { per_test_teardown; }
+
+README=$BATS_TEST_DIRNAME/../../../README.md
+
+# readme_rules: the alert rules of the README's Monitoring section (its yaml block).
+readme_rules() {
+    awk '/^### Monitoring/ { section = 1 }
+         section && /^```yaml/ { rules = 1; next }
+         rules && /^```/ { exit }
+         rules' "$README"
+}
+
+# scrape PORT: the node exporter's /metrics.
+scrape() {
+    /usr/bin/python3 -c 'import sys, urllib.request
+sys.stdout.write(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics", timeout=5).read().decode())' "$1"
+}
+
+@test "the README's alert rules are valid Prometheus rules" {
+    readme_rules >rules.yml
+    run promtool check rules rules.yml
+    assert_success
+    assert_output --partial 'SUCCESS: 4 rules found'
+}
+
+@test "the README's rules fire for a job that stopped succeeding or lost its lock, not for one that is fine" {
+    readme_rules >rules.yml
+    cat >rules_test.yml <<'YAML'
+rule_files: [rules.yml]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'lockrun_last_success_timestamp_seconds{job="stuck"}'
+        values: '0x60'
+      - series: 'lockrun_last_success_timestamp_seconds{job="fine"}'
+        values: '0+60x60'
+      - series: 'lockrun_outcome{job="fine",outcome="lost"}'
+        values: '0 0 1 0'
+    alert_rule_test:
+      - eval_time: 40m
+        alertname: JobNotSucceeding
+        exp_alerts:
+          - exp_labels: {job: stuck}
+      - eval_time: 10m
+        alertname: JobNotSucceeding
+        exp_alerts: []
+      - eval_time: 2m
+        alertname: JobLostItsLock
+        exp_alerts:
+          - exp_labels: {job: fine, outcome: lost}
+      - eval_time: 3m
+        alertname: JobLostItsLock
+        exp_alerts: []
+YAML
+    run promtool test rules rules_test.yml
+    assert_success
+}
+
+@test "the node exporter serves two jobs' files, with every series the README's rules use" {
+    mkdir textfile
+    lockrun --no-cache -k "report:$(date +%F)" --metrics-file textfile/report.prom -- true
+    run lockrun --no-cache -k backup --metrics-file textfile/backup.prom -c 'exit 2'
+    assert_status 2
+    local port
+    port=$(free_port)
+    spawn exporter prometheus-node-exporter --web.listen-address="127.0.0.1:$port" \
+        --collector.disable-defaults --collector.textfile \
+        --collector.textfile.directory="$PWD/textfile"
+    wait_until 10 scrape "$port"
+    scrape "$port" >metrics.txt
+    run grep -x 'node_textfile_scrape_error 0' metrics.txt
+    assert_success
+    run grep -E '^lockrun_last_success_timestamp_seconds\{job="report"\} [1-9]' metrics.txt
+    assert_success
+    run grep -x 'lockrun_last_success_timestamp_seconds{job="backup"} 0' metrics.txt
+    assert_success
+    run grep -E '^node_textfile_mtime_seconds\{file="[^"]*report.prom"\} ' metrics.txt
+    assert_success
+    # Every series a rule names is served.
+    for name in $(readme_rules | grep -oE '(lockrun|node)_[a-z_]+' | sort -u); do
+        grep -q "^$name{" metrics.txt || fail "the README's rules use $name, which is not served"
+    done
+}
