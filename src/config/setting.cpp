@@ -146,7 +146,8 @@ const std::vector<SettingSpec>& setting_specs() {
          "local backend's directory (default /tmp/lockrun-$UID)",
          [](R v, Options& o) { o.state_dir = v.text(); }, 11},
         {"redis", 0, K::secret_url, "URL", "",
-         "redis://[user[:pass]@]host[:port][/db], rediss://..., unix:///path.sock[?db=N]",
+         "redis://[user[:pass]@]host[:port][,host2[:port]...][/db] (cluster seeds), "
+         "rediss://..., unix:///path.sock[?db=N]",
          [](R v, Options& o) {
              o.redis_url = v.text();
              o.redis_url_from_flag = v.value().origin == SettingValue::Origin::flag;

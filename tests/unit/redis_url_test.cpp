@@ -407,3 +407,30 @@ TEST(ParseRedisUrl, RejectsControlCharactersAnywhere) {
 
 }  // namespace
 }  // namespace lockrun
+
+namespace lockrun {
+namespace {
+
+TEST(ParseRedisUrl, ReadsTheSeedsOfACluster) {
+    RedisUrl url = parse_redis_url("rediss://app:pw@10.0.0.1:7000,node-2.example,[::1]:7002/0");
+    EXPECT_EQ(url.host, "10.0.0.1");
+    EXPECT_EQ(url.port, 7000);
+    EXPECT_EQ(url.more_seeds, (std::vector<RedisNode>{{"node-2.example", 6379}, {"::1", 7002}}));
+    EXPECT_EQ(url.seeds().size(), 3u);
+    EXPECT_EQ(url.redacted(), "rediss://app:***@10.0.0.1:7000,node-2.example:6379,[::1]:7002");
+    RedisUrl second = url.at(url.more_seeds[0]);
+    EXPECT_EQ(second.host, "node-2.example");
+    EXPECT_TRUE(second.more_seeds.empty());
+    EXPECT_EQ(second.password, "pw");
+    EXPECT_EQ(parse_redis_url(url.redacted()).more_seeds, url.more_seeds);
+}
+
+TEST(ParseRedisUrl, RefusesAnEmptyOrBadSeed) {
+    for (const char* bad :
+         {"redis://a:1,,b:2", "redis://a:1,", "redis://a:1,b:0", "redis://a,b c"}) {
+        EXPECT_THROW(parse_redis_url(bad), ConfigError) << bad;
+    }
+}
+
+}  // namespace
+}  // namespace lockrun

@@ -1,7 +1,9 @@
 #include "backend/redis/redis_backend.hpp"
 
 #include <algorithm>
+#include <thread>
 
+#include "backend/redis/cluster_redirect.hpp"
 #include "backend/redis/key_listing.hpp"
 #include "backend/redis/lua_scripts.hpp"
 #include "backend/redis/script_replies.hpp"
@@ -37,9 +39,93 @@ StepDeadline RedisBackend::begin_step() const {
 }
 
 RedisConnection& RedisBackend::connection(InterruptSource* interrupt, const StepDeadline& step) {
-    if (!connection_) connection_.emplace(open_connection(settings_, interrupt, step));
+    if (!connection_) connection_.emplace(open_to_owner(interrupt, step, connected_to_));
     connection_->set_interrupt(interrupt);
     return *connection_;
+}
+
+RedisConnection RedisBackend::open_to_owner(InterruptSource* interrupt, const StepDeadline& step,
+                                            RedisNode& node) const {
+    const RedisUrl& url = settings_.url;
+    if (url.transport == RedisUrl::Transport::unix_socket) {
+        return open_connection(settings_, interrupt, step);
+    }
+    std::vector<RedisNode> candidates = owner_ ? std::vector<RedisNode>{*owner_} : url.seeds();
+    for (std::size_t i = 0;; ++i) {
+        ConnectionSettings one = settings_;
+        one.url = url.at(candidates[i]);
+        try {
+            RedisConnection c = open_connection(one, interrupt, step);
+            node = candidates[i];
+            return c;
+        } catch (const BackendUnavailable& e) {
+            // A dead seed is skipped while the step lasts; the last one's error is the error.
+            if (i + 1 == candidates.size() || step.at.passed()) {
+                if (candidates.size() == 1) throw;
+                throw BackendUnavailable(std::string(e.what()) +
+                                         " (and the seeds before it: " + url.redacted() + ")");
+            }
+        }
+    }
+}
+
+namespace {
+
+// How many redirects one request may follow: a slot being migrated costs two (MOVED to the
+// old owner's successor, ASK to the importing node); more is a loop of nodes that disagree.
+constexpr int k_max_redirects = 5;
+constexpr Millis k_first_backoff{10};
+constexpr Millis k_max_backoff{200};
+
+}  // namespace
+
+RespValue RedisBackend::routed(const std::function<RespValue(RedisConnection&)>& send,
+                               InterruptSource* interrupt, const StepDeadline& step) {
+    std::optional<RedisConnection> asking;  // opened for one ASK
+    RedisNode asked;
+    std::string visited;
+    Millis backoff = k_first_backoff;
+    for (int redirects = 0;;) {
+        RedisConnection& c = asking ? *asking : connection(interrupt, step);
+        const RedisNode& node = asking ? asked : connected_to_;
+        RespValue reply = send(c);
+        if (!reply.is_error()) return reply;
+        if (is_cluster_retry_later(reply.text)) {
+            if (Deadline::after(backoff).at() >= step.at.at()) {
+                std::string within =
+                    step.described() ? step.bound() + ")" : format_duration(step.total);
+                throw BackendUnavailable("the Redis Cluster node " + node.text() +
+                                         " kept answering " + one_line(reply.text) + " for " +
+                                         within + ": the slot of " + key_ +
+                                         " is not served (a failover or a migration under way?)");
+            }
+            std::this_thread::sleep_for(backoff);
+            backoff = std::min(backoff * 2, k_max_backoff);
+            continue;
+        }
+        std::optional<ClusterRedirect> redirect = parse_cluster_redirect(reply.text, node.host);
+        if (!redirect) return reply;
+        visited += (visited.empty() ? "" : " -> ") + redirect->node.text();
+        if (++redirects > k_max_redirects) {
+            throw BackendUnavailable("the Redis Cluster sent the request for " + key_ +
+                                     " from node to node without serving it (" +
+                                     connected_to_.text() + " -> " + visited +
+                                     "): its nodes disagree on who owns the slot (check "
+                                     "CLUSTER SHARDS on each)");
+        }
+        if (redirect->kind == ClusterRedirect::Kind::moved) {
+            // The slot's new owner, for the rest of the run.
+            owner_ = redirect->node;
+            connection_.reset();
+            asking.reset();
+            continue;
+        }
+        ConnectionSettings there = settings_;
+        there.url = settings_.url.at(redirect->node);
+        asking.emplace(open_connection(there, interrupt, step));
+        asking->ask_before_each_command();
+        asked = redirect->node;
+    }
 }
 
 RespValue RedisBackend::call_with_retry(const LuaScript& script,
@@ -52,10 +138,11 @@ RespValue RedisBackend::call_with_retry(const LuaScript& script,
     // ran, and every script here may run twice with the same effect. The retry gets what is
     // left of the step, no more.
     failed_step_ = step;
-    RedisConnection& first = connection(interrupt, step);
+    connection(interrupt, step);
     if (sent) *sent = true;
+    auto send = [&](RedisConnection& c) { return script.call(c, keys, args, step); };
     try {
-        RespValue reply = script.call(first, keys, args, step);
+        RespValue reply = routed(send, interrupt, step);
         failed_step_.reset();
         throw_if_wrong_type(reply, step);
         return reply;
@@ -67,7 +154,7 @@ RespValue RedisBackend::call_with_retry(const LuaScript& script,
         connection_.reset();
         if (step.at.passed()) throw;
     }
-    RespValue reply = script.call(connection(interrupt, step), keys, args, step);
+    RespValue reply = routed(send, interrupt, step);
     failed_step_.reset();
     throw_if_wrong_type(reply, step);
     return reply;
@@ -143,7 +230,8 @@ std::optional<Acquisition> RedisBackend::try_check_and_acquire(
 void RedisBackend::prepare_to_wait() {
     if (subscriber_) return;
     const StepDeadline step = begin_step();
-    RedisConnection subscriber = open_connection(settings_, interrupt_, step);
+    RedisNode node;
+    RedisConnection subscriber = open_to_owner(interrupt_, step, node);
     RespValue reply = subscriber.call({"SUBSCRIBE", keys_.released}, step);
     if (reply.is_error()) {
         throw BackendUnavailable(subscriber.where() + " refused SUBSCRIBE: " + reply.text);
@@ -165,12 +253,7 @@ void RedisBackend::send_renewal(const std::string& token, Millis lease, Deadline
     pending_renewal_.reset();
     PendingRenewal renewal{token, std::to_string(lease.count()), deadline};
     try {
-        if (!connection_) {
-            ConnectionSettings bounded = settings_;
-            bounded.connect_timeout = std::min(settings_.connect_timeout, deadline.left());
-            connection_.emplace(
-                open_connection(bounded, nullptr, StepDeadline::bare(Deadline::never())));
-        }
+        if (!connection_) connection(nullptr, StepDeadline::bare(deadline));
         connection_->set_interrupt(nullptr);
         renew_script_.send_by_sha(*connection_, {keys_.lock}, {renewal.token, renewal.lease_ms},
                                   deadline);
@@ -192,6 +275,21 @@ std::optional<bool> RedisBackend::take_renewal_reply() {
         reply = connection_->try_read_reply();
         if (reply && pending_renewal_->sent_by_source) {
             LuaScript::throw_if_noscript_again(*connection_, *reply);
+        }
+        if (reply && reply->is_error() &&
+            (parse_cluster_redirect(reply->text, connected_to_.host) ||
+             is_cluster_retry_later(reply->text))) {
+            // The slot moved (or is moving) while the command ran: the renewal follows it
+            // now, within its own deadline.
+            PendingRenewal renewal = std::move(*pending_renewal_);
+            pending_renewal_.reset();
+            const StepDeadline step = StepDeadline::bare(renewal.deadline);
+            return parse_renew_reply(routed(
+                [&](RedisConnection& c) {
+                    return renew_script_.call(c, {keys_.lock}, {renewal.token, renewal.lease_ms},
+                                              step);
+                },
+                nullptr, step));
         }
         if (reply && LuaScript::is_noscript(*reply)) {
             pending_renewal_->sent_by_source = true;
@@ -280,8 +378,11 @@ void RedisBackend::abandon(const std::string& token) noexcept {
         if (step.at.passed()) return;
         pending_renewal_.reset();
         connection_.reset();
-        RedisConnection fresh = open_connection(settings_, nullptr, step);
-        release_script_.call(fresh, {keys_.lock}, {token, keys_.released}, step);
+        routed(
+            [&](RedisConnection& c) {
+                return release_script_.call(c, {keys_.lock}, {token, keys_.released}, step);
+            },
+            nullptr, step);
     } catch (...) {
         // Best effort: the lease frees the lock anyway.
     }
@@ -297,7 +398,11 @@ bool RedisBackend::drop_stored_result() {
     const StepDeadline step = begin_step();
     RespValue reply;
     try {
-        reply = connection(interrupt_, step).call({"DEL", keys_.out}, step);
+        reply = routed(
+            [&](RedisConnection& c) {
+                return c.call({"DEL", keys_.out}, step);
+            },
+            interrupt_, step);
     } catch (const BackendUnavailable&) {
         // A reply still on its way would be read as the next command's.
         connection_.reset();
@@ -317,29 +422,74 @@ std::vector<ListedKey> RedisBackend::list_keys() {
     // A step per SCAN batch (the SCAN call and the status reads of the keys it names), not one
     // for the whole listing: a listing's length grows with the keyspace, so no fixed bound
     // could cover it, while each batch is one or two round trips like any other step. A
-    // server that stops answering still ends the listing within one step.
+    // server that stops answering still ends the listing within one step. SCAN sees one
+    // node's keys: on a cluster, every master is scanned.
     std::set<std::string> seen;
     std::vector<ListedKey> listed;
-    std::string cursor = "0";
-    do {
-        const StepDeadline step = begin_step();
-        try {
-            cursor = list_batch(cursor, seen, listed, step);
-        } catch (const BackendUnavailable&) {
-            // SCAN from the same cursor may be repeated: once, on a new connection.
-            connection_.reset();
-            if (step.at.passed()) throw;
-            cursor = list_batch(cursor, seen, listed, step);
-        }
-    } while (cursor != "0");
+    std::vector<RedisNode> masters = cluster_masters();
+    if (masters.empty()) {
+        std::optional<RedisConnection> none;
+        list_node(none, std::nullopt, seen, listed);
+    }
+    for (const RedisNode& master : masters) {
+        std::optional<RedisConnection> c;
+        list_node(c, master, seen, listed);
+    }
     std::sort(listed.begin(), listed.end(),
               [](const ListedKey& a, const ListedKey& b) { return a.key < b.key; });
     return listed;
 }
 
-std::string RedisBackend::list_batch(const std::string& cursor, std::set<std::string>& seen,
-                                     std::vector<ListedKey>& listed, const StepDeadline& step) {
-    RedisConnection& c = connection(interrupt_, step);
+std::vector<RedisNode> RedisBackend::cluster_masters() {
+    const StepDeadline step = begin_step();
+    auto ask = [&] { return connection(interrupt_, step).call({"CLUSTER", "NODES"}, step); };
+    RespValue reply;
+    try {
+        try {
+            reply = ask();
+        } catch (const BackendUnavailable&) {
+            // Once more on a new connection, as every step does.
+            connection_.reset();
+            if (step.at.passed()) throw;
+            reply = ask();
+        }
+    } catch (const ConfigError&) {
+        return {};  // the ACL forbids CLUSTER: a managed single server, as far as we can tell
+    }
+    if (reply.is_error()) return {};  // cluster support disabled: one node
+    return parse_cluster_masters(reply.text, connected_to_.host);
+}
+
+void RedisBackend::list_node(std::optional<RedisConnection>& c,
+                             const std::optional<RedisNode>& node, std::set<std::string>& seen,
+                             std::vector<ListedKey>& listed) {
+    auto open = [&](const StepDeadline& step) -> RedisConnection& {
+        if (!node) return connection(interrupt_, step);
+        if (!c) {
+            ConnectionSettings there = settings_;
+            there.url = settings_.url.at(*node);
+            c.emplace(open_connection(there, interrupt_, step));
+        }
+        return *c;
+    };
+    auto drop = [&] { node ? c.reset() : connection_.reset(); };
+    std::string cursor = "0";
+    do {
+        const StepDeadline step = begin_step();
+        try {
+            cursor = list_batch(open(step), cursor, seen, listed, step);
+        } catch (const BackendUnavailable&) {
+            // SCAN from the same cursor may be repeated: once, on a new connection.
+            drop();
+            if (step.at.passed()) throw;
+            cursor = list_batch(open(step), cursor, seen, listed, step);
+        }
+    } while (cursor != "0");
+}
+
+std::string RedisBackend::list_batch(RedisConnection& c, const std::string& cursor,
+                                     std::set<std::string>& seen, std::vector<ListedKey>& listed,
+                                     const StepDeadline& step) {
     const std::string pattern = scan_pattern(prefix_);
     ScanReply scan =
         parse_scan_reply(c.call({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"}, step));

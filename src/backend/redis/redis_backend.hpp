@@ -2,11 +2,18 @@
 // The Backend of SPEC §5 on a Redis server: one connection for the scripts, a second one
 // (opened only when a caller has to wait) subscribed to the release channel.
 //
+// On a Redis Cluster (SPEC §8) every name of KEY is in one slot, so both go to the node
+// that owns it: the URL's seeds are tried in turn, MOVED moves the connection to the node
+// it names for the rest of the run, ASK sends that one request there after ASKING, and
+// TRYAGAIN or CLUSTERDOWN is retried with a backoff while the step lasts. A release
+// published on any node reaches the subscribers of every node.
+//
 // Every public call but the renewal's is one step (SPEC §3): it starts one deadline of
 // --connect-timeout + --io-timeout and does everything within it, connecting (name lookup
 // included), a retry on a new connection and a re-send after NOSCRIPT alike. The renewal
 // is bounded by the deadline its caller gives it. list_keys() is a step per SCAN batch.
 
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -43,6 +50,14 @@ public:
 private:
     StepDeadline begin_step() const;
     RedisConnection& connection(InterruptSource* interrupt, const StepDeadline& step);
+    // A connection to the owner of KEY's slot when a MOVED named it, else to the first seed
+    // that answers; `node` becomes the one it is to.
+    RedisConnection open_to_owner(InterruptSource* interrupt, const StepDeadline& step,
+                                  RedisNode& node) const;
+    // `send` on connection(), and again where the cluster's redirects say (above), within
+    // the step; the final reply.
+    RespValue routed(const std::function<RespValue(RedisConnection&)>& send,
+                     InterruptSource* interrupt, const StepDeadline& step);
     std::optional<Acquisition> try_check_and_acquire(const AcquireRequest& request, bool read_cache,
                                                      std::optional<std::string>& unreadable,
                                                      const StepDeadline& step);
@@ -62,8 +77,16 @@ private:
     void throw_if_wrong_type(const RespValue& reply, const StepDeadline& step);
     // One SCAN call from `cursor` and the status of each listable key it names that is not
     // in `seen` yet (added to `listed`); returns the next cursor. Within `step`.
-    std::string list_batch(const std::string& cursor, std::set<std::string>& seen,
-                           std::vector<ListedKey>& listed, const StepDeadline& step);
+    std::string list_batch(RedisConnection& c, const std::string& cursor,
+                           std::set<std::string>& seen, std::vector<ListedKey>& listed,
+                           const StepDeadline& step);
+    // Every batch of one node's SCAN, on `c` (opened to `node`, or by connection() when
+    // there is none), each batch a step.
+    void list_node(std::optional<RedisConnection>& c, const std::optional<RedisNode>& node,
+                   std::set<std::string>& seen, std::vector<ListedKey>& listed);
+    // The masters of the cluster the server belongs to; none when it is no cluster node (or
+    // may not say).
+    std::vector<RedisNode> cluster_masters();
 
     ConnectionSettings settings_;
     std::string prefix_;
@@ -77,6 +100,8 @@ private:
     LuaScript status_script_;
     LuaScript force_release_script_;
     std::optional<RedisConnection> connection_;
+    RedisNode connected_to_;          // the node of connection_
+    std::optional<RedisNode> owner_;  // the slot's owner, as the last MOVED said
     std::optional<RedisConnection> subscriber_;
     // The renewal whose reply has not been read yet (its args, for a NOSCRIPT re-send).
     struct PendingRenewal {

@@ -256,7 +256,7 @@ std::vector<RespValue> RedisConnection::call_pipelined(
     const bool step_binds = step.described() && step.at.at() <= own.at();
     Deadline bounded = earliest(own, step.at);
     std::string bytes;
-    for (const auto& args : commands) bytes += formatted(args);
+    for (const auto& args : commands) bytes += with_asking(formatted(args));
     write_all(bytes, bounded);
     std::vector<RespValue> replies;
     replies.reserve(commands.size());
@@ -357,7 +357,13 @@ std::string RedisConnection::formatted(const std::vector<std::string_view>& args
 }
 
 void RedisConnection::send(const std::vector<std::string_view>& args, Deadline deadline) {
-    write_all(formatted(args), earliest(deadline, Deadline::after(io_timeout_)));
+    write_all(with_asking(formatted(args)), earliest(deadline, Deadline::after(io_timeout_)));
+}
+
+std::string RedisConnection::with_asking(std::string command) {
+    if (!asking_) return command;
+    ++asking_replies_owed_;
+    return "*1\r\n$6\r\nASKING\r\n" + command;
 }
 
 std::optional<RespValue> RedisConnection::read_reply(Deadline deadline) {
@@ -496,14 +502,21 @@ IoResult RedisConnection::write_some(std::string_view bytes) {
 }
 
 std::optional<RespValue> RedisConnection::take_parsed_reply() {
-    void* raw = nullptr;
-    if (redisReaderGetReply(reader_.get(), &raw) != REDIS_OK) {
-        fail(std::string("protocol error: ") + reader_->errstr);
+    for (;;) {
+        void* raw = nullptr;
+        if (redisReaderGetReply(reader_.get(), &raw) != REDIS_OK) {
+            fail(std::string("protocol error: ") + reader_->errstr);
+        }
+        if (raw == nullptr) return std::nullopt;
+        std::unique_ptr<redisReply, decltype(&freeReplyObject)> reply(static_cast<redisReply*>(raw),
+                                                                      freeReplyObject);
+        // The +OK of an ASKING sent before a command is not that command's reply.
+        if (asking_replies_owed_ > 0) {
+            --asking_replies_owed_;
+            continue;
+        }
+        return to_value(reply.get());
     }
-    if (raw == nullptr) return std::nullopt;
-    std::unique_ptr<redisReply, decltype(&freeReplyObject)> reply(static_cast<redisReply*>(raw),
-                                                                  freeReplyObject);
-    return to_value(reply.get());
 }
 
 bool RedisConnection::wait_for(short events, Deadline deadline) {

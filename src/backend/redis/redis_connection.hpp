@@ -85,6 +85,10 @@ public:
     // when there is more: no data waits unseen in the TLS layer.
     std::optional<RespValue> try_read_reply();
 
+    // Redis Cluster's ASK redirect: every later command goes with an ASKING before it (the
+    // node that imports a slot serves only those), for a connection opened to follow one.
+    void ask_before_each_command() { asking_ = true; }
+
     int fd() const { return socket_.get(); }
     // The server, for messages: the URL without its password.
     const std::string& where() const { return where_; }
@@ -119,6 +123,8 @@ private:
     // The message of a reply that did not come by `step` or io_timeout.
     [[noreturn]] void fail_no_reply(const StepDeadline& step, bool step_binds) const;
     static std::string formatted(const std::vector<std::string_view>& args);
+    // `command` with an ASKING before it when ask_before_each_command() was called.
+    std::string with_asking(std::string command);
     void write_all(std::string_view bytes, Deadline deadline);
     // Feeds the reader what can be read now. Returns 0 when it fed something, else the
     // poll(2) events to wait for before trying again.
@@ -148,6 +154,8 @@ private:
     InterruptSource* interrupt_ = nullptr;
     bool plain_tcp_ = false;          // redis://: the server might want TLS
     bool heard_from_server_ = false;  // any byte of a reply yet
+    bool asking_ = false;
+    int asking_replies_owed_ = 0;  // the +OKs of ASKINGs sent, not read yet
 };
 
 }  // namespace lockrun

@@ -191,17 +191,40 @@ private:
             rest.remove_prefix(at + 1);
         }
         const std::size_t authority_end = rest.find_first_of("/?#");
-        std::string_view host_port = rest.substr(0, authority_end);
-        rest.remove_prefix(host_port.size());
+        std::string_view hosts = rest.substr(0, authority_end);
+        rest.remove_prefix(hosts.size());
+        // Seeds of a cluster, comma-separated; the first is the URL's host.
+        std::string_view first = hosts.substr(0, hosts.find(','));
+        RedisNode node = parse_node(first);
+        url_.host = node.host;
+        url_.port = node.port;
+        for (std::size_t comma = hosts.find(','); comma != std::string_view::npos;) {
+            std::string_view remaining = hosts.substr(comma + 1);
+            std::size_t next = remaining.find(',');
+            url_.more_seeds.push_back(parse_node(remaining.substr(0, next)));
+            comma = next == std::string_view::npos ? next : comma + 1 + next;
+        }
 
+        if (!rest.empty() && rest.front() == '/') {
+            rest.remove_prefix(1);
+            const std::size_t path_end = rest.find_first_of("?#");
+            const std::string_view db_text = rest.substr(0, path_end);
+            rest.remove_prefix(db_text.size());
+            if (!db_text.empty()) set_db(db_text);
+        }
+        parse_query_and_end(rest);
+    }
+
+    RedisNode parse_node(std::string_view host_port) const {
+        RedisNode node;
         std::optional<std::string_view> port_text;
         if (!host_port.empty() && host_port.front() == '[') {
             const std::size_t close = host_port.find(']');
             if (close == std::string_view::npos) fail("IPv6 address has no closing ']'");
-            url_.host = std::string(host_port.substr(1, close - 1));
+            node.host = std::string(host_port.substr(1, close - 1));
             in6_addr address{};
-            if (url_.host.empty() || inet_pton(AF_INET6, url_.host.c_str(), &address) != 1) {
-                fail("'[" + escape_controls(url_.host) + "]' is not an IPv6 address");
+            if (node.host.empty() || inet_pton(AF_INET6, node.host.c_str(), &address) != 1) {
+                fail("'[" + escape_controls(node.host) + "]' is not an IPv6 address");
             }
             host_port.remove_prefix(close + 1);
             if (!host_port.empty()) {
@@ -214,25 +237,17 @@ private:
                 host_port.find(':', colon + 1) != std::string_view::npos) {
                 fail("an IPv6 address must be in brackets, as in redis://[::1]:6379");
             }
-            url_.host = std::string(host_port.substr(0, colon));
-            if (url_.host.empty()) fail("host is empty");
-            for (const char c : url_.host) {
+            node.host = std::string(host_port.substr(0, colon));
+            if (node.host.empty()) fail("host is empty");
+            for (const char c : node.host) {
                 const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
                                 (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
-                if (!ok) fail("host '" + escape_controls(url_.host) + "' contains a bad character");
+                if (!ok) fail("host '" + escape_controls(node.host) + "' contains a bad character");
             }
             if (colon != std::string_view::npos) port_text = host_port.substr(colon + 1);
         }
-        if (port_text) url_.port = parse_port(*port_text);
-
-        if (!rest.empty() && rest.front() == '/') {
-            rest.remove_prefix(1);
-            const std::size_t path_end = rest.find_first_of("?#");
-            const std::string_view db_text = rest.substr(0, path_end);
-            rest.remove_prefix(db_text.size());
-            if (!db_text.empty()) set_db(db_text);
-        }
-        parse_query_and_end(rest);
+        if (port_text) node.port = parse_port(*port_text);
+        return node;
     }
 
     void parse_unix(std::string_view rest) {
@@ -353,14 +368,35 @@ std::string RedisUrl::redacted() const {
         out += escape_controls(socket_path);
         if (db != 0) out.append("?db=").append(std::to_string(db));
     } else {
-        const bool ipv6 = host.find(':') != std::string::npos;
-        if (ipv6) out += '[';
-        out += host;
-        if (ipv6) out += ']';
-        out.append(":").append(std::to_string(port));
+        out += RedisNode{host, port}.text();
+        for (const RedisNode& node : more_seeds) out.append(",").append(node.text());
         if (db != 0) out.append("/").append(std::to_string(db));
     }
     return out;
+}
+
+std::string RedisNode::text() const {
+    const bool ipv6 = host.find(':') != std::string::npos;
+    std::string out;
+    if (ipv6) out += '[';
+    out += host;
+    if (ipv6) out += ']';
+    out.append(":").append(std::to_string(port));
+    return out;
+}
+
+std::vector<RedisNode> RedisUrl::seeds() const {
+    std::vector<RedisNode> all{{host, port}};
+    all.insert(all.end(), more_seeds.begin(), more_seeds.end());
+    return all;
+}
+
+RedisUrl RedisUrl::at(const RedisNode& node) const {
+    RedisUrl one = *this;
+    one.host = node.host;
+    one.port = node.port;
+    one.more_seeds.clear();
+    return one;
 }
 
 RedisUrl parse_redis_url(std::string_view text) {

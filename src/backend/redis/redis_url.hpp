@@ -1,7 +1,8 @@
 #pragma once
 // Where a Redis server is and how to log in (SPEC §2 --redis):
-//   redis://[user[:password]@]host[:port][/db]
+//   redis://[user[:password]@]host[:port][,host2[:port]...][/db]
 //   rediss://...                      (TLS; same shape, default port 6379)
+// More than one host: seeds of a Redis Cluster (SPEC §8), tried in turn.
 //   unix:///path/to/redis.sock[?db=N]  (also unix://user:password@/path.sock?db=N)
 // IPv6 hosts in brackets: redis://[::1]:6380/2. User and password are percent-decoded.
 // As with redis-cli, a userinfo without ':' is a password (of the default user):
@@ -10,8 +11,18 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace lockrun {
+
+// One server's address: a host name or address (IPv6 without brackets) and a port.
+struct RedisNode {
+    std::string host;
+    std::uint16_t port = 6379;
+    bool operator==(const RedisNode&) const = default;
+    // host:port, or [v6]:port.
+    std::string text() const;
+};
 
 struct RedisUrl {
     enum class Transport { tcp, tls, unix_socket };
@@ -25,9 +36,15 @@ struct RedisUrl {
     // The URL said "SECRET@" (no ':'): redacted() writes "***@", the form that reads back as
     // a password; else a password without user is ":***@".
     bool password_without_colon = false;
+    // The hosts after the first: more seeds of a Redis Cluster, in the order given.
+    std::vector<RedisNode> more_seeds;
 
     // The URL with the password replaced by "***", safe for any message or log line.
     std::string redacted() const;
+    // Every seed: (host, port) first, then more_seeds.
+    std::vector<RedisNode> seeds() const;
+    // This URL for one node only: the same scheme, credentials and db.
+    RedisUrl at(const RedisNode& node) const;
 };
 
 // Throws ConfigError (core/errors.hpp) whose message names what is wrong, never the

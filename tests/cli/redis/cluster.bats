@@ -1,0 +1,198 @@
+#!/usr/bin/env bats
+# Redis Cluster (SPEC §8): three masters on loopback, started and joined once for the file
+# (redis-cli --cluster create). Every name of a KEY is in one slot; lockrun reaches its
+# owner from any seed by following MOVED, follows ASK while the slot migrates, retries
+# TRYAGAIN, and skips a dead seed.
+
+LOCKRUN_TEST_BACKEND=redis
+load ../common
+
+# cluster_port: a free port whose cluster bus port (port + 10000) is a port too.
+cluster_port() {
+    local port
+    port=$(free_port)
+    while ((port >= 55535)); do port=$(free_port); done
+    echo "$port"
+}
+
+setup_file() {
+    export CLUSTER_DIR=$BATS_FILE_TMPDIR/cluster
+    mkdir -p "$CLUSTER_DIR"
+    local ports=() i
+    for i in 1 2 3; do
+        start_redis_server "$CLUSTER_DIR" "node$i" "$(cluster_port)" -- --cluster-enabled yes \
+            --cluster-config-file "nodes-{port}.conf" --cluster-node-timeout 2000
+        ports+=("$REDIS_SERVER_PORT")
+    done
+    redis-cli --cluster create "${ports[@]/#/127.0.0.1:}" --cluster-yes >"$CLUSTER_DIR/create.log" 2>&1
+    export CLUSTER_PORTS="${ports[*]}"
+    local port deadline=$((SECONDS + 30))
+    for port in "${ports[@]}"; do
+        until [[ $(redis-cli -p "$port" CLUSTER INFO) == *cluster_state:ok* ]]; do
+            if ((SECONDS > deadline)); then
+                echo "the cluster did not come up; node $port says:" >&2
+                redis-cli -p "$port" CLUSTER INFO >&2
+                return 1
+            fi
+            sleep 0.1
+        done
+    done
+}
+
+teardown_file() { stop_redis_servers "$CLUSTER_DIR"; }
+
+setup() {
+    cd "$BATS_TEST_TMPDIR" || return 1
+    unset LOCKRUN_REDIS_URL
+    local port
+    for port in $CLUSTER_PORTS; do redis-cli -p "$port" FLUSHALL >/dev/null; done
+}
+teardown() { per_test_teardown; }
+
+# slot_of KEY: the cluster slot of KEY's names (lockrun:{KEY}:lock and the others).
+slot_of() { redis-cli -p "${CLUSTER_PORTS%% *}" CLUSTER KEYSLOT "lockrun:{$1}:lock"; }
+
+# owner_port KEY / other_port KEY: the port of the master that owns KEY's slot, and of one
+# that does not.
+owner_port() {
+    local slot port
+    slot=$(slot_of "$1")
+    for port in $CLUSTER_PORTS; do
+        # Only the owner answers a key of the slot itself; the others say MOVED.
+        if [[ $(redis-cli -p "$port" GET "lockrun:{$1}:probe" 2>&1) != *MOVED* ]]; then
+            echo "$port"
+            return
+        fi
+    done
+    return 1
+}
+other_port() {
+    local owner port
+    owner=$(owner_port "$1")
+    for port in $CLUSTER_PORTS; do
+        [[ $port == "$owner" ]] || { echo "$port"; return; }
+    done
+}
+
+# node_id PORT: the cluster id of the node on PORT.
+node_id() { redis-cli -p "$1" CLUSTER MYID; }
+
+@test "a seed that does not own the key's slot: the run follows MOVED, and a second caller replays it" {
+    local seed
+    seed=$(other_port cl:1)
+    run --separate-stderr lockrun --redis "redis://127.0.0.1:$seed" -k cl:1 -- printf 'one\ntwo\n'
+    assert_success
+    assert_output $'one\ntwo'
+    # The names live on the owner, and nowhere else.
+    run redis-cli -p "$(owner_port cl:1)" EXISTS "lockrun:{cl:1}:out"
+    assert_output 1
+    run --separate-stderr lockrun --redis "redis://127.0.0.1:$seed" -k cl:1 -- echo never
+    assert_success
+    assert_output $'one\ntwo'
+    [[ $stderr == *replayed* ]]
+    run --separate-stderr lockrun --redis "redis://127.0.0.1:$seed" status cl:1 --json
+    assert_success
+    run jq -e '.cache.exit_code == 0' <<<"$output"
+    assert_success
+}
+
+@test "seeds are tried in turn: a dead one is skipped" {
+    local dead
+    dead=$(cluster_port)
+    run --separate-stderr lockrun --redis "redis://127.0.0.1:$dead,127.0.0.1:$(other_port cl:2)" \
+        --no-cache -k cl:2 -- echo ran
+    assert_success
+    assert_output ran
+    # Every seed dead: 69, naming them.
+    run --separate-stderr lockrun --redis "redis://127.0.0.1:$dead,127.0.0.1:$(cluster_port)" \
+        --no-cache -k cl:2 -- echo ran
+    assert_status 69
+    assert_one_error_line "127.0.0.1:$dead"
+}
+
+@test "20 callers of one key through different seeds never overlap" {
+    local i seeds=($CLUSTER_PORTS)
+    for i in $(seq 20); do
+        spawn "caller$i" "$LOCKRUN" --redis "redis://127.0.0.1:${seeds[i % 3]}" --no-cache -w 60 \
+            -k cl:many -c 'mkdir inside || exit 9; echo x >>ran; sleep 0.05; rmdir inside'
+    done
+    for i in $(seq 20); do assert_exit "caller$i" 0 60; done
+    run wc -l <ran
+    assert_output 20
+}
+
+@test "a waiter on another seed is woken by the release on the owner" {
+    local seed
+    seed=$(other_port cl:wake)
+    LOCKRUN_REDIS_URL="redis://127.0.0.1:$(owner_port cl:wake)" start_holder holder -k cl:wake
+    spawn waiter "$LOCKRUN" --redis "redis://127.0.0.1:$seed" --no-cache -w 30 -k cl:wake -- echo waited
+    sleep 0.3
+    local released_at
+    released_at=$(now_ms)
+    release holder
+    assert_exit waiter 0 20
+    # Woken by the message, not by polling the 30 s lease.
+    (($(now_ms) - released_at < 5000))
+    run cat waiter.out
+    assert_output waited
+}
+
+@test "a slot migrated while the command runs: ASK and MOVED are followed, and it runs once" {
+    local src dst slot key=cl:moving
+    src=$(owner_port "$key")
+    dst=$(other_port "$key")
+    slot=$(slot_of "$key")
+    spawn holder "$LOCKRUN" --redis "redis://127.0.0.1:$src" --lease 600ms -k "$key" \
+        -c 'echo x >>ran; touch started; sleep 2; echo done'
+    wait_until 10 test -e started
+    redis-cli -p "$dst" CLUSTER SETSLOT "$slot" IMPORTING "$(node_id "$src")" >/dev/null
+    redis-cli -p "$src" CLUSTER SETSLOT "$slot" MIGRATING "$(node_id "$dst")" >/dev/null
+    sleep 0.5 # renewals now meet a migrating slot
+    local keys
+    keys=$(redis-cli -p "$src" CLUSTER GETKEYSINSLOT "$slot" 100)
+    # shellcheck disable=SC2086
+    [[ -z $keys ]] || redis-cli -p "$src" MIGRATE 127.0.0.1 "$dst" "" 0 5000 KEYS $keys >/dev/null
+    sleep 0.5 # and then ASK, the keys being on the importing node
+    local port
+    for port in $CLUSTER_PORTS; do
+        redis-cli -p "$port" CLUSTER SETSLOT "$slot" NODE "$(node_id "$dst")" >/dev/null
+    done
+    assert_exit holder 0 20
+    run cat holder.out
+    assert_output done
+    run wc -l <ran
+    assert_output 1
+    # The result is on the new owner, and replayed from any seed.
+    run --separate-stderr lockrun --redis "redis://127.0.0.1:$src" -k "$key" -- echo never
+    assert_success
+    assert_output done
+}
+
+@test "SCRIPT FLUSH on the owner is recovered" {
+    lockrun --redis "redis://127.0.0.1:$(other_port cl:flush)" --no-cache -k cl:flush -- true
+    redis-cli -p "$(owner_port cl:flush)" SCRIPT FLUSH >/dev/null
+    run --separate-stderr lockrun --redis "redis://127.0.0.1:$(other_port cl:flush)" -k cl:flush -- echo again
+    assert_success
+    assert_output again
+}
+
+@test "a db other than 0 on a cluster is a configuration error" {
+    run --separate-stderr lockrun --redis "redis://127.0.0.1:$(other_port cl:db)/2" -k cl:db -- true
+    assert_status 78
+    assert_one_error_line 'db 2'
+}
+
+@test "list on a cluster names the keys of every master" {
+    local i seed=${CLUSTER_PORTS%% *}
+    for i in $(seq 12); do
+        lockrun --redis "redis://127.0.0.1:$seed" -k "cl:list:$i" -- echo "$i" >/dev/null
+    done
+    # Twelve keys spread over the three masters' slots.
+    local port owners=()
+    for i in $(seq 12); do owners+=("$(owner_port "cl:list:$i")"); done
+    [ "$(printf '%s\n' "${owners[@]}" | sort -u | wc -l)" -gt 1 ]
+    run --separate-stderr lockrun --redis "redis://127.0.0.1:$seed" list --json
+    assert_success
+    run jq -r '[.[].key] | sort | join(" ")' <<<"$output"
+    assert_output "$(for i in $(seq 12); do echo "cl:list:$i"; done | sort | tr '\n' ' ' | sed 's/ $//')"
+}
