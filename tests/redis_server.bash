@@ -15,11 +15,16 @@ is_running() {
     [[ ${stat%% *} != Z ]]
 }
 
-# free_port: a loopback TCP port that nothing listens on right now.
+# free_port [cluster]: a loopback TCP port that nothing listens on right now; with
+# `cluster`, one below 55535 whose cluster bus port (port + 10000) is free as well.
 free_port() {
     local port
     while :; do
         port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+        if [[ ${1-} == cluster ]]; then
+            ((port < 55535)) || continue
+            if (exec 9<>"/dev/tcp/127.0.0.1/$((port + 10000))") 2>/dev/null; then continue; fi
+        fi
         if ! (exec 9<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             echo "$port"
             return
@@ -27,8 +32,9 @@ free_port() {
     done
 }
 
-# start_redis_server DIR NAME PORT|any [REDIS-CLI-ARG...] [-- REDIS-SERVER-ARG...]: starts
-# redis-server on 127.0.0.1:PORT (any: a free port) without persistence, with its files and
+# start_redis_server DIR NAME PORT|any|cluster [REDIS-CLI-ARG...] [-- REDIS-SERVER-ARG...]:
+# starts redis-server on 127.0.0.1:PORT (any: a free port; cluster: a free port whose bus
+# port is free too, see free_port) without persistence, with its files and
 # its log NAME.log in DIR, and waits up to 10 s until `redis-cli REDIS-CLI-ARG...` (TLS,
 # a password) gets an answer from it: INFO names its PID, so a server that already owned
 # the port does not count. In REDIS-SERVER-ARGs {port} is the port: a TLS-only server
@@ -49,6 +55,8 @@ start_redis_server() {
         port=$want
         if [[ $want == any ]]; then
             port=$(free_port)
+        elif [[ $want == cluster ]]; then
+            port=$(free_port cluster)
         fi
         args=()
         for arg in "$@"; do
@@ -77,7 +85,7 @@ start_redis_server() {
             cat "$dir/$name.log" >&2
             return 1
         fi
-        if [[ $want != any ]]; then
+        if [[ $want != any && $want != cluster ]]; then
             sleep 0.1
         fi
     done

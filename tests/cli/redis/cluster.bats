@@ -7,20 +7,12 @@
 LOCKRUN_TEST_BACKEND=redis
 load ../common
 
-# cluster_port: a free port whose cluster bus port (port + 10000) is a port too.
-cluster_port() {
-    local port
-    port=$(free_port)
-    while ((port >= 55535)); do port=$(free_port); done
-    echo "$port"
-}
-
 setup_file() {
     export CLUSTER_DIR=$BATS_FILE_TMPDIR/cluster
     mkdir -p "$CLUSTER_DIR"
     local ports=() i
     for i in 1 2 3; do
-        start_redis_server "$CLUSTER_DIR" "node$i" "$(cluster_port)" -- --cluster-enabled yes \
+        start_redis_server "$CLUSTER_DIR" "node$i" cluster -- --cluster-enabled yes \
             --cluster-config-file "nodes-{port}.conf" --cluster-node-timeout 2000
         ports+=("$REDIS_SERVER_PORT")
     done
@@ -98,13 +90,13 @@ node_id() { redis-cli -p "$1" CLUSTER MYID; }
 
 @test "seeds are tried in turn: a dead one is skipped" {
     local dead
-    dead=$(cluster_port)
+    dead=$(free_port)
     run --separate-stderr lockrun --redis "redis://127.0.0.1:$dead,127.0.0.1:$(other_port cl:2)" \
         --no-cache -k cl:2 -- echo ran
     assert_success
     assert_output ran
     # Every seed dead: 69, naming them.
-    run --separate-stderr lockrun --redis "redis://127.0.0.1:$dead,127.0.0.1:$(cluster_port)" \
+    run --separate-stderr lockrun --redis "redis://127.0.0.1:$dead,127.0.0.1:$(free_port)" \
         --no-cache -k cl:2 -- echo ran
     assert_status 69
     assert_one_error_line "127.0.0.1:$dead"
