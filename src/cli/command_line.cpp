@@ -280,6 +280,10 @@ SettingValues FlagParser::given() const {
             case SettingKind::list: {
                 std::string items;
                 for (const std::string& item : values_.lists.at(name)) {
+                    // The items are kept one a line: a newline would make two of one.
+                    if (item.find('\n') != std::string::npos) {
+                        throw UsageError(option + " '" + item + "' contains a newline");
+                    }
                     items += (items.empty() ? "" : "\n") + item;
                 }
                 given[name] = {items, SettingValue::Origin::flag, option};
@@ -360,14 +364,54 @@ void choose_key(Invocation& invocation) {
 
 }  // namespace
 
-LogFormat log_format_before_parsing(int argc, const char* const* argv,
-                                    const EnvironmentLookup& environment) {
+namespace {
+
+bool is_subcommand_word(std::string_view word) {
+    for (std::string_view name : {"status", "list", "release", "cache", "config", "doctor"}) {
+        if (word == name) return true;
+    }
+    return false;
+}
+
+// Where lockrun's own words end in argv, as far as can be told without parsing: at "--",
+// or at the first word that is neither an option nor an option's value (the command of a
+// run, whose own --json or --log-format are not ours). After a subcommand's name every
+// word is lockrun's.
+int end_of_own_words(int argc, const char* const* argv) {
     int end = split_at_separator(argc, argv).head_end;
     for (int i = 1; i < end; ++i) {
         std::string_view word = argv[i];
-        if (word == "--log-format=json" ||
-            (word == "--log-format" && i + 1 < end && std::string_view(argv[i + 1]) == "json")) {
-            return LogFormat::json;
+        if (is_subcommand_word(word)) return end;
+        if (!word.starts_with('-') || word == "-") return i;
+        const SettingSpec* spec = nullptr;
+        if (word.starts_with("--")) {
+            if (word.find('=') != std::string_view::npos) continue;
+            spec = find_setting(word.substr(2));
+        } else if (word.size() == 2) {
+            for (const SettingSpec& s : setting_specs()) {
+                if (s.short_flag == word[1]) spec = &s;
+            }
+        }
+        bool takes_a_value =
+            spec && spec->kind != SettingKind::switch_ && spec->kind != SettingKind::count;
+        if (takes_a_value) ++i;
+    }
+    return end;
+}
+
+}  // namespace
+
+LogFormat log_format_before_parsing(int argc, const char* const* argv,
+                                    const EnvironmentLookup& environment) {
+    int end = end_of_own_words(argc, argv);
+    // The flag, if given, wins over the environment (SPEC §2), whichever format it names.
+    for (int i = 1; i < end; ++i) {
+        std::string_view word = argv[i];
+        if (word.starts_with("--log-format=")) {
+            return word.substr(13) == "json" ? LogFormat::json : LogFormat::text;
+        }
+        if (word == "--log-format" && i + 1 < end) {
+            return std::string_view(argv[i + 1]) == "json" ? LogFormat::json : LogFormat::text;
         }
     }
     const char* variable = environment("LOCKRUN_LOG_FORMAT");
@@ -375,7 +419,7 @@ LogFormat log_format_before_parsing(int argc, const char* const* argv,
 }
 
 bool json_document_before_parsing(int argc, const char* const* argv) {
-    int end = split_at_separator(argc, argv).head_end;
+    int end = end_of_own_words(argc, argv);
     bool json = false;
     for (int i = 1; i < end; ++i) json = json || std::string_view(argv[i]) == "--json";
     return json && may_name_a_subcommand(end, argv);

@@ -231,6 +231,14 @@ struct FailureContext {
     std::string key;
 };
 
+// {"key": KEY, "error": {"message", "exit_code"}} on stdout, for a subcommand's --json.
+void print_error_document(const std::string& message, int code, const FailureContext& at) {
+    JsonObject document;
+    if (!at.key.empty()) document.string("key", at.key);
+    document.raw("error", JsonObject().string("message", message).number("exit_code", code).str());
+    std::cout << document.str() << "\n" << std::flush;
+}
+
 // The one place an error becomes lockrun's exit status: one line on stderr (a JSON object
 // with --log-format json, even for a bad command line), and for a subcommand's --json the
 // JSON document on stdout that says so.
@@ -242,11 +250,7 @@ int failed(const std::string& message, int code, FailureContext& at) {
     }
     at.reporter->error(message);
     if (at.json_document.value_or(json_document_before_parsing(at.argc, at.argv))) {
-        JsonObject document;
-        if (!at.key.empty()) document.string("key", at.key);
-        document.raw("error",
-                     JsonObject().string("message", message).number("exit_code", code).str());
-        std::cout << document.str() << "\n" << std::flush;
+        print_error_document(message, code, at);
     }
     return code;
 }
@@ -280,7 +284,9 @@ int run_main(int argc, const char* const* argv) {
                 return run_operator_command(invocation, *reporter);
         }
     } catch (const Interrupted& e) {
-        // The user asked us to stop while waiting: the signal's own status, no message.
+        // The user asked us to stop while waiting: the signal's own status, no message (but
+        // the document that a subcommand's --json promises).
+        if (at.json_document.value_or(false)) print_error_document(e.what(), e.exit_code(), at);
         return e.exit_code();
     } catch (const Error& e) {
         return failed(e.what(), e.exit_code(), at);

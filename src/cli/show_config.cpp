@@ -1,6 +1,7 @@
 #include "cli/show_config.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <iostream>
 
 #include "backend/local/state_dir.hpp"
@@ -35,12 +36,21 @@ std::string shown_url(const std::string& url) {
     }
 }
 
+// An integer as JSON and TOML write one: the setting's check takes "075", they do not.
+std::string canonical_integer(const std::string& text) {
+    long long value = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc() || end != text.data() + text.size()) return json_string(text);
+    return std::to_string(value);
+}
+
 std::string toml_value(const SettingSpec& spec, const std::string& text) {
     switch (spec.kind) {
         case SettingKind::switch_:
+            return text;
         case SettingKind::integer:
         case SettingKind::count:
-            return text;
+            return canonical_integer(text);
         case SettingKind::secret_url:
             return json_string(shown_url(text));
         case SettingKind::list: {  // an array of strings; the text holds one a line
@@ -93,9 +103,11 @@ int show_config_json(const Invocation& invocation) {
         std::string json;
         switch (spec.kind) {
             case SettingKind::switch_:
+                json = text;
+                break;
             case SettingKind::integer:
             case SettingKind::count:
-                json = text;
+                json = canonical_integer(text);
                 break;
             case SettingKind::secret_url:
                 json = json_string(shown_url(text));

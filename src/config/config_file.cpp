@@ -61,7 +61,9 @@ std::optional<std::string> value_text(const toml::node& node, SettingKind kind) 
                 }
                 return items;
             }
-            if (node.is_string()) return *node.value<std::string>();
+            if (node.is_string() && node.value<std::string>()->find('\n') == std::string::npos) {
+                return *node.value<std::string>();
+            }
             return std::nullopt;
         default:
             if (node.is_string()) return *node.value<std::string>();

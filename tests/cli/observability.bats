@@ -176,6 +176,49 @@ PY
     assert_line 'lockrun_runs_total{job=m,outcome=ran} 1'
 }
 
+@test "--metrics-file: counts that are not lockrun's (infinite, negative) make the file unreadable, not carried" {
+    printf 'lockrun_runs_total{job="m",outcome="ran"} +Inf\nlockrun_last_success_timestamp_seconds{job="m"} 5\n' >m.prom
+    run --separate-stderr lockrun --no-cache -k m:inf --metrics-file m.prom -- true
+    assert_status 0
+    assert_one_error_line 'start again'
+    run parse_metrics m.prom
+    assert_line 'lockrun_runs_total{job=m,outcome=ran} 1'
+}
+
+@test "--metrics-file that is a symlink: the file it names is updated, and the link stays" {
+    mkdir real
+    lockrun --no-cache -k m:link --metrics-file real/target.prom -- true
+    ln -s real/target.prom link.prom
+    lockrun --no-cache -k m:link --metrics-file link.prom -- true
+    [ -L link.prom ]
+    run parse_metrics real/target.prom
+    assert_line --regexp '^lockrun_runs_total\{job=(target|link),outcome=ran\} 2$'
+}
+
+@test "--metrics-file: a directory lock held too long is a warning, and the file is still written" {
+    mkdir dir
+    flock -x dir sleep 4 &
+    local holder=$!
+    sleep 0.2
+    run --separate-stderr lockrun --no-cache -k m:locked --metrics-file dir/m.prom -- echo ran
+    kill "$holder" 2>/dev/null || true
+    wait "$holder" 2>/dev/null || true
+    assert_status 0
+    assert_output ran
+    assert_one_error_line 'without its lock'
+    run parse_metrics dir/m.prom
+    assert_line 'lockrun_runs_total{job=m,outcome=ran} 1'
+}
+
+@test "--metrics-label: a value with a newline is refused, not split into two labels" {
+    run --separate-stderr lockrun --no-cache -k m:nl --metrics-file m.prom --metrics-label $'env=a\nb=c' -- true
+    assert_status 64
+    [ ! -e m.prom ]
+    printf 'metrics-label = "env=a\\nb=c"\n' >lockrun.toml
+    run --separate-stderr lockrun --config lockrun.toml --no-cache -k m:nl -- true
+    assert_status 78
+}
+
 @test "--metrics-file: runs that end together lose no count" {
     for i in $(seq 8); do
         lockrun --no-cache -k "m:together:$i" --metrics-file shared.prom -- true &
@@ -276,6 +319,15 @@ PY
     assert_status 64
     run jq -e '.level == "error" and (.msg | contains("--no-such-flag"))' <<<"$stderr"
     assert_success
+    # The flag wins over the environment, as everywhere.
+    LOCKRUN_LOG_FORMAT=json run --separate-stderr lockrun --log-format text --lease nonsense -k j -- true
+    assert_status 64
+    [[ $stderr == 'lockrun: '* ]]
+    # The command's own words are not lockrun's: no JSON for a run's bad flag.
+    run --separate-stderr lockrun -k j -w 5x gh pr list --json number --log-format json
+    assert_status 64
+    assert_output ''
+    [[ $stderr == 'lockrun: '* ]]
 }
 
 @test "TRACEPARENT and TRACESTATE reach the command unchanged, and the log lines carry the trace" {

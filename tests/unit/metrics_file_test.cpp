@@ -73,6 +73,10 @@ TEST(MetricsFile, CarriesTheLastSuccessAndTheCountsOver) {
 
 TEST(MetricsFile, AFileItCannotReadIsNotCarried) {
     EXPECT_FALSE(carried_from("not { a metrics file\n"));
+    EXPECT_FALSE(carried_from("lockrun_runs_total{outcome=\"ran\"} +Inf\n"));
+    EXPECT_FALSE(carried_from("lockrun_runs_total{outcome=\"ran\"} 1e300\n"));
+    EXPECT_FALSE(carried_from("lockrun_last_success_timestamp_seconds -5\n"));
+    EXPECT_FALSE(carried_from("lockrun_fencing_token NaN\n"));
     auto empty = carried_from("");
     ASSERT_TRUE(empty);
     EXPECT_EQ(empty->last_success_seconds, 0);

@@ -33,7 +33,7 @@ sys.stdout.write(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics
     assert_output --partial 'SUCCESS: 4 rules found'
 }
 
-@test "the README's rules fire for a job that stopped succeeding or lost its lock, not for one that is fine" {
+@test "the README's rules fire for a job that stopped succeeding, stopped running, lost its lock or keeps conflicting, and not for one that is fine" {
     readme_rules >rules.yml
     cat >rules_test.yml <<'YAML'
 rule_files: [rules.yml]
@@ -47,6 +47,14 @@ tests:
         values: '0+60x60'
       - series: 'lockrun_outcome{job="fine",outcome="lost"}'
         values: '0 0 1 0'
+      - series: 'node_textfile_mtime_seconds{file="/var/lib/node_exporter/textfile/report.prom"}'
+        values: '0x60'
+      - series: 'node_textfile_mtime_seconds{file="/var/lib/node_exporter/textfile/daily-report.prom"}'
+        values: '0x60'
+      - series: 'lockrun_runs_total{job="stuck",outcome="conflict"}'
+        values: '0+1x60'
+      - series: 'lockrun_runs_total{job="fine",outcome="conflict"}'
+        values: '0x60'
     alert_rule_test:
       - eval_time: 40m
         alertname: JobNotSucceeding
@@ -62,6 +70,17 @@ tests:
       - eval_time: 3m
         alertname: JobLostItsLock
         exp_alerts: []
+      - eval_time: 40m
+        alertname: JobNotRunning
+        exp_alerts:
+          - exp_labels: {file: /var/lib/node_exporter/textfile/report.prom}
+      - eval_time: 10m
+        alertname: JobNotRunning
+        exp_alerts: []
+      - eval_time: 59m
+        alertname: JobKeepsConflicting
+        exp_alerts:
+          - exp_labels: {job: stuck, outcome: conflict}
 YAML
     run promtool test rules rules_test.yml
     assert_success

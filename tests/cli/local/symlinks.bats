@@ -60,8 +60,7 @@ assert_refused_or_ran() {
     assert_not_equal "cache show exit $status" "cache show exit 0"
     run --separate-stderr lockrun status k --json
     refute_output --partial planted
-    run jq -e '.cache.exit_code == null' <<<"$output"
-    assert_success
+    refute_output --partial '"cache":{'
     run --separate-stderr lockrun cache drop k
     assert [ -e planted.out ]
     cmp planted.orig planted.out
