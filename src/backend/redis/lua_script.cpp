@@ -5,7 +5,36 @@
 
 namespace lockrun {
 
-LuaScript::LuaScript(std::string_view source) : source_(source), sha1_(sha1_hex(source)) {}
+namespace {
+
+std::string_view without_header(std::string_view source) {
+    if (!source.starts_with("#!")) return source;
+    std::size_t newline = source.find('\n');
+    return newline == std::string_view::npos ? std::string_view() : source.substr(newline + 1);
+}
+
+}  // namespace
+
+LuaScript::LuaScript(std::string_view source)
+    : source_(source),
+      sha1_(sha1_hex(source)),
+      headless_source_(without_header(source)),
+      headless_sha1_(sha1_hex(headless_source_)) {}
+
+std::string_view LuaScript::source_for(const RedisConnection& connection) const {
+    return connection.scripts_without_header() ? headless_source_ : source_;
+}
+
+const std::string& LuaScript::sha1_for(const RedisConnection& connection) const {
+    return connection.scripts_without_header() ? headless_sha1_ : sha1_;
+}
+
+bool LuaScript::is_header_refused(const RespValue& reply) {
+    // Redis 6.2: "ERR Error compiling script (new function): user_script:1: unexpected
+    // symbol near '#'"; the line and the '#' are what matter, not the wording around them.
+    return reply.is_error() && reply.text.find(":1:") != std::string::npos &&
+           reply.text.find("'#'") != std::string::npos;
+}
 
 std::vector<std::string_view> LuaScript::command(std::string_view verb, std::string_view script,
                                                  const std::vector<std::string_view>& keys,
@@ -22,9 +51,14 @@ RespValue LuaScript::call(RedisConnection& connection, const std::vector<std::st
                           const std::vector<std::string_view>& args,
                           const StepDeadline& step) const {
     std::string key_count;
-    RespValue reply = connection.call(command("EVALSHA", sha1_, keys, args, key_count), step);
+    RespValue reply =
+        connection.call(command("EVALSHA", sha1_for(connection), keys, args, key_count), step);
     if (!is_noscript(reply)) return reply;
-    reply = connection.call(command("EVAL", source_, keys, args, key_count), step);
+    reply = connection.call(command("EVAL", source_for(connection), keys, args, key_count), step);
+    if (is_header_refused(reply) && !connection.scripts_without_header()) {
+        connection.send_scripts_without_header();
+        return call(connection, keys, args, step);
+    }
     throw_if_noscript_again(connection, reply);
     return reply;
 }
@@ -47,7 +81,7 @@ std::vector<RespValue> LuaScript::call_each(
     commands.reserve(keys_per_call.size());
     for (std::size_t i = 0; i < keys_per_call.size(); ++i) {
         std::vector<std::string_view> keys(keys_per_call[i].begin(), keys_per_call[i].end());
-        commands.push_back(command("EVALSHA", sha1_, keys, {}, key_counts[i]));
+        commands.push_back(command("EVALSHA", sha1_for(connection), keys, {}, key_counts[i]));
     }
     std::vector<RespValue> replies = connection.call_pipelined(commands, step);
     for (std::size_t i = 0; i < replies.size(); ++i) {
@@ -61,14 +95,14 @@ std::vector<RespValue> LuaScript::call_each(
 void LuaScript::send_by_sha(RedisConnection& connection, const std::vector<std::string_view>& keys,
                             const std::vector<std::string_view>& args, Deadline deadline) const {
     std::string key_count;
-    connection.send(command("EVALSHA", sha1_, keys, args, key_count), deadline);
+    connection.send(command("EVALSHA", sha1_for(connection), keys, args, key_count), deadline);
 }
 
 void LuaScript::send_by_source(RedisConnection& connection,
                                const std::vector<std::string_view>& keys,
                                const std::vector<std::string_view>& args, Deadline deadline) const {
     std::string key_count;
-    connection.send(command("EVAL", source_, keys, args, key_count), deadline);
+    connection.send(command("EVAL", source_for(connection), keys, args, key_count), deadline);
 }
 
 bool LuaScript::is_noscript(const RespValue& reply) {

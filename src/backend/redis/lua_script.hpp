@@ -1,6 +1,11 @@
 #pragma once
 // A Lua script called by its SHA1 (EVALSHA), falling back to sending its text (EVAL) when
 // the server does not have it cached yet: one round trip in the common case.
+//
+// A server that does not know Redis 7's "#!lua" first line (Redis 6.x, KeyDB, ...) refuses
+// to compile the script; the connection then switches, once, to the same script without
+// that line (SPEC §5: each script's first write comes before any other, so it stays
+// all-or-nothing there too).
 
 #include <string>
 #include <string_view>
@@ -31,6 +36,8 @@ public:
     void send_by_source(RedisConnection& connection, const std::vector<std::string_view>& keys,
                         const std::vector<std::string_view>& args, Deadline deadline) const;
     static bool is_noscript(const RespValue& reply);
+    // The compiler error of a server that does not know the "#!lua" line.
+    static bool is_header_refused(const RespValue& reply);
     // For the reply to send_by_source(): NOSCRIPT again is ConfigError (a server or proxy
     // that will never run the script), not a reason to send it once more.
     static void throw_if_noscript_again(const RedisConnection& connection, const RespValue& reply);
@@ -40,8 +47,14 @@ private:
                                           const std::vector<std::string_view>& keys,
                                           const std::vector<std::string_view>& args,
                                           std::string& key_count) const;
+    // The source and SHA1 that `connection` takes: with the "#!lua" line, or without it.
+    std::string_view source_for(const RedisConnection& connection) const;
+    const std::string& sha1_for(const RedisConnection& connection) const;
+
     std::string_view source_;
     std::string sha1_;
+    std::string_view headless_source_;  // source_ after its first line
+    std::string headless_sha1_;
 };
 
 }  // namespace lockrun

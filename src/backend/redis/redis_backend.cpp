@@ -291,6 +291,16 @@ std::optional<bool> RedisBackend::take_renewal_reply() {
                 },
                 nullptr, step));
         }
+        if (reply && LuaScript::is_header_refused(*reply) &&
+            !connection_->scripts_without_header()) {
+            // A server without "#!lua" (Redis 6.x): the same renewal, without that line.
+            connection_->send_scripts_without_header();
+            pending_renewal_->sent_by_source = false;
+            renew_script_.send_by_sha(*connection_, {keys_.lock},
+                                      {pending_renewal_->token, pending_renewal_->lease_ms},
+                                      pending_renewal_->deadline);
+            return std::nullopt;
+        }
         if (reply && LuaScript::is_noscript(*reply)) {
             pending_renewal_->sent_by_source = true;
             // The server lost its script cache (a restart): send the text this time.

@@ -85,6 +85,11 @@ public:
     // when there is more: no data waits unseen in the TLS layer.
     std::optional<RespValue> try_read_reply();
 
+    // Whether this server takes lockrun's scripts without their "#!lua" first line (it did
+    // not know it: Redis 6.x, KeyDB); decided on the connection's first script (LuaScript).
+    bool scripts_without_header() const { return scripts_without_header_; }
+    void send_scripts_without_header() { scripts_without_header_ = true; }
+
     // Redis Cluster's ASK redirect: every later command goes with an ASKING before it (the
     // node that imports a slot serves only those), for a connection opened to follow one.
     void ask_before_each_command() { asking_ = true; }
@@ -155,6 +160,7 @@ private:
     bool plain_tcp_ = false;          // redis://: the server might want TLS
     bool heard_from_server_ = false;  // any byte of a reply yet
     bool asking_ = false;
+    bool scripts_without_header_ = false;
     int asking_replies_owed_ = 0;  // the +OKs of ASKINGs sent, not read yet
 };
 

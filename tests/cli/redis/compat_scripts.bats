@@ -1,0 +1,79 @@
+#!/usr/bin/env bats
+# A server that does not know Redis 7's "#!lua" script header (Redis 6.x, KeyDB; SPEC §5):
+# lockrun switches, once per connection, to the same scripts without it. No such server is
+# packaged here, so the stand-in is tests/support/redis62_standin.py: a proxy in front of
+# this file's redis-server that refuses a script starting with "#!" with the error text of
+# Redis 6.2's script compiler, and passes everything else through.
+
+LOCKRUN_TEST_BACKEND=redis
+load ../common
+
+setup_file() {
+    start_redis
+    export STANDIN_PORT
+    STANDIN_PORT=$(free_port)
+    /usr/bin/python3 "$BATS_TEST_DIRNAME/../../support/redis62_standin.py" "$STANDIN_PORT" "$REDIS_PORT" \
+        >"$BATS_FILE_TMPDIR/standin.out" 2>&1 3>&- &
+    echo $! >"$BATS_FILE_TMPDIR/standin.pid"
+    local deadline=$((SECONDS + 10))
+    until grep -q ready "$BATS_FILE_TMPDIR/standin.out"; do
+        ((SECONDS < deadline)) || { cat "$BATS_FILE_TMPDIR/standin.out" >&2; return 1; }
+        sleep 0.05
+    done
+}
+teardown_file() {
+    kill "$(cat "$BATS_FILE_TMPDIR/standin.pid")" 2>/dev/null || true
+    stop_redis
+}
+# common.bash points LOCKRUN_REDIS_URL at the real server for every test: here, the stand-in.
+setup() {
+    per_test_setup
+    export LOCKRUN_REDIS_URL=redis://127.0.0.1:$STANDIN_PORT
+}
+teardown() { per_test_teardown; }
+
+@test "the stand-in refuses a #!lua script as Redis 6.2 does" {
+    run redis-cli -p "$STANDIN_PORT" EVAL $'#!lua\nreturn 1' 0
+    assert_output --partial "Error compiling script (new function): user_script:1: unexpected symbol near '#'"
+    run redis-cli -p "$STANDIN_PORT" EVAL 'return 1' 0
+    assert_output 1
+}
+
+@test "a run, its replay and its operator commands work without the #!lua line" {
+    run --separate-stderr lockrun -k compat:1 -- printf 'out\n'
+    assert_success
+    assert_output out
+    run --separate-stderr lockrun -k compat:1 -- echo never
+    assert_success
+    assert_output out
+    [[ $stderr == *replayed* ]]
+    run --separate-stderr lockrun status compat:1 --json
+    assert_success
+    run jq -e '.held == false and .cache.exit_code == 0' <<<"$output"
+    assert_success
+    run --separate-stderr lockrun list --json
+    run jq -e 'map(.key) == ["compat:1"]' <<<"$output"
+    assert_success
+    run --separate-stderr lockrun cache drop compat:1
+    assert_success
+    # The scripts that ran are the ones without the line: the server never saw "#!".
+    run redis-cli -p "$REDIS_PORT" SCRIPT FLUSH
+    run --separate-stderr lockrun -k compat:1 -- echo again
+    assert_output again
+}
+
+@test "renewals, a waiter and a forced release work without the #!lua line" {
+    spawn holder "$LOCKRUN" --lease 300ms --no-cache -k compat:2 -c 'touch started; sleep 1.2; echo held'
+    wait_until 10 test -e started
+    spawn waiter "$LOCKRUN" --no-cache -w 20 -k compat:2 -- echo waited
+    assert_exit holder 0 10
+    assert_exit waiter 0 10
+    run cat holder.out
+    assert_output held
+    run cat waiter.out
+    assert_output waited
+
+    start_holder holder2 -k compat:3
+    force_release compat:3
+    assert_exit holder2 76 10
+}
