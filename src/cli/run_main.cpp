@@ -88,7 +88,8 @@ ConnectionSettings connection_settings(const Invocation& invocation, Reporter& r
             o.connect_timeout,
             o.run.io_timeout,
             {o.tls_ca_file, o.tls_cert_file, o.tls_key_file, o.tls_server_name},
-            {}};
+            {},
+            o.min_replicas};
 }
 
 int run_doctor(const Invocation& invocation, TerminalReporter& reporter) {
@@ -99,11 +100,24 @@ int run_doctor(const Invocation& invocation, TerminalReporter& reporter) {
                             "redis", invocation.json);
 }
 
+// --min-replicas asks for Redis replicas; on the local backend it could only be ignored.
+void refuse_min_replicas_without_redis(const Invocation& invocation) {
+    if (invocation.options.min_replicas == 0) return;
+    const SettingValue& value = invocation.settings.at("min-replicas");
+    std::string message = value.where +
+                          " asks for replicas, but the local backend has none (use "
+                          "--backend redis, or remove it)";
+    if (value.origin == SettingValue::Origin::flag) throw UsageError(message);
+    throw ConfigError(message);
+}
+
 std::unique_ptr<Backend> make_backend(const Invocation& invocation, InterruptSource& interrupt,
                                       Reporter& reporter) {
     const Options& o = invocation.options;
-    if (!uses_redis(o))
+    if (!uses_redis(o)) {
+        refuse_min_replicas_without_redis(invocation);
         return std::make_unique<LocalBackend>(state_dir_of(o), o.run.key, &interrupt);
+    }
     return std::make_unique<RedisBackend>(connection_settings(invocation, reporter), o.prefix,
                                           o.run.key, &interrupt);
 }

@@ -38,7 +38,8 @@ struct Options {
     std::string tls_server_name;
     Millis connect_timeout{};
     std::string prefix;
-    int verbosity = 0;  // -1 quiet, 0 warnings, 1 info, 2 debug
+    int min_replicas = 0;  // Redis WAIT after acquiring and storing; 0: none
+    int verbosity = 0;     // -1 quiet, 0 warnings, 1 info, 2 debug
     LogFormat log_format = LogFormat::text;
     std::string metrics_file;
     MetricsLabels metrics_labels;

@@ -170,6 +170,10 @@ const std::vector<SettingSpec>& setting_specs() {
          [](R v, Options& o) { o.connect_timeout = positive_duration(v); }, 8},
         {"io-timeout", 0, K::duration, "DUR", "2s", "deadline of every backend call",
          [](R v, Options& o) { o.run.io_timeout = positive_duration(v); }, 9},
+        {"min-replicas", 0, K::integer, "N", "0",
+         "after acquiring and after storing, wait until N replicas have the write (Redis "
+         "WAIT), else exit 69",
+         [](R v, Options& o) { o.min_replicas = v.integer(0, 1000); }, 30},
         {"prefix", 0, K::text, "STR", "lockrun:", "namespace of every Redis key",
          [](R v, Options& o) { o.prefix = v.text(); }, 10},
         {"config", 0, K::path, "FILE", "", "TOML config file (see below)", nullptr, 0},

@@ -48,6 +48,15 @@ public:
     using BackendUnavailable::BackendUnavailable;
 };
 
+// Fewer replicas than --min-replicas acknowledged a write in time (SPEC §8): the lock was
+// released (after acquiring) or the result was stored but may not survive a failover
+// (after storing). Exit 69, and never a reason to run unguarded: the user asked for more
+// safety, not less.
+class NotReplicated : public BackendUnavailable {
+public:
+    using BackendUnavailable::BackendUnavailable;
+};
+
 // A bug or an impossible reply (70).
 class InternalError : public Error {
 public:

@@ -187,7 +187,8 @@ Entry acquire_or_find_result(const SingleFlightSettings& settings, Backend& back
     } catch (const Error& e) {
         backend.abandon(settings.token);
         if (settings.run_unguarded_on_backend_error &&
-            dynamic_cast<const BackendUnavailable*>(&e) != nullptr) {
+            dynamic_cast<const BackendUnavailable*>(&e) != nullptr &&
+            dynamic_cast<const NotReplicated*>(&e) == nullptr) {
             return Unreachable{e.what()};
         }
         return Failed{std::current_exception()};
@@ -351,6 +352,9 @@ std::optional<std::string> finish(HeldLock& lock, const SingleFlightSettings& se
         // Released, and the waiters woken: the run is over, only its result is lost.
         reporter.warn(settings.key + ": " + e.what());
         return std::nullopt;
+    } catch (const NotReplicated&) {
+        // Stored and released, but not on enough replicas: the run ends with that error.
+        throw;
     } catch (const BackendUnavailable& e) {
         return std::string("releasing the lock failed: ") + e.what() +
                " (a lock not released expires within " + format_duration(settings.lease) + ")";

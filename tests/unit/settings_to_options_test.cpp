@@ -134,6 +134,7 @@ void expect_every_setting_converted(const Options& o) {
     using Labels = std::vector<std::pair<std::string, std::string>>;
     EXPECT_EQ(o.metrics_labels.pairs, (Labels{{"team", "ops"}, {"env", "prod"}}));
     EXPECT_TRUE(o.metrics_labels.with_key);
+    EXPECT_EQ(o.min_replicas, 2);
     EXPECT_EQ(o.run.key, "k");
     EXPECT_EQ(o.run.command.argv, Words{"true"});
 }
@@ -232,6 +233,8 @@ TEST_F(SettingsToOptions, EverySettingFromFlags) {
                                    "env=prod",
                                    "--metrics-label",
                                    "key",
+                                   "--min-replicas",
+                                   "2",
                                    "--key",
                                    "k",
                                    "--",
@@ -276,6 +279,7 @@ TEST_F(SettingsToOptions, EverySettingFromTheEnvironment) {
         {"LOCKRUN_LOG_FORMAT", "json"},
         {"LOCKRUN_METRICS_FILE", "/var/lib/metrics/job.prom"},
         {"LOCKRUN_METRICS_LABEL", "team=ops,env=prod,key"},
+        {"LOCKRUN_MIN_REPLICAS", "2"},
     });
     Invocation invocation = parse({"--key", "k", "--", "true"});
     expect_every_setting_converted(invocation.options);
@@ -318,6 +322,7 @@ TEST_F(SettingsToOptions, EverySettingFromTheConfigFile) {
         "log-format = \"json\"",
         "metrics-file = \"/var/lib/metrics/job.prom\"",
         "metrics-label = [\"team=ops\", \"env=prod\", \"key\"]",
+        "min-replicas = 2",
     };
     std::string text;
     for (const std::string& line : lines) text += line + "\n";

@@ -224,7 +224,31 @@ std::optional<Acquisition> RedisBackend::try_check_and_acquire(
     if (parsed.unreadable_record) unreadable = parsed.unreadable_record;
     may_hold_lock_ =
         parsed.acquisition && std::holds_alternative<LockAcquired>(parsed.acquisition->outcome);
+    // The caller abandons the lock when this throws: nothing stays held.
+    if (may_hold_lock_) {
+        require_replicas("the lock on " + key_, "released it without running the command", step);
+    }
     return std::move(parsed.acquisition);
+}
+
+void RedisBackend::require_replicas(const std::string& what, const std::string& so,
+                                    const StepDeadline& step) {
+    if (settings_.min_replicas == 0 || !connection_) return;
+    // WAIT's own timeout ends before the reply's deadline (the step, and --io-timeout), so
+    // that its answer, whatever it is, still arrives; it is never 0, which waits forever.
+    Millis left = std::min(step.at.left(), settings_.io_timeout);
+    Millis timeout = std::max(Millis(1), left - std::min(left / 4, Millis(200)));
+    std::string wanted = std::to_string(settings_.min_replicas);
+    std::string timeout_ms = std::to_string(timeout.count());
+    RespValue reply = connection_->call({"WAIT", wanted, timeout_ms}, step);
+    if (reply.is_error()) {
+        throw NotReplicated(connection_->where() +
+                            " refused WAIT for --min-replicas: " + one_line(reply.text));
+    }
+    if (reply.integer >= settings_.min_replicas) return;
+    throw NotReplicated(std::to_string(reply.integer) + " of the " + wanted +
+                        " replicas that --min-replicas asks for acknowledged " + what + " within " +
+                        format_duration(timeout) + " (" + connection_->where() + "): " + so);
 }
 
 void RedisBackend::prepare_to_wait() {
@@ -341,7 +365,14 @@ bool RedisBackend::finish(const FinishRequest& request) {
             nullptr, step);
         if (!reply.is_error()) {
             may_hold_lock_ = false;
-            return parse_finish_reply(reply);
+            bool was_ours = parse_finish_reply(reply);
+            if (was_ours && request.stored_record) {
+                require_replicas("the result of " + key_,
+                                 "it is stored and the lock released, but a failover now may "
+                                 "lose it",
+                                 step);
+            }
+            return was_ours;
         }
         refusal = reply.text;
     } catch (const ServerRefused& refused) {

@@ -69,6 +69,10 @@ private:
     RespValue call_with_retry(const LuaScript& script, const std::vector<std::string_view>& keys,
                               const std::vector<std::string_view>& args, InterruptSource* interrupt,
                               const StepDeadline& step, bool* sent = nullptr);
+    // --min-replicas: WAIT on the connection that wrote `what` until that many replicas have
+    // it, within the step; throws NotReplicated naming the count, and `so` (what that means),
+    // when fewer do in time.
+    void require_replicas(const std::string& what, const std::string& so, const StepDeadline& step);
     // RedisConnection::open, with the prefix that the message of an ACL refusal names.
     RedisConnection open_connection(const ConnectionSettings& settings, InterruptSource* interrupt,
                                     const StepDeadline& step) const;

@@ -30,6 +30,7 @@ struct ConnectionSettings {
     Millis io_timeout{2000};
     TlsSettings tls;
     SharedTlsContext tls_context;  // made on the first rediss:// connection, then shared
+    int min_replicas = 0;          // --min-replicas (SPEC §8): WAIT after acquiring and storing
 };
 
 // The server answered a command with an error reply and closed the connection (a request

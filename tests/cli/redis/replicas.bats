@@ -1,0 +1,82 @@
+#!/usr/bin/env bats
+# --min-replicas (SPEC §8): after acquiring and after storing, lockrun waits (Redis WAIT,
+# within the step) until that many replicas have the write; fewer is exit 69, and never a
+# reason to run unguarded. A master and one replica, started once for the file.
+
+LOCKRUN_TEST_BACKEND=redis
+load ../common
+
+setup_file() {
+    start_redis
+    start_server replica -- --replicaof 127.0.0.1 "$REDIS_PORT"
+    local deadline=$((SECONDS + 20))
+    until [[ $(redis-cli -p "$REPLICA_PORT" INFO replication) == *master_link_status:up* ]]; do
+        ((SECONDS < deadline)) || { echo "the replica did not sync" >&2; return 1; }
+        sleep 0.1
+    done
+}
+teardown_file() {
+    kill -CONT "$REPLICA_PID" 2>/dev/null || true
+    stop_redis
+}
+setup() {
+    per_test_setup
+    kill -CONT "$REPLICA_PID" 2>/dev/null || true
+}
+teardown() {
+    kill -CONT "$REPLICA_PID" 2>/dev/null || true
+    per_test_teardown
+}
+
+@test "--min-replicas 1 with the replica up: the run and its result go through" {
+    run --separate-stderr lockrun --min-replicas 1 -k rep:1 -- echo stored
+    assert_success
+    assert_output stored
+    run redis-cli -p "$REPLICA_PORT" EXISTS "lockrun:{rep:1}:out"
+    assert_output 1
+}
+
+@test "--min-replicas 1 with the replica stopped: 69 before the command, and nothing held" {
+    kill -STOP "$REPLICA_PID"
+    run --separate-stderr lockrun --min-replicas 1 --io-timeout 600ms -k rep:2 -c 'touch ran'
+    assert_status 69
+    assert_one_error_line '0 of the 1 replicas'
+    [[ $stderr == *"released it without running the command"* ]]
+    [ ! -e ran ]
+    assert_nothing_held
+}
+
+@test "--min-replicas with --on-backend-error run still refuses to run unguarded" {
+    kill -STOP "$REPLICA_PID"
+    run --separate-stderr lockrun --min-replicas 1 --io-timeout 600ms --on-backend-error run \
+        -k rep:3 -c 'touch ran'
+    assert_status 69
+    [ ! -e ran ]
+}
+
+@test "--min-replicas 1 and the replica stops while the command runs: 69 after storing, and the lock is free" {
+    run --separate-stderr lockrun --min-replicas 1 --io-timeout 600ms -k rep:4 \
+        -c "kill -STOP $REPLICA_PID; echo out"
+    assert_status 69
+    assert_output out
+    assert_one_error_line 'result of rep:4'
+    [[ $stderr == *"a failover now may lose it"* ]]
+    assert_nothing_held
+}
+
+@test "--min-replicas more than there are: 69, naming the count" {
+    run --separate-stderr lockrun --min-replicas 2 --io-timeout 600ms -k rep:5 -c 'touch ran'
+    assert_status 69
+    assert_one_error_line '1 of the 2 replicas'
+    [ ! -e ran ]
+}
+
+@test "--min-replicas on the local backend is refused: 64 from a flag, 78 from the environment" {
+    run --separate-stderr lockrun --backend local --min-replicas 1 -k rep:6 -c 'touch ran'
+    assert_status 64
+    assert_one_error_line 'local backend'
+    LOCKRUN_MIN_REPLICAS=1 run --separate-stderr lockrun --backend local -k rep:6 -c 'touch ran'
+    assert_status 78
+    assert_one_error_line 'LOCKRUN_MIN_REPLICAS'
+    [ ! -e ran ]
+}
