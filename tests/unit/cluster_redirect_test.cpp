@@ -59,11 +59,16 @@ TEST(ClusterMasters, AreTheMastersThatAreUp) {
         "6ec2 127.0.0.1:30005@40005 master,fail - 1426238316232 0 5 disconnected\n"
         "e7d1 [::1]:30001@40001 master - 0 1426238317741 1 connected 0-5460\n"
         "824f 2001:db8::1:30006@40006 master - 0 1 6 connected\n"
+        "9a9a 127.0.0.1:30007@40007 master,nofailover - 0 1 8 connected 1-2\n"
+        "9b9b 127.0.0.1:30008@40008 master,fail? - 0 1 9 connected 3-4\n"
         "aaaa :0@0 master,noaddr - 0 0 7 disconnected\n";
-    EXPECT_EQ(
-        parse_cluster_masters(nodes, "10.0.0.3"),
-        (std::vector<RedisNode>{
-            {"127.0.0.1", 30002}, {"10.0.0.3", 30003}, {"::1", 30001}, {"2001:db8::1", 30006}}));
+    EXPECT_EQ(parse_cluster_masters(nodes, "10.0.0.3"),
+              (std::vector<RedisNode>{{"127.0.0.1", 30002},
+                                      {"10.0.0.3", 30003},
+                                      {"::1", 30001},
+                                      {"2001:db8::1", 30006},
+                                      {"127.0.0.1", 30007},
+                                      {"127.0.0.1", 30008}}));
     EXPECT_TRUE(parse_cluster_masters("", "h").empty());
 }
 

@@ -56,11 +56,12 @@ std::vector<RedisNode> parse_cluster_masters(std::string_view cluster_nodes,
             start = space + 1;
         }
         if (fields.size() < 3) continue;
+        // Whole flags: "nofailover" and "fail?" (only suspected) are masters that serve.
         std::string flags = "," + std::string(fields[2]) + ",";
-        if (flags.find(",master,") == std::string::npos ||
-            flags.find("fail") != std::string::npos ||
-            flags.find(",noaddr,") != std::string::npos ||
-            flags.find(",handshake,") != std::string::npos) {
+        auto flagged = [&](std::string_view flag) {
+            return flags.find("," + std::string(flag) + ",") != std::string::npos;
+        };
+        if (!flagged("master") || flagged("fail") || flagged("noaddr") || flagged("handshake")) {
             continue;
         }
         // ip:port@cport[,hostname]: the address is what comes before '@'.

@@ -45,25 +45,37 @@ RedisConnection& RedisBackend::connection(InterruptSource* interrupt, const Step
 }
 
 RedisConnection RedisBackend::open_to_owner(InterruptSource* interrupt, const StepDeadline& step,
-                                            RedisNode& node) const {
+                                            RedisNode& node) {
     const RedisUrl& url = settings_.url;
     if (url.transport == RedisUrl::Transport::unix_socket) {
         return open_connection(settings_, interrupt, step);
     }
-    std::vector<RedisNode> candidates = owner_ ? std::vector<RedisNode>{*owner_} : url.seeds();
+    // The owner a MOVED named, then the node that answered last, then the seeds: a dead
+    // owner (a failover) sends us back to the seeds, which redirect again.
+    std::vector<RedisNode> candidates;
+    auto add = [&](const RedisNode& n) {
+        if (!n.host.empty() && std::ranges::find(candidates, n) == candidates.end()) {
+            candidates.push_back(n);
+        }
+    };
+    if (owner_) add(*owner_);
+    add(node);
+    for (const RedisNode& seed : url.seeds()) add(seed);
+    std::string tried;
     for (std::size_t i = 0;; ++i) {
         ConnectionSettings one = settings_;
         one.url = url.at(candidates[i]);
         try {
             RedisConnection c = open_connection(one, interrupt, step);
+            if (owner_ && candidates[i] != *owner_) owner_.reset();
             node = candidates[i];
             return c;
         } catch (const BackendUnavailable& e) {
-            // A dead seed is skipped while the step lasts; the last one's error is the error.
+            // A dead node is skipped while the step lasts; the last one's error is the error.
+            tried += (tried.empty() ? "" : ", ") + candidates[i].text();
             if (i + 1 == candidates.size() || step.at.passed()) {
-                if (candidates.size() == 1) throw;
-                throw BackendUnavailable(std::string(e.what()) +
-                                         " (and the seeds before it: " + url.redacted() + ")");
+                if (i == 0) throw;
+                throw BackendUnavailable(std::string(e.what()) + " (tried " + tried + ")");
             }
         }
     }
@@ -80,24 +92,24 @@ constexpr Millis k_max_backoff{200};
 }  // namespace
 
 RespValue RedisBackend::routed(const std::function<RespValue(RedisConnection&)>& send,
-                               InterruptSource* interrupt, const StepDeadline& step) {
+                               InterruptSource* interrupt, const StepDeadline& step,
+                               Deadline stop_retrying) {
     std::optional<RedisConnection> asking;  // opened for one ASK
     RedisNode asked;
     std::string visited;
     Millis backoff = k_first_backoff;
+    const Deadline retry_until = earliest(stop_retrying, step.at);
     for (int redirects = 0;;) {
         RedisConnection& c = asking ? *asking : connection(interrupt, step);
         const RedisNode& node = asking ? asked : connected_to_;
         RespValue reply = send(c);
         if (!reply.is_error()) return reply;
         if (is_cluster_retry_later(reply.text)) {
-            if (Deadline::after(backoff).at() >= step.at.at()) {
-                std::string within =
-                    step.described() ? step.bound() + ")" : format_duration(step.total);
-                throw BackendUnavailable("the Redis Cluster node " + node.text() +
-                                         " kept answering " + one_line(reply.text) + " for " +
-                                         within + ": the slot of " + key_ +
-                                         " is not served (a failover or a migration under way?)");
+            if (Deadline::after(backoff).at() >= retry_until.at()) {
+                throw ClusterBusy("the Redis Cluster node " + node.text() + " kept answering " +
+                                  one_line(reply.text) + " for " +
+                                  format_duration(step.total - step.at.left()) + ": the slot of " +
+                                  key_ + " is not served (a failover or a migration under way?)");
             }
             std::this_thread::sleep_for(backoff);
             backoff = std::min(backoff * 2, k_max_backoff);
@@ -120,19 +132,25 @@ RespValue RedisBackend::routed(const std::function<RespValue(RedisConnection&)>&
             asking.reset();
             continue;
         }
-        ConnectionSettings there = settings_;
-        there.url = settings_.url.at(redirect->node);
-        asking.emplace(open_connection(there, interrupt, step));
-        asking->ask_before_each_command();
+        asking.emplace(open_asking(redirect->node, interrupt, step));
         asked = redirect->node;
     }
+}
+
+RedisConnection RedisBackend::open_asking(const RedisNode& node, InterruptSource* interrupt,
+                                          const StepDeadline& step) const {
+    ConnectionSettings there = settings_;
+    there.url = settings_.url.at(node);
+    RedisConnection c = open_connection(there, interrupt, step);
+    c.ask_before_each_command();
+    return c;
 }
 
 RespValue RedisBackend::call_with_retry(const LuaScript& script,
                                         const std::vector<std::string_view>& keys,
                                         const std::vector<std::string_view>& args,
                                         InterruptSource* interrupt, const StepDeadline& step,
-                                        bool* sent) {
+                                        bool* sent, Deadline stop_retrying) {
     // Failing to connect is final; a connection lost (or silent) after the request went out
     // is retried once, on a new connection: the reply may have been lost after the script
     // ran, and every script here may run twice with the same effect. The retry gets what is
@@ -142,7 +160,7 @@ RespValue RedisBackend::call_with_retry(const LuaScript& script,
     if (sent) *sent = true;
     auto send = [&](RedisConnection& c) { return script.call(c, keys, args, step); };
     try {
-        RespValue reply = routed(send, interrupt, step);
+        RespValue reply = routed(send, interrupt, step, stop_retrying);
         failed_step_.reset();
         throw_if_wrong_type(reply, step);
         return reply;
@@ -150,11 +168,13 @@ RespValue RedisBackend::call_with_retry(const LuaScript& script,
         // The server answered (and hung up): the same request would get the same answer.
         connection_.reset();
         throw;
+    } catch (const ClusterBusy&) {
+        throw;  // retried already, for as long as it could be
     } catch (const BackendUnavailable&) {
         connection_.reset();
         if (step.at.passed()) throw;
     }
-    RespValue reply = routed(send, interrupt, step);
+    RespValue reply = routed(send, interrupt, step, stop_retrying);
     failed_step_.reset();
     throw_if_wrong_type(reply, step);
     return reply;
@@ -300,20 +320,18 @@ std::optional<bool> RedisBackend::take_renewal_reply() {
         if (reply && pending_renewal_->sent_by_source) {
             LuaScript::throw_if_noscript_again(*connection_, *reply);
         }
-        if (reply && reply->is_error() &&
-            (parse_cluster_redirect(reply->text, connected_to_.host) ||
-             is_cluster_retry_later(reply->text))) {
-            // The slot moved (or is moving) while the command ran: the renewal follows it
-            // now, within its own deadline.
-            PendingRenewal renewal = std::move(*pending_renewal_);
-            pending_renewal_.reset();
-            const StepDeadline step = StepDeadline::bare(renewal.deadline);
-            return parse_renew_reply(routed(
-                [&](RedisConnection& c) {
-                    return renew_script_.call(c, {keys_.lock}, {renewal.token, renewal.lease_ms},
-                                              step);
-                },
-                nullptr, step));
+        if (reply && reply->is_error()) {
+            if (auto redirect = parse_cluster_redirect(reply->text, connected_to_.host)) {
+                // The slot moved (or is moving) while the command ran: the renewal goes
+                // there, still answered later, so that the run loop never waits on it.
+                resend_renewal_to(*redirect);
+                return std::nullopt;
+            }
+            if (is_cluster_retry_later(reply->text)) {
+                // Not served now: a failed renewal, which the lease keeper tries again.
+                throw BackendUnavailable(connected_to_.text() + " answered the renewal with " +
+                                         one_line(reply->text));
+            }
         }
         if (reply && LuaScript::is_header_refused(*reply) &&
             !connection_->scripts_without_header()) {
@@ -343,6 +361,24 @@ std::optional<bool> RedisBackend::take_renewal_reply() {
     return parse_renew_reply(*reply);
 }
 
+void RedisBackend::resend_renewal_to(const ClusterRedirect& redirect) {
+    PendingRenewal renewal = std::move(*pending_renewal_);
+    pending_renewal_.reset();
+    connection_.reset();
+    const StepDeadline step = StepDeadline::bare(renewal.deadline);
+    if (redirect.kind == ClusterRedirect::Kind::moved) {
+        owner_ = redirect.node;
+        connection(nullptr, step);
+    } else {
+        connection_.emplace(open_asking(redirect.node, nullptr, step));
+        connected_to_ = redirect.node;
+    }
+    renewal.sent_by_source = false;
+    renew_script_.send_by_sha(*connection_, {keys_.lock}, {renewal.token, renewal.lease_ms},
+                              renewal.deadline);
+    pending_renewal_ = std::move(renewal);
+}
+
 bool RedisBackend::finish(const FinishRequest& request) {
     const StepDeadline step = begin_step();
     // An unanswered renewal would answer in place of the finish script.
@@ -355,6 +391,9 @@ bool RedisBackend::finish(const FinishRequest& request) {
     std::string shared_ttl = std::to_string(request.shared_ttl.count());
     const std::string empty;
     std::string refusal;
+    // A slot being migrated answers TRYAGAIN to a script of several keys for as long as the
+    // migration lasts: half the step is given to it, the rest to releasing the lock alone.
+    const Deadline stop_retrying = Deadline::after(step.at.left() / 2);
     try {
         RespValue reply = call_with_retry(
             finish_script_, {keys_.lock, keys_.out, keys_.last},
@@ -362,7 +401,7 @@ bool RedisBackend::finish(const FinishRequest& request) {
              request.stored_record ? *request.stored_record : empty, ttl,
              request.shared_record ? "1" : "0",
              request.shared_record ? *request.shared_record : empty, shared_ttl, keys_.released},
-            nullptr, step);
+            nullptr, step, nullptr, stop_retrying);
         if (!reply.is_error()) {
             may_hold_lock_ = false;
             bool was_ours = parse_finish_reply(reply);
@@ -377,6 +416,8 @@ bool RedisBackend::finish(const FinishRequest& request) {
         refusal = reply.text;
     } catch (const ServerRefused& refused) {
         refusal = refused.reply();
+    } catch (const ClusterBusy& busy) {
+        refusal = busy.what();
     }
     // Redis refused the whole script (out of memory, a record over its proto-max-bulk-len,
     // anything): nothing was written. The waiters must not wait for the lease: release only

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "backend/redis/cluster_redirect.hpp"
 #include "backend/redis/lua_script.hpp"
 #include "backend/redis/redis_connection.hpp"
 #include "backend/redis/redis_keys.hpp"
@@ -53,11 +54,19 @@ private:
     // A connection to the owner of KEY's slot when a MOVED named it, else to the first seed
     // that answers; `node` becomes the one it is to.
     RedisConnection open_to_owner(InterruptSource* interrupt, const StepDeadline& step,
-                                  RedisNode& node) const;
+                                  RedisNode& node);
     // `send` on connection(), and again where the cluster's redirects say (above), within
-    // the step; the final reply.
+    // the step; the final reply. TRYAGAIN and CLUSTERDOWN are retried until
+    // `stop_retrying` (at most the step), then ClusterBusy.
     RespValue routed(const std::function<RespValue(RedisConnection&)>& send,
-                     InterruptSource* interrupt, const StepDeadline& step);
+                     InterruptSource* interrupt, const StepDeadline& step,
+                     Deadline stop_retrying = Deadline::never());
+    // The pending renewal, sent again where a redirect says, its reply read later as any
+    // renewal's.
+    void resend_renewal_to(const ClusterRedirect& redirect);
+    // A connection to `node` that sends ASKING before each command (an ASK redirect).
+    RedisConnection open_asking(const RedisNode& node, InterruptSource* interrupt,
+                                const StepDeadline& step) const;
     std::optional<Acquisition> try_check_and_acquire(const AcquireRequest& request, bool read_cache,
                                                      std::optional<std::string>& unreadable,
                                                      const StepDeadline& step);
@@ -68,7 +77,8 @@ private:
     // to go out: from then on the script may have run even if no reply comes.
     RespValue call_with_retry(const LuaScript& script, const std::vector<std::string_view>& keys,
                               const std::vector<std::string_view>& args, InterruptSource* interrupt,
-                              const StepDeadline& step, bool* sent = nullptr);
+                              const StepDeadline& step, bool* sent = nullptr,
+                              Deadline stop_retrying = Deadline::never());
     // --min-replicas: WAIT on the connection that wrote `what` until that many replicas have
     // it, within the step; throws NotReplicated naming the count, and `so` (what that means),
     // when fewer do in time.
@@ -104,7 +114,7 @@ private:
     LuaScript status_script_;
     LuaScript force_release_script_;
     std::optional<RedisConnection> connection_;
-    RedisNode connected_to_;          // the node of connection_
+    RedisNode connected_to_;          // the node of connection_, or that it last was
     std::optional<RedisNode> owner_;  // the slot's owner, as the last MOVED said
     std::optional<RedisConnection> subscriber_;
     // The renewal whose reply has not been read yet (its args, for a NOSCRIPT re-send).

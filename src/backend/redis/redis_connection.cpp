@@ -362,7 +362,6 @@ void RedisConnection::send(const std::vector<std::string_view>& args, Deadline d
 
 std::string RedisConnection::with_asking(std::string command) {
     if (!asking_) return command;
-    ++asking_replies_owed_;
     return "*1\r\n$6\r\nASKING\r\n" + command;
 }
 
@@ -510,10 +509,16 @@ std::optional<RespValue> RedisConnection::take_parsed_reply() {
         if (raw == nullptr) return std::nullopt;
         std::unique_ptr<redisReply, decltype(&freeReplyObject)> reply(static_cast<redisReply*>(raw),
                                                                       freeReplyObject);
-        // The +OK of an ASKING sent before a command is not that command's reply.
-        if (asking_replies_owed_ > 0) {
-            --asking_replies_owed_;
-            continue;
+        // On an ASKING connection every command went after an ASKING: replies alternate, the
+        // ASKING's +OK first, then the command's (also when several were pipelined).
+        if (asking_) {
+            asking_ack_next_ = !asking_ack_next_;
+            if (!asking_ack_next_) {
+                if (reply->type != REDIS_REPLY_STATUS) {
+                    fail("ASKING was answered with something else than OK");
+                }
+                continue;
+            }
         }
         return to_value(reply.get());
     }

@@ -45,6 +45,13 @@ private:
     std::string reply_;
 };
 
+// A Redis Cluster node kept answering TRYAGAIN or CLUSTERDOWN (a slot being migrated, a
+// failover) for as long as the request could wait.
+class ClusterBusy : public BackendUnavailable {
+public:
+    using BackendUnavailable::BackendUnavailable;
+};
+
 class RedisConnection {
 public:
     // Connects (and for rediss:// completes the TLS handshake), authenticates and selects
@@ -161,8 +168,8 @@ private:
     bool plain_tcp_ = false;          // redis://: the server might want TLS
     bool heard_from_server_ = false;  // any byte of a reply yet
     bool asking_ = false;
+    bool asking_ack_next_ = true;  // asking_: the next reply is an ASKING's +OK
     bool scripts_without_header_ = false;
-    int asking_replies_owed_ = 0;  // the +OKs of ASKINGs sent, not read yet
 };
 
 }  // namespace lockrun

@@ -13,7 +13,8 @@ setup_file() {
     local ports=() i
     for i in 1 2 3; do
         start_redis_server "$CLUSTER_DIR" "node$i" cluster -- --cluster-enabled yes \
-            --cluster-config-file "nodes-{port}.conf" --cluster-node-timeout 2000
+            --cluster-config-file "nodes-{port}.conf" --cluster-node-timeout 2000 \
+            --cluster-require-full-coverage no
         ports+=("$REDIS_SERVER_PORT")
     done
     redis-cli --cluster create "${ports[@]/#/127.0.0.1:}" --cluster-yes >"$CLUSTER_DIR/create.log" 2>&1
@@ -68,6 +69,20 @@ other_port() {
 
 # node_id PORT: the cluster id of the node on PORT.
 node_id() { redis-cli -p "$1" CLUSTER MYID; }
+
+# migrate_slot SLOT FROM TO: moves SLOT and its keys from node FROM to node TO, as
+# redis-cli --cluster reshard does.
+migrate_slot() {
+    local slot=$1 from=$2 to=$3 keys port
+    redis-cli -p "$to" CLUSTER SETSLOT "$slot" IMPORTING "$(node_id "$from")" >/dev/null
+    redis-cli -p "$from" CLUSTER SETSLOT "$slot" MIGRATING "$(node_id "$to")" >/dev/null
+    keys=$(redis-cli -p "$from" CLUSTER GETKEYSINSLOT "$slot" 100)
+    # shellcheck disable=SC2086
+    [[ -z $keys ]] || redis-cli -p "$from" MIGRATE 127.0.0.1 "$to" "" 0 5000 KEYS $keys >/dev/null
+    for port in $CLUSTER_PORTS; do
+        redis-cli -p "$port" CLUSTER SETSLOT "$slot" NODE "$(node_id "$to")" >/dev/null 2>&1 || true
+    done
+}
 
 @test "a seed that does not own the key's slot: the run follows MOVED, and a second caller replays it" {
     local seed
@@ -187,4 +202,65 @@ node_id() { redis-cli -p "$1" CLUSTER MYID; }
     assert_success
     run jq -r '[.[].key] | sort | join(" ")' <<<"$output"
     assert_output "$(for i in $(seq 12); do echo "cl:list:$i"; done | sort | tr '\n' ' ' | sed 's/ $//')"
+}
+
+@test "a renewal that meets CLUSTERDOWN does not hold up the run: a SIGTERM reaches the command at once" {
+    local owner slot key=cl:down
+    owner=$(owner_port "$key")
+    slot=$(slot_of "$key")
+    spawn holder "$LOCKRUN" --redis "redis://127.0.0.1:$owner" --no-cache --lease 6s -k "$key" \
+        -c 'trap "date +%s%3N >term; exit 3" TERM; touch started; sleep 20 & wait'
+    wait_until 10 test -e started
+    redis-cli -p "$owner" CLUSTER DELSLOTS "$slot" >/dev/null
+    sleep 2.5 # the renewal at lease/3 meets CLUSTERDOWN
+    local sent
+    sent=$(now_ms)
+    kill -TERM "${SPAWNED[holder]}"
+    wait_until 5 test -s term
+    redis-cli -p "$owner" CLUSTER ADDSLOTS "$slot" >/dev/null
+    (($(cat term) - sent < 1000)) || fail "the command got SIGTERM $(($(cat term) - sent)) ms late"
+    wait_exit holder 20
+}
+
+@test "a run that ends while its slot is mid-migration releases the lock, without storing" {
+    local src dst slot key=cl:midway
+    src=$(owner_port "$key")
+    dst=$(other_port "$key")
+    slot=$(slot_of "$key")
+    spawn holder "$LOCKRUN" --redis "redis://127.0.0.1:$src" --lease 30s -k "$key" \
+        -c 'touch started; sleep 1; echo done'
+    wait_until 10 test -e started
+    redis-cli -p "$dst" CLUSTER SETSLOT "$slot" IMPORTING "$(node_id "$src")" >/dev/null
+    redis-cli -p "$src" CLUSTER SETSLOT "$slot" MIGRATING "$(node_id "$dst")" >/dev/null
+    assert_exit holder 0 20
+    run cat holder.err
+    assert_output --partial 'result was not stored'
+    # While the slot is split, a script of several keys is TRYAGAIN for as long as it waits:
+    # 69. Once the migration is called off, the lock is free (not left to its 30 s lease).
+    run --separate-stderr lockrun --redis "redis://127.0.0.1:$src" --no-cache -k "$key" -- echo next
+    assert_status 69
+    assert_one_error_line 'TRYAGAIN'
+    local port
+    for port in "$src" "$dst"; do redis-cli -p "$port" CLUSTER SETSLOT "$slot" STABLE >/dev/null; done
+    run --separate-stderr lockrun --redis "redis://127.0.0.1:$src" --no-cache -k "$key" -- echo next
+    assert_success
+    assert_output next
+}
+
+# Kills a node: the last test of the file.
+@test "the owner a MOVED named dies after its slot moved: lockrun goes back to the seeds" {
+    local old new slot key=cl:gone
+    old=$(owner_port "$key")
+    new=$(other_port "$key")
+    slot=$(slot_of "$key")
+    spawn holder "$LOCKRUN" --redis "redis://127.0.0.1:$new" --lease 1500ms -k "$key" \
+        -c 'touch started; sleep 3; echo done'
+    wait_until 10 test -e started
+    migrate_slot "$slot" "$old" "$new"
+    kill -KILL "$(redis-cli -p "$old" INFO server | sed -n 's/^process_id:\([0-9]*\).*/\1/p')"
+    assert_exit holder 0 20
+    run cat holder.out
+    assert_output done
+    run --separate-stderr lockrun --redis "redis://127.0.0.1:$new" -k "$key" -- echo never
+    assert_output done
 }
