@@ -53,6 +53,17 @@ RedisUrl redis_url_with_password(const Options& o, Reporter& reporter) {
     return url;
 }
 
+// The Sentinels' own password (SPEC §8: it may differ from the master's, which the URL,
+// --redis-password-file or LOCKRUN_REDIS_PASSWORD give): --sentinel-password-file, else
+// LOCKRUN_SENTINEL_PASSWORD, else none.
+std::string sentinel_password(const Options& o) {
+    if (!o.sentinel_password_file.empty()) {
+        return read_secret_file(o.sentinel_password_file, "--sentinel-password-file");
+    }
+    const char* password = std::getenv("LOCKRUN_SENTINEL_PASSWORD");
+    return password ? password : "";
+}
+
 bool uses_redis(const Options& o) {
     return o.backend == Options::BackendKind::redis ||
            (o.backend == Options::BackendKind::automatic && !o.redis_url.empty());
@@ -89,7 +100,8 @@ ConnectionSettings connection_settings(const Invocation& invocation, Reporter& r
             o.run.io_timeout,
             {o.tls_ca_file, o.tls_cert_file, o.tls_key_file, o.tls_server_name},
             {},
-            o.min_replicas};
+            o.min_replicas,
+            sentinel_password(o)};
 }
 
 int run_doctor(const Invocation& invocation, TerminalReporter& reporter) {
@@ -127,6 +139,7 @@ std::unique_ptr<Backend> make_backend(const Invocation& invocation, InterruptSou
 // credentials from the config file or a password file.
 void keep_secrets_from_the_command(CommandSpec& command) {
     command.removed_environment.emplace_back("LOCKRUN_REDIS_PASSWORD");
+    command.removed_environment.emplace_back("LOCKRUN_SENTINEL_PASSWORD");
     const char* url_text = std::getenv("LOCKRUN_REDIS_URL");
     if (url_text == nullptr) return;
     try {

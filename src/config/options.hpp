@@ -32,6 +32,7 @@ struct Options {
     std::string redis_url;
     bool redis_url_from_flag = false;  // a password in it shows in ps: warn
     std::string redis_password_file;
+    std::string sentinel_password_file;  // redis+sentinel://: the Sentinels' password
     std::string tls_ca_file;
     std::string tls_cert_file;
     std::string tls_key_file;

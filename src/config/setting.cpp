@@ -147,7 +147,7 @@ const std::vector<SettingSpec>& setting_specs() {
          [](R v, Options& o) { o.state_dir = v.text(); }, 11},
         {"redis", 0, K::secret_url, "URL", "",
          "redis://[user[:pass]@]host[:port][,host2[:port]...][/db] (cluster seeds), "
-         "rediss://..., unix:///path.sock[?db=N]",
+         "rediss://..., unix:///path.sock[?db=N], redis+sentinel://s1[,s2...]/MASTER[/db]",
          [](R v, Options& o) {
              o.redis_url = v.text();
              o.redis_url_from_flag = v.value().origin == SettingValue::Origin::flag;
@@ -156,6 +156,10 @@ const std::vector<SettingSpec>& setting_specs() {
         {"redis-password-file", 0, K::path, "F", "",
          "read the Redis password from F (keeps it out of argv and ps)",
          [](R v, Options& o) { o.redis_password_file = v.text(); }, 3},
+        {"sentinel-password-file", 0, K::path, "F", "",
+         "read the Sentinels' own password from F (redis+sentinel://; the URL's is the "
+         "master's)",
+         [](R v, Options& o) { o.sentinel_password_file = v.text(); }, 31},
         {"tls-ca-file", 0, K::path, "F", "",
          "CA certificates for rediss:// (default: the system's)",
          [](R v, Options& o) { o.tls_ca_file = v.text(); }, 4},

@@ -102,7 +102,8 @@ public:
     // Arms the wake-up for the next release of this key. Called before the acquisition
     // attempt that may have to wait, so that no release between the two is missed.
     virtual void prepare_to_wait() = 0;
-    // Blocks until a release of this key is announced or `deadline` passes.
+    // Blocks until a release of this key is announced or `deadline` passes. It may also
+    // return early (a wake-up lost with its server, say): the caller then looks again.
     virtual void wait_for_release(Deadline deadline) = 0;
 
     // Sends one renewal of our lock without waiting for the reply. A backend whose locks

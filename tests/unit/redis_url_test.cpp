@@ -214,7 +214,7 @@ TEST(ParseRedisUrl, RejectsAMissingScheme) {
 
 TEST(ParseRedisUrl, RejectsUnknownSchemes) {
     expect_error("http://h", "unknown scheme 'http'");
-    expect_error("redis+sentinel://h", "unknown scheme 'redis+sentinel'");
+    expect_error("redis+cluster://h", "unknown scheme 'redis+cluster'");
     expect_error("tcp://h:6379", "unknown scheme 'tcp'");
 }
 
@@ -428,6 +428,34 @@ TEST(ParseRedisUrl, ReadsTheSeedsOfACluster) {
 TEST(ParseRedisUrl, RefusesAnEmptyOrBadSeed) {
     for (const char* bad :
          {"redis://a:1,,b:2", "redis://a:1,", "redis://a:1,b:0", "redis://a,b c"}) {
+        EXPECT_THROW(parse_redis_url(bad), ConfigError) << bad;
+    }
+}
+
+}  // namespace
+}  // namespace lockrun
+
+namespace lockrun {
+namespace {
+
+TEST(ParseRedisUrl, ReadsASentinelUrl) {
+    RedisUrl url = parse_redis_url("redis+sentinel://:pw@10.0.0.1,10.0.0.2:26380/mymaster/3");
+    EXPECT_EQ(url.transport, RedisUrl::Transport::tcp);
+    EXPECT_EQ(url.sentinel_master, "mymaster");
+    EXPECT_EQ(url.seeds(), (std::vector<RedisNode>{{"10.0.0.1", 26379}, {"10.0.0.2", 26380}}));
+    EXPECT_EQ(url.db, 3);
+    EXPECT_EQ(url.password, "pw");
+    EXPECT_EQ(url.redacted(), "redis+sentinel://:***@10.0.0.1:26379,10.0.0.2:26380/mymaster/3");
+    EXPECT_EQ(parse_redis_url(url.redacted()).sentinel_master, "mymaster");
+    RedisUrl master = url.at({"10.0.0.9", 6379});
+    EXPECT_TRUE(master.sentinel_master.empty());
+    EXPECT_EQ(master.db, 3);
+    EXPECT_EQ(parse_redis_url("rediss+sentinel://s1/m").transport, RedisUrl::Transport::tls);
+}
+
+TEST(ParseRedisUrl, ASentinelUrlNamesItsMaster) {
+    for (const char* bad :
+         {"redis+sentinel://s1:26379", "redis+sentinel://s1:26379/", "redis+sentinel://s1//2"}) {
         EXPECT_THROW(parse_redis_url(bad), ConfigError) << bad;
     }
 }

@@ -135,6 +135,7 @@ void expect_every_setting_converted(const Options& o) {
     EXPECT_EQ(o.metrics_labels.pairs, (Labels{{"team", "ops"}, {"env", "prod"}}));
     EXPECT_TRUE(o.metrics_labels.with_key);
     EXPECT_EQ(o.min_replicas, 2);
+    EXPECT_EQ(o.sentinel_password_file, "/run/sentinel-password");
     EXPECT_EQ(o.run.key, "k");
     EXPECT_EQ(o.run.command.argv, Words{"true"});
 }
@@ -235,6 +236,8 @@ TEST_F(SettingsToOptions, EverySettingFromFlags) {
                                    "key",
                                    "--min-replicas",
                                    "2",
+                                   "--sentinel-password-file",
+                                   "/run/sentinel-password",
                                    "--key",
                                    "k",
                                    "--",
@@ -280,6 +283,7 @@ TEST_F(SettingsToOptions, EverySettingFromTheEnvironment) {
         {"LOCKRUN_METRICS_FILE", "/var/lib/metrics/job.prom"},
         {"LOCKRUN_METRICS_LABEL", "team=ops,env=prod,key"},
         {"LOCKRUN_MIN_REPLICAS", "2"},
+        {"LOCKRUN_SENTINEL_PASSWORD_FILE", "/run/sentinel-password"},
     });
     Invocation invocation = parse({"--key", "k", "--", "true"});
     expect_every_setting_converted(invocation.options);
@@ -323,6 +327,7 @@ TEST_F(SettingsToOptions, EverySettingFromTheConfigFile) {
         "metrics-file = \"/var/lib/metrics/job.prom\"",
         "metrics-label = [\"team=ops\", \"env=prod\", \"key\"]",
         "min-replicas = 2",
+        "sentinel-password-file = \"/run/sentinel-password\"",
     };
     std::string text;
     for (const std::string& line : lines) text += line + "\n";

@@ -50,6 +50,7 @@ RedisConnection RedisBackend::open_to_owner(InterruptSource* interrupt, const St
     if (url.transport == RedisUrl::Transport::unix_socket) {
         return open_connection(settings_, interrupt, step);
     }
+    if (!url.sentinel_master.empty()) return open_master_via_sentinels(interrupt, step, node);
     // The owner a MOVED named, then the node that answered last, then the seeds: a dead
     // owner (a failover) sends us back to the seeds, which redirect again.
     std::vector<RedisNode> candidates;
@@ -79,6 +80,95 @@ RedisConnection RedisBackend::open_to_owner(InterruptSource* interrupt, const St
             }
         }
     }
+}
+
+RedisConnection RedisBackend::open_master_via_sentinels(InterruptSource* interrupt,
+                                                        const StepDeadline& step, RedisNode& node) {
+    const RedisUrl& url = settings_.url;
+    const std::string& name = url.sentinel_master;
+    std::string why;  // what each Sentinel said, for the message when none served
+    int answered = 0, unknown = 0;
+    // During a failover no Sentinel may name a master that answers as one for a second or
+    // two: they are asked again, round after round, while the step lasts.
+    for (Millis pause{50};; pause = std::min(pause * 2, Millis(400))) {
+        why.clear();
+        answered = unknown = 0;
+        if (std::optional<RedisConnection> m =
+                ask_sentinels_once(interrupt, step, node, why, answered, unknown)) {
+            return std::move(*m);
+        }
+        if (answered > 0 && unknown == answered) break;
+        if (Deadline::after(pause).at() >= step.at.at()) break;
+        std::this_thread::sleep_for(pause);
+    }
+    if (answered > 0 && unknown == answered) {
+        throw ConfigError("no Sentinel of " + url.redacted() + " knows a master named '" + name +
+                          "' (check the name after the hosts in --redis)" + why);
+    }
+    throw BackendUnavailable("no Sentinel of " + url.redacted() + " named a master of '" + name +
+                             "' that answers as one" + why);
+}
+
+RespValue RedisBackend::ask_sentinel(const ConnectionSettings& to_sentinel,
+                                     InterruptSource* interrupt, const StepDeadline& step) const {
+    try {
+        RedisConnection s = open_connection(to_sentinel, interrupt, step);
+        return s.call({"SENTINEL", "get-master-addr-by-name", settings_.url.sentinel_master}, step);
+    } catch (const ConfigError& e) {
+        // Its own password, not the master's: say where that one comes from.
+        throw ConfigError("Sentinel " + std::string(e.what()) +
+                          "; a Sentinel's password comes from --sentinel-password-file or "
+                          "LOCKRUN_SENTINEL_PASSWORD, the URL's is the master's");
+    }
+}
+
+std::optional<RedisConnection> RedisBackend::ask_sentinels_once(InterruptSource* interrupt,
+                                                                const StepDeadline& step,
+                                                                RedisNode& node, std::string& why,
+                                                                int& answered, int& unknown) {
+    const RedisUrl& url = settings_.url;
+    const std::string& name = url.sentinel_master;
+    for (const RedisNode& sentinel : url.seeds()) {
+        ConnectionSettings to_sentinel = settings_;
+        to_sentinel.url = url.at(sentinel);
+        to_sentinel.url.user.clear();
+        to_sentinel.url.password = settings_.sentinel_password;
+        to_sentinel.url.db = 0;
+        try {
+            std::optional<RedisNode> master;
+            {
+                RespValue reply = ask_sentinel(to_sentinel, interrupt, step);
+                ++answered;
+                if (reply.type == RespValue::Type::array && reply.elements.size() == 2) {
+                    auto named = parse_cluster_redirect(
+                        "MOVED 0 " + reply.elements[0].text + ":" + reply.elements[1].text,
+                        sentinel.host);
+                    if (named) master = named->node;
+                }
+                if (!master) {
+                    ++unknown;
+                    why += "; " + sentinel.text() + " knows no master '" + name + "'" +
+                           (reply.is_error() ? " (" + one_line(reply.text) + ")" : "");
+                    continue;
+                }
+            }
+            ConnectionSettings to_master = settings_;
+            to_master.url = url.at(*master);
+            RedisConnection m = open_connection(to_master, interrupt, step);
+            RespValue role = m.call({"ROLE"}, step);
+            if (role.type == RespValue::Type::array && !role.elements.empty() &&
+                role.elements[0].text == "master") {
+                node = *master;
+                return m;
+            }
+            // Mid-failover: the Sentinel has not heard of the promotion yet.
+            why += "; " + sentinel.text() + " named " + master->text() + ", which is no master";
+        } catch (const BackendUnavailable& e) {
+            why += "; " + std::string(e.what());
+        }
+        if (step.at.passed()) break;
+    }
+    return std::nullopt;
 }
 
 namespace {
@@ -113,6 +203,12 @@ RespValue RedisBackend::routed(const std::function<RespValue(RedisConnection&)>&
             }
             std::this_thread::sleep_for(backoff);
             backoff = std::min(backoff * 2, k_max_backoff);
+            continue;
+        }
+        if (reply.text.starts_with("READONLY") && !settings_.url.sentinel_master.empty() &&
+            !asking && ++redirects <= k_max_redirects) {
+            // A master demoted by a failover: ask the Sentinels again.
+            connection_.reset();
             continue;
         }
         std::optional<ClusterRedirect> redirect = parse_cluster_redirect(reply.text, node.host);
@@ -284,10 +380,22 @@ void RedisBackend::prepare_to_wait() {
 }
 
 void RedisBackend::wait_for_release(Deadline deadline) {
-    if (!subscriber_) throw InternalError("wait_for_release before prepare_to_wait");
-    if (!subscriber_->read_reply(deadline)) return;
-    // Several releases may have been announced; one look at the lock answers them all.
-    while (subscriber_->try_read_reply()) {
+    if (!subscriber_) {
+        // The subscription was lost with its server (below): subscribe again, and return at
+        // once, so that the caller looks again with the wake-up armed (SPEC §5).
+        prepare_to_wait();
+        return;
+    }
+    try {
+        if (!subscriber_->read_reply(deadline)) return;
+        // Several releases may have been announced; one look at the lock answers them all.
+        while (subscriber_->try_read_reply()) {
+        }
+    } catch (const BackendUnavailable&) {
+        // A failover, a node that died (SPEC §8: a waiter survives it): the caller looks
+        // again, its next step finds the new master, and the next wait subscribes there.
+        subscriber_.reset();
+        connection_.reset();
     }
 }
 

@@ -55,6 +55,20 @@ private:
     // that answers; `node` becomes the one it is to.
     RedisConnection open_to_owner(InterruptSource* interrupt, const StepDeadline& step,
                                   RedisNode& node);
+    // redis+sentinel://: asks the Sentinels in turn for the master, and checks with ROLE
+    // that the node they name is one; `node` becomes it. ConfigError when every Sentinel
+    // that answers knows no master of that name.
+    RedisConnection open_master_via_sentinels(InterruptSource* interrupt, const StepDeadline& step,
+                                              RedisNode& node);
+    // One Sentinel's answer to get-master-addr-by-name; a refused login or command names the
+    // Sentinels' password setting.
+    RespValue ask_sentinel(const ConnectionSettings& to_sentinel, InterruptSource* interrupt,
+                           const StepDeadline& step) const;
+    // One round of it: each Sentinel in turn; what they said goes to `why` and the counts.
+    std::optional<RedisConnection> ask_sentinels_once(InterruptSource* interrupt,
+                                                      const StepDeadline& step, RedisNode& node,
+                                                      std::string& why, int& answered,
+                                                      int& unknown);
     // `send` on connection(), and again where the cluster's redirects say (above), within
     // the step; the final reply. TRYAGAIN and CLUSTERDOWN are retried until
     // `stop_retrying` (at most the step), then ClusterBusy.

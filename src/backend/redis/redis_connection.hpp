@@ -29,8 +29,9 @@ struct ConnectionSettings {
     Millis connect_timeout{2000};
     Millis io_timeout{2000};
     TlsSettings tls;
-    SharedTlsContext tls_context;  // made on the first rediss:// connection, then shared
-    int min_replicas = 0;          // --min-replicas (SPEC §8): WAIT after acquiring and storing
+    SharedTlsContext tls_context;     // made on the first rediss:// connection, then shared
+    int min_replicas = 0;             // --min-replicas (SPEC §8): WAIT after acquiring and storing
+    std::string sentinel_password{};  // redis+sentinel://: AUTH to the Sentinels (not the master)
 };
 
 // The server answered a command with an error reply and closed the connection (a request

@@ -125,15 +125,18 @@ public:
         }
         const std::string scheme = lower(rest.substr(0, end_of_scheme));
         rest.remove_prefix(end_of_scheme + 3);
-        if (scheme == "redis") {
+        if (scheme == "redis" || scheme == "redis+sentinel") {
             url_.transport = RedisUrl::Transport::tcp;
-        } else if (scheme == "rediss") {
+        } else if (scheme == "rediss" || scheme == "rediss+sentinel") {
             url_.transport = RedisUrl::Transport::tls;
         } else if (scheme == "unix") {
             url_.transport = RedisUrl::Transport::unix_socket;
         } else {
-            fail("unknown scheme '" + scheme + "' (expected redis://, rediss:// or unix://)");
+            fail("unknown scheme '" + scheme +
+                 "' (expected redis://, rediss://, unix://, redis+sentinel:// or "
+                 "rediss+sentinel://)");
         }
+        sentinel_ = scheme.ends_with("+sentinel");
 
         if (url_.transport == RedisUrl::Transport::unix_socket) {
             parse_unix(rest);
@@ -194,6 +197,7 @@ private:
         std::string_view hosts = rest.substr(0, authority_end);
         rest.remove_prefix(hosts.size());
         // Seeds of a cluster, comma-separated; the first is the URL's host.
+        if (sentinel_) default_port_ = 26379;
         std::string_view first = hosts.substr(0, hosts.find(','));
         RedisNode node = parse_node(first);
         url_.host = node.host;
@@ -205,6 +209,19 @@ private:
             comma = next == std::string_view::npos ? next : comma + 1 + next;
         }
 
+        if (sentinel_) {
+            // "/MASTER[/db]": the name the Sentinels know the master by.
+            if (rest.empty() || rest.front() != '/') {
+                fail(
+                    "a Sentinel URL names the master after the hosts: "
+                    "redis+sentinel://host:26379/MASTER");
+            }
+            rest.remove_prefix(1);
+            const std::string_view name = rest.substr(0, rest.find_first_of("/?#"));
+            if (name.empty()) fail("the master's name after the hosts is empty");
+            url_.sentinel_master = std::string(name);
+            rest.remove_prefix(name.size());
+        }
         if (!rest.empty() && rest.front() == '/') {
             rest.remove_prefix(1);
             const std::size_t path_end = rest.find_first_of("?#");
@@ -217,6 +234,7 @@ private:
 
     RedisNode parse_node(std::string_view host_port) const {
         RedisNode node;
+        node.port = default_port_;
         std::optional<std::string_view> port_text;
         if (!host_port.empty() && host_port.front() == '[') {
             const std::size_t close = host_port.find(']');
@@ -320,6 +338,8 @@ private:
     std::string_view text_;
     RedisUrl url_;
     bool db_seen_ = false;
+    bool sentinel_ = false;
+    std::uint16_t default_port_ = 6379;
 };
 
 // Keeps unreserved characters, so that redacted() is itself a URL that parses back.
@@ -342,12 +362,13 @@ std::string percent_encode(std::string_view text) {
 
 std::string RedisUrl::redacted() const {
     std::string out;
+    const bool sentinel = !sentinel_master.empty();
     switch (transport) {
         case Transport::tcp:
-            out = "redis://";
+            out = sentinel ? "redis+sentinel://" : "redis://";
             break;
         case Transport::tls:
-            out = "rediss://";
+            out = sentinel ? "rediss+sentinel://" : "rediss://";
             break;
         case Transport::unix_socket:
             out = "unix://";
@@ -370,6 +391,7 @@ std::string RedisUrl::redacted() const {
     } else {
         out += RedisNode{host, port}.text();
         for (const RedisNode& node : more_seeds) out.append(",").append(node.text());
+        if (sentinel) out.append("/").append(sentinel_master);
         if (db != 0) out.append("/").append(std::to_string(db));
     }
     return out;
@@ -396,6 +418,7 @@ RedisUrl RedisUrl::at(const RedisNode& node) const {
     one.host = node.host;
     one.port = node.port;
     one.more_seeds.clear();
+    one.sentinel_master.clear();
     return one;
 }
 

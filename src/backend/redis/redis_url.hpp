@@ -3,6 +3,9 @@
 //   redis://[user[:password]@]host[:port][,host2[:port]...][/db]
 //   rediss://...                      (TLS; same shape, default port 6379)
 // More than one host: seeds of a Redis Cluster (SPEC §8), tried in turn.
+//   redis+sentinel://[user[:password]@]s1[:port][,s2[:port]...]/MASTER[/db]
+//   rediss+sentinel://...             (SPEC §8: the hosts are Sentinels, default port 26379;
+//                                      user and password are the master's)
 //   unix:///path/to/redis.sock[?db=N]  (also unix://user:password@/path.sock?db=N)
 // IPv6 hosts in brackets: redis://[::1]:6380/2. User and password are percent-decoded.
 // As with redis-cli, a userinfo without ':' is a password (of the default user):
@@ -36,14 +39,18 @@ struct RedisUrl {
     // The URL said "SECRET@" (no ':'): redacted() writes "***@", the form that reads back as
     // a password; else a password without user is ":***@".
     bool password_without_colon = false;
-    // The hosts after the first: more seeds of a Redis Cluster, in the order given.
+    // The hosts after the first: more seeds of a Redis Cluster, in the order given (or more
+    // Sentinels).
     std::vector<RedisNode> more_seeds;
+    // redis+sentinel://: the name of the master the Sentinels watch; the hosts are theirs.
+    std::string sentinel_master;
 
     // The URL with the password replaced by "***", safe for any message or log line.
     std::string redacted() const;
     // Every seed: (host, port) first, then more_seeds.
     std::vector<RedisNode> seeds() const;
-    // This URL for one node only: the same scheme, credentials and db.
+    // This URL for one node only: the same scheme, credentials and db (a data node: no
+    // Sentinel master).
     RedisUrl at(const RedisNode& node) const;
 };
 

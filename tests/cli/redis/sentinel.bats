@@ -1,0 +1,154 @@
+#!/usr/bin/env bats
+# Redis Sentinel (SPEC §8): one master, one replica and three Sentinels on loopback, started
+# once for the file. lockrun asks the Sentinels for the master of a redis+sentinel:// URL,
+# checks with ROLE that it is one, and asks again on every reconnect and on READONLY: a
+# failover during a wait or a run is survived, or the run ends 76, never a silent overlap.
+
+LOCKRUN_TEST_BACKEND=redis
+load ../common
+
+# start_sentinel N MASTER_PORT [PASSWORD]: a Sentinel (they need a config file of their
+# own) watching "mymaster"; exports SENTINEL_PORTS (space-separated).
+start_sentinel() {
+    local port conf=$BATS_FILE_TMPDIR/sentinel$1.conf pid deadline
+    port=$(free_port)
+    {
+        echo "port $port"
+        echo "bind 127.0.0.1"
+        echo "dir $BATS_FILE_TMPDIR"
+        echo "sentinel monitor mymaster 127.0.0.1 $2 2"
+        echo "sentinel down-after-milliseconds mymaster 1000"
+        echo "sentinel failover-timeout mymaster 4000"
+        [[ -z ${3-} ]] || echo "requirepass $3"
+    } >"$conf"
+    redis-server "$conf" --sentinel >"$BATS_FILE_TMPDIR/sentinel$1.log" 2>&1 </dev/null 3>&- &
+    pid=$!
+    echo "$pid" >>"$BATS_FILE_TMPDIR/redis-servers.pid"
+    deadline=$((SECONDS + 10))
+    until redis-cli -p "$port" ${3:+-a "$3" --no-auth-warning} SENTINEL masters 2>/dev/null | grep -q mymaster; do
+        ((SECONDS < deadline)) || { cat "$BATS_FILE_TMPDIR/sentinel$1.log" >&2; return 1; }
+        sleep 0.05
+    done
+    SENTINEL_PORTS="${SENTINEL_PORTS:+$SENTINEL_PORTS }$port"
+}
+
+setup_file() {
+    start_redis
+    start_server replica -- --replicaof 127.0.0.1 "$REDIS_PORT"
+    local deadline=$((SECONDS + 20))
+    until [[ $(redis-cli -p "$REPLICA_PORT" INFO replication) == *master_link_status:up* ]]; do
+        ((SECONDS < deadline)) || { echo "the replica did not sync" >&2; return 1; }
+        sleep 0.1
+    done
+    SENTINEL_PORTS=
+    local i port
+    for i in 1 2 3; do start_sentinel "$i" "$REDIS_PORT"; done
+    export SENTINEL_PORTS
+    # A Sentinel learns of the replica (from the master's INFO) and of the other Sentinels
+    # within seconds: a failover needs both.
+    deadline=$((SECONDS + 30))
+    for port in $SENTINEL_PORTS; do
+        until [[ $(redis-cli -p "$port" SENTINEL replicas mymaster) == *"$REPLICA_PORT"* &&
+                 $(redis-cli -p "$port" SENTINEL sentinels mymaster | grep -c '^name$') -ge 2 ]]; do
+            ((SECONDS < deadline)) || { echo "Sentinel $port did not see the set-up" >&2; return 1; }
+            sleep 0.2
+        done
+    done
+    export SENTINEL_URL="redis+sentinel://$(for p in $SENTINEL_PORTS; do printf '127.0.0.1:%s,' "$p"; done | sed 's/,$//')/mymaster"
+}
+teardown_file() { stop_redis; }
+
+# The master the Sentinels name now.
+master_port() { redis-cli -p "${SENTINEL_PORTS%% *}" SENTINEL get-master-addr-by-name mymaster | tail -1; }
+master_is_not() { [[ $(master_port) != "$1" ]]; }
+
+setup() {
+    per_test_setup
+    redis-cli -p "$(master_port)" FLUSHALL >/dev/null
+    export LOCKRUN_REDIS_URL=$SENTINEL_URL
+}
+teardown() { per_test_teardown; }
+
+@test "a run through the Sentinels lands on the master, and a second caller replays it" {
+    run --separate-stderr lockrun -k sen:1 -- printf 'a\nb\n'
+    assert_success
+    assert_output $'a\nb'
+    run redis-cli -p "$(master_port)" EXISTS "lockrun:{sen:1}:out"
+    assert_output 1
+    run --separate-stderr lockrun -k sen:1 -- echo never
+    assert_output $'a\nb'
+    run --separate-stderr lockrun status sen:1 --json
+    assert_success
+}
+
+@test "a master name no Sentinel knows is a configuration error that names it" {
+    run --separate-stderr lockrun --redis "${SENTINEL_URL%/mymaster}/nosuchmaster" -k sen:2 -c 'touch ran'
+    assert_status 78
+    assert_one_error_line "nosuchmaster"
+    [ ! -e ran ]
+}
+
+@test "no Sentinel answers: 69, naming them" {
+    local a b
+    a=$(free_port)
+    b=$(free_port)
+    run --separate-stderr lockrun --redis "redis+sentinel://127.0.0.1:$a,127.0.0.1:$b/mymaster" \
+        --connect-timeout 300ms -k sen:3 -c 'touch ran'
+    assert_status 69
+    assert_one_error_line "127.0.0.1:$a"
+    [ ! -e ran ]
+}
+
+@test "a dead Sentinel before a live one is skipped" {
+    run --separate-stderr lockrun --redis "redis+sentinel://127.0.0.1:$(free_port),${SENTINEL_URL#redis+sentinel://}" \
+        --no-cache -k sen:4 -- echo ran
+    assert_success
+    assert_output ran
+}
+
+@test "a Sentinel with a password of its own: --sentinel-password-file, and 78 without it" {
+    local all=$SENTINEL_PORTS
+    start_sentinel 4 "$(master_port)" s3ntinel-secret
+    local guarded=${SENTINEL_PORTS##* }
+    SENTINEL_PORTS=$all
+    printf 's3ntinel-secret\n' >sentinel.password
+    run --separate-stderr lockrun --redis "redis+sentinel://127.0.0.1:$guarded/mymaster" \
+        --sentinel-password-file sentinel.password --no-cache -k sen:5 -- echo ran
+    assert_success
+    assert_output ran
+    LOCKRUN_SENTINEL_PASSWORD=s3ntinel-secret run --separate-stderr \
+        lockrun --redis "redis+sentinel://127.0.0.1:$guarded/mymaster" --no-cache -k sen:5 -- echo ran
+    assert_success
+    # The command does not inherit it.
+    LOCKRUN_SENTINEL_PASSWORD=s3ntinel-secret run --separate-stderr \
+        lockrun --redis "redis+sentinel://127.0.0.1:$guarded/mymaster" --no-cache -k sen:5 \
+        -c 'echo "[${LOCKRUN_SENTINEL_PASSWORD-unset}]"'
+    assert_output '[unset]'
+    run --separate-stderr lockrun --redis "redis+sentinel://127.0.0.1:$guarded/mymaster" \
+        --no-cache -k sen:5 -c 'touch ran'
+    assert_status 78
+    assert_one_error_line 'sentinel-password-file'
+    [ ! -e ran ]
+}
+
+# Turns the replica into the master: the last test of the file.
+@test "a failover while one caller runs and another waits: both end, and they never overlap" {
+    local old
+    old=$(master_port)
+    spawn holder "$LOCKRUN" --no-cache --lease 3s -k sen:fail \
+        -c 'mkdir inside || exit 9; touch started; sleep 4; rmdir inside; echo held'
+    wait_until 10 test -e started
+    spawn waiter "$LOCKRUN" --no-cache -w 60 -k sen:fail \
+        -c 'mkdir inside || exit 9; rmdir inside; echo waited'
+    sleep 0.5
+    run redis-cli -p "${SENTINEL_PORTS%% *}" SENTINEL failover mymaster
+    assert_output OK
+    wait_until 20 master_is_not "$old"
+    wait_exit holder 30
+    # The lock reached the replica before the failover, so the holder keeps it (0); had it
+    # not, the holder would stop with 76. Never a third outcome.
+    [[ $EXIT_STATUS == 0 || $EXIT_STATUS == 76 ]] || fail "holder exited $EXIT_STATUS: $(cat holder.err)"
+    assert_exit waiter 0 40
+    run cat waiter.out
+    assert_output waited
+}
