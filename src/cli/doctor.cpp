@@ -39,7 +39,7 @@ int report_diagnosis(const Diagnosis& diagnosis, std::string_view backend, bool 
             level = level == "fail" ? "FAIL" : level;
             level.resize(4, ' ');
             std::string check = finding.check + ":";
-            check.resize(std::max<std::size_t>(check.size(), 18), ' ');
+            check.resize(std::max<std::size_t>(check.size() + 1, 18), ' ');
             std::cout << level << "  " << check << finding.detail << "\n";
         }
         std::cout << (usable ? "usable\n" : "NOT usable\n");

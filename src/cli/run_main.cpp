@@ -108,8 +108,9 @@ int run_doctor(const Invocation& invocation, TerminalReporter& reporter) {
     const Options& o = invocation.options;
     if (!uses_redis(o))
         return report_diagnosis(diagnose_local(state_dir_of(o)), "local", invocation.json);
-    return report_diagnosis(diagnose_redis(connection_settings(invocation, reporter), o.prefix),
-                            "redis", invocation.json);
+    return report_diagnosis(
+        diagnose_redis(connection_settings(invocation, reporter), o.prefix, o.run.key), "redis",
+        invocation.json);
 }
 
 // --min-replicas asks for Redis replicas; on the local backend it could only be ignored.

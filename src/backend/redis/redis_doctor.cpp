@@ -1,8 +1,12 @@
 #include "backend/redis/redis_doctor.hpp"
 
+#include "backend/redis/cluster_redirect.hpp"
+#include "backend/redis/redis_keys.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <sstream>
 
@@ -57,14 +61,60 @@ Finding round_trip(RedisConnection& connection) {
         "PING " + milliseconds(round_trips[2]) + " (median of 5); the uncontended path costs 2"};
 }
 
+// Which server INFO describes: Redis, or a compatible one by the fields it adds.
+std::string server_kind(const std::map<std::string, std::string>& server) {
+    std::string version = field(server, "redis_version");
+    if (!field(server, "dragonfly_version").empty()) {
+        return "Dragonfly " + field(server, "dragonfly_version");
+    }
+    if (!field(server, "valkey_version").empty() || field(server, "server_name") == "valkey") {
+        std::string valkey = field(server, "valkey_version");
+        return "Valkey " + (valkey.empty() ? version : valkey);
+    }
+    if (!field(server, "garnet_version").empty())
+        return "Garnet " + field(server, "garnet_version");
+    if (field(server, "executable").find("keydb") != std::string::npos) return "KeyDB " + version;
+    return "Redis " + (version.empty() ? "(unknown version)" : version);
+}
+
 Finding server_version(RedisConnection& connection) {
     auto server = info_fields(connection.call({"INFO", "server"}, Deadline::never()).text);
     std::string version = field(server, "redis_version");
-    bool scripts_with_flags = !version.empty() && std::stoi(version) >= 7;
-    return {scripts_with_flags ? Level::ok : Level::fail, "server",
-            "Redis " + (version.empty() ? "(unknown version)" : version) + ", " +
-                field(server, "redis_mode") +
-                (scripts_with_flags ? "" : ": lockrun's scripts need Redis 7 or newer")};
+    std::string mode = field(server, "redis_mode");
+    bool knows_script_headers = !version.empty() && std::atoi(version.c_str()) >= 7;
+    return {Level::ok, "server",
+            server_kind(server) + (mode.empty() ? "" : ", " + mode) +
+                (knows_script_headers
+                     ? ""
+                     : " (scripts go without their #!lua line: an out-of-memory server is "
+                       "refused at a script's first write, not before it)")};
+}
+
+// A Cluster node: the cluster's state, its masters, and with a key the node that owns the
+// key's slot (all of the key's names are in it).
+std::vector<Finding> cluster_findings(RedisConnection& connection, const std::string& prefix,
+                                      const std::string& key) {
+    auto info = info_fields(connection.call({"CLUSTER", "INFO"}, Deadline::never()).text);
+    std::string state = field(info, "cluster_state");
+    std::vector<Finding> found;
+    found.push_back({state == "ok" ? Level::ok : Level::fail, "cluster",
+                     "state " + (state.empty() ? "unknown" : state) + ", " +
+                         field(info, "cluster_known_nodes") + " nodes, " +
+                         field(info, "cluster_size") + " serving slots" +
+                         (state == "ok" ? "" : ": the cluster does not serve every slot")});
+    if (key.empty()) return found;
+    std::string lock_name = redis_key_names(prefix, key).lock;
+    RespValue slot = connection.call({"CLUSTER", "KEYSLOT", lock_name}, Deadline::never());
+    RespValue probe = connection.call({"EXISTS", lock_name}, Deadline::never());
+    std::string owner = connection.where();
+    if (probe.is_error()) {
+        auto redirect = parse_cluster_redirect(probe.text, "");
+        owner = redirect ? redirect->node.text() : "unknown (" + probe.text + ")";
+    }
+    found.push_back({Level::ok, "slot",
+                     "the names of " + key + " are in slot " + std::to_string(slot.integer) +
+                         ", owned by " + owner});
+    return found;
 }
 
 Finding replication(RedisConnection& connection) {
@@ -125,22 +175,93 @@ Finding prefix_tag(const std::string& prefix) {
                 "not per KEY"};
 }
 
+// redis+sentinel://: what each Sentinel names as the master, how many agree, and the
+// replicas; the settings for the master most of them name (nullopt when none does).
+std::optional<ConnectionSettings> sentinel_findings(const ConnectionSettings& settings,
+                                                    Diagnosis& found) {
+    const RedisUrl& url = settings.url;
+    std::map<std::string, int> votes;
+    std::map<std::string, RedisNode> named;
+    int replicas = -1;
+    for (const RedisNode& sentinel : url.seeds()) {
+        ConnectionSettings to_sentinel = settings;
+        to_sentinel.url = url.at(sentinel);
+        to_sentinel.url.user.clear();
+        to_sentinel.url.password = settings.sentinel_password;
+        to_sentinel.url.db = 0;
+        try {
+            RedisConnection s = RedisConnection::open(to_sentinel, nullptr);
+            RespValue reply = s.call({"SENTINEL", "get-master-addr-by-name", url.sentinel_master},
+                                     Deadline::never());
+            if (reply.type != RespValue::Type::array || reply.elements.size() != 2) {
+                found.push_back({Level::warn, "sentinel " + sentinel.text(),
+                                 "knows no master '" + url.sentinel_master + "'"});
+                continue;
+            }
+            auto master = parse_cluster_redirect(
+                "MOVED 0 " + reply.elements[0].text + ":" + reply.elements[1].text, sentinel.host);
+            if (!master) continue;
+            ++votes[master->node.text()];
+            named[master->node.text()] = master->node;
+            found.push_back({Level::ok, "sentinel " + sentinel.text(),
+                             "names " + master->node.text() + " as the master"});
+            if (replicas < 0) {
+                RespValue listed =
+                    s.call({"SENTINEL", "replicas", url.sentinel_master}, Deadline::never());
+                if (listed.type == RespValue::Type::array) {
+                    replicas = static_cast<int>(listed.elements.size());
+                }
+            }
+        } catch (const BackendUnavailable& e) {
+            found.push_back({Level::warn, "sentinel " + sentinel.text(), e.what()});
+        }
+    }
+    if (votes.empty()) {
+        found.push_back(
+            {Level::fail, "master", "no Sentinel names a master '" + url.sentinel_master + "'"});
+        return std::nullopt;
+    }
+    auto most = std::max_element(votes.begin(), votes.end(),
+                                 [](const auto& a, const auto& b) { return a.second < b.second; });
+    int sentinels = static_cast<int>(url.seeds().size());
+    found.push_back({votes.size() == 1 && most->second == sentinels ? Level::ok : Level::warn,
+                     "master",
+                     most->first + ", named by " + std::to_string(most->second) + " of " +
+                         std::to_string(sentinels) + " Sentinels" +
+                         (votes.size() == 1 ? "" : " (they disagree: a failover under way?)") +
+                         (replicas < 0 ? "" : "; " + std::to_string(replicas) + " replicas")});
+    ConnectionSettings master = settings;
+    master.url = url.at(named[most->first]);
+    return master;
+}
+
 }  // namespace
 
-Diagnosis diagnose_redis(const ConnectionSettings& settings, const std::string& prefix) {
+Diagnosis diagnose_redis(const ConnectionSettings& given, const std::string& prefix,
+                         const std::string& key) {
+    Diagnosis found;
+    ConnectionSettings settings = given;
+    if (!given.url.sentinel_master.empty()) {
+        std::optional<ConnectionSettings> master = sentinel_findings(given, found);
+        if (!master) return found;
+        settings = *master;
+    }
     auto connect_started = Clock::now();
     RedisConnection connection = RedisConnection::open(settings, nullptr);
-    // A braced list runs the checks in the order written, which is the order printed.
-    return {
+    found.push_back(
         {Level::ok, "reachable",
-         connection.where() + ", connected in " + milliseconds(Clock::now() - connect_started)},
-        round_trip(connection),
-        server_version(connection),
-        replication(connection),
-        maxmemory_policy(connection),
-        persistence(connection),
-        prefix_tag(prefix),
-    };
+         connection.where() + ", connected in " + milliseconds(Clock::now() - connect_started)});
+    found.push_back(round_trip(connection));
+    found.push_back(server_version(connection));
+    auto server = info_fields(connection.call({"INFO", "server"}, Deadline::never()).text);
+    if (field(server, "redis_mode") == "cluster") {
+        for (Finding& f : cluster_findings(connection, prefix, key)) found.push_back(std::move(f));
+    }
+    found.push_back(replication(connection));
+    found.push_back(maxmemory_policy(connection));
+    found.push_back(persistence(connection));
+    found.push_back(prefix_tag(prefix));
+    return found;
 }
 
 }  // namespace lockrun

@@ -247,6 +247,19 @@ migrate_slot() {
     assert_output next
 }
 
+@test "doctor on a cluster: its state, and with a key the node that owns the key's slot" {
+    local seed owner
+    seed=$(other_port cl:doc)
+    owner=$(owner_port cl:doc)
+    run --separate-stderr lockrun --redis "redis://127.0.0.1:$seed" doctor -k cl:doc
+    assert_success
+    assert_line --regexp '^ok  +cluster: +state ok, 3 nodes, 3 serving slots$'
+    assert_line --regexp "^ok  +slot: +the names of cl:doc are in slot $(slot_of cl:doc), owned by 127.0.0.1:$owner$"
+    run --separate-stderr lockrun --redis "redis://127.0.0.1:$seed" doctor --json
+    run jq -e '.usable and any(.findings[]; .check == "cluster" and .level == "ok")' <<<"$output"
+    assert_success
+}
+
 # Kills a node: the last test of the file.
 @test "the owner a MOVED named dies after its slot moved: lockrun goes back to the seeds" {
     local old new slot key=cl:gone

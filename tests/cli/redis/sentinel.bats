@@ -131,6 +131,18 @@ teardown() { per_test_teardown; }
     [ ! -e ran ]
 }
 
+@test "doctor through the Sentinels: the master each names, how many agree, the replicas, then the master" {
+    run --separate-stderr lockrun doctor
+    assert_success
+    assert_line --regexp "^ok  +master: +127.0.0.1:$(master_port), named by 3 of 3 Sentinels; 1 replicas$"
+    assert_line --regexp '^ok  +sentinel 127.0.0.1:[0-9]+: +names 127.0.0.1:[0-9]+ as the master$'
+    assert_line --regexp "^ok  +reachable: +redis://127.0.0.1:$(master_port)"
+    run --separate-stderr lockrun --redis "${SENTINEL_URL%/mymaster}/nosuchmaster" doctor --json
+    assert_status 69
+    run jq -e '(.usable | not) and any(.findings[]; .check == "master" and .level == "fail")' <<<"$output"
+    assert_success
+}
+
 # Turns the replica into the master: the last test of the file.
 @test "a failover while one caller runs and another waits: both end, and they never overlap" {
     local old
