@@ -6,6 +6,7 @@
 
 LOCKRUN_TEST_BACKEND=redis
 load ../common
+load failover_helpers
 
 # start_sentinel N MASTER_PORT [PASSWORD]: a Sentinel (they need a config file of their
 # own) watching "mymaster"; exports SENTINEL_PORTS (space-separated).
@@ -147,11 +148,9 @@ teardown() { per_test_teardown; }
 @test "a failover while one caller runs and another waits: both end, and they never overlap" {
     local old
     old=$(master_port)
-    spawn holder "$LOCKRUN" --no-cache --lease 3s -k sen:fail \
-        -c 'mkdir inside || exit 9; touch started; sleep 4; rmdir inside; echo held'
+    spawn holder "$LOCKRUN" --no-cache --lease 8s -k sen:fail -c "$HOLDER_COMMAND"
     wait_until 10 test -e started
-    spawn waiter "$LOCKRUN" --no-cache -w 60 -k sen:fail \
-        -c 'mkdir inside || exit 9; rmdir inside; echo waited'
+    spawn waiter "$LOCKRUN" --no-cache -w 60 -k sen:fail -c "$WAITER_COMMAND"
     sleep 0.5
     run redis-cli -p "${SENTINEL_PORTS%% *}" SENTINEL failover mymaster
     assert_output OK
@@ -163,4 +162,5 @@ teardown() { per_test_teardown; }
     assert_exit waiter 0 40
     run cat waiter.out
     assert_output waited
+    assert_one_after_the_other
 }

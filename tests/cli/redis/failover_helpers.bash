@@ -1,0 +1,15 @@
+# For the failover tests (cluster_failover.bats, sentinel.bats): a holder's and a waiter's
+# commands that write when they ran (in ns), and the check that they never overlapped. A
+# holder stopped for losing its lock (SIGTERM, 76) writes its end too.
+
+# shellcheck disable=SC2016
+HOLDER_COMMAND='trap "date +%s%N >holder.end; exit 143" TERM; date +%s%N >holder.start; touch started; sleep 5 & wait; date +%s%N >holder.end; echo held'
+# shellcheck disable=SC2016
+WAITER_COMMAND='date +%s%N >waiter.start; echo waited'
+
+# assert_one_after_the_other: the waiter's command started after the holder's ended.
+assert_one_after_the_other() {
+    [[ -s holder.end && -s waiter.start ]] || fail "missing holder.end or waiter.start"
+    (($(cat waiter.start) > $(cat holder.end))) ||
+        fail "the waiter started $(( ($(cat holder.end) - $(cat waiter.start)) / 1000000 )) ms before the holder ended"
+}
