@@ -26,6 +26,27 @@ scrape() {
 sys.stdout.write(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics", timeout=5).read().decode())' "$1"
 }
 
+# start_exporter DIR: Debian's node exporter serving DIR's *.prom on a free loopback port,
+# which it prints once /metrics answers. A port that another test took meanwhile (the
+# exporter then exits) means another port.
+start_exporter() {
+    local attempt port
+    for attempt in 1 2 3 4 5; do
+        port=$(free_port)
+        spawn "exporter$attempt" prometheus-node-exporter --web.listen-address="127.0.0.1:$port" \
+            --collector.disable-defaults --collector.textfile --collector.textfile.directory="$1"
+        if poll_until 30 exporter_up "$port" "${SPAWNED[exporter$attempt]}" && scrape "$port" >/dev/null 2>&1; then
+            echo "$port"
+            return
+        fi
+    done
+    echo "the node exporter never served /metrics: $(cat exporter*.err)" >&2
+    return 1
+}
+
+# exporter_up PORT PID: /metrics answers, or the exporter has exited (so waiting is over).
+exporter_up() { scrape "$1" >/dev/null 2>&1 || ! is_running "$2"; }
+
 @test "the README's alert rules are valid Prometheus rules" {
     readme_rules >rules.yml
     run promtool check rules rules.yml
@@ -92,11 +113,7 @@ YAML
     run lockrun --no-cache -k backup --metrics-file textfile/backup.prom -c 'exit 2'
     assert_status 2
     local port
-    port=$(free_port)
-    spawn exporter prometheus-node-exporter --web.listen-address="127.0.0.1:$port" \
-        --collector.disable-defaults --collector.textfile \
-        --collector.textfile.directory="$PWD/textfile"
-    wait_until 10 scrape "$port"
+    port=$(start_exporter "$PWD/textfile") || fail "no node exporter"
     scrape "$port" >metrics.txt
     run grep -x 'node_textfile_scrape_error 0' metrics.txt
     assert_success
