@@ -286,6 +286,71 @@ def add_cpu_rows(r, contenders, cpu, base_name):
         r.add(f"{name}: CPU/run", f"{v:.2f} ms", ratio(v, base) + " flock", "-", "")
 
 
+def cluster_owner(ports, name):
+    """The port of the cluster master that owns the slot of the key `name` (the others
+    answer MOVED), and the port of another master."""
+    owner = None
+    for port in ports:
+        out = subprocess.run(["redis-cli", "-p", port, "EXISTS", name], capture_output=True,
+                             text=True).stdout
+        if "MOVED" not in out:
+            owner = port
+    other = next(p for p in ports if p != owner)
+    return owner, other
+
+
+def fig_cluster(s):
+    """Figure 8: what a Redis Cluster costs a run, against plain Redis in the same run."""
+    n = 30 if s.quick else 300
+    runs = 5 if s.quick else 20
+    ports = os.environ["BENCH_CLUSTER_PORTS"].split()
+    key = s.key("cluster")
+    owner, other = cluster_owner(ports, f"lockrun:{{{key}}}:lock")
+
+    def cluster(seed, k, *opts):
+        return [s.lockrun, "--redis", f"redis://127.0.0.1:{seed}", "-k", k, *opts, "--"]
+
+    r = Results(s.results, "8 redis cluster")
+    print(f"== 8. Redis Cluster of 3 masters: uncontended `true` ({n} runs each, interleaved, ms)"
+          f" and hand-off ({runs} runs each), against plain Redis", flush=True)
+    contenders = [
+        ("lockrun redis --no-cache", s.redis(key, "--no-cache") + ["true"], None),
+        ("lockrun cluster, seed = owner", cluster(owner, key, "--no-cache") + ["true"], None),
+        ("lockrun cluster, seed = another node", cluster(other, key, "--no-cache") + ["true"],
+         None),
+    ]
+    t, cpu = sample(s, contenders, n)
+    base = statistics.fmean(t["lockrun redis --no-cache"])
+    base_cpu = statistics.fmean(cpu["lockrun redis --no-cache"])
+    for name, _, _ in contenders:
+        r.add(f"{name}: mean", f"{statistics.fmean(t[name]):.2f} ms",
+              ratio(statistics.fmean(t[name]), base) + " redis")
+        r.add(f"{name}: CPU/run", f"{statistics.fmean(cpu[name]):.2f} ms",
+              ratio(statistics.fmean(cpu[name]), base_cpu) + " redis", "-", "")
+    handoff = {
+        "lockrun redis --no-cache": lambda: s.redis(key, "--no-cache", "-w", "10"),
+        "lockrun cluster, seed = owner": lambda: cluster(owner, key, "--no-cache", "-w", "10"),
+        "lockrun cluster, seed = another node":
+            lambda: cluster(other, key, "--no-cache", "-w", "10"),
+    }
+    d = {name: [] for name in handoff}
+    rng = random.Random(20261206)
+    for _ in range(runs):
+        order = list(handoff)
+        rng.shuffle(order)
+        for name in order:
+            while True:
+                v = handoff_once(s, handoff[name](), rng)
+                if v is not None:
+                    d[name].append(v)
+                    break
+    base50 = statistics.median(d["lockrun redis --no-cache"])
+    for name in handoff:
+        p50 = statistics.median(d[name])
+        r.add(f"{name}: hand-off p50", f"{p50:.2f} ms", ratio(p50, base50) + " redis")
+    r.show()
+
+
 def fig_cachehit(s):
     n = 30 if s.quick else 300
     r = Results(s.results, "2 cache-hit latency, echo hi")
@@ -798,7 +863,7 @@ def table(results):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("figure", choices=["latency", "cachehit", "handoff", "stampede", "throughput",
-                                       "rss", "syscalls", "table"])
+                                       "rss", "syscalls", "cluster", "table"])
     ap.add_argument("--work")
     ap.add_argument("--results", required=True)
     ap.add_argument("--quick", action="store_true")
@@ -813,6 +878,7 @@ def main():
     try:
         {"latency": fig_latency, "cachehit": fig_cachehit, "handoff": fig_handoff,
          "stampede": fig_stampede, "throughput": fig_throughput, "rss": fig_rss,
+         "cluster": fig_cluster,
          "syscalls": fig_syscalls}[args.figure](s)
     finally:
         cleanup()

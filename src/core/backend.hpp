@@ -133,6 +133,12 @@ public:
     // as any of the command's processes live (SPEC §4, local flock); -1 when the backend
     // has none. Valid while the lock is held.
     virtual int descriptor_for_command() const { return -1; }
+    // Whether a lease that the server confirmed proves that nobody else held the key
+    // meanwhile. Not with failover (Sentinel, Cluster): a promoted replica may never have
+    // had the lock while the old master went on confirming renewals. Then a release that
+    // finds the lock gone, or fails, is a lost lock (76) even for a command that ended
+    // within its lease.
+    virtual bool lease_proves_exclusion() const { return true; }
 
     // For the operator commands (SPEC §7). Reads change nothing.
     virtual KeyStatus read_status() = 0;

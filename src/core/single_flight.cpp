@@ -379,6 +379,7 @@ SingleFlightOutcome lost_the_lock(const std::string& message, SingleFlightOutcom
 // observed).
 SingleFlightOutcome command_status(const RunReport& report,
                                    const std::optional<std::string>& failed_release,
+                                   bool backend_proves_exclusion,
                                    const SingleFlightSettings& settings, Reporter& reporter,
                                    SingleFlightOutcome outcome) {
     std::string status = "exit " + std::to_string(report.exit_status);
@@ -389,8 +390,9 @@ SingleFlightOutcome command_status(const RunReport& report,
     }
     if (report.start_failure) return ended_by(start_error(*report.start_failure), outcome);
     if (!failed_release) return outcome;
-    if (report.ended_in_lease) {
-        // The lock was ours until the command ended: nothing overlapped it.
+    if (report.ended_in_lease && backend_proves_exclusion) {
+        // The lock was ours until the command ended: nothing overlapped it (a server with
+        // failover cannot say so: a promoted replica may never have had the lock).
         reporter.warn("the command of " + settings.key + " ended within its lease (" + status +
                       "), but " + *failed_release + "; its result was not stored");
         return outcome;
@@ -435,7 +437,8 @@ SingleFlightOutcome run_single_flight(const SingleFlightSettings& s, Backend& ba
         std::optional<std::string> failed_release;
         if (!report.stopped_for_lock_loss) failed_release = finish(lock, s, report, reporter);
         // Step 5: the command's status, or 76 when the lock was lost.
-        return command_status(report, failed_release, s, reporter, outcome);
+        return command_status(report, failed_release, backend.lease_proves_exclusion(), s, reporter,
+                              outcome);
     } catch (const Error&) {
         return ended_by(std::current_exception(), outcome);
     }

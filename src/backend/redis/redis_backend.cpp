@@ -39,7 +39,13 @@ StepDeadline RedisBackend::begin_step() const {
 }
 
 RedisConnection& RedisBackend::connection(InterruptSource* interrupt, const StepDeadline& step) {
-    if (!connection_) connection_.emplace(open_to_owner(interrupt, step, connected_to_));
+    if (!connection_) {
+        RedisNode before = connected_to_;
+        connection_.emplace(open_to_owner(interrupt, step, connected_to_));
+        // A subscription on the node we left (a failover) may never hear the release: the
+        // next wait subscribes again, where we are now.
+        if (subscriber_ && !before.host.empty() && before != connected_to_) subscriber_.reset();
+    }
     connection_->set_interrupt(interrupt);
     return *connection_;
 }
@@ -89,7 +95,8 @@ RedisConnection RedisBackend::open_master_via_sentinels(InterruptSource* interru
     std::string why;  // what each Sentinel said, for the message when none served
     int answered = 0, unknown = 0;
     // During a failover no Sentinel may name a master that answers as one for a second or
-    // two: they are asked again, round after round, while the step lasts.
+    // two: they are asked again, round after round, while the step lasts; but only once for
+    // a renewal, whose caller must get back to the command (and tries again later).
     for (Millis pause{50};; pause = std::min(pause * 2, Millis(400))) {
         why.clear();
         answered = unknown = 0;
@@ -98,7 +105,7 @@ RedisConnection RedisBackend::open_master_via_sentinels(InterruptSource* interru
             return std::move(*m);
         }
         if (answered > 0 && unknown == answered) break;
-        if (Deadline::after(pause).at() >= step.at.at()) break;
+        if (one_round_only_ || Deadline::after(pause).at() >= step.at.at()) break;
         std::this_thread::sleep_for(pause);
     }
     if (answered > 0 && unknown == answered) {
@@ -107,6 +114,42 @@ RedisConnection RedisBackend::open_master_via_sentinels(InterruptSource* interru
     }
     throw BackendUnavailable("no Sentinel of " + url.redacted() + " named a master of '" + name +
                              "' that answers as one" + why);
+}
+
+ConnectionSettings RedisBackend::sentinel_settings(const RedisNode& sentinel) const {
+    ConnectionSettings to_sentinel = settings_;
+    to_sentinel.url = settings_.url.at(sentinel);
+    to_sentinel.url.user.clear();
+    to_sentinel.url.password = settings_.sentinel_password;
+    to_sentinel.url.db = 0;
+    return to_sentinel;
+}
+
+bool RedisBackend::master_unchanged(Deadline deadline) const {
+    if (settings_.url.sentinel_master.empty() || !connection_) return true;
+    const StepDeadline bound = StepDeadline::bare(deadline);
+    for (const RedisNode& sentinel : settings_.url.seeds()) {
+        RespValue reply;
+        try {
+            reply = ask_sentinel(sentinel_settings(sentinel), nullptr, bound);
+        } catch (const Error&) {
+            continue;  // a Sentinel that does not answer says nothing either way
+        }
+        if (reply.type != RespValue::Type::array || reply.elements.size() != 2) continue;
+        auto named = parse_cluster_redirect(
+            "MOVED 0 " + reply.elements[0].text + ":" + reply.elements[1].text, sentinel.host);
+        if (named) return named->node == connected_to_;
+    }
+    return true;
+}
+
+bool RedisBackend::lease_proves_exclusion() const {
+    // A failover may promote a replica that never had the lock while the old master goes
+    // on confirming renewals: with Sentinels, a cluster or replicas asked for, it proves
+    // nothing.
+    const RedisUrl& url = settings_.url;
+    return url.sentinel_master.empty() && url.more_seeds.empty() && !owner_ &&
+           !saw_cluster_reply_ && settings_.min_replicas == 0;
 }
 
 RespValue RedisBackend::ask_sentinel(const ConnectionSettings& to_sentinel,
@@ -129,11 +172,7 @@ std::optional<RedisConnection> RedisBackend::ask_sentinels_once(InterruptSource*
     const RedisUrl& url = settings_.url;
     const std::string& name = url.sentinel_master;
     for (const RedisNode& sentinel : url.seeds()) {
-        ConnectionSettings to_sentinel = settings_;
-        to_sentinel.url = url.at(sentinel);
-        to_sentinel.url.user.clear();
-        to_sentinel.url.password = settings_.sentinel_password;
-        to_sentinel.url.db = 0;
+        ConnectionSettings to_sentinel = sentinel_settings(sentinel);
         try {
             std::optional<RedisNode> master;
             {
@@ -155,9 +194,17 @@ std::optional<RedisConnection> RedisBackend::ask_sentinels_once(InterruptSource*
             ConnectionSettings to_master = settings_;
             to_master.url = url.at(*master);
             RedisConnection m = open_connection(to_master, interrupt, step);
-            RespValue role = m.call({"ROLE"}, step);
-            if (role.type == RespValue::Type::array && !role.elements.empty() &&
-                role.elements[0].text == "master") {
+            std::optional<RespValue> role;
+            try {
+                role = m.call({"ROLE"}, step);
+            } catch (const ConfigError&) {
+                // An ACL without ROLE (managed services forbid @admin): the Sentinels are
+                // trusted, and a replica's READONLY sends us back to them.
+                node = *master;
+                return m;
+            }
+            if (role->type == RespValue::Type::array && !role->elements.empty() &&
+                role->elements[0].text == "master") {
                 node = *master;
                 return m;
             }
@@ -172,6 +219,12 @@ std::optional<RedisConnection> RedisBackend::ask_sentinels_once(InterruptSource*
 }
 
 namespace {
+
+// A replica's refusal of a write: READONLY, or (Redis 6.x) a script error that carries it.
+bool is_readonly(const RespValue& reply) {
+    return reply.is_error() && (reply.text.starts_with("READONLY") ||
+                                reply.text.find("-READONLY") != std::string::npos);
+}
 
 // How many redirects one request may follow: a slot being migrated costs two (MOVED to the
 // old owner's successor, ASK to the importing node); more is a loop of nodes that disagree.
@@ -195,6 +248,7 @@ RespValue RedisBackend::routed(const std::function<RespValue(RedisConnection&)>&
         RespValue reply = send(c);
         if (!reply.is_error()) return reply;
         if (is_cluster_retry_later(reply.text)) {
+            saw_cluster_reply_ = true;
             if (Deadline::after(backoff).at() >= retry_until.at()) {
                 throw ClusterBusy("the Redis Cluster node " + node.text() + " kept answering " +
                                   one_line(reply.text) + " for " +
@@ -205,14 +259,15 @@ RespValue RedisBackend::routed(const std::function<RespValue(RedisConnection&)>&
             backoff = std::min(backoff * 2, k_max_backoff);
             continue;
         }
-        if (reply.text.starts_with("READONLY") && !settings_.url.sentinel_master.empty() &&
-            !asking && ++redirects <= k_max_redirects) {
+        if (is_readonly(reply) && !settings_.url.sentinel_master.empty() && !asking &&
+            ++redirects <= k_max_redirects) {
             // A master demoted by a failover: ask the Sentinels again.
             connection_.reset();
             continue;
         }
         std::optional<ClusterRedirect> redirect = parse_cluster_redirect(reply.text, node.host);
         if (!redirect) return reply;
+        saw_cluster_reply_ = true;
         visited += (visited.empty() ? "" : " -> ") + redirect->node.text();
         if (++redirects > k_max_redirects) {
             throw BackendUnavailable("the Redis Cluster sent the request for " + key_ +
@@ -315,6 +370,26 @@ Acquisition RedisBackend::check_and_acquire(const AcquireRequest& request) {
     std::optional<std::string> unreadable;
     std::optional<Acquisition> acquisition =
         try_check_and_acquire(request, request.read_cache, unreadable, step);
+    // A lock taken on a master that a failover has replaced (it stays writable for seconds,
+    // and this connection may predate the failover) is no lock: given back there, and taken
+    // again where the Sentinels say the master is now.
+    if (acquisition && std::holds_alternative<LockAcquired>(acquisition->outcome) &&
+        !master_unchanged(step.at)) {
+        try {
+            release_script_.call(*connection_, {keys_.lock}, {request.token, keys_.released}, step);
+        } catch (const Error&) {
+            // The stale master's copy expires with its lease; nobody uses that node now.
+        }
+        connection_.reset();
+        may_hold_lock_ = false;
+        acquisition = try_check_and_acquire(request, request.read_cache, unreadable, step);
+        if (acquisition && std::holds_alternative<LockAcquired>(acquisition->outcome) &&
+            !master_unchanged(step.at)) {
+            throw BackendUnavailable("the Sentinels of " + settings_.url.redacted() +
+                                     " keep naming another master than the one that granted "
+                                     "the lock (a failover under way?)");
+        }
+    }
     // A record we cannot decode is a miss: ask again without reading results, in the same step.
     if (!acquisition) acquisition = try_check_and_acquire(request, false, unreadable, step);
     if (!acquisition)
@@ -349,14 +424,26 @@ std::optional<Acquisition> RedisBackend::try_check_and_acquire(
 
 void RedisBackend::require_replicas(const std::string& what, const std::string& so,
                                     const StepDeadline& step) {
-    if (settings_.min_replicas == 0 || !connection_) return;
+    if (settings_.min_replicas == 0) return;
+    if (!connection_)
+        throw NotReplicated("no connection to ask for replicas of " + what + ": " + so);
     // WAIT's own timeout ends before the reply's deadline (the step, and --io-timeout), so
     // that its answer, whatever it is, still arrives; it is never 0, which waits forever.
     Millis left = std::min(step.at.left(), settings_.io_timeout);
     Millis timeout = std::max(Millis(1), left - std::min(left / 4, Millis(200)));
     std::string wanted = std::to_string(settings_.min_replicas);
     std::string timeout_ms = std::to_string(timeout.count());
-    RespValue reply = connection_->call({"WAIT", wanted, timeout_ms}, step);
+    RespValue reply;
+    try {
+        reply = connection_->call({"WAIT", wanted, timeout_ms}, step);
+    } catch (const BackendUnavailable& e) {
+        // No answer is no acknowledgement: the same error as too few (never a reason to run
+        // unguarded, never a "release failed").
+        std::string where = connection_->where();
+        connection_.reset();
+        throw NotReplicated("WAIT for the " + wanted + " replicas that --min-replicas asks for (" +
+                            where + ") got no answer: " + e.what() + "; " + so);
+    }
     if (reply.is_error()) {
         throw NotReplicated(connection_->where() +
                             " refused WAIT for --min-replicas: " + one_line(reply.text));
@@ -405,7 +492,17 @@ void RedisBackend::send_renewal(const std::string& token, Millis lease, Deadline
     pending_renewal_.reset();
     PendingRenewal renewal{token, std::to_string(lease.count()), deadline};
     try {
-        if (!connection_) connection(nullptr, StepDeadline::bare(deadline));
+        if (!connection_) {
+            // Within --io-timeout at most, and one round of the Sentinels: the run loop waits
+            // on this, and the lease keeper tries again.
+            one_round_only_ = true;
+            struct Reset {
+                bool& flag;
+                ~Reset() { flag = false; }
+            } reset{one_round_only_};
+            connection(nullptr, StepDeadline::bare(
+                                    earliest(deadline, Deadline::after(settings_.io_timeout))));
+        }
         connection_->set_interrupt(nullptr);
         renew_script_.send_by_sha(*connection_, {keys_.lock}, {renewal.token, renewal.lease_ms},
                                   deadline);
@@ -434,6 +531,11 @@ std::optional<bool> RedisBackend::take_renewal_reply() {
                 // there, still answered later, so that the run loop never waits on it.
                 resend_renewal_to(*redirect);
                 return std::nullopt;
+            }
+            if (is_readonly(*reply)) {
+                // A demoted master: the next renewal asks the Sentinels again.
+                throw BackendUnavailable(connected_to_.text() +
+                                         " is a replica now (READONLY): the master moved");
             }
             if (is_cluster_retry_later(reply->text)) {
                 // Not served now: a failed renewal, which the lease keeper tries again.
@@ -466,7 +568,18 @@ std::optional<bool> RedisBackend::take_renewal_reply() {
     }
     if (!reply) return std::nullopt;
     pending_renewal_.reset();
-    return parse_renew_reply(*reply);
+    bool renewed = parse_renew_reply(*reply);
+    // A master that a failover replaced may go on confirming renewals for seconds: the
+    // Sentinels are asked, quickly, whether this is still the master. If not, this counts
+    // as a failed renewal; the next one goes to the new master, where the lock is ours or
+    // gone (then 76).
+    if (renewed && !master_unchanged(Deadline::after(settings_.io_timeout))) {
+        std::string old = connected_to_.text();
+        connection_.reset();
+        throw BackendUnavailable("the Sentinels no longer name " + old +
+                                 " as the master: renewing on the new one");
+    }
+    return renewed;
 }
 
 void RedisBackend::resend_renewal_to(const ClusterRedirect& redirect) {
@@ -498,6 +611,9 @@ bool RedisBackend::finish(const FinishRequest& request) {
     std::string ttl = std::to_string(request.cache_ttl.count());
     std::string shared_ttl = std::to_string(request.shared_ttl.count());
     const std::string empty;
+    // Released where the Sentinels say the master is: on a master a failover replaced, the
+    // release would succeed and prove nothing.
+    if (!master_unchanged(step.at)) connection_.reset();
     std::string refusal;
     // A slot being migrated answers TRYAGAIN to a script of several keys for as long as the
     // migration lasts: half the step is given to it, the rest to releasing the lock alone.

@@ -43,6 +43,7 @@ public:
     bool finish(const FinishRequest& request) override;
     void abandon(const std::string& token) noexcept override;
     bool renew_now(const std::string& token, Millis lease) override;
+    bool lease_proves_exclusion() const override;
     KeyStatus read_status() override;
     bool drop_stored_result() override;
     bool force_release() override;
@@ -60,6 +61,11 @@ private:
     // that answers knows no master of that name.
     RedisConnection open_master_via_sentinels(InterruptSource* interrupt, const StepDeadline& step,
                                               RedisNode& node);
+    // The settings of a connection to one Sentinel: its own password, no user, db 0.
+    ConnectionSettings sentinel_settings(const RedisNode& sentinel) const;
+    // redis+sentinel://: whether the Sentinels still name the node this run talks to (one
+    // quick round by `deadline`; Sentinels that do not answer prove nothing: true).
+    bool master_unchanged(Deadline deadline) const;
     // One Sentinel's answer to get-master-addr-by-name; a refused login or command names the
     // Sentinels' password setting.
     RespValue ask_sentinel(const ConnectionSettings& to_sentinel, InterruptSource* interrupt,
@@ -130,6 +136,8 @@ private:
     std::optional<RedisConnection> connection_;
     RedisNode connected_to_;          // the node of connection_, or that it last was
     std::optional<RedisNode> owner_;  // the slot's owner, as the last MOVED said
+    bool saw_cluster_reply_ = false;  // a redirect, TRYAGAIN or CLUSTERDOWN: a cluster
+    bool one_round_only_ = false;     // a renewal's reconnect asks the Sentinels once
     std::optional<RedisConnection> subscriber_;
     // The renewal whose reply has not been read yet (its args, for a NOSCRIPT re-send).
     struct PendingRenewal {

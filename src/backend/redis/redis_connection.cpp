@@ -316,8 +316,9 @@ void RedisConnection::throw_if_refused(const RespValue& reply, std::string_view 
         throw ConfigError(
             where_ + ": the ACL of user '" + acl_user_ + "' forbids " +
             forbidden_by(reply.text, command) + " (" + reply.text +
-            "); check the ACL: grant +@scripting +@read +@write +publish +subscribe on ~" + prefix +
-            "* &" + prefix + "*");
+            "); check the ACL: grant +@scripting +@read +@write +publish +subscribe +time "
+            "(and +wait for --min-replicas, +role with Sentinel) on ~" +
+            prefix + "* &" + prefix + "*");
     }
 }
 

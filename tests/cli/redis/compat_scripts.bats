@@ -73,7 +73,8 @@ teardown() { per_test_teardown; }
     run cat waiter.out
     assert_output waited
 
-    start_holder holder2 -k compat:3
+    # A short lease: the holder finds its lock gone at its next renewal, lease/3 later.
+    start_holder holder2 --lease 1s -k compat:3
     force_release compat:3
     assert_exit holder2 76 10
 }

@@ -11,6 +11,22 @@ load failover_helpers
 # start_sentinel N MASTER_PORT [PASSWORD]: a Sentinel (they need a config file of their
 # own) watching "mymaster"; exports SENTINEL_PORTS (space-separated).
 start_sentinel() {
+    local attempt rc
+    for attempt in 1 2 3 4 5; do
+        rc=0
+        start_sentinel_once "$@" || rc=$?
+        case $rc in
+            0) return 0 ;;
+            1) continue ;;
+            *) return 1 ;;
+        esac
+    done
+    return 1
+}
+
+# start_sentinel_once N MASTER_PORT [PASSWORD]: one try of start_sentinel, on a free port
+# that may have been taken meanwhile (then it fails, and start_sentinel tries another).
+start_sentinel_once() {
     local port conf=$BATS_FILE_TMPDIR/sentinel$1.conf pid deadline
     port=$(free_port)
     {
@@ -27,7 +43,12 @@ start_sentinel() {
     echo "$pid" >>"$BATS_FILE_TMPDIR/redis-servers.pid"
     deadline=$((SECONDS + 10))
     until redis-cli -p "$port" ${3:+-a "$3" --no-auth-warning} SENTINEL masters 2>/dev/null | grep -q mymaster; do
-        ((SECONDS < deadline)) || { cat "$BATS_FILE_TMPDIR/sentinel$1.log" >&2; return 1; }
+        if ! is_running "$pid"; then
+            grep -q 'Address already in use' "$BATS_FILE_TMPDIR/sentinel$1.log" && return 1
+            cat "$BATS_FILE_TMPDIR/sentinel$1.log" >&2
+            return 2
+        fi
+        ((SECONDS < deadline)) || { cat "$BATS_FILE_TMPDIR/sentinel$1.log" >&2; return 2; }
         sleep 0.05
     done
     SENTINEL_PORTS="${SENTINEL_PORTS:+$SENTINEL_PORTS }$port"
@@ -145,22 +166,38 @@ teardown() { per_test_teardown; }
 }
 
 # Turns the replica into the master: the last test of the file.
-@test "a failover while one caller runs and another waits: both end, and they never overlap" {
+@test "a failover while one caller runs, another waits and a third keeps trying: never an overlap" {
     local old
     old=$(master_port)
-    spawn holder "$LOCKRUN" --no-cache --lease 8s -k sen:fail -c "$HOLDER_COMMAND"
+    spawn holder "$LOCKRUN" --no-cache --lease 3s -k sen:fail -c "$HOLDER_COMMAND"
     wait_until 10 test -e started
     spawn waiter "$LOCKRUN" --no-cache -w 60 -k sen:fail -c "$WAITER_COMMAND"
-    sleep 0.5
+    # A third caller that tries every 0.1 s without waiting: it must never get the key while
+    # the holder's command runs, even when the old master goes on confirming renewals after
+    # the Sentinels promoted the replica.
+    spawn poller bash -c 'for i in $(seq 80); do
+        "$LOCKRUN" --no-cache -w 0 -k sen:fail -c "date +%s%N >>third.runs" 2>/dev/null
+        sleep 0.1
+    done'
+    sleep 1.2
     run redis-cli -p "${SENTINEL_PORTS%% *}" SENTINEL failover mymaster
     assert_output OK
     wait_until 20 master_is_not "$old"
     wait_exit holder 30
-    # The lock reached the replica before the failover, so the holder keeps it (0); had it
-    # not, the holder would stop with 76. Never a third outcome.
+    # The holder keeps the lock on the new master (0) or stops for losing it (76).
     [[ $EXIT_STATUS == 0 || $EXIT_STATUS == 76 ]] || fail "holder exited $EXIT_STATUS: $(cat holder.err)"
     assert_exit waiter 0 40
     run cat waiter.out
     assert_output waited
     assert_one_after_the_other
+    wait_exit poller 30
+    local start end run_at
+    start=$(cat holder.start)
+    end=$(cat holder.end)
+    if [[ -e third.runs ]]; then
+        while read -r run_at; do
+            ((run_at < start || run_at > end)) ||
+                fail "a third caller ran $(((run_at - start) / 1000000)) ms into the holder's run ($(((end - start) / 1000000)) ms)"
+        done <third.runs
+    fi
 }
