@@ -95,13 +95,15 @@ ConnectionSettings connection_settings(const Invocation& invocation, Reporter& r
     }
     RedisUrl url = redis_url_with_password(o, reporter);
     refuse_tls_settings_without_tls(url, invocation.settings);
+    // Only a Sentinel URL has Sentinels: their password file is not read for any other.
+    std::string sentinels_password = url.sentinel_master.empty() ? "" : sentinel_password(o);
     return {std::move(url),
             o.connect_timeout,
             o.run.io_timeout,
             {o.tls_ca_file, o.tls_cert_file, o.tls_key_file, o.tls_server_name},
             {},
             o.min_replicas,
-            sentinel_password(o)};
+            std::move(sentinels_password)};
 }
 
 int run_doctor(const Invocation& invocation, TerminalReporter& reporter) {

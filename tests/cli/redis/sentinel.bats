@@ -103,6 +103,13 @@ teardown() { per_test_teardown; }
     assert_success
 }
 
+@test "--sentinel-password-file is read only for a Sentinel URL" {
+    run --separate-stderr lockrun --redis "redis://127.0.0.1:$(master_port)" \
+        --sentinel-password-file /nonexistent/password --no-cache -k sen:pw -- echo ran
+    assert_success
+    assert_output ran
+}
+
 @test "a master name no Sentinel knows is a configuration error that names it" {
     run --separate-stderr lockrun --redis "${SENTINEL_URL%/mymaster}/nosuchmaster" -k sen:2 -c 'touch ran'
     assert_status 78
