@@ -17,6 +17,9 @@ namespace {
 // waited for it: they read it within moments of being woken.
 constexpr Millis k_shared_outcome_ttl{10'000};
 
+// How often a waiter looks again while a failover makes the backend unreachable.
+constexpr Millis k_failover_retry{1000};
+
 using Kind = SingleFlightOutcome::Kind;
 
 // The ways steps 1-2 end: the lock, a result to replay, a conflict after --wait, a backend
@@ -132,9 +135,29 @@ Entry take_lock_or_find_result(const SingleFlightSettings& settings, Backend& ba
     AcquireRequest request{settings.token, settings.lease, settings.use_cache && !settings.refresh,
                            std::nullopt, settings.me};
     bool armed = false;
+    bool said_unavailable = false;
     for (;;) {
         Clock::time_point sent_at = Clock::now();
-        Acquisition attempt = backend.check_and_acquire(request);
+        std::optional<Acquisition> looked;
+        try {
+            looked = backend.check_and_acquire(request);
+        } catch (const BackendUnavailable& e) {
+            // SPEC §8: a waiter survives a failover. Where one can happen, a look that fails
+            // while this caller waits is tried again, about once a second, while --wait
+            // lasts; each look is still one step. Elsewhere (one server) it is 69 at once.
+            if (!armed || backend.lease_proves_exclusion() || wait_deadline.passed() ||
+                dynamic_cast<const NotReplicated*>(&e) != nullptr) {
+                throw;
+            }
+            if (!said_unavailable) {
+                reporter.info(settings.key + ": " + e.what() +
+                              "; trying again while --wait lasts (a failover?)");
+                said_unavailable = true;
+            }
+            backend.wait_for_release(earliest(wait_deadline, Deadline::after(k_failover_retry)));
+            continue;
+        }
+        Acquisition& attempt = *looked;
         if (attempt.unreadable_record) {
             reporter.warn("ignoring the cached result of " + settings.key + ": " +
                           *attempt.unreadable_record);

@@ -166,6 +166,31 @@ TEST_F(SingleFlight, TheConflictLineNamesTheHolderInItsFields) {
     EXPECT_EQ(field(fields, "holder_host"), LogValue(std::string("host-b")));
 }
 
+TEST_F(SingleFlight, AWaiterLooksAgainThroughAFailover) {
+    backend.failover_possible = true;
+    settings.wait = 30s;
+    SingleFlightOutcome outcome =
+        run({held(7), held(7), unreachable(), unreachable(), acquired(8)});
+    EXPECT_EQ(outcome.kind, Kind::ran);
+    EXPECT_FALSE(outcome.failure);
+    EXPECT_EQ(outcome.fence, 8u);
+    EXPECT_EQ(std::ranges::count(backend.calls, std::string("acquire")), 5);
+}
+
+TEST_F(SingleFlight, OnOneServerAWaiterWhoseBackendGoesAwayFailsAtOnce) {
+    settings.wait = 30s;
+    SingleFlightOutcome outcome = run({held(7), held(7), unreachable(), acquired(8)});
+    EXPECT_TRUE(failed_with<BackendUnavailable>(outcome));
+    EXPECT_EQ(std::ranges::count(backend.calls, std::string("acquire")), 3);
+}
+
+TEST_F(SingleFlight, AFailoverDoesNotMakeTheFirstLookWait) {
+    backend.failover_possible = true;
+    settings.wait = 30s;
+    SingleFlightOutcome outcome = run({unreachable(), acquired(8)});
+    EXPECT_TRUE(failed_with<BackendUnavailable>(outcome));
+}
+
 TEST_F(SingleFlight, TheFenceIsContextOnceTheLockIsTaken) {
     run({acquired(9)});
     EXPECT_EQ(reporter.context.at("fence"), LogValue(std::int64_t{9}));

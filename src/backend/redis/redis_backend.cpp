@@ -7,6 +7,7 @@
 #include "backend/redis/key_listing.hpp"
 #include "backend/redis/lua_scripts.hpp"
 #include "backend/redis/script_replies.hpp"
+#include "backend/wait_for_fd.hpp"
 #include "core/errors.hpp"
 #include "util/one_line.hpp"
 
@@ -470,7 +471,14 @@ void RedisBackend::wait_for_release(Deadline deadline) {
     if (!subscriber_) {
         // The subscription was lost with its server (below): subscribe again, and return at
         // once, so that the caller looks again with the wake-up armed (SPEC §5).
-        prepare_to_wait();
+        try {
+            prepare_to_wait();
+        } catch (const BackendUnavailable&) {
+            // Where a failover can happen, the caller waits it out (it looks again after
+            // this, while --wait lasts); on one server the error is the end.
+            if (lease_proves_exclusion()) throw;
+            wait_for_fd(-1, 0, deadline, interrupt_);
+        }
         return;
     }
     try {

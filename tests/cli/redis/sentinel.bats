@@ -84,12 +84,16 @@ teardown_file() { stop_redis; }
 master_port() { redis-cli -p "${SENTINEL_PORTS%% *}" SENTINEL get-master-addr-by-name mymaster | tail -1; }
 master_is_not() { [[ $(master_port) != "$1" ]]; }
 
+# Not per_test_setup: after a failover the file's first server is a replica.
 setup() {
-    per_test_setup
+    cd "$BATS_TEST_TMPDIR" || return 1
     redis-cli -p "$(master_port)" FLUSHALL >/dev/null
     export LOCKRUN_REDIS_URL=$SENTINEL_URL
 }
-teardown() { per_test_teardown; }
+teardown() {
+    unset REDIS_PORT # per_test_teardown's CLIENT UNPAUSE: no server of this file is paused
+    per_test_teardown
+}
 
 @test "a run through the Sentinels lands on the master, and a second caller replays it" {
     run --separate-stderr lockrun -k sen:1 -- printf 'a\nb\n'
@@ -207,4 +211,23 @@ teardown() { per_test_teardown; }
                 fail "a third caller ran $(((run_at - start) / 1000000)) ms into the holder's run ($(((end - start) / 1000000)) ms)"
         done <third.runs
     fi
+}
+
+# Kills the master: the last test of the file.
+@test "the master crashes while a caller waits: the waiter looks again while --wait lasts, and runs" {
+    local old
+    old=$(master_port)
+    spawn holder "$LOCKRUN" --no-cache --lease 20s -k sen:crash -c 'touch started; sleep 60'
+    wait_until 10 test -e started
+    # Each of its steps is 0.6 s, far less than the Sentinels take to notice a crash (1 s
+    # here, 30 s by default): it survives by looking again while its --wait lasts.
+    spawn waiter "$LOCKRUN" --no-cache -w 60 --connect-timeout 300ms --io-timeout 300ms \
+        -k sen:crash -- echo waited
+    sleep 0.5
+    kill -KILL "${SPAWNED[holder]}" # the holder's lease (20 s) keeps the key meanwhile
+    kill -KILL "$(redis-cli -p "$old" INFO server | sed -n 's/^process_id:\([0-9]*\).*/\1/p')"
+    wait_until 30 master_is_not "$old"
+    assert_exit waiter 0 60
+    run cat waiter.out
+    assert_output waited
 }

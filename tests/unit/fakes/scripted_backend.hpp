@@ -73,6 +73,7 @@ public:
     std::vector<FinishRequest> finishes;
     std::vector<std::string> abandoned;  // the tokens
     int command_fd = -1;                 // descriptor_for_command()
+    bool failover_possible = false;      // !lease_proves_exclusion()
 
     Acquisition check_and_acquire(const AcquireRequest& request) override {
         calls.emplace_back("acquire");
@@ -88,6 +89,7 @@ public:
         if (next.unavailable) throw BackendUnavailable(*next.unavailable);
         return next.acquisition;
     }
+    bool lease_proves_exclusion() const override { return !failover_possible; }
     void prepare_to_wait() override { calls.emplace_back("prepare"); }
     void wait_for_release(Deadline deadline) override {
         calls.emplace_back("wait");
