@@ -333,17 +333,7 @@ def fig_cluster(s):
         "lockrun cluster, seed = another node":
             lambda: cluster(other, key, "--no-cache", "-w", "10"),
     }
-    d = {name: [] for name in handoff}
-    rng = random.Random(20261206)
-    for _ in range(runs):
-        order = list(handoff)
-        rng.shuffle(order)
-        for name in order:
-            while True:
-                v = handoff_once(s, handoff[name](), rng)
-                if v is not None:
-                    d[name].append(v)
-                    break
+    d = sample_handoffs(s, handoff, runs, random.Random(20261206))
     base50 = statistics.median(d["lockrun redis --no-cache"])
     for name in handoff:
         p50 = statistics.median(d[name])
@@ -397,17 +387,7 @@ def fig_handoff(s):
         "lockrun redis --no-cache": (lambda k=s.key("ho"): s.redis(k, "--no-cache", "-w", "10")),
         "classic script (0.1 s poll)": (lambda k=s.key("ho"): s.classic_cron(k, wait=10)),
     }
-    d = {name: [] for name in contenders}
-    rng = random.Random(20261122)
-    for i in range(runs):
-        order = list(contenders)
-        rng.shuffle(order)
-        for name in order:
-            while True:
-                v = handoff_once(s, contenders[name](), rng)
-                if v is not None:
-                    d[name].append(v)
-                    break
+    d = sample_handoffs(s, contenders, runs, random.Random(20261122))
     base50 = statistics.median(d["flock -w 10"])
     base90 = pct(d["flock -w 10"], 90)
     for name in contenders:
@@ -422,6 +402,22 @@ def fig_handoff(s):
         print(f"  {name}: min {min(d[name]):.2f} ms; all: "
               + ", ".join(f"{x:.1f}" for x in sorted(d[name])))
     r.show()
+
+
+def sample_handoffs(s, contenders, runs, rng):
+    """contenders: {name: a function that makes the argv prefix}. `runs` hand-offs each, in
+    a shuffled order every round. Returns {name: [ms...]}."""
+    d = {name: [] for name in contenders}
+    for _ in range(runs):
+        order = list(contenders)
+        rng.shuffle(order)
+        for name in order:
+            while True:
+                v = handoff_once(s, contenders[name](), rng)
+                if v is not None:
+                    d[name].append(v)
+                    break
+    return d
 
 
 def handoff_once(s, prefix, rng):

@@ -241,7 +241,9 @@ int run_operator_command(const Invocation& invocation, TerminalReporter& reporte
 
 // What every JSON log line of this invocation carries: the key, this host, and the trace
 // and span that TRACEPARENT names (one that does not parse is ignored, never an error).
-void add_invocation_context(TerminalReporter& reporter, const std::string& key) {
+// Text lines carry none of it: a run with text logs makes no host lookup for it.
+void add_invocation_context(TerminalReporter& reporter, LogFormat format, const std::string& key) {
+    if (format != LogFormat::json) return;
     if (!key.empty()) reporter.add_context("key", key);
     reporter.add_context("host", this_host_name());
     if (const char* header = std::getenv("TRACEPARENT")) {
@@ -274,9 +276,10 @@ void print_error_document(const std::string& message, int code, const FailureCon
 // JSON document on stdout that says so.
 int failed(const std::string& message, int code, FailureContext& at) {
     if (!at.reporter) {
-        at.reporter.emplace(0, log_format_before_parsing(
-                                   at.argc, at.argv, [](const char* n) { return std::getenv(n); }));
-        add_invocation_context(*at.reporter, "");
+        LogFormat format = log_format_before_parsing(at.argc, at.argv,
+                                                     [](const char* n) { return std::getenv(n); });
+        at.reporter.emplace(0, format);
+        add_invocation_context(*at.reporter, format, "");
     }
     at.reporter->error(message);
     if (at.json_document.value_or(json_document_before_parsing(at.argc, at.argv))) {
@@ -302,7 +305,7 @@ int run_main(int argc, const char* const* argv) {
         at.json_document = invocation.json;
         at.key = o.run.key;
         reporter.emplace(o.verbosity, o.log_format);
-        add_invocation_context(*reporter, o.run.key);
+        add_invocation_context(*reporter, o.log_format, o.run.key);
         switch (invocation.action) {
             case Invocation::Action::run:
                 return run_command(invocation, *reporter);

@@ -284,6 +284,17 @@ start_server() {
     export "${var}_PORT=$REDIS_SERVER_PORT" "${var}_PID=$REDIS_SERVER_PID"
 }
 
+# start_replica: for setup_file, after start_redis. A replica of this file's server, synced;
+# exports REPLICA_PORT and REPLICA_PID.
+start_replica() {
+    start_server replica -- --replicaof 127.0.0.1 "$REDIS_PORT"
+    local deadline=$((SECONDS + 20))
+    until [[ $(redis-cli -p "$REPLICA_PORT" INFO replication) == *master_link_status:up* ]]; do
+        ((SECONDS < deadline)) || { echo "the replica did not sync" >&2; return 1; }
+        sleep 0.1
+    done
+}
+
 # stop_redis: for teardown_file. Stops the servers of start_redis and start_server.
 stop_redis() {
     stop_redis_servers "$BATS_FILE_TMPDIR"

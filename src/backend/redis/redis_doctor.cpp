@@ -77,8 +77,7 @@ std::string server_kind(const std::map<std::string, std::string>& server) {
     return "Redis " + (version.empty() ? "(unknown version)" : version);
 }
 
-Finding server_version(RedisConnection& connection) {
-    auto server = info_fields(connection.call({"INFO", "server"}, Deadline::never()).text);
+Finding server_version(const std::map<std::string, std::string>& server) {
     std::string version = field(server, "redis_version");
     std::string mode = field(server, "redis_mode");
     bool knows_script_headers = !version.empty() && std::atoi(version.c_str()) >= 7;
@@ -252,8 +251,8 @@ Diagnosis diagnose_redis(const ConnectionSettings& given, const std::string& pre
         {Level::ok, "reachable",
          connection.where() + ", connected in " + milliseconds(Clock::now() - connect_started)});
     found.push_back(round_trip(connection));
-    found.push_back(server_version(connection));
     auto server = info_fields(connection.call({"INFO", "server"}, Deadline::never()).text);
+    found.push_back(server_version(server));
     if (field(server, "redis_mode") == "cluster") {
         for (Finding& f : cluster_findings(connection, prefix, key)) found.push_back(std::move(f));
     }

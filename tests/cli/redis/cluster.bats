@@ -81,18 +81,11 @@ teardown() { per_test_teardown; }
     spawn holder "$LOCKRUN" --redis "redis://127.0.0.1:$src" --lease 600ms -k "$key" \
         -c 'echo x >>ran; touch started; sleep 2; echo done'
     wait_until 10 test -e started
-    redis-cli -p "$dst" CLUSTER SETSLOT "$slot" IMPORTING "$(node_id "$src")" >/dev/null
-    redis-cli -p "$src" CLUSTER SETSLOT "$slot" MIGRATING "$(node_id "$dst")" >/dev/null
+    begin_migration "$slot" "$src" "$dst"
     sleep 0.5 # renewals now meet a migrating slot
-    local keys
-    keys=$(redis-cli -p "$src" CLUSTER GETKEYSINSLOT "$slot" 100)
-    # shellcheck disable=SC2086
-    [[ -z $keys ]] || redis-cli -p "$src" MIGRATE 127.0.0.1 "$dst" "" 0 5000 KEYS $keys >/dev/null
+    move_slot_keys "$slot" "$src" "$dst"
     sleep 0.5 # and then ASK, the keys being on the importing node
-    local port
-    for port in $CLUSTER_PORTS; do
-        redis-cli -p "$port" CLUSTER SETSLOT "$slot" NODE "$(node_id "$dst")" >/dev/null
-    done
+    end_migration "$slot" "$src" "$dst"
     assert_exit holder 0 20
     run cat holder.out
     assert_output done
@@ -159,8 +152,7 @@ teardown() { per_test_teardown; }
     spawn holder "$LOCKRUN" --redis "redis://127.0.0.1:$src" --lease 30s -k "$key" \
         -c 'touch started; sleep 1; echo done'
     wait_until 10 test -e started
-    redis-cli -p "$dst" CLUSTER SETSLOT "$slot" IMPORTING "$(node_id "$src")" >/dev/null
-    redis-cli -p "$src" CLUSTER SETSLOT "$slot" MIGRATING "$(node_id "$dst")" >/dev/null
+    begin_migration "$slot" "$src" "$dst"
     assert_exit holder 0 20
     run cat holder.err
     assert_output --partial 'result was not stored'

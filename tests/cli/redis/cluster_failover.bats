@@ -41,10 +41,5 @@ is_master() { [[ $(redis-cli -p "$1" ROLE | head -1) == master ]]; }
     run redis-cli -p "$replica" CLUSTER FAILOVER
     assert_output OK
     wait_until 20 is_master "$replica"
-    wait_exit holder 30
-    [[ $EXIT_STATUS == 0 || $EXIT_STATUS == 76 ]] || fail "holder exited $EXIT_STATUS: $(cat holder.err)"
-    assert_exit waiter 0 40
-    run cat waiter.out
-    assert_output waited
-    assert_one_after_the_other
+    assert_failover_outcome
 }

@@ -73,16 +73,28 @@ other_port() {
 # node_id PORT: the cluster id of the node on PORT.
 node_id() { redis-cli -p "$1" CLUSTER MYID; }
 
-# migrate_slot SLOT FROM TO: moves SLOT and its keys from node FROM to node TO, as
-# redis-cli --cluster reshard does.
-migrate_slot() {
-    local slot=$1 from=$2 to=$3 keys port
-    redis-cli -p "$to" CLUSTER SETSLOT "$slot" IMPORTING "$(node_id "$from")" >/dev/null
-    redis-cli -p "$from" CLUSTER SETSLOT "$slot" MIGRATING "$(node_id "$to")" >/dev/null
-    keys=$(redis-cli -p "$from" CLUSTER GETKEYSINSLOT "$slot" 100)
+# The three steps of moving SLOT from node FROM to node TO, as redis-cli --cluster reshard
+# takes them (tests pause between them): mark it, move its keys, give it to TO.
+begin_migration() {
+    redis-cli -p "$3" CLUSTER SETSLOT "$1" IMPORTING "$(node_id "$2")" >/dev/null
+    redis-cli -p "$2" CLUSTER SETSLOT "$1" MIGRATING "$(node_id "$3")" >/dev/null
+}
+move_slot_keys() {
+    local keys
+    keys=$(redis-cli -p "$2" CLUSTER GETKEYSINSLOT "$1" 100)
     # shellcheck disable=SC2086
-    [[ -z $keys ]] || redis-cli -p "$from" MIGRATE 127.0.0.1 "$to" "" 0 5000 KEYS $keys >/dev/null
+    [[ -z $keys ]] || redis-cli -p "$2" MIGRATE 127.0.0.1 "$3" "" 0 5000 KEYS $keys >/dev/null
+}
+end_migration() {
+    local port
     for port in $CLUSTER_PORTS; do
-        redis-cli -p "$port" CLUSTER SETSLOT "$slot" NODE "$(node_id "$to")" >/dev/null 2>&1 || true
+        redis-cli -p "$port" CLUSTER SETSLOT "$1" NODE "$(node_id "$3")" >/dev/null 2>&1 || true
     done
+}
+
+# migrate_slot SLOT FROM TO: the three at once.
+migrate_slot() {
+    begin_migration "$@"
+    move_slot_keys "$@"
+    end_migration "$@"
 }

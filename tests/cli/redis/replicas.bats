@@ -8,12 +8,7 @@ load ../common
 
 setup_file() {
     start_redis
-    start_server replica -- --replicaof 127.0.0.1 "$REDIS_PORT"
-    local deadline=$((SECONDS + 20))
-    until [[ $(redis-cli -p "$REPLICA_PORT" INFO replication) == *master_link_status:up* ]]; do
-        ((SECONDS < deadline)) || { echo "the replica did not sync" >&2; return 1; }
-        sleep 0.1
-    done
+    start_replica
 }
 teardown_file() {
     kill -CONT "$REPLICA_PID" 2>/dev/null || true
