@@ -174,6 +174,10 @@ class Setup:
         start; the gap from it to lockrun is lockrun's own code."""
         return [self.floor_linked_bin, state]
 
+    def redis_floor_state(self, key):
+        """The floor guards' STATE for a lock in this run's Redis server (floor-guard.c)."""
+        return f"redis:{self.port}:{key}"
+
     def local(self, key, *opts):
         return [self.lockrun, "--state-dir", self.state_dir, "-k", key, *opts, "--"]
 
@@ -189,6 +193,7 @@ class Setup:
 FLOOR = "floor (C: flock(2)+fork+exec)"
 FLOOR_GUARD = "guard floor (C: floor + fence, record, watcher)"
 FLOOR_LINKED = "guard floor linked as lockrun (PIE, static C++ and OpenSSL)"
+FLOOR_LINKED_REDIS = "guard floor linked as lockrun, Redis (connect + 2 round trips)"
 
 
 def spawn_timed(argv, out_path, err_path):
@@ -251,6 +256,7 @@ def fig_latency(s):
         (FLOOR, s.floor(s.path("lat.floor")) + ["true"], None),
         (FLOOR_GUARD, s.floor_guard(s.path("lat.guard")) + ["true"], None),
         (FLOOR_LINKED, s.floor_linked(s.path("lat.linked")) + ["true"], None),
+        (FLOOR_LINKED_REDIS, s.floor_linked(s.redis_floor_state(s.key("lat"))) + ["true"], None),
         ("lockrun local --no-cache", s.local(s.key("lat"), "--no-cache", "-w", "10") + ["true"], None),
         ("lockrun redis --no-cache", s.redis(s.key("lat"), "--no-cache", "-w", "10") + ["true"], None),
         ("classic script (no cache)", s.classic_cron(s.key("lat")) + ["true"], None),
@@ -799,6 +805,8 @@ def fig_syscalls(s):
         (f"{FLOOR} true", s.floor(s.path("sc.floor")) + ["true"], None),
         (f"{FLOOR_GUARD} true", s.floor_guard(s.path("sc.guard")) + ["true"], None),
         (f"{FLOOR_LINKED} true", s.floor_linked(s.path("sc.linked")) + ["true"], None),
+        (f"{FLOOR_LINKED_REDIS} true",
+         s.floor_linked(s.redis_floor_state(s.key("sc"))) + ["true"], None),
         ("lockrun local --no-cache true", s.local(s.key("sc"), "--no-cache", "-w", "10") + ["true"],
          None),
         ("lockrun redis --no-cache true", s.redis(s.key("sc"), "--no-cache", "-w", "10") + ["true"],
