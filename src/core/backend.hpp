@@ -102,6 +102,9 @@ public:
     // Arms the wake-up for the next release of this key. Called before the acquisition
     // attempt that may have to wait, so that no release between the two is missed.
     virtual void prepare_to_wait() = 0;
+    // How a release reaches this caller once prepare_to_wait() has armed the wake-up, and
+    // why, for -v; empty when there is nothing to choose.
+    virtual std::string how_waiters_are_woken() const { return {}; }
     // Blocks until a release of this key is announced or `deadline` passes. It may also
     // return early (a wake-up lost with its server, say): the caller then looks again.
     virtual void wait_for_release(Deadline deadline) = 0;

@@ -136,6 +136,14 @@ Entry take_lock_or_find_result(const SingleFlightSettings& settings, Backend& ba
                            std::nullopt, settings.me};
     bool armed = false;
     bool said_unavailable = false;
+    std::string said_wake_up;
+    // How a release reaches this waiter (-v): said when chosen, and again if it changes.
+    auto say_how_woken = [&] {
+        std::string how = backend.how_waiters_are_woken();
+        if (how.empty() || how == said_wake_up) return;
+        reporter.info(settings.key + ": listening for its release with " + how);
+        said_wake_up = std::move(how);
+    };
     for (;;) {
         Clock::time_point sent_at = Clock::now();
         std::optional<Acquisition> looked;
@@ -182,6 +190,7 @@ Entry take_lock_or_find_result(const SingleFlightSettings& settings, Backend& ba
         if (!armed) {
             backend.prepare_to_wait();
             armed = true;
+            say_how_woken();
             continue;
         }
         // This caller now waits for that run: it shares that run's outcome (SPEC §1). A
@@ -198,6 +207,7 @@ Entry take_lock_or_find_result(const SingleFlightSettings& settings, Backend& ba
         progress.show(settings.key, held, wait_deadline);
         backend.wait_for_release(
             earliest(earliest(wait_deadline, lease_end), progress.next_redraw()));
+        say_how_woken();
     }
 }
 

@@ -8,6 +8,9 @@
 // server's clock in milliseconds, so fencing tokens still only increase (SPEC §5).
 // PREFIX{KEY}:last is a hash (fence, record): the outcome of the last run that was not
 // stored, readable by the callers that waited for that run (SPEC §1, §5 finish).
+// A release is published with PUBLISH and with SPUBLISH (SPEC §8), so that global and
+// sharded subscribers both hear it; redis.pcall, since a server without SPUBLISH (Redis
+// 6.x) answers an error that must not undo what the script did.
 
 #include <string_view>
 
@@ -76,6 +79,7 @@ if ARGV[6] == '1' then
 end
 redis.call('DEL', KEYS[1])
 redis.call('PUBLISH', ARGV[9], ARGV[2])
+redis.pcall('SPUBLISH', ARGV[9], ARGV[2])
 return 1
 )lua";
 
@@ -87,6 +91,7 @@ inline constexpr std::string_view k_release = R"lua(#!lua flags=allow-oom
 if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('PUBLISH', ARGV[2], 'released')
+redis.pcall('SPUBLISH', ARGV[2], 'released')
 return 1
 )lua";
 
@@ -110,6 +115,7 @@ return {redis.call('PTTL', KEYS[1]), h[1], h[2], h[3], h[4], h[5], h[6],
 inline constexpr std::string_view k_force_release = R"lua(#!lua
 if redis.call('DEL', KEYS[1]) == 1 then
   redis.call('PUBLISH', ARGV[1], 'forced')
+  redis.pcall('SPUBLISH', ARGV[1], 'forced')
   return 1
 end
 return 0

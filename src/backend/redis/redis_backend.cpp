@@ -227,6 +227,13 @@ bool is_readonly(const RespValue& reply) {
                                 reply.text.find("-READONLY") != std::string::npos);
 }
 
+// What a node sends a sharded subscriber when KEY's slot leaves it (a migration, a
+// failover): the subscription is gone.
+bool is_slot_left_notice(const RespValue& pushed) {
+    return pushed.type == RespValue::Type::array && !pushed.elements.empty() &&
+           pushed.elements[0].text == "sunsubscribe";
+}
+
 // How many redirects one request may follow: a slot being migrated costs two (MOVED to the
 // old owner's successor, ASK to the importing node); more is a loop of nodes that disagree.
 constexpr int k_max_redirects = 5;
@@ -458,13 +465,70 @@ void RedisBackend::require_replicas(const std::string& what, const std::string& 
 void RedisBackend::prepare_to_wait() {
     if (subscriber_) return;
     const StepDeadline step = begin_step();
-    RedisNode node;
+    // The node that answered the look (the slot's owner, on a cluster) first.
+    RedisNode node = connected_to_;
     RedisConnection subscriber = open_to_owner(interrupt_, step, node);
+    if (wake_ups_ == WakeUps::undecided) decide_wake_ups(subscriber, step);
+    for (int redirects = 0; wake_ups_ == WakeUps::sharded;) {
+        RespValue reply;
+        try {
+            reply = subscriber.call({"SSUBSCRIBE", keys_.released}, step);
+        } catch (const ConfigError&) {
+            // An ACL granting +subscribe but not +ssubscribe (what lockrun 0.1 asked for).
+            wake_ups_ = WakeUps::global;
+            wake_ups_why_ = "the ACL of this user forbids SSUBSCRIBE";
+            break;
+        }
+        if (!reply.is_error()) {
+            subscribed_at_ = subscriber.where();
+            subscriber_.emplace(std::move(subscriber));
+            return;
+        }
+        std::optional<ClusterRedirect> redirect = parse_cluster_redirect(reply.text, node.host);
+        if (redirect && redirect->kind == ClusterRedirect::Kind::moved &&
+            ++redirects <= k_max_redirects) {
+            owner_ = redirect->node;
+            subscriber = open_to_owner(interrupt_, step, node);
+            continue;
+        }
+        // An older node (a cluster being upgraded), a slot on the move: every release is
+        // published globally too, which reaches a subscriber on any node.
+        wake_ups_ = WakeUps::global;
+        wake_ups_why_ = node.text() + " refused SSUBSCRIBE (" + one_line(reply.text) + ")";
+    }
     RespValue reply = subscriber.call({"SUBSCRIBE", keys_.released}, step);
     if (reply.is_error()) {
         throw BackendUnavailable(subscriber.where() + " refused SUBSCRIBE: " + reply.text);
     }
+    subscribed_at_ = subscriber.where();
     subscriber_.emplace(std::move(subscriber));
+}
+
+void RedisBackend::decide_wake_ups(RedisConnection& c, const StepDeadline& step) {
+    const RedisUrl& url = settings_.url;
+    bool cluster = saw_cluster_reply_ || owner_.has_value();
+    if (!cluster && url.sentinel_master.empty() &&
+        url.transport != RedisUrl::Transport::unix_socket) {
+        // A cluster whose seed owns the slot never redirected us: ask.
+        try {
+            RespValue info = c.call({"INFO", "cluster"}, step);
+            cluster = !info.is_error() && info.text.find("cluster_enabled:1") != std::string::npos;
+        } catch (const ConfigError&) {
+            // An ACL without INFO: global pub/sub, which works everywhere.
+            wake_ups_ = WakeUps::global;
+            wake_ups_why_ = "INFO is not allowed to this user, so a cluster cannot be told apart";
+            return;
+        }
+    }
+    wake_ups_ = cluster ? WakeUps::sharded : WakeUps::global;
+    wake_ups_why_ = cluster ? "a Redis Cluster" : "not a Redis Cluster";
+}
+
+std::string RedisBackend::how_waiters_are_woken() const {
+    if (subscribed_at_.empty()) return {};
+    return std::string(wake_ups_ == WakeUps::sharded ? "sharded pub/sub (SSUBSCRIBE)"
+                                                     : "global pub/sub (SUBSCRIBE)") +
+           " on " + subscribed_at_ + " (" + wake_ups_why_ + ")";
 }
 
 void RedisBackend::wait_for_release(Deadline deadline) {
@@ -482,10 +546,16 @@ void RedisBackend::wait_for_release(Deadline deadline) {
         return;
     }
     try {
-        if (!subscriber_->read_reply(deadline)) return;
+        std::optional<RespValue> woken = subscriber_->read_reply(deadline);
+        if (!woken) return;
         // Several releases may have been announced; one look at the lock answers them all.
-        while (subscriber_->try_read_reply()) {
+        bool slot_left = is_slot_left_notice(*woken);
+        while (std::optional<RespValue> more = subscriber_->try_read_reply()) {
+            slot_left = slot_left || is_slot_left_notice(*more);
         }
+        // The slot moved to another node: the caller looks again (a MOVED names the node),
+        // and the next wait subscribes there.
+        if (slot_left) subscriber_.reset();
     } catch (const BackendUnavailable&) {
         // A failover, a node that died (SPEC §8: a waiter survives it): the caller looks
         // again, its next step finds the new master, and the next wait subscribes there.

@@ -5,8 +5,14 @@
 // On a Redis Cluster (SPEC §8) every name of KEY is in one slot, so both go to the node
 // that owns it: the URL's seeds are tried in turn, MOVED moves the connection to the node
 // it names for the rest of the run, ASK sends that one request there after ASKING, and
-// TRYAGAIN or CLUSTERDOWN is retried with a backoff while the step lasts. A release
-// published on any node reaches the subscribers of every node.
+// TRYAGAIN or CLUSTERDOWN is retried with a backoff while the step lasts.
+//
+// Releases are published twice, with SPUBLISH (where the server has it) and PUBLISH, so that
+// a waiter is woken whichever it subscribed with: a lockrun 0.1 waiter, or one on an older
+// node of a cluster being upgraded. A waiter decides once per run: on a cluster it
+// subscribes with SSUBSCRIBE on the node that owns the slot (a sharded message stays in
+// that shard, and the node says when the slot leaves it); elsewhere, or where SSUBSCRIBE is
+// refused, with SUBSCRIBE.
 //
 // Every public call but the renewal's is one step (SPEC §3): it starts one deadline of
 // --connect-timeout + --io-timeout and does everything within it, connecting (name lookup
@@ -36,6 +42,7 @@ public:
 
     Acquisition check_and_acquire(const AcquireRequest& request) override;
     void prepare_to_wait() override;
+    std::string how_waiters_are_woken() const override;
     void wait_for_release(Deadline deadline) override;
     void send_renewal(const std::string& token, Millis lease, Deadline deadline) override;
     int renewal_fd() const override;
@@ -118,6 +125,9 @@ private:
     // there is none), each batch a step.
     void list_node(std::optional<RedisConnection>& c, const std::optional<RedisNode>& node,
                    std::set<std::string>& seen, std::vector<ListedKey>& listed);
+    // Once per run, on the waiter's first subscription `c`: sharded pub/sub on a cluster,
+    // global elsewhere (SPEC §8).
+    void decide_wake_ups(RedisConnection& c, const StepDeadline& step);
     // The masters of the cluster the server belongs to; none when it is no cluster node (or
     // may not say).
     std::vector<RedisNode> cluster_masters();
@@ -139,6 +149,10 @@ private:
     bool saw_cluster_reply_ = false;  // a redirect, TRYAGAIN or CLUSTERDOWN: a cluster
     bool one_round_only_ = false;     // a renewal's reconnect asks the Sentinels once
     std::optional<RedisConnection> subscriber_;
+    enum class WakeUps { undecided, sharded, global };
+    WakeUps wake_ups_ = WakeUps::undecided;
+    std::string wake_ups_why_;   // for -v
+    std::string subscribed_at_;  // the server of the last subscription, for -v
     // The renewal whose reply has not been read yet (its args, for a NOSCRIPT re-send).
     struct PendingRenewal {
         std::string token;

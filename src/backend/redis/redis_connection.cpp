@@ -317,7 +317,7 @@ void RedisConnection::throw_if_refused(const RespValue& reply, std::string_view 
             where_ + ": the ACL of user '" + acl_user_ + "' forbids " +
             forbidden_by(reply.text, command) + " (" + reply.text +
             "); check the ACL: grant +@scripting +@read +@write +publish +subscribe +time "
-            "(and +wait for --min-replicas, +role with Sentinel) on ~" +
+            "(and +wait for --min-replicas, +role with Sentinel, +asking on a Redis Cluster) on ~" +
             prefix + "* &" + prefix + "*");
     }
 }
@@ -516,7 +516,11 @@ std::optional<RespValue> RedisConnection::take_parsed_reply() {
             asking_ack_next_ = !asking_ack_next_;
             if (!asking_ack_next_) {
                 if (reply->type != REDIS_REPLY_STATUS) {
-                    fail("ASKING was answered with something else than OK");
+                    // An ACL without +asking is a setting to change (78), not an outage.
+                    RespValue refusal = to_value(reply.get());
+                    throw_if_refused(refusal, "ASKING");
+                    fail("ASKING was answered with " +
+                         (refusal.is_error() ? one_line(refusal.text) : "something else than OK"));
                 }
                 continue;
             }

@@ -57,17 +57,77 @@ teardown() { per_test_teardown; }
     assert_output 20
 }
 
-@test "a waiter on another seed is woken by the release on the owner" {
-    local seed
+@test "a waiter on another seed is woken by the release on the owner, through sharded pub/sub there" {
+    local seed owner
     seed=$(other_port cl:wake)
-    LOCKRUN_REDIS_URL="redis://127.0.0.1:$(owner_port cl:wake)" start_holder holder -k cl:wake
-    spawn waiter "$LOCKRUN" --redis "redis://127.0.0.1:$seed" --no-cache -w 30 -k cl:wake -- echo waited
-    sleep 0.3
+    owner=$(owner_port cl:wake)
+    LOCKRUN_REDIS_URL="redis://127.0.0.1:$owner" start_holder holder -k cl:wake || fail "$(cat holder.err)"
+    spawn waiter "$LOCKRUN" -v --redis "redis://127.0.0.1:$seed" --no-cache -w 30 -k cl:wake -- echo waited
+    wait_until 10 grep -q "listening for its release" waiter.err || fail "$(cat waiter.err)"
+    # SPEC §8: on the node that owns the slot, where the MOVED sent the look.
+    grep -qF "cl:wake: listening for its release with sharded pub/sub (SSUBSCRIBE) on redis://127.0.0.1:$owner (a Redis Cluster)" waiter.err ||
+        fail "$(cat waiter.err)"
     local released_at
     released_at=$(now_ms)
     release holder
     assert_exit waiter 0 20
     # Woken by the message, not by polling the 30 s lease.
+    (($(now_ms) - released_at < 5000))
+    run cat waiter.out
+    assert_output waited
+}
+
+@test "a waiter whose seed owns the slot (no MOVED to tell it) also subscribes sharded" {
+    local owner
+    owner=$(owner_port cl:own)
+    LOCKRUN_REDIS_URL="redis://127.0.0.1:$owner" start_holder holder -k cl:own
+    spawn waiter "$LOCKRUN" -v --redis "redis://127.0.0.1:$owner" --no-cache -w 30 -k cl:own -- echo waited
+    wait_until 10 grep -q "listening for its release" waiter.err
+    grep -qF "sharded pub/sub (SSUBSCRIBE) on redis://127.0.0.1:$owner (a Redis Cluster)" waiter.err ||
+        fail "$(cat waiter.err)"
+    local released_at
+    released_at=$(now_ms)
+    release holder
+    assert_exit waiter 0 20
+    (($(now_ms) - released_at < 5000))
+}
+
+@test "a release is published both sharded and global: a 0.1 waiter on any node hears it too" {
+    local owner other
+    owner=$(owner_port cl:both)
+    other=$(other_port cl:both)
+    spawn sharded timeout 20 redis-cli -p "$owner" SSUBSCRIBE "lockrun:{cl:both}:released"
+    spawn global timeout 20 redis-cli -p "$other" SUBSCRIBE "lockrun:{cl:both}:released"
+    wait_until 10 grep -q ssubscribe sharded.out
+    wait_until 10 grep -q subscribe global.out
+    run lockrun --redis "redis://127.0.0.1:$other" --no-cache -k cl:both -- true
+    assert_success
+    wait_until 10 grep -q smessage sharded.out
+    wait_until 10 grep -qx message global.out
+    # Both carry the run's fence, the same number.
+    [[ $(tail -1 sharded.out) =~ ^[0-9]+$ && $(tail -1 sharded.out) == "$(tail -1 global.out)" ]] ||
+        fail "sharded: $(cat sharded.out); global: $(cat global.out)"
+}
+
+@test "a slot that moves while a caller waits: it subscribes again at the new owner, and is woken there" {
+    local src dst slot key=cl:waitmove
+    src=$(owner_port "$key")
+    dst=$(other_port "$key")
+    slot=$(slot_of "$key")
+    spawn holder "$LOCKRUN" --redis "redis://127.0.0.1:$src" --no-cache --lease 30 -k "$key" \
+        -c "touch started; $(wait_for_go_cmd); echo held"
+    wait_until 10 test -e started || fail "$(cat holder.err)"
+    spawn waiter "$LOCKRUN" -v --redis "redis://127.0.0.1:$src" --no-cache -w 30 -k "$key" -- echo waited
+    wait_until 10 grep -q "SSUBSCRIBE) on redis://127.0.0.1:$src" waiter.err
+    migrate_slot "$slot" "$src" "$dst"
+    # The old owner unsubscribed it: it looked again, and listens where the slot went.
+    wait_until 10 grep -q "SSUBSCRIBE) on redis://127.0.0.1:$dst" waiter.err
+    local released_at
+    released_at=$(now_ms)
+    touch go
+    assert_exit holder 0 20
+    assert_exit waiter 0 20
+    # Woken by the release on the new owner, not by the end of the 30 s lease.
     (($(now_ms) - released_at < 5000))
     run cat waiter.out
     assert_output waited
@@ -182,6 +242,65 @@ teardown() { per_test_teardown; }
 }
 
 # Kills a node: the last test of the file.
+# acl_user_on_masters GRANT...: the user lr (password pw) on every master, keys and channels
+# limited to the prefix, with GRANT.
+acl_user_on_masters() {
+    local port
+    for port in $CLUSTER_PORTS; do
+        redis-cli -p "$port" ACL SETUSER lr reset on '>pw' '~lockrun:*' '&lockrun:*' "$@" >/dev/null
+    done
+}
+drop_acl_user() {
+    local port
+    for port in $CLUSTER_PORTS; do redis-cli -p "$port" ACL DELUSER lr >/dev/null; done
+}
+
+@test "an ACL user with lockrun 0.1's grant (no SSUBSCRIBE, no INFO): a waiter listens globally, and is woken" {
+    acl_user_on_masters +@scripting +@read +@write +publish +subscribe +time +asking
+    local owner seed
+    owner=$(owner_port cl:acl)
+    seed=$(other_port cl:acl)
+    export LOCKRUN_REDIS_PASSWORD=pw
+    LOCKRUN_REDIS_URL="redis://lr:@127.0.0.1:$owner" start_holder holder -k cl:acl || fail "$(cat holder.err)"
+    LOCKRUN_REDIS_URL="redis://lr:@127.0.0.1:$owner" spawn waiter "$LOCKRUN" -v --no-cache -w 30 -k cl:acl -- echo waited
+    wait_until 10 grep -q "listening for its release" waiter.err || fail "$(cat waiter.err)"
+    grep -qF "global pub/sub (SUBSCRIBE) on redis://lr:***@127.0.0.1:$owner (INFO is not allowed to this user, so a cluster cannot be told apart)" waiter.err ||
+        fail "$(cat waiter.err)"
+    # Through another seed, the MOVED tells it is a cluster: SSUBSCRIBE is refused instead.
+    spawn waiter2 "$LOCKRUN" -v --redis "redis://lr:@127.0.0.1:$seed" --no-cache -w 30 -k cl:acl -- echo waited2
+    wait_until 10 grep -q "listening for its release" waiter2.err || fail "$(cat waiter2.err)"
+    grep -qF "global pub/sub (SUBSCRIBE) on redis://lr:***@127.0.0.1:$owner (the ACL of this user forbids SSUBSCRIBE)" waiter2.err ||
+        fail "$(cat waiter2.err)"
+    local released_at
+    released_at=$(now_ms)
+    release holder
+    assert_exit waiter 0 20
+    assert_exit waiter2 0 20
+    (($(now_ms) - released_at < 5000))
+    drop_acl_user
+}
+
+@test "an ACL user without +asking meets a slot on the move: 78 naming the grant, and nothing held" {
+    acl_user_on_masters +@scripting +@read +@write +publish +subscribe +time
+    local src dst slot key=cl:aclask
+    src=$(owner_port "$key")
+    dst=$(other_port "$key")
+    slot=$(slot_of "$key")
+    begin_migration "$slot" "$src" "$dst"
+    LOCKRUN_REDIS_PASSWORD=pw run --separate-stderr lockrun --redis "redis://lr:@127.0.0.1:$src" \
+        --no-cache -k "$key" -- echo never
+    redis-cli -p "$src" CLUSTER SETSLOT "$slot" STABLE >/dev/null
+    redis-cli -p "$dst" CLUSTER SETSLOT "$slot" STABLE >/dev/null
+    drop_acl_user
+    assert_status 78
+    assert_equal "${#stderr_lines[@]}" 1
+    assert_regex "$stderr" "the ACL of user 'lr' forbids ASKING .*\+asking on a Redis Cluster"
+    assert_equal "$output" ""
+    # The slot is back on its owner, with nothing of the key on it.
+    assert_equal "$(redis-cli -p "$src" EXISTS "lockrun:{$key}:lock" "lockrun:{$key}:fence")" 0
+}
+
+# Last in the file: it kills a node, whose slots the tests after it would find unserved.
 @test "the owner a MOVED named dies after its slot moved: lockrun goes back to the seeds" {
     local old new slot key=cl:gone
     old=$(owner_port "$key")

@@ -3,13 +3,17 @@
 # lockrun switches, once per connection, to the same scripts without it. No such server is
 # packaged here, so the stand-in is tests/support/redis62_standin.py: a proxy in front of
 # this file's redis-server that refuses a script starting with "#!" with the error text of
-# Redis 6.2's script compiler, and passes everything else through.
+# Redis 6.2's script compiler, and passes everything else through. Behind it, a
+# redis-server without SPUBLISH and SSUBSCRIBE, which Redis 6.x lacks too (SPEC §8: a
+# release is published sharded only where the server can).
 
 LOCKRUN_TEST_BACKEND=redis
 load ../common
 
 setup_file() {
     start_redis
+    start_server old -- --rename-command SPUBLISH '' --rename-command SSUBSCRIBE ''
+    export REDIS_PORT=$OLD_PORT
     export STANDIN_PORT
     STANDIN_PORT=$(free_port)
     /usr/bin/python3 "$BATS_TEST_DIRNAME/../../support/redis62_standin.py" "$STANDIN_PORT" "$REDIS_PORT" \
@@ -65,9 +69,11 @@ teardown() { per_test_teardown; }
 @test "renewals, a waiter and a forced release work without the #!lua line" {
     spawn holder "$LOCKRUN" --lease 300ms --no-cache -k compat:2 -c 'touch started; sleep 1.2; echo held'
     wait_until 10 test -e started
-    spawn waiter "$LOCKRUN" --no-cache -w 20 -k compat:2 -- echo waited
+    spawn waiter "$LOCKRUN" -v --no-cache -w 20 -k compat:2 -- echo waited
     assert_exit holder 0 10
     assert_exit waiter 0 10
+    grep -qF "global pub/sub (SUBSCRIBE) on redis://127.0.0.1:$STANDIN_PORT (not a Redis Cluster)" waiter.err ||
+        fail "$(cat waiter.err)"
     run cat holder.out
     assert_output held
     run cat waiter.out
@@ -77,4 +83,32 @@ teardown() { per_test_teardown; }
     start_holder holder2 --lease 1s -k compat:3
     force_release compat:3
     assert_exit holder2 76 10
+}
+
+# subscribed N / published CHANNEL: what redis-cli SUBSCRIBE wrote to subscriber.out so far.
+subscribed() { [[ $(grep -cx subscribe subscriber.out) -eq $1 ]]; }
+published() { grep -x -A1 message subscriber.out | grep -qxF "$1"; }
+
+@test "a server without SPUBLISH: the release is still published, and nothing of the script is undone" {
+    spawn subscriber redis-cli -p "$REDIS_PORT" SUBSCRIBE \
+        'lockrun:{compat:4}:released' 'lockrun:{compat:5}:released' 'lockrun:{compat:6}:released'
+    wait_until 10 subscribed 3
+    # finish: stores, releases, publishes.
+    run --separate-stderr lockrun -k compat:4 -- echo stored
+    assert_success
+    assert_equal "$stderr" ""
+    wait_until 10 published 'lockrun:{compat:4}:released'
+    assert_equal "$(redis-cli -p "$REDIS_PORT" EXISTS 'lockrun:{compat:4}:lock')" 0
+    run --separate-stderr lockrun -k compat:4 -- echo never
+    assert_output stored
+    # The release-only script: a command that cannot start.
+    run -127 --separate-stderr lockrun --no-cache -k compat:5 -- /nonexistent/command
+    wait_until 10 published 'lockrun:{compat:5}:released'
+    assert_equal "$(redis-cli -p "$REDIS_PORT" EXISTS 'lockrun:{compat:5}:lock')" 0
+    # The forced release.
+    start_holder holder --lease 30s -k compat:6
+    run --separate-stderr lockrun release --force compat:6
+    assert_success
+    wait_until 10 published 'lockrun:{compat:6}:released'
+    assert_exit holder 76 10
 }

@@ -158,17 +158,24 @@ teardown() { per_test_teardown; }
     start_holder holder --key report:1 --lease 30s
     local base
     base=$(subscribers report:1)
-    spawn waiter "$LOCKRUN" --no-cache --wait 30 --key report:1 -- true
+    spawn waiter "$LOCKRUN" -v --no-cache --wait 30 --key report:1 -- true
     wait_until 10 subscribers_above report:1 "$base"
     release holder
     assert_exit holder 0 10
     assert_exit waiter 0 10
+    # One server, not a cluster: global pub/sub (SPEC §8), and -v says so.
+    grep -qF "report:1: listening for its release with global pub/sub (SUBSCRIBE) on redis://127.0.0.1:$REDIS_PORT (not a Redis Cluster)" waiter.err ||
+        fail "$(cat waiter.err)"
 }
 
 @test "the end of a run is published on PREFIX{KEY}:released" {
     spawn subscriber redis-cli -p "$REDIS_PORT" SUBSCRIBE 'lockrun:{report:1}:released'
     wait_until 10 subscribers_above report:1 0
+    spawn ssubscriber redis-cli -p "$REDIS_PORT" SSUBSCRIBE 'lockrun:{report:1}:released'
+    wait_until 10 grep -qx ssubscribe ssubscriber.out
     run --separate-stderr lockrun --no-cache --key report:1 -- true
     assert_status 0
     wait_until 5 grep -qx message subscriber.out
+    # And with SPUBLISH, for the sharded subscribers of a cluster.
+    wait_until 5 grep -qx smessage ssubscriber.out
 }
