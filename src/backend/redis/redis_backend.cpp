@@ -123,6 +123,9 @@ ConnectionSettings RedisBackend::sentinel_settings(const RedisNode& sentinel) co
     to_sentinel.url.user.clear();
     to_sentinel.url.password = settings_.sentinel_password;
     to_sentinel.url.db = 0;
+    to_sentinel.password_from =
+        "--sentinel-password-file or LOCKRUN_SENTINEL_PASSWORD, a Sentinel's own; the URL's "
+        "is the master's";
     return to_sentinel;
 }
 
@@ -159,10 +162,7 @@ RespValue RedisBackend::ask_sentinel(const ConnectionSettings& to_sentinel,
         RedisConnection s = open_connection(to_sentinel, interrupt, step);
         return s.call({"SENTINEL", "get-master-addr-by-name", settings_.url.sentinel_master}, step);
     } catch (const ConfigError& e) {
-        // Its own password, not the master's: say where that one comes from.
-        throw ConfigError("Sentinel " + std::string(e.what()) +
-                          "; a Sentinel's password comes from --sentinel-password-file or "
-                          "LOCKRUN_SENTINEL_PASSWORD, the URL's is the master's");
+        throw ConfigError("Sentinel " + std::string(e.what()));
     }
 }
 
@@ -250,11 +250,16 @@ RespValue RedisBackend::routed(const std::function<RespValue(RedisConnection&)>&
     std::string visited;
     Millis backoff = k_first_backoff;
     const Deadline retry_until = earliest(stop_retrying, step.at);
+    served_by_ask_.reset();
     for (int redirects = 0;;) {
         RedisConnection& c = asking ? *asking : connection(interrupt, step);
         const RedisNode& node = asking ? asked : connected_to_;
         RespValue reply = send(c);
-        if (!reply.is_error()) return reply;
+        if (!reply.is_error()) {
+            // A WAIT for this write must go where it was made (--min-replicas).
+            if (asking) served_by_ask_ = std::move(asking);
+            return reply;
+        }
         if (is_cluster_retry_later(reply.text)) {
             saw_cluster_reply_ = true;
             if (Deadline::after(backoff).at() >= retry_until.at()) {
@@ -433,8 +438,10 @@ std::optional<Acquisition> RedisBackend::try_check_and_acquire(
 void RedisBackend::require_replicas(const std::string& what, const std::string& so,
                                     const StepDeadline& step) {
     if (settings_.min_replicas == 0) return;
-    if (!connection_)
-        throw NotReplicated("no connection to ask for replicas of " + what + ": " + so);
+    // WAIT counts the replicas that have this client's last write on this connection: after
+    // an ASK, the importing node's.
+    std::optional<RedisConnection>& writer = served_by_ask_ ? served_by_ask_ : connection_;
+    if (!writer) throw NotReplicated("no connection to ask for replicas of " + what + ": " + so);
     // WAIT's own timeout ends before the reply's deadline (the step, and --io-timeout), so
     // that its answer, whatever it is, still arrives; it is never 0, which waits forever.
     Millis left = std::min(step.at.left(), settings_.io_timeout);
@@ -443,23 +450,23 @@ void RedisBackend::require_replicas(const std::string& what, const std::string& 
     std::string timeout_ms = std::to_string(timeout.count());
     RespValue reply;
     try {
-        reply = connection_->call({"WAIT", wanted, timeout_ms}, step);
+        reply = writer->call({"WAIT", wanted, timeout_ms}, step);
     } catch (const BackendUnavailable& e) {
         // No answer is no acknowledgement: the same error as too few (never a reason to run
         // unguarded, never a "release failed").
-        std::string where = connection_->where();
-        connection_.reset();
+        std::string where = writer->where();
+        writer.reset();
         throw NotReplicated("WAIT for the " + wanted + " replicas that --min-replicas asks for (" +
                             where + ") got no answer: " + e.what() + "; " + so);
     }
     if (reply.is_error()) {
-        throw NotReplicated(connection_->where() +
+        throw NotReplicated(writer->where() +
                             " refused WAIT for --min-replicas: " + one_line(reply.text));
     }
     if (reply.integer >= settings_.min_replicas) return;
     throw NotReplicated(std::to_string(reply.integer) + " of the " + wanted +
                         " replicas that --min-replicas asks for acknowledged " + what + " within " +
-                        format_duration(timeout) + " (" + connection_->where() + "): " + so);
+                        format_duration(timeout) + " (" + writer->where() + "): " + so);
 }
 
 void RedisBackend::prepare_to_wait() {

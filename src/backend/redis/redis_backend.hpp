@@ -149,6 +149,9 @@ private:
     bool saw_cluster_reply_ = false;  // a redirect, TRYAGAIN or CLUSTERDOWN: a cluster
     bool one_round_only_ = false;     // a renewal's reconnect asks the Sentinels once
     std::optional<RedisConnection> subscriber_;
+    // The connection of an ASK that served the last request (a slot on the move), kept for
+    // the WAIT of --min-replicas.
+    std::optional<RedisConnection> served_by_ask_;
     enum class WakeUps { undecided, sharded, global };
     WakeUps wake_ups_ = WakeUps::undecided;
     std::string wake_ups_why_;   // for -v

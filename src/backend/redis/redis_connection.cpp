@@ -146,7 +146,8 @@ RedisConnection RedisConnection::open(const ConnectionSettings& settings,
     const StepDeadline connect_step = StepDeadline::bare(bound.at);
     RedisConnection c = connect(settings, bound, interrupt);  // socket; rediss://: a TLS session
     if (c.tls_) c.handshake(settings, bound, step);           // 78 when the port is plain RESP
-    c.authenticate(settings.url, connect_step);               // names the user, not the password
+    c.password_from_ = settings.password_from;
+    c.authenticate(settings.url, connect_step);  // names the user, not the password
     c.select_database(settings.url, connect_step);
     return c;
 }
@@ -197,9 +198,8 @@ void RedisConnection::authenticate(const RedisUrl& url, const StepDeadline& step
     if (reply.is_error()) {
         throw ConfigError(where_ + " rejected the login" +
                           (url.user.empty() ? "" : " of user '" + url.user + "'") + ": " +
-                          reply.text +
-                          " (check the user and the password: in the URL, "
-                          "--redis-password-file or LOCKRUN_REDIS_PASSWORD)");
+                          reply.text + " (check the user and the password: " + password_from_ +
+                          ")");
     }
 }
 
@@ -307,9 +307,8 @@ void RedisConnection::throw_if_refused(const RespValue& reply, std::string_view 
     // error (and hangs up) rather than NOAUTH: both mean a password is missing.
     if (reply.is_error() && (reply.text.starts_with("NOAUTH") ||
                              reply.text.starts_with("ERR Protocol error: unauthenticated"))) {
-        throw ConfigError(where_ + " requires a password: " + reply.text +
-                          " (give it with --redis-password-file, LOCKRUN_REDIS_PASSWORD or in "
-                          "the URL)");
+        throw ConfigError(where_ + " requires a password: " + reply.text + " (give it " +
+                          password_from_ + ")");
     }
     if (reply.is_error() && is_acl_refusal(reply.text)) {
         const std::string prefix = key_prefix_.empty() ? std::string("PREFIX") : key_prefix_;

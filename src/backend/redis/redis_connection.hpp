@@ -32,6 +32,8 @@ struct ConnectionSettings {
     SharedTlsContext tls_context;     // made on the first rediss:// connection, then shared
     int min_replicas = 0;             // --min-replicas (SPEC §8): WAIT after acquiring and storing
     std::string sentinel_password{};  // redis+sentinel://: AUTH to the Sentinels (not the master)
+    // Where the password for this server is set, for the message of a refused login.
+    std::string password_from{"in the URL, --redis-password-file or LOCKRUN_REDIS_PASSWORD"};
 };
 
 // The server answered a command with an error reply and closed the connection (a request
@@ -163,6 +165,7 @@ private:
     std::unique_ptr<redisReader, ReaderDeleter> reader_;
     std::string where_;
     std::string acl_user_ = "default";  // for the message of an ACL refusal
+    std::string password_from_;         // ConnectionSettings::password_from, for a refused login
     std::string key_prefix_;
     Millis io_timeout_;
     InterruptSource* interrupt_ = nullptr;

@@ -156,6 +156,13 @@ teardown() {
         --no-cache -k sen:5 -c 'touch ran'
     assert_status 78
     assert_one_error_line 'sentinel-password-file'
+    # The Sentinel's settings, not the master's.
+    [[ $stderr != *redis-password-file* ]] || fail "$stderr"
+    [ ! -e ran ]
+    LOCKRUN_SENTINEL_PASSWORD=wrong run --separate-stderr \
+        lockrun --redis "redis+sentinel://127.0.0.1:$guarded/mymaster" --no-cache -k sen:5 -c 'touch ran'
+    assert_status 78
+    assert_one_error_line "^lockrun: Sentinel redis://:\*\*\*@127\.0\.0\.1:$guarded rejected the login: WRONGPASS.* \(check the user and the password: --sentinel-password-file or LOCKRUN_SENTINEL_PASSWORD, a Sentinel's own; the URL's is the master's\)$"
     [ ! -e ran ]
 }
 
