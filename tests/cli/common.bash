@@ -612,3 +612,30 @@ assert_rejected() {
     assert [ ! -e ran ]
     assert_backend_untouched
 }
+
+# --- the README's recipes, run as written -----------------------------------------------
+
+# readme_block TEXT: the first fenced code block after the first line of README.md that
+# contains TEXT (a fixed string), without its fences.
+readme_block() {
+    awk -v text="$1" '
+        !found && index($0, text) { found = 1; next }
+        found && /^```/ { if (inside) exit; inside = 1; next }
+        inside { print }' "$BATS_TEST_DIRNAME/../../../README.md"
+}
+
+# run_recipe SCRIPT: runs SCRIPT (a README block, its addresses replaced) with bash -e in the
+# test's directory, `lockrun` on PATH being the one under test and ./make-report a job that
+# prints "report made"; sets status, output and stderr as `run --separate-stderr` does. Its
+# output goes through files, not pipes: a server the recipe starts with & keeps them open.
+run_recipe() {
+    mkdir -p recipe-bin
+    ln -sf "$LOCKRUN" recipe-bin/lockrun
+    printf '#!/bin/sh\necho "report made"\n' >make-report
+    chmod +x make-report
+    printf '%s\n' "$1" >recipe.sh
+    status=0
+    PATH=$PWD/recipe-bin:$PATH bash -e recipe.sh >recipe.out 2>recipe.err </dev/null 3>&- || status=$?
+    output=$(cat recipe.out)
+    stderr=$(cat recipe.err)
+}

@@ -281,13 +281,12 @@ RespValue RedisBackend::routed(const std::function<RespValue(RedisConnection&)>&
         std::optional<ClusterRedirect> redirect = parse_cluster_redirect(reply.text, node.host);
         if (!redirect) return reply;
         saw_cluster_reply_ = true;
-        visited += (visited.empty() ? "" : " -> ") + redirect->node.text();
+        visited += (visited.empty() ? node.text() : "") + " -> " + redirect->node.text();
         if (++redirects > k_max_redirects) {
-            throw BackendUnavailable("the Redis Cluster sent the request for " + key_ +
-                                     " from node to node without serving it (" +
-                                     connected_to_.text() + " -> " + visited +
-                                     "): its nodes disagree on who owns the slot (check "
-                                     "CLUSTER SHARDS on each)");
+            throw ClusterRedirectLoop("the Redis Cluster sent the request for " + key_ +
+                                      " from node to node without serving it (" + visited +
+                                      "): its nodes disagree on who owns the slot (check "
+                                      "CLUSTER SHARDS on each)");
         }
         if (redirect->kind == ClusterRedirect::Kind::moved) {
             // The slot's new owner, for the rest of the run.
@@ -334,6 +333,8 @@ RespValue RedisBackend::call_with_retry(const LuaScript& script,
         throw;
     } catch (const ClusterBusy&) {
         throw;  // retried already, for as long as it could be
+    } catch (const ClusterRedirectLoop&) {
+        throw;  // it would go round again
     } catch (const BackendUnavailable&) {
         connection_.reset();
         if (step.at.passed()) throw;

@@ -55,6 +55,13 @@ public:
     using BackendUnavailable::BackendUnavailable;
 };
 
+// The cluster's nodes sent a request from one to another without serving it: they disagree
+// on who owns the slot, and the same request again would go round again.
+class ClusterRedirectLoop : public BackendUnavailable {
+public:
+    using BackendUnavailable::BackendUnavailable;
+};
+
 class RedisConnection {
 public:
     // Connects (and for rediss:// completes the TLS handshake), authenticates and selects

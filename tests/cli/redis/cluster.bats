@@ -242,6 +242,43 @@ teardown() { per_test_teardown; }
 }
 
 # Kills a node: the last test of the file.
+@test "the README's Redis Cluster recipe, run as written (its addresses replaced): also with a dead seed first" {
+    local recipe ports=($CLUSTER_PORTS)
+    recipe=$(readme_block "**Redis Cluster.** Point")
+    [[ $recipe == *"redis://10.0.0.1:7000,10.0.0.2:7000,10.0.0.3:7000"* ]] || fail "the README's recipe changed: $recipe"
+    recipe=${recipe//10.0.0.1:7000/127.0.0.1:${ports[0]}}
+    recipe=${recipe//10.0.0.2:7000/127.0.0.1:${ports[1]}}
+    recipe=${recipe//10.0.0.3:7000/127.0.0.1:${ports[2]}}
+    run_recipe "$recipe"
+    assert_success
+    assert_output "report made"
+    # "so that one dead node is not an outage": the first seed a port nobody listens on.
+    run_recipe "${recipe//127.0.0.1:${ports[0]}/127.0.0.1:$(free_port)}"
+    assert_success
+    assert_output "report made"
+    assert_equal "$(redis-cli -c -p "${ports[0]}" EXISTS 'lockrun:{report:2026-11-22}:out')" 1
+}
+
+@test "nodes that send the request to each other (they disagree on the owner): 69 naming the nodes, and nothing held" {
+    local a b slot key=cl:loop
+    a=$(owner_port "$key")
+    b=$(other_port "$key")
+    slot=$(slot_of "$key")
+    # Each says the other owns the slot, and neither claims it: a loop of MOVED.
+    redis-cli -p "$a" CLUSTER SETSLOT "$slot" NODE "$(node_id "$b")" >/dev/null
+    redis-cli -p "$b" CLUSTER SETSLOT "$slot" NODE "$(node_id "$a")" >/dev/null
+    run --separate-stderr lockrun --redis "redis://127.0.0.1:$a" -k "$key" -c 'touch ran'
+    redis-cli -p "$a" CLUSTER SETSLOT "$slot" NODE "$(node_id "$a")" >/dev/null
+    redis-cli -p "$b" CLUSTER SETSLOT "$slot" NODE "$(node_id "$a")" >/dev/null
+    assert_status 69
+    assert_one_error_line "^lockrun: the Redis Cluster sent the request for $key from node to node without serving it \\(127\\.0\\.0\\.1:$a -> 127\\.0\\.0\\.1:$b -> 127\\.0\\.0\\.1:$a -> .*\\): its nodes disagree on who owns the slot"
+    [ ! -e ran ]
+    # The slot back with its owner: the key is free, and a run goes through.
+    run --separate-stderr lockrun --redis "redis://127.0.0.1:$b" -k "$key" -- echo ran
+    assert_success
+    assert_output ran
+}
+
 # acl_user_on_masters GRANT...: the user lr (password pw) on every master, keys and channels
 # limited to the prefix, with GRANT.
 acl_user_on_masters() {

@@ -4,26 +4,29 @@
 # start_cluster MASTERS REPLICAS: MASTERS masters with REPLICAS replicas each, on free
 # loopback ports whose bus ports (port + 10000) are free too, joined by redis-cli --cluster
 # create and up (cluster_state:ok on every node). Exports CLUSTER_DIR and CLUSTER_PORTS
-# (every node, masters first as created).
+# (every node, masters first as created). CLUSTER_CLI_ARGS (redis-cli's, e.g. for TLS) and
+# CLUSTER_SERVER_ARGS (more of redis-server's; {port} is the node's port), when set, are
+# split on spaces.
 start_cluster() {
     export CLUSTER_DIR=$BATS_FILE_TMPDIR/cluster
     mkdir -p "$CLUSTER_DIR"
     local ports=() i
     for ((i = 1; i <= $1 * (1 + $2); i++)); do
-        start_redis_server "$CLUSTER_DIR" "node$i" cluster -- --cluster-enabled yes \
-            --cluster-config-file "nodes-{port}.conf" --cluster-node-timeout 2000 \
-            --cluster-require-full-coverage no
+        # shellcheck disable=SC2086
+        start_redis_server "$CLUSTER_DIR" "node$i" cluster ${CLUSTER_CLI_ARGS:-} -- \
+            --cluster-enabled yes --cluster-config-file "nodes-{port}.conf" \
+            --cluster-node-timeout 2000 --cluster-require-full-coverage no ${CLUSTER_SERVER_ARGS:-}
         ports+=("$REDIS_SERVER_PORT")
     done
-    redis-cli --cluster create "${ports[@]/#/127.0.0.1:}" --cluster-replicas "$2" --cluster-yes \
+    ccli --cluster create "${ports[@]/#/127.0.0.1:}" --cluster-replicas "$2" --cluster-yes \
         >"$CLUSTER_DIR/create.log" 2>&1
     export CLUSTER_PORTS="${ports[*]}"
     local port deadline=$((SECONDS + 30))
     for port in "${ports[@]}"; do
-        until [[ $(redis-cli -p "$port" CLUSTER INFO) == *cluster_state:ok* ]]; do
+        until [[ $(ccli -p "$port" CLUSTER INFO) == *cluster_state:ok* ]]; do
             if ((SECONDS > deadline)); then
                 echo "the cluster did not come up; node $port says:" >&2
-                redis-cli -p "$port" CLUSTER INFO >&2
+                ccli -p "$port" CLUSTER INFO >&2
                 return 1
             fi
             sleep 0.1
@@ -33,19 +36,23 @@ start_cluster() {
 
 stop_cluster() { stop_redis_servers "$CLUSTER_DIR"; }
 
+# ccli ARG...: redis-cli to the cluster's nodes, with CLUSTER_CLI_ARGS.
+# shellcheck disable=SC2086
+ccli() { redis-cli ${CLUSTER_CLI_ARGS:-} "$@"; }
+
 # cluster_test_setup: for setup(); an empty cluster, and no default Redis URL.
 cluster_test_setup() {
     cd "$BATS_TEST_TMPDIR" || return 1
     unset LOCKRUN_REDIS_URL
     local port
     for port in $CLUSTER_PORTS; do
-        [[ $(redis-cli -p "$port" ROLE | head -1) == master ]] || continue
-        redis-cli -p "$port" FLUSHALL >/dev/null
+        [[ $(ccli -p "$port" ROLE | head -1) == master ]] || continue
+        ccli -p "$port" FLUSHALL >/dev/null
     done
 }
 
 # slot_of KEY: the cluster slot of KEY's names (lockrun:{KEY}:lock and the others).
-slot_of() { redis-cli -p "${CLUSTER_PORTS%% *}" CLUSTER KEYSLOT "lockrun:{$1}:lock"; }
+slot_of() { ccli -p "${CLUSTER_PORTS%% *}" CLUSTER KEYSLOT "lockrun:{$1}:lock"; }
 
 # owner_port KEY / other_port KEY: the port of the master that owns KEY's slot, and of
 # another master.
@@ -54,7 +61,7 @@ owner_port() {
     slot=$(slot_of "$1")
     for port in $CLUSTER_PORTS; do
         # Only the owner answers a key of the slot itself; the others say MOVED.
-        if [[ $(redis-cli -p "$port" GET "lockrun:{$1}:probe" 2>&1) != *MOVED* ]]; then
+        if [[ $(ccli -p "$port" GET "lockrun:{$1}:probe" 2>&1) != *MOVED* ]]; then
             echo "$port"
             return
         fi
@@ -65,30 +72,30 @@ other_port() {
     local owner port
     owner=$(owner_port "$1")
     for port in $CLUSTER_PORTS; do
-        [[ $port != "$owner" && $(redis-cli -p "$port" ROLE | head -1) == master ]] &&
+        [[ $port != "$owner" && $(ccli -p "$port" ROLE | head -1) == master ]] &&
             { echo "$port"; return; }
     done
 }
 
 # node_id PORT: the cluster id of the node on PORT.
-node_id() { redis-cli -p "$1" CLUSTER MYID; }
+node_id() { ccli -p "$1" CLUSTER MYID; }
 
 # The three steps of moving SLOT from node FROM to node TO, as redis-cli --cluster reshard
 # takes them (tests pause between them): mark it, move its keys, give it to TO.
 begin_migration() {
-    redis-cli -p "$3" CLUSTER SETSLOT "$1" IMPORTING "$(node_id "$2")" >/dev/null
-    redis-cli -p "$2" CLUSTER SETSLOT "$1" MIGRATING "$(node_id "$3")" >/dev/null
+    ccli -p "$3" CLUSTER SETSLOT "$1" IMPORTING "$(node_id "$2")" >/dev/null
+    ccli -p "$2" CLUSTER SETSLOT "$1" MIGRATING "$(node_id "$3")" >/dev/null
 }
 move_slot_keys() {
     local keys
-    keys=$(redis-cli -p "$2" CLUSTER GETKEYSINSLOT "$1" 100)
+    keys=$(ccli -p "$2" CLUSTER GETKEYSINSLOT "$1" 100)
     # shellcheck disable=SC2086
-    [[ -z $keys ]] || redis-cli -p "$2" MIGRATE 127.0.0.1 "$3" "" 0 5000 KEYS $keys >/dev/null
+    [[ -z $keys ]] || ccli -p "$2" MIGRATE 127.0.0.1 "$3" "" 0 5000 KEYS $keys >/dev/null
 }
 end_migration() {
     local port
     for port in $CLUSTER_PORTS; do
-        redis-cli -p "$port" CLUSTER SETSLOT "$1" NODE "$(node_id "$3")" >/dev/null 2>&1 || true
+        ccli -p "$port" CLUSTER SETSLOT "$1" NODE "$(node_id "$3")" >/dev/null 2>&1 || true
     done
 }
 

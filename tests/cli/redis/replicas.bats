@@ -23,6 +23,22 @@ teardown() {
     per_test_teardown
 }
 
+@test "the README's replica recipe, run as written (its ports replaced): a new replica, then --min-replicas 1" {
+    start_server recipe-master -- --repl-diskless-sync-delay 0
+    local recipe replica_port
+    replica_port=$(free_port)
+    recipe=$(readme_block "**Replicas.** \`--min-replicas N\` narrows")
+    [[ $recipe == *"--port 6380 --replicaof 127.0.0.1 6379 &"* ]] || fail "the README's recipe changed: $recipe"
+    recipe=${recipe//6380/$replica_port}
+    recipe=${recipe//6379/$RECIPE_MASTER_PORT}
+    LOCKRUN_REDIS_URL=redis://127.0.0.1:$RECIPE_MASTER_PORT run_recipe "$recipe"
+    redis-cli -p "$replica_port" SHUTDOWN NOSAVE >/dev/null 2>&1 || true
+    # The recipe's replica logs to the same terminal as lockrun prints on.
+    [[ $status == 0 ]] || fail "exit $status: $output $stderr"
+    grep -qx "report made" recipe.out || fail "$output"
+    [[ $(grep -c "report made" recipe.out) == 1 ]]
+}
+
 @test "--min-replicas 1 with the replica up: the run and its result go through" {
     run --separate-stderr lockrun --min-replicas 1 -k rep:1 -- echo stored
     assert_success

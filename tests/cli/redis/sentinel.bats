@@ -90,6 +90,20 @@ teardown() {
     per_test_teardown
 }
 
+@test "the README's Sentinel recipe, run as written (its addresses replaced)" {
+    local recipe ports=($SENTINEL_PORTS)
+    recipe=$(readme_block "**Sentinel.** Name the Sentinels")
+    [[ $recipe == *"redis+sentinel://10.0.0.1:26379,10.0.0.2:26379,10.0.0.3:26379/mymaster"* ]] ||
+        fail "the README's recipe changed: $recipe"
+    recipe=${recipe//10.0.0.1:26379/127.0.0.1:${ports[0]}}
+    recipe=${recipe//10.0.0.2:26379/127.0.0.1:${ports[1]}}
+    recipe=${recipe//10.0.0.3:26379/127.0.0.1:${ports[2]}}
+    run_recipe "$recipe"
+    assert_success
+    assert_output "report made"
+    assert_equal "$(redis-cli -p "$(master_port)" EXISTS 'lockrun:{report:2026-11-22}:out')" 1
+}
+
 @test "a run through the Sentinels lands on the master, and a second caller replays it" {
     run --separate-stderr lockrun -k sen:1 -- printf 'a\nb\n'
     assert_success
