@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "cli/key_inputs.hpp"
 #include "cli/options.hpp"
 #include "config/resolve.hpp"
 #include "core/errors.hpp"
@@ -284,6 +285,8 @@ SettingValues FlagParser::given() const {
                     if (item.find('\n') != std::string::npos) {
                         throw UsageError(option + " '" + item + "' contains a newline");
                     }
+                    // An empty item would vanish among the others without a word.
+                    if (item.empty()) throw UsageError(option + " needs a value, not ''");
                     items += (items.empty() ? "" : "\n") + item;
                 }
                 given[name] = {items, SettingValue::Origin::flag, option};
@@ -317,9 +320,22 @@ void resolve_with_origins(Invocation& invocation, const SettingValues& flags,
     invocation.settings = resolve_settings(flags, file, environment);
 }
 
+// KEY:in-<digest> when the run's inputs are part of the key (SPEC §1); the whole key must
+// still be a key.
+void add_key_inputs(Options& o, const EnvironmentLookup& environment) {
+    if (o.key_inputs.empty()) return;
+    const std::string suffix = key_inputs_suffix(o.key_inputs, environment);
+    o.run.key += suffix;
+    // The key alone was checked: only its length can fail now.
+    if (auto problem = key_problem(o.run.key)) {
+        throw UsageError("the key " + *problem + " with the " + std::to_string(suffix.size()) +
+                         " bytes of its inputs' digest (" + suffix.substr(0, 4) + "…): shorten it");
+    }
+}
+
 // A subcommand takes no command; most name a KEY.
 void take_subject(Invocation& invocation, const std::vector<std::string>& rest,
-                  const std::string& subject) {
+                  const std::string& subject, const EnvironmentLookup& environment) {
     if (!rest.empty()) {
         throw UsageError("unexpected argument '" + rest.front() + "' (see lockrun --help)");
     }
@@ -330,6 +346,7 @@ void take_subject(Invocation& invocation, const std::vector<std::string>& rest,
     }
     if (auto problem = key_problem(subject)) throw UsageError("the key " + *problem);
     invocation.options.run.key = subject;
+    add_key_inputs(invocation.options, environment);
 }
 
 // The command: the words after the options, or -c's (which the table applied), not both.
@@ -346,7 +363,7 @@ void take_command(Options& o, std::vector<std::string> rest) {
 // --key, or the key made from the command. A flag always wins (SPEC §2): key-from-command
 // from the environment or a config file yields to a --key flag; only the two flags
 // together are a contradiction.
-void choose_key(Invocation& invocation) {
+void choose_key(Invocation& invocation, const EnvironmentLookup& environment) {
     Options& o = invocation.options;
     bool key_flag = invocation.settings.at("key").origin == SettingValue::Origin::flag;
     if (o.key_from_command && key_flag) {
@@ -360,6 +377,7 @@ void choose_key(Invocation& invocation) {
         throw UsageError("--key is required (or --key-from-command)");
     }
     if (auto problem = key_problem(o.run.key)) throw UsageError("the key " + *problem);
+    add_key_inputs(o, environment);
 }
 
 }  // namespace
@@ -443,11 +461,11 @@ Invocation parse_command_line(int argc, const char* const* argv,
     apply_settings(invocation.settings, invocation.options);
     // What the settings cannot check alone: a subcommand's KEY, or the command and its key.
     if (invocation.action != Invocation::Action::run) {
-        take_subject(invocation, rest, flags.subject());
+        take_subject(invocation, rest, flags.subject(), environment);
         return invocation;
     }
     take_command(invocation.options, std::move(rest));
-    choose_key(invocation);
+    choose_key(invocation, environment);
     return invocation;
 }
 

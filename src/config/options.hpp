@@ -20,11 +20,20 @@ struct MetricsLabels {
     bool with_key = false;
 };
 
+// The run's inputs that --key-file, --key-env and --key-cwd add to its key (SPEC §1).
+struct KeyInputs {
+    std::vector<std::string> files;      // in the order given
+    std::vector<std::string> variables;  // names, in the order given
+    bool working_directory = false;
+    bool empty() const { return files.empty() && variables.empty() && !working_directory; }
+};
+
 // Every field but run.command's environment, run.token and run.me is written from the
 // settings table, so a run gets the table's defaults, written there only.
 struct Options {
     SingleFlightSettings run;  // for the subcommands, run.key is the KEY they name
     bool key_from_command = false;
+    KeyInputs key_inputs;
     bool no_holder_command = false;  // the holder record names the program only
     enum class BackendKind { automatic, local, redis };
     BackendKind backend = BackendKind::automatic;  // automatic: redis if a URL is set

@@ -70,6 +70,14 @@ const std::vector<SettingSpec>& setting_specs() {
         {"key-from-command", 0, K::switch_, "", "false",
          "KEY = cmd: + hex SHA-256 of the command's argv (NUL-joined)",
          [](R v, Options& o) { o.key_from_command = v.on(); }, 23},
+        {"key-file", 0, K::list, "PATH", "",
+         "add PATH's content to KEY (a directory: recursively; repeatable)",
+         [](R v, Options& o) { o.key_inputs.files = v.items(); }, 0},
+        {"key-env", 0, K::list, "NAME", "",
+         "add the variable NAME's value (or its absence) to KEY (repeatable)",
+         [](R v, Options& o) { o.key_inputs.variables = v.items(); }, 0},
+        {"key-cwd", 0, K::switch_, "", "false", "add the working directory to KEY",
+         [](R v, Options& o) { o.key_inputs.working_directory = v.on(); }, 0},
         {"lease", 'l', K::duration, "DUR", "30s", "lock lease, renewed every lease/3 (min 100ms)",
          [](R v, Options& o) {
              o.run.lease = v.duration();

@@ -621,7 +621,7 @@ readme_block() {
     awk -v text="$1" '
         !found && index($0, text) { found = 1; next }
         found && /^```/ { if (inside) exit; inside = 1; next }
-        inside { print }' "$BATS_TEST_DIRNAME/../../../README.md"
+        inside { print }' "${BASH_SOURCE[0]%/*}/../../README.md"
 }
 
 # run_recipe SCRIPT: runs SCRIPT (a README block, its addresses replaced) with bash -e in the

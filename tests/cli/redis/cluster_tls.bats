@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # A Redis Cluster over TLS (SPEC §8): three masters that speak TLS only, to clients and on
-# their bus, each with a certificate that names localhost but no IP address. A seed reached
-# as localhost redirects to 127.0.0.1: each node's certificate is checked against
-# --tls-server-name, else the name the node was reached by, and a failure says which name.
+# their bus, each with a certificate for 127.0.0.1 alone, and announcing themselves as
+# 127.0.0.2 (they listen on both). A seed reached as 127.0.0.1 redirects to 127.0.0.2: each
+# node's certificate is checked against --tls-server-name, else the name it was reached by,
+# and a failure says which name. (Addresses only: a bare machine may resolve no name.)
 
 LOCKRUN_TEST_BACKEND=redis
 load ../common
@@ -14,8 +15,9 @@ setup_file() {
     make_pki "$PKI"
     export CLUSTER_CLI_ARGS="--tls --cacert $PKI/ca.crt --cert $PKI/client.crt --key $PKI/client.key"
     CLUSTER_SERVER_ARGS="--port 0 --tls-port {port} --tls-cluster yes --tls-ca-cert-file $PKI/ca.crt"
-    CLUSTER_SERVER_ARGS+=" --tls-cert-file $PKI/server-dns.crt --tls-key-file $PKI/server-dns.key"
-    CLUSTER_SERVER_ARGS+=" --tls-auth-clients optional"
+    CLUSTER_SERVER_ARGS+=" --tls-cert-file $PKI/server-ip.crt --tls-key-file $PKI/server-ip.key"
+    CLUSTER_SERVER_ARGS+=" --tls-auth-clients optional --bind 127.0.0.1 127.0.0.2"
+    CLUSTER_SERVER_ARGS+=" --cluster-announce-ip 127.0.0.2"
     start_cluster 3 0
 }
 teardown_file() { stop_cluster; }
@@ -25,35 +27,36 @@ setup() {
 }
 teardown() { per_test_teardown; }
 
-@test "a TLS seed that owns the slot, reached as localhost: the run goes through" {
-    run --separate-stderr lockrun --redis "rediss://localhost:$(owner_port tc:1)" -k tc:1 -- echo ran
+@test "a TLS seed that owns the slot: its certificate is checked against the name it was reached by" {
+    run --separate-stderr lockrun --redis "rediss://127.0.0.1:$(owner_port tc:1)" -k tc:1 -- echo ran
     assert_success
     assert_output ran
 }
 
-@test "a MOVED to 127.0.0.1, whose certificate names only localhost: 78 naming 127.0.0.1; --tls-server-name localhost passes" {
-    local seed
+@test "a MOVED to 127.0.0.2, whose certificate names only 127.0.0.1: 78 naming 127.0.0.2; --tls-server-name 127.0.0.1 passes" {
+    local seed owner
     seed=$(other_port tc:2)
-    run --separate-stderr lockrun --redis "rediss://localhost:$seed" --no-cache -k tc:2 -c 'touch ran'
+    owner=$(owner_port tc:2)
+    run --separate-stderr lockrun --redis "rediss://127.0.0.1:$seed" --no-cache -k tc:2 -c 'touch ran'
     assert_status 78
-    assert_one_error_line "rediss://127\\.0\\.0\\.1:$(owner_port tc:2).*'127\\.0\\.0\\.1'.*\\(check --tls-server-name, or the host in the URL\\)$"
+    assert_one_error_line "rediss://127\\.0\\.0\\.2:$owner.*'127\\.0\\.0\\.2'.*\\(check --tls-server-name, or the host in the URL\\)$"
     [ ! -e ran ]
-    run --separate-stderr lockrun --redis "rediss://localhost:$seed" --tls-server-name localhost -k tc:2 -- echo ran
+    run --separate-stderr lockrun --redis "rediss://127.0.0.1:$seed" --tls-server-name 127.0.0.1 -k tc:2 -- echo ran
     assert_success
     assert_output ran
     # Stored on the owner, over TLS.
-    assert_equal "$(ccli -p "$(owner_port tc:2)" EXISTS 'lockrun:{tc:2}:out')" 1
+    assert_equal "$(ccli -p "$owner" EXISTS 'lockrun:{tc:2}:out')" 1
 }
 
 @test "a waiter through another TLS node is woken by sharded pub/sub on the owner" {
     local owner seed
     owner=$(owner_port tc:3)
     seed=$(other_port tc:3)
-    export LOCKRUN_TLS_SERVER_NAME=localhost
-    LOCKRUN_REDIS_URL="rediss://localhost:$owner" start_holder holder -k tc:3 || fail "$(cat holder.err)"
-    spawn waiter "$LOCKRUN" -v --redis "rediss://localhost:$seed" --no-cache -w 30 -k tc:3 -- echo waited
+    export LOCKRUN_TLS_SERVER_NAME=127.0.0.1
+    LOCKRUN_REDIS_URL="rediss://127.0.0.1:$owner" start_holder holder -k tc:3 || fail "$(cat holder.err)"
+    spawn waiter "$LOCKRUN" -v --redis "rediss://127.0.0.1:$seed" --no-cache -w 30 -k tc:3 -- echo waited
     wait_until 10 grep -q "listening for its release" waiter.err || fail "$(cat waiter.err)"
-    grep -qF "sharded pub/sub (SSUBSCRIBE) on rediss://127.0.0.1:$owner (a Redis Cluster)" waiter.err ||
+    grep -qF "sharded pub/sub (SSUBSCRIBE) on rediss://127.0.0.2:$owner (a Redis Cluster)" waiter.err ||
         fail "$(cat waiter.err)"
     local released_at
     released_at=$(now_ms)

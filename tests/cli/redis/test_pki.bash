@@ -1,8 +1,8 @@
 # The throwaway PKI of the TLS tests (tls.bats, cluster_tls.bats), made with the openssl CLI.
 
 # make_pki DIR: a CA; a server certificate for localhost and 127.0.0.1; one for localhost
-# only; a client certificate from the CA; and an unrelated CA with a client certificate of
-# its own. EC P-256 keys, so that this takes milliseconds.
+# only; one for 127.0.0.1 only; a client certificate from the CA; and an unrelated CA with
+# a client certificate of its own. EC P-256 keys, so that this takes milliseconds.
 make_pki() {
     local dir=$1 name
     mkdir -p "$dir"
@@ -13,8 +13,10 @@ make_pki() {
     done
     printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >server.ext
     printf 'subjectAltName=DNS:localhost\n' >server-dns.ext
+    printf 'subjectAltName=IP:127.0.0.1\n' >server-ip.ext
     issue server ca server.ext
     issue server-dns ca server-dns.ext
+    issue server-ip ca server-ip.ext
     issue client ca
     issue stranger other-ca
     cd - >/dev/null || return 1
