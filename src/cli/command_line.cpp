@@ -13,6 +13,7 @@
 #include "config/resolve.hpp"
 #include "core/errors.hpp"
 #include "core/key.hpp"
+#include "util/duration.hpp"
 
 namespace lockrun {
 namespace {
@@ -380,6 +381,17 @@ void choose_key(Invocation& invocation, const EnvironmentLookup& environment) {
     add_key_inputs(o, environment);
 }
 
+// --stale needs results to be stored, and for longer than DUR (SPEC §1).
+void check_stale(const Options& o) {
+    if (!o.run.stale) return;
+    const std::string given = "--stale " + format_duration(*o.run.stale);
+    if (!o.run.use_cache) throw UsageError(given + " needs the cache, which --no-cache turns off");
+    if (*o.run.stale >= o.run.cache_ttl) {
+        throw UsageError(given + " is not shorter than --cache-ttl " +
+                         format_duration(o.run.cache_ttl) + ": no result would ever be stale");
+    }
+}
+
 }  // namespace
 
 namespace {
@@ -466,6 +478,7 @@ Invocation parse_command_line(int argc, const char* const* argv,
     }
     take_command(invocation.options, std::move(rest));
     choose_key(invocation, environment);
+    check_stale(invocation.options);
     return invocation;
 }
 

@@ -11,6 +11,7 @@
 #include "backend/redis/redis_backend.hpp"
 #include "backend/redis/redis_doctor.hpp"
 #include "cli/backend_choice.hpp"
+#include "cli/background_refresh.hpp"
 #include "cli/doctor.hpp"
 #include "cli/metrics_file.hpp"
 #include "cli/operator_commands.hpp"
@@ -143,6 +144,7 @@ std::unique_ptr<Backend> make_backend(const Invocation& invocation, InterruptSou
 void keep_secrets_from_the_command(CommandSpec& command) {
     command.removed_environment.emplace_back("LOCKRUN_REDIS_PASSWORD");
     command.removed_environment.emplace_back("LOCKRUN_SENTINEL_PASSWORD");
+    command.removed_environment.emplace_back(k_background_refresh_variable);
     const char* url_text = std::getenv("LOCKRUN_REDIS_URL");
     if (url_text == nullptr) return;
     try {
@@ -181,7 +183,13 @@ void add_outcome_context(TerminalReporter& reporter, const RunSummary& summary) 
     if (summary.fence) reporter.add_context("fence", static_cast<std::int64_t>(*summary.fence));
 }
 
-int run_command(const Invocation& invocation, TerminalReporter& reporter) {
+// A background refresh (--stale) has no terminal: what went wrong goes to syslog, and
+// finding the key held or already refreshed is no news. Only a run writes metrics.
+bool is_background_refresh(const Options& o) {
+    return o.run.refresh_of_fence.has_value();
+}
+
+int run_command(const Invocation& invocation, TerminalReporter& reporter, const char* const* argv) {
     const Options& o = invocation.options;
     // From here on, a signal is a value the loops poll for, not an interruption.
     SignalWatch signals;
@@ -198,6 +206,19 @@ int run_command(const Invocation& invocation, TerminalReporter& reporter) {
         SingleFlightOutcome outcome = run_single_flight(settings, *backend, supervisor, reporter);
         summary = summary_of(outcome);
         if (outcome.failure) std::rethrow_exception(outcome.failure);
+        if (outcome.stale_fence) {
+            if (auto trouble = start_background_refresh(argv, *outcome.stale_fence)) {
+                reporter.warn(o.run.key + ": " + *trouble);
+            }
+        }
+        if (is_background_refresh(o)) {
+            if (outcome.kind != SingleFlightOutcome::Kind::ran) return outcome.exit_status;
+            if (outcome.exit_status != 0) {
+                log_from_background_refresh(
+                    o.run.key + ": the background refresh of its stale result failed (exit " +
+                    std::to_string(outcome.exit_status) + "); the old result stays");
+            }
+        }
         write_metrics(o, summary, reporter);
         add_outcome_context(reporter, summary);
         reporter.info(o.run.key + ": " + std::string(outcome_name(summary.outcome)) + ", exit " +
@@ -212,6 +233,11 @@ int run_command(const Invocation& invocation, TerminalReporter& reporter) {
             summary.outcome = RunSummary::Outcome::error;
         }
         summary.exit_code = e.exit_code();
+        if (is_background_refresh(o)) {
+            log_from_background_refresh(
+                o.run.key + ": the background refresh of its stale result failed: " + e.what() +
+                "; the old result stays");
+        }
         write_metrics(o, summary, reporter);
         add_outcome_context(reporter, summary);
         throw;
@@ -288,6 +314,16 @@ int failed(const std::string& message, int code, FailureContext& at) {
     return code;
 }
 
+// The refresh started by a caller that replayed a stale result: run again under the lock,
+// storing the new result, unless another run holds the key (then nothing, at once).
+void become_background_refresh(Invocation& invocation, std::uint64_t stale_fence) {
+    SingleFlightSettings& run = invocation.options.run;
+    run.refresh = true;
+    run.wait = Millis(0);
+    run.stale.reset();
+    run.refresh_of_fence = stale_fence;
+}
+
 }  // namespace
 
 int run_main(int argc, const char* const* argv) {
@@ -296,6 +332,8 @@ int run_main(int argc, const char* const* argv) {
     FailureContext at{argc, argv, reporter, std::nullopt, ""};
     try {
         Invocation invocation = parse_command_line(argc, argv);
+        if (auto fence = background_refresh_of(std::getenv))
+            become_background_refresh(invocation, *fence);
         if (invocation.action == Invocation::Action::help ||
             invocation.action == Invocation::Action::version) {
             std::cout << invocation.text << std::flush;
@@ -308,7 +346,7 @@ int run_main(int argc, const char* const* argv) {
         add_invocation_context(*reporter, o.log_format, o.run.key);
         switch (invocation.action) {
             case Invocation::Action::run:
-                return run_command(invocation, *reporter);
+                return run_command(invocation, *reporter, argv);
             case Invocation::Action::config:
                 return show_config(invocation);
             case Invocation::Action::doctor:

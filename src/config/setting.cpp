@@ -108,6 +108,12 @@ const std::vector<SettingSpec>& setting_specs() {
         {"cache-ttl", 0, K::duration, "DUR", "300s",
          "lifetime of a cached result; 0: share with waiting callers only",
          [](R v, Options& o) { o.run.cache_ttl = v.duration(); }, 19},
+        {"stale", 0, K::duration, "DUR", "",
+         "replay a stored result older than DUR at once, and refresh it in the background",
+         [](R v, Options& o) {
+             if (!v.text().empty()) o.run.stale = v.duration();
+         },
+         0},
         {"cache-max-bytes", 0, K::size, "SIZE", "16MiB", "larger output is streamed but not cached",
          [](R v, Options& o) { o.run.cache_max_bytes = v.size(); }, 22},
         {"no-holder-command", 0, K::switch_, "", "false",

@@ -257,14 +257,22 @@ SingleFlightOutcome replay(const ResultFound& found, const SingleFlightSettings&
     if (found.shared_outcome) line += ", which this caller waited for";
     Millis age(std::max<std::int64_t>(0, unix_now_ms() - result.created_unix_ms));
     line += ", ended " + format_duration(std::chrono::floor<std::chrono::seconds>(age)) + " ago";
-    reporter.notice(
-        line + ", exit " + std::to_string(result.exit_code) + "; --refresh runs it again",
-        {{"outcome", std::string("cache_hit")},
-         {"waited_ms", outcome.waited.count()},
-         {"exit_code", result.exit_code},
-         {"fence", static_cast<std::int64_t>(result.fence)},
-         {"result_host", result.host},
-         {"result_age_ms", age.count()}});
+    line += ", exit " + std::to_string(result.exit_code);
+    // SPEC §1 --stale: served at once, and run again in the background (a result shared
+    // with the callers of a run that just ended is never stale).
+    if (settings.stale && !found.shared_outcome && age > *settings.stale) {
+        outcome.stale_fence = result.fence;
+        line += "; stale (older than --stale " + format_duration(*settings.stale) +
+                "): refreshing it in the background";
+    } else {
+        line += "; --refresh runs it again";
+    }
+    reporter.notice(line, {{"outcome", std::string("cache_hit")},
+                           {"waited_ms", outcome.waited.count()},
+                           {"exit_code", result.exit_code},
+                           {"fence", static_cast<std::int64_t>(result.fence)},
+                           {"result_host", result.host},
+                           {"result_age_ms", age.count()}});
     reporter.replay(result.output);
     outcome.kind = Kind::replayed;
     outcome.exit_status = result.exit_code;
@@ -440,6 +448,14 @@ SingleFlightOutcome command_status(const RunReport& report,
     return outcome;
 }
 
+// Whether the result stored for the key is still the run with this fence.
+bool still_stored(Backend& backend, std::uint64_t fence) {
+    KeyStatus status = backend.read_status();
+    if (!status.stored) return false;
+    const auto* result = std::get_if<CachedResult>(&status.stored->record);
+    return result != nullptr && result->fence == fence;
+}
+
 }  // namespace
 
 SingleFlightOutcome run_single_flight(const SingleFlightSettings& s, Backend& backend,
@@ -460,6 +476,12 @@ SingleFlightOutcome run_single_flight(const SingleFlightSettings& s, Backend& ba
         }
         // Step 3: holding the lock (taking it was the double-check), run under a kept lease.
         HeldLock lock(backend, s.token, std::get<Acquired>(entry));  // abandons unless finished
+        if (s.refresh_of_fence && !still_stored(backend, *s.refresh_of_fence)) {
+            reporter.info(s.key + ": its stale result was refreshed meanwhile; nothing to do");
+            outcome.refreshed_already = true;
+            outcome.kind = Kind::conflict;
+            return outcome;  // the lock is given back
+        }
         outcome.kind = Kind::ran;
         outcome.fence = lock.acquired.lock.fence;
         RunReport report = run_holding(lock, s, runner, reporter);

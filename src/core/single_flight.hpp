@@ -36,6 +36,13 @@ struct SingleFlightSettings {
     bool run_unguarded_on_backend_error = false;
     std::string token;  // random, made once per run
     HolderInfo me;
+    // --stale: a stored result older than this is replayed, and refreshed in the background
+    // (SPEC §1). nullopt: off.
+    std::optional<Millis> stale;
+    // The background refresh of a stale result (a --refresh run): the fence of that result.
+    // It runs the command only while that result is still the one stored: another refresh
+    // may have replaced it since this one was started.
+    std::optional<std::uint64_t> refresh_of_fence;
 };
 
 // How one run ended: lockrun's exit status, and what the run did for --metrics-file and the
@@ -50,6 +57,11 @@ struct SingleFlightOutcome {
     Millis waited{0};  // from the first acquisition attempt to the lock, a result or giving up
     Millis ran{0};     // how long the command ran
     std::optional<std::uint64_t> fence;  // this run's, or the holder's after a conflict
+    // Replayed a result older than --stale (its fence): the caller starts its background
+    // refresh.
+    std::optional<std::uint64_t> stale_fence;
+    // A background refresh that found its stale result already replaced: it ran nothing.
+    bool refreshed_already = false;
 };
 
 // SPEC §1 from start to end. Errors of core/errors.hpp end the run as `failure`; nothing is

@@ -1,0 +1,81 @@
+#include "cli/background_refresh.hpp"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <string_view>
+#include <vector>
+
+extern char** environ;
+
+namespace lockrun {
+namespace {
+
+struct SpawnAttributes {
+    posix_spawnattr_t attributes;
+    SpawnAttributes() { posix_spawnattr_init(&attributes); }
+    ~SpawnAttributes() { posix_spawnattr_destroy(&attributes); }
+};
+
+struct SpawnFileActions {
+    posix_spawn_file_actions_t actions;
+    SpawnFileActions() { posix_spawn_file_actions_init(&actions); }
+    ~SpawnFileActions() { posix_spawn_file_actions_destroy(&actions); }
+};
+
+}  // namespace
+
+std::optional<std::string> start_background_refresh(const char* const* argv,
+                                                    std::uint64_t stale_fence) {
+    SpawnAttributes attributes;
+    posix_spawnattr_setflags(&attributes.attributes, POSIX_SPAWN_SETSID);
+    SpawnFileActions files;
+    for (int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) {
+        posix_spawn_file_actions_addopen(&files.actions, fd, "/dev/null", O_RDWR, 0);
+    }
+    // The environment as it is, but for a refresh variable this process may have inherited.
+    const std::string marker = std::string(k_background_refresh_variable) + "=";
+    const std::string mine = marker + std::to_string(stale_fence);
+    std::vector<char*> environment;
+    for (char** variable = environ; *variable != nullptr; ++variable) {
+        if (!std::string_view(*variable).starts_with(marker)) environment.push_back(*variable);
+    }
+    environment.push_back(const_cast<char*>(mine.c_str()));
+    environment.push_back(nullptr);
+    char* const* arguments = const_cast<char* const*>(argv);
+    pid_t pid = -1;
+    // This very executable, whatever PATH now finds under its name.
+    int error = posix_spawn(&pid, "/proc/self/exe", &files.actions, &attributes.attributes,
+                            arguments, environment.data());
+    if (error == ENOENT) {  // no /proc
+        error = posix_spawnp(&pid, argv[0], &files.actions, &attributes.attributes, arguments,
+                             environment.data());
+    }
+    if (error != 0) {
+        return std::string("cannot start the background refresh: ") + std::strerror(error);
+    }
+    return std::nullopt;
+}
+
+std::optional<std::uint64_t> background_refresh_of(const EnvironmentLookup& environment) {
+    const char* text = environment(k_background_refresh_variable);
+    if (text == nullptr) return std::nullopt;
+    std::string_view digits(text);
+    std::uint64_t fence = 0;
+    auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), fence);
+    if (error != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
+    return fence;
+}
+
+void log_from_background_refresh(const std::string& message) {
+    openlog("lockrun", LOG_PID, LOG_USER);
+    syslog(LOG_USER | LOG_WARNING, "%s", message.c_str());
+    closelog();
+}
+
+}  // namespace lockrun

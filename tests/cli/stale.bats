@@ -1,0 +1,114 @@
+#!/usr/bin/env bats
+# --stale DUR (SPEC §1, stale-while-revalidate): a stored result older than DUR is replayed
+# at once, and the first such caller starts one detached refresh under the lock, whose
+# output goes only to the cache; a refresh that fails is logged (syslog) and leaves the old
+# result in place. Every counted command appends a line to ./runs.
+
+load common
+load cache_helpers
+setup_file() { start_redis; }
+teardown_file() { stop_redis; }
+setup() {
+    per_test_setup
+    # Where the background refresh's syslog(3) lines go (tests/support/syslog_to_file.cpp).
+    export LD_PRELOAD=$(dirname "$LOCKRUN")/libtest_syslog_to_file.so
+    export LOCKRUN_TEST_SYSLOG=$BATS_TEST_TMPDIR/syslog
+}
+teardown() { per_test_teardown; }
+
+# job VERSION: a -c command that counts itself, takes 1 s, and prints VERSION.
+job() { printf 'echo run >>runs; sleep 1; echo %s' "$1"; }
+
+# runs_are N: ./runs has N lines (for wait_until).
+runs_are() { [[ $(runs_count) == "$1" ]]; }
+# refresh_done: no lockrun of this test is left (the background refresh has ended).
+refresh_done() { ! pgrep -f "lockrun.*-k stale-sw" >/dev/null; }
+
+@test "a stale result is replayed at once, refreshed in the background, and later callers get the new one" {
+    run --separate-stderr lockrun -k stale-sw --cache-ttl 1h -c "$(job old)"
+    assert_output old
+    sleep 1.1
+    local started=$(now_ms)
+    run --separate-stderr lockrun -k stale-sw --cache-ttl 1h --stale 1s -c "$(job new)"
+    # Well under the command's second: nothing ran in this caller.
+    (($(now_ms) - started < 700)) || fail "the stale caller took $(($(now_ms) - started)) ms"
+    assert_success
+    assert_output old
+    assert_regex "$stderr" "^lockrun: stale-sw: replayed the run of .*; stale \\(older than --stale 1s\\): refreshing it in the background$"
+    wait_until 10 runs_are 2
+    wait_until 10 refresh_done
+    run --separate-stderr lockrun -k stale-sw --cache-ttl 1h --stale 1s -c "$(job newer)"
+    assert_output new
+    assert_regex "$stderr" "; --refresh runs it again$"
+    assert_runs 2
+    # The refresh printed nowhere: its output went to the cache only.
+    [[ ! -s "$LOCKRUN_TEST_SYSLOG" ]] || fail "$(cat "$LOCKRUN_TEST_SYSLOG")"
+}
+
+@test "a result younger than --stale is replayed as any other, and nothing is refreshed" {
+    run --separate-stderr lockrun -k stale-sw --cache-ttl 1h -c "$(job old)"
+    run --separate-stderr lockrun -k stale-sw --cache-ttl 1h --stale 1m -c "$(job new)"
+    assert_output old
+    assert_regex "$stderr" "; --refresh runs it again$"
+    sleep 0.5
+    assert_runs 1
+}
+
+@test "a stampede of 20 stale callers: all replay at once, and exactly one refresh runs" {
+    run --separate-stderr lockrun -k stale-sw --cache-ttl 1h -c "$(job old)"
+    sleep 1.1
+    local i
+    for i in $(seq 20); do
+        spawn "caller$i" "$LOCKRUN" -k stale-sw --cache-ttl 1h --stale 1s -c "$(job new)"
+    done
+    for i in $(seq 20); do
+        assert_exit "caller$i" 0 10
+        assert_equal "$(cat "caller$i.out")" old
+    done
+    wait_until 10 runs_are 2
+    wait_until 15 refresh_done
+    assert_runs 2
+    run --separate-stderr lockrun -k stale-sw --cache-ttl 1h --stale 1s -c "$(job newer)"
+    assert_output new
+}
+
+@test "a refresh that fails is logged and leaves the old result in place" {
+    run --separate-stderr lockrun -k stale-sw --cache-ttl 1h -c "$(job old)"
+    sleep 1.1
+    run --separate-stderr lockrun -k stale-sw --cache-ttl 1h --stale 1s -c 'echo run >>runs; echo broken; exit 3'
+    assert_output old
+    wait_until 10 test -s "$LOCKRUN_TEST_SYSLOG"
+    run cat "$LOCKRUN_TEST_SYSLOG"
+    # LOG_USER | LOG_WARNING is 12.
+    assert_output "<12> stale-sw: the background refresh of its stale result failed (exit 3); the old result stays"
+    wait_until 10 refresh_done
+    run --separate-stderr lockrun -k stale-sw --cache-ttl 1h -c "$(job never)"
+    assert_output old
+}
+
+@test "a refresh finds the key held: it gives up at once, and the holder's run is the refresh" {
+    run --separate-stderr lockrun -k stale-sw --cache-ttl 1h -c "$(job old)"
+    sleep 1.1
+    # A --refresh run holds the key while the stale caller comes.
+    spawn holder "$LOCKRUN" -k stale-sw --cache-ttl 1h --refresh -c "echo run >>runs; $(wait_for_go_cmd); echo fresh"
+    wait_until 10 runs_are 2
+    run --separate-stderr lockrun -k stale-sw --cache-ttl 1h --stale 1s -c "$(job new)"
+    assert_output old
+    sleep 1 # its refresh, finding the key held, ends at once
+    touch go
+    assert_exit holder 0 10
+    assert_runs 2
+    run --separate-stderr lockrun -k stale-sw --cache-ttl 1h -c "$(job never)"
+    assert_output fresh
+    [[ ! -s "$LOCKRUN_TEST_SYSLOG" ]] || fail "$(cat "$LOCKRUN_TEST_SYSLOG")"
+}
+
+@test "--stale needs the cache, and must be shorter than --cache-ttl" {
+    run --separate-stderr lockrun -k stale-sw --stale 1s --no-cache -c 'touch ran'
+    assert_status 64
+    assert_one_error_line '^lockrun: --stale 1s needs the cache, which --no-cache turns off$'
+    run --separate-stderr lockrun -k stale-sw --stale 10m --cache-ttl 5m -c 'touch ran'
+    assert_status 64
+    assert_one_error_line '^lockrun: --stale 10m is not shorter than --cache-ttl 5m: no result would ever be stale$'
+    [ ! -e ran ]
+}
