@@ -34,6 +34,8 @@
 namespace lockrun {
 namespace {
 
+constexpr std::size_t k_min_cache_key_bytes = 32;
+
 // The URL, with the password from --redis-password-file or LOCKRUN_REDIS_PASSWORD when
 // the URL itself has none (SPEC §2).
 RedisUrl redis_url_with_password(const Options& o, Reporter& reporter) {
@@ -127,15 +129,30 @@ void refuse_min_replicas_without_redis(const Invocation& invocation) {
     throw ConfigError(message);
 }
 
+// --cache-key-file: read like a password file (78 when it cannot be read), and long enough
+// that it cannot be guessed.
+RecordSeal record_seal(const Options& o) {
+    if (o.cache_key_file.empty()) return {};
+    std::string secret = read_secret_file(o.cache_key_file, "--cache-key-file");
+    if (secret.size() < k_min_cache_key_bytes) {
+        throw ConfigError("--cache-key-file " + o.cache_key_file + " holds " +
+                          std::to_string(secret.size()) + " bytes; a key needs at least " +
+                          std::to_string(k_min_cache_key_bytes) +
+                          " (make one with: head -c 32 /dev/urandom | base64 > FILE)");
+    }
+    return RecordSeal(std::move(secret));
+}
+
 std::unique_ptr<Backend> make_backend(const Invocation& invocation, InterruptSource& interrupt,
                                       Reporter& reporter) {
     const Options& o = invocation.options;
     if (!uses_redis(o)) {
         refuse_min_replicas_without_redis(invocation);
-        return std::make_unique<LocalBackend>(state_dir_of(o), o.run.key, &interrupt);
+        return std::make_unique<LocalBackend>(state_dir_of(o), o.run.key, &interrupt,
+                                              record_seal(o));
     }
     return std::make_unique<RedisBackend>(connection_settings(invocation, reporter), o.prefix,
-                                          o.run.key, &interrupt);
+                                          o.run.key, &interrupt, record_seal(o));
 }
 
 // The command does not inherit lockrun's secrets: LOCKRUN_REDIS_PASSWORD is left out, and

@@ -41,6 +41,7 @@ struct Options {
     std::string redis_url;
     bool redis_url_from_flag = false;  // a password in it shows in ps: warn
     std::string redis_password_file;
+    std::string cache_key_file;          // --cache-key-file: the HMAC key of stored records
     std::string sentinel_password_file;  // redis+sentinel://: the Sentinels' password
     std::string tls_ca_file;
     std::string tls_cert_file;

@@ -108,6 +108,10 @@ const std::vector<SettingSpec>& setting_specs() {
         {"cache-ttl", 0, K::duration, "DUR", "300s",
          "lifetime of a cached result; 0: share with waiting callers only",
          [](R v, Options& o) { o.run.cache_ttl = v.duration(); }, 19},
+        {"cache-key-file", 0, K::path, "F", "",
+         "sign stored results with HMAC-SHA256 under the key in F (every host needs the "
+         "same); unsigned or forged results are misses",
+         [](R v, Options& o) { o.cache_key_file = v.text(); }, 32},
         {"stale", 0, K::duration, "DUR", "",
          "replay a stored result older than DUR at once, and refresh it in the background",
          [](R v, Options& o) {

@@ -1,15 +1,19 @@
 // libFuzzer: the cache-record decoder must never crash, and what it accepts must encode
 // back to the same bytes (the format has one spelling per record). A record of an older
 // format that is still read (1, without the fence) is written in the current one: it must
-// decode back to the same result.
+// decode back to the same result. The signed envelope (core/record_seal.hpp) is opened too.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
 #include "core/cached_result.hpp"
+#include "core/record_seal.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::string_view bytes(reinterpret_cast<const char*>(data), size);
+    // --cache-key-file's envelope: opening never crashes, with a secret or without.
+    (void)lockrun::RecordSeal(std::string(32, 'k')).open(bytes, "lockrun:{k}:out");
+    (void)lockrun::RecordSeal().open(bytes, "lockrun:{k}:out");
     auto decoded = lockrun::decode_cached_result(bytes);
     auto* result = std::get_if<lockrun::CachedResult>(&decoded);
     if (result == nullptr) return 0;

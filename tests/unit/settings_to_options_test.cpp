@@ -136,6 +136,7 @@ void expect_every_setting_converted(const Options& o) {
     EXPECT_TRUE(o.metrics_labels.with_key);
     EXPECT_EQ(o.min_replicas, 2);
     EXPECT_EQ(o.sentinel_password_file, "/run/sentinel-password");
+    EXPECT_EQ(o.cache_key_file, "/etc/lockrun/cache.key");
     EXPECT_EQ(o.run.key, "k");
     EXPECT_EQ(o.run.command.argv, Words{"true"});
 }
@@ -238,6 +239,8 @@ TEST_F(SettingsToOptions, EverySettingFromFlags) {
                                    "2",
                                    "--sentinel-password-file",
                                    "/run/sentinel-password",
+                                   "--cache-key-file",
+                                   "/etc/lockrun/cache.key",
                                    "--key",
                                    "k",
                                    "--",
@@ -284,6 +287,7 @@ TEST_F(SettingsToOptions, EverySettingFromTheEnvironment) {
         {"LOCKRUN_METRICS_LABEL", "team=ops,env=prod,key"},
         {"LOCKRUN_MIN_REPLICAS", "2"},
         {"LOCKRUN_SENTINEL_PASSWORD_FILE", "/run/sentinel-password"},
+        {"LOCKRUN_CACHE_KEY_FILE", "/etc/lockrun/cache.key"},
     });
     Invocation invocation = parse({"--key", "k", "--", "true"});
     expect_every_setting_converted(invocation.options);
@@ -328,6 +332,7 @@ TEST_F(SettingsToOptions, EverySettingFromTheConfigFile) {
         "metrics-label = [\"team=ops\", \"env=prod\", \"key\"]",
         "min-replicas = 2",
         "sentinel-password-file = \"/run/sentinel-password\"",
+        "cache-key-file = \"/etc/lockrun/cache.key\"",
     };
     std::string text;
     for (const std::string& line : lines) text += line + "\n";

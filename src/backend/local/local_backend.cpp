@@ -34,10 +34,11 @@ constexpr Millis k_poll_interval{10};
     throw BackendUnavailable("local state: " + what + ": " + std::strerror(errno));
 }
 
-// Decodes a result file's record, or says why it cannot be used.
-std::optional<CachedResult> usable(std::string_view record,
-                                   std::optional<std::string>& unreadable) {
-    auto decoded = decode_cached_result(record);
+// Decodes a result file's record, or says why it cannot be used (its signature too, with
+// --cache-key-file: `name` is the file's).
+std::optional<CachedResult> usable(const RecordSeal& seal, std::string_view record,
+                                   std::string_view name, std::optional<std::string>& unreadable) {
+    auto decoded = seal.open(record, name);
     if (auto* bad = std::get_if<UnreadableRecord>(&decoded)) {
         unreadable = bad->reason;
         return std::nullopt;
@@ -48,12 +49,13 @@ std::optional<CachedResult> usable(std::string_view record,
 }  // namespace
 
 LocalBackend::LocalBackend(const std::string& state_dir, std::string_view key,
-                           InterruptSource* interrupt)
+                           InterruptSource* interrupt, RecordSeal seal)
     : state_dir_(state_dir),
       dir_(open_state_dir(state_dir)),
       key_(key),
       file_base_(sha256_hex(key)),
-      interrupt_(interrupt) {}
+      interrupt_(interrupt),
+      seal_(std::move(seal)) {}
 
 std::optional<ResultFound> LocalBackend::find_result(const AcquireRequest& request,
                                                      std::optional<std::string>& unreadable) const {
@@ -63,7 +65,7 @@ std::optional<ResultFound> LocalBackend::find_result(const AcquireRequest& reque
         if (!stored) {
             unreadable = "not a lockrun result file";
         } else if (stored->tag > now) {
-            if (auto result = usable(stored->record, unreadable)) {
+            if (auto result = usable(seal_, stored->record, name(".out"), unreadable)) {
                 return ResultFound{std::move(*result), false};
             }
         }
@@ -74,7 +76,7 @@ std::optional<ResultFound> LocalBackend::find_result(const AcquireRequest& reque
         if (!outcome || outcome->tag != *request.waited_for_fence) return std::nullopt;
         auto expiring = decode_tagged_record(outcome->record);
         if (!expiring || expiring->tag <= now) return std::nullopt;
-        if (auto result = usable(expiring->record, unreadable)) {
+        if (auto result = usable(seal_, expiring->record, name(".last"), unreadable)) {
             return ResultFound{std::move(*result), true};
         }
     }
@@ -264,11 +266,12 @@ bool LocalBackend::finish(const FinishRequest& request) {
         replace_file_at(
             dir_.get(), name(".out"),
             encode_tagged_record(now + static_cast<std::uint64_t>(request.cache_ttl.count()),
-                                 *request.stored_record));
+                                 seal_.seal(*request.stored_record, name(".out"))));
     }
     if (request.shared_record) {
-        std::string expiring = encode_tagged_record(
-            now + static_cast<std::uint64_t>(request.shared_ttl.count()), *request.shared_record);
+        std::string expiring =
+            encode_tagged_record(now + static_cast<std::uint64_t>(request.shared_ttl.count()),
+                                 seal_.seal(*request.shared_record, name(".last")));
         replace_file_at(dir_.get(), name(".last"), encode_tagged_record(request.fence, expiring));
     }
     abandon(request.token);
@@ -308,7 +311,7 @@ std::optional<StoredResult> LocalBackend::stored_result(const std::string& base)
     }
     std::uint64_t now = unix_now_ms();
     if (stored->tag <= now) return std::nullopt;
-    return StoredResult{decode_cached_result(stored->record),
+    return StoredResult{seal_.open(stored->record, base + ".out"),
                         Millis(static_cast<std::int64_t>(stored->tag - now)),
                         stored->record.size()};
 }

@@ -15,6 +15,7 @@
 #include "backend/local/flocked_files.hpp"
 #include "core/backend.hpp"
 #include "core/interrupt_source.hpp"
+#include "core/record_seal.hpp"
 #include "util/unique_fd.hpp"
 
 namespace lockrun {
@@ -22,7 +23,9 @@ namespace lockrun {
 class LocalBackend : public Backend {
 public:
     // Opens (creating if needed) and checks the state dir: throws ConfigError when unsafe.
-    LocalBackend(const std::string& state_dir, std::string_view key, InterruptSource* interrupt);
+    // `seal`: --cache-key-file's signing of the records stored and read.
+    LocalBackend(const std::string& state_dir, std::string_view key, InterruptSource* interrupt,
+                 RecordSeal seal = {});
 
     Acquisition check_and_acquire(const AcquireRequest& request) override;
     void prepare_to_wait() override;
@@ -67,6 +70,7 @@ private:
     std::string key_;
     std::string file_base_;  // hex sha256 of KEY
     InterruptSource* interrupt_;
+    RecordSeal seal_;
     UniqueFd lock_file_;
     bool holding_ = false;
     UniqueFd release_watch_;  // inotify on the lock file

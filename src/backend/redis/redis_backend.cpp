@@ -14,7 +14,7 @@
 namespace lockrun {
 
 RedisBackend::RedisBackend(ConnectionSettings settings, std::string_view prefix,
-                           std::string_view key, InterruptSource* interrupt)
+                           std::string_view key, InterruptSource* interrupt, RecordSeal seal)
     : settings_(std::move(settings)),
       prefix_(prefix),
       key_(key),
@@ -25,7 +25,8 @@ RedisBackend::RedisBackend(ConnectionSettings settings, std::string_view prefix,
       finish_script_(lua::k_finish),
       release_script_(lua::k_release),
       status_script_(lua::k_status),
-      force_release_script_(lua::k_force_release) {}
+      force_release_script_(lua::k_force_release),
+      seal_(std::move(seal)) {}
 
 RedisConnection RedisBackend::open_connection(const ConnectionSettings& settings,
                                               InterruptSource* interrupt,
@@ -425,7 +426,7 @@ std::optional<Acquisition> RedisBackend::try_check_and_acquire(
         {request.token, lease_ms, read_cache ? "1" : "0", waited_for, request.holder.host, pid,
          request.holder.user, request.holder.command, started, key_},
         interrupt_, step, &may_hold_lock_);
-    AcquireReply parsed = parse_check_and_acquire_reply(reply);
+    AcquireReply parsed = parse_check_and_acquire_reply(reply, seal_, {keys_.out, keys_.last});
     if (parsed.unreadable_record) unreadable = parsed.unreadable_record;
     may_hold_lock_ =
         parsed.acquisition && std::holds_alternative<LockAcquired>(parsed.acquisition->outcome);
@@ -696,7 +697,10 @@ bool RedisBackend::finish(const FinishRequest& request) {
     std::string fence = std::to_string(request.fence);
     std::string ttl = std::to_string(request.cache_ttl.count());
     std::string shared_ttl = std::to_string(request.shared_ttl.count());
-    const std::string empty;
+    const std::string stored =
+        request.stored_record ? seal_.seal(*request.stored_record, keys_.out) : "";
+    const std::string shared =
+        request.shared_record ? seal_.seal(*request.shared_record, keys_.last) : "";
     // Released where the Sentinels say the master is: on a master a failover replaced, the
     // release would succeed and prove nothing.
     if (!master_unchanged(step.at)) connection_.reset();
@@ -705,13 +709,11 @@ bool RedisBackend::finish(const FinishRequest& request) {
     // migration lasts: half the step is given to it, the rest to releasing the lock alone.
     const Deadline stop_retrying = Deadline::after(step.at.left() / 2);
     try {
-        RespValue reply = call_with_retry(
-            finish_script_, {keys_.lock, keys_.out, keys_.last},
-            {request.token, fence, request.stored_record ? "1" : "0",
-             request.stored_record ? *request.stored_record : empty, ttl,
-             request.shared_record ? "1" : "0",
-             request.shared_record ? *request.shared_record : empty, shared_ttl, keys_.released},
-            nullptr, step, nullptr, stop_retrying);
+        RespValue reply =
+            call_with_retry(finish_script_, {keys_.lock, keys_.out, keys_.last},
+                            {request.token, fence, request.stored_record ? "1" : "0", stored, ttl,
+                             request.shared_record ? "1" : "0", shared, shared_ttl, keys_.released},
+                            nullptr, step, nullptr, stop_retrying);
         if (!reply.is_error()) {
             may_hold_lock_ = false;
             bool was_ours = parse_finish_reply(reply);
@@ -783,7 +785,8 @@ void RedisBackend::abandon(const std::string& token) noexcept {
 KeyStatus RedisBackend::read_status() {
     const StepDeadline step = begin_step();
     return parse_status_reply(
-        call_with_retry(status_script_, {keys_.lock, keys_.out}, {}, interrupt_, step));
+        call_with_retry(status_script_, {keys_.lock, keys_.out}, {}, interrupt_, step), seal_,
+        keys_.out);
 }
 
 bool RedisBackend::drop_stored_result() {
@@ -901,7 +904,7 @@ std::string RedisBackend::list_batch(RedisConnection& c, const std::string& curs
     // Only now that every read succeeded: a retried batch must read these keys again.
     for (std::size_t i = 0; i < names.size(); ++i) {
         seen.insert(names[i].base);
-        NamedStatus named = parse_named_status_reply(replies[i]);
+        NamedStatus named = parse_named_status_reply(replies[i], seal_, keys_per_call[i][1]);
         std::optional<ListedKey> key =
             listed_key(names[i], std::move(named.status), named.recorded_key);
         if (key) listed.push_back(std::move(*key));

@@ -30,6 +30,7 @@
 #include "backend/redis/redis_connection.hpp"
 #include "backend/redis/redis_keys.hpp"
 #include "core/backend.hpp"
+#include "core/record_seal.hpp"
 
 namespace lockrun {
 
@@ -37,8 +38,9 @@ class RedisBackend : public Backend {
 public:
     // Connects lazily, on the first call. `interrupt` (may be null) cuts short the waits
     // that happen before the command runs.
+    // `seal`: --cache-key-file's signing of the records stored and read.
     RedisBackend(ConnectionSettings settings, std::string_view prefix, std::string_view key,
-                 InterruptSource* interrupt);
+                 InterruptSource* interrupt, RecordSeal seal = {});
 
     Acquisition check_and_acquire(const AcquireRequest& request) override;
     void prepare_to_wait() override;
@@ -143,6 +145,7 @@ private:
     LuaScript release_script_;
     LuaScript status_script_;
     LuaScript force_release_script_;
+    RecordSeal seal_;
     std::optional<RedisConnection> connection_;
     RedisNode connected_to_;          // the node of connection_, or that it last was
     std::optional<RedisNode> owner_;  // the slot's owner, as the last MOVED said

@@ -61,8 +61,9 @@ std::string optional_text(const RespValue& value) {
     return value.type == RespValue::Type::nil ? std::string() : value.text;
 }
 
-AcquireReply found_record(const RespValue& record, bool shared) {
-    auto decoded = decode_cached_result(text_of(record, "record"));
+AcquireReply found_record(const RespValue& record, bool shared, const RecordSeal& seal,
+                          RecordNames names) {
+    auto decoded = seal.open(text_of(record, "record"), shared ? names.last : names.out);
     if (auto* unreadable = std::get_if<UnreadableRecord>(&decoded)) {
         return AcquireReply{std::nullopt, unreadable->reason};
     }
@@ -73,15 +74,16 @@ AcquireReply found_record(const RespValue& record, bool shared) {
 
 }  // namespace
 
-AcquireReply parse_check_and_acquire_reply(const RespValue& reply) {
+AcquireReply parse_check_and_acquire_reply(const RespValue& reply, const RecordSeal& seal,
+                                           RecordNames names) {
     throw_if_error(reply);
     if (reply.type != RespValue::Type::array || reply.elements.empty()) {
         malformed("check-and-acquire did not return an array");
     }
     const std::vector<RespValue>& e = reply.elements;
     const std::string& kind = text_of(e[0], "reply kind");
-    if (kind == "hit" && e.size() == 2) return found_record(e[1], false);
-    if (kind == "shared" && e.size() == 2) return found_record(e[1], true);
+    if (kind == "hit" && e.size() == 2) return found_record(e[1], false, seal, names);
+    if (kind == "shared" && e.size() == 2) return found_record(e[1], true, seal, names);
     if (kind == "acquired" && e.size() == 2) {
         LockAcquired acquired{static_cast<std::uint64_t>(number_of(e[1], "fence"))};
         return AcquireReply{Acquisition{acquired, std::nullopt}, std::nullopt};
@@ -103,11 +105,13 @@ AcquireReply parse_check_and_acquire_reply(const RespValue& reply) {
               " elements");
 }
 
-KeyStatus parse_status_reply(const RespValue& reply) {
-    return parse_named_status_reply(reply).status;
+KeyStatus parse_status_reply(const RespValue& reply, const RecordSeal& seal,
+                             std::string_view out_name) {
+    return parse_named_status_reply(reply, seal, out_name).status;
 }
 
-NamedStatus parse_named_status_reply(const RespValue& reply) {
+NamedStatus parse_named_status_reply(const RespValue& reply, const RecordSeal& seal,
+                                     std::string_view out_name) {
     throw_if_error(reply);
     if (reply.type != RespValue::Type::array || reply.elements.size() != 10) {
         malformed("status did not return 10 elements");
@@ -129,7 +133,7 @@ NamedStatus parse_named_status_reply(const RespValue& reply) {
     if (e[7].type == RespValue::Type::string) {
         std::int64_t out_pttl = number_of(e[8], "result ttl");
         status.stored =
-            StoredResult{decode_cached_result(e[7].text),
+            StoredResult{seal.open(e[7].text, out_name),
                          out_pttl < 0 ? k_infinite : Millis(out_pttl), e[7].text.size()};
     }
     NamedStatus named{std::move(status), std::nullopt};
