@@ -31,16 +31,17 @@ struct SpawnFileActions {
 }  // namespace
 
 std::optional<std::string> start_background_refresh(const char* const* argv,
-                                                    std::uint64_t stale_fence) {
+                                                    const BackgroundRefresh& refresh) {
     SpawnAttributes attributes;
     posix_spawnattr_setflags(&attributes.attributes, POSIX_SPAWN_SETSID);
     SpawnFileActions files;
     for (int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) {
         posix_spawn_file_actions_addopen(&files.actions, fd, "/dev/null", O_RDWR, 0);
     }
+    posix_spawn_file_actions_addclosefrom_np(&files.actions, 3);
     // The environment as it is, but for a refresh variable this process may have inherited.
     const std::string marker = std::string(k_background_refresh_variable) + "=";
-    const std::string mine = marker + std::to_string(stale_fence);
+    const std::string mine = marker + std::to_string(refresh.stale_fence) + ":" + refresh.key;
     std::vector<char*> environment;
     for (char** variable = environ; *variable != nullptr; ++variable) {
         if (!std::string_view(*variable).starts_with(marker)) environment.push_back(*variable);
@@ -62,14 +63,17 @@ std::optional<std::string> start_background_refresh(const char* const* argv,
     return std::nullopt;
 }
 
-std::optional<std::uint64_t> background_refresh_of(const EnvironmentLookup& environment) {
+std::optional<BackgroundRefresh> background_refresh_of(const EnvironmentLookup& environment) {
     const char* text = environment(k_background_refresh_variable);
     if (text == nullptr) return std::nullopt;
-    std::string_view digits(text);
-    std::uint64_t fence = 0;
-    auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), fence);
-    if (error != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
-    return fence;
+    std::string_view value(text);
+    const std::size_t colon = value.find(':');
+    if (colon == std::string_view::npos || colon + 1 == value.size()) return std::nullopt;
+    BackgroundRefresh refresh;
+    auto [end, error] = std::from_chars(value.data(), value.data() + colon, refresh.stale_fence);
+    if (error != std::errc() || end != value.data() + colon) return std::nullopt;
+    refresh.key = std::string(value.substr(colon + 1));
+    return refresh;
 }
 
 void log_from_background_refresh(const std::string& message) {

@@ -381,15 +381,24 @@ void choose_key(Invocation& invocation, const EnvironmentLookup& environment) {
     add_key_inputs(o, environment);
 }
 
-// --stale needs results to be stored, and for longer than DUR (SPEC §1).
-void check_stale(const Options& o) {
+// --stale needs results to be stored, and for longer than DUR (SPEC §1). Given as a flag,
+// anything else is a usage error; from the environment or a config file, it applies only
+// where it can (a setting there never makes a run's flags an error, SPEC §2).
+void check_stale(Invocation& invocation) {
+    Options& o = invocation.options;
     if (!o.run.stale) return;
-    const std::string given = "--stale " + format_duration(*o.run.stale);
-    if (!o.run.use_cache) throw UsageError(given + " needs the cache, which --no-cache turns off");
-    if (*o.run.stale >= o.run.cache_ttl) {
-        throw UsageError(given + " is not shorter than --cache-ttl " +
-                         format_duration(o.run.cache_ttl) + ": no result would ever be stale");
+    std::optional<std::string> problem;
+    if (!o.run.use_cache) {
+        problem = "needs the cache, which --no-cache turns off";
+    } else if (*o.run.stale >= o.run.cache_ttl) {
+        problem = "is not shorter than --cache-ttl " + format_duration(o.run.cache_ttl) +
+                  ": no result would ever be stale";
     }
+    if (!problem) return;
+    if (invocation.settings.at("stale").origin == SettingValue::Origin::flag) {
+        throw UsageError("--stale " + format_duration(*o.run.stale) + " " + *problem);
+    }
+    o.run.stale.reset();
 }
 
 }  // namespace
@@ -478,7 +487,7 @@ Invocation parse_command_line(int argc, const char* const* argv,
     }
     take_command(invocation.options, std::move(rest));
     choose_key(invocation, environment);
-    check_stale(invocation.options);
+    check_stale(invocation);
     return invocation;
 }
 

@@ -76,14 +76,23 @@ void hash_directory(Sha256Stream& out, UniqueFd fd, const std::string& shown) {
     }
     if (errno != 0) cannot_read(shown, errno);
     std::ranges::sort(names);
-    out.update("d");
-    field(out, std::to_string(names.size()));
     const int at = ::dirfd(directory.get());
-    for (const std::string& name : names) {
+    // What each entry is; one removed since the directory was read (a build's temporary
+    // file) is no longer part of it.
+    std::vector<std::pair<std::string, struct stat>> entries;
+    for (std::string& name : names) {
+        struct stat entry {};
+        if (::fstatat(at, name.c_str(), &entry, AT_SYMLINK_NOFOLLOW) != 0) {
+            if (errno == ENOENT) continue;
+            cannot_read(shown + (shown.ends_with('/') ? "" : "/") + name, errno);
+        }
+        entries.emplace_back(std::move(name), entry);
+    }
+    out.update("d");
+    field(out, std::to_string(entries.size()));
+    for (const auto& [name, entry] : entries) {
         const std::string path = shown + (shown.ends_with('/') ? "" : "/") + name;
         field(out, name);
-        struct stat entry {};
-        if (::fstatat(at, name.c_str(), &entry, AT_SYMLINK_NOFOLLOW) != 0) cannot_read(path, errno);
         if (S_ISLNK(entry.st_mode)) {
             out.update("l");
             field(out, link_target(at, name, path));
@@ -95,7 +104,8 @@ void hash_directory(Sha256Stream& out, UniqueFd fd, const std::string& shown) {
         }
         // O_NOFOLLOW and O_NONBLOCK: an entry replaced meanwhile by a symlink or a FIFO is
         // neither followed nor waited on.
-        UniqueFd child(::openat(at, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+        UniqueFd child(
+            ::openat(at, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY));
         if (!child.valid()) cannot_read(path, errno);
         hash_tree(out, std::move(child), path);
     }
@@ -116,15 +126,16 @@ void hash_tree(Sha256Stream& out, UniqueFd fd, const std::string& shown) {
 
 void hash_file_input(Sha256Stream& out, const std::string& path) {
     if (path.empty()) throw UsageError("--key-file needs a path");
-    // The path given is followed if it is a symlink (the user named it); O_NONBLOCK so that
-    // a FIFO is refused below rather than waited on.
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
-    if (!fd.valid()) cannot_read(path, errno);
-    struct stat opened {};
-    if (::fstat(fd.get(), &opened) != 0) cannot_read(path, errno);
-    if (!S_ISREG(opened.st_mode) && !S_ISDIR(opened.st_mode)) {
+    // The path given is followed if it is a symlink (the user named it). What it is, before
+    // it is opened: opening a FIFO would wake its writer, a terminal could become ours.
+    struct stat named {};
+    if (::stat(path.c_str(), &named) != 0) cannot_read(path, errno);
+    if (!S_ISREG(named.st_mode) && !S_ISDIR(named.st_mode)) {
         throw UsageError("--key-file " + path + ": not a regular file or a directory");
     }
+    // O_NONBLOCK and O_NOCTTY still, for a path replaced meanwhile (hash_tree checks again).
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+    if (!fd.valid()) cannot_read(path, errno);
     out.update("F");
     hash_tree(out, std::move(fd), path);
 }

@@ -206,7 +206,10 @@ bool is_background_refresh(const Options& o) {
     return o.run.refresh_of_fence.has_value();
 }
 
-int run_command(const Invocation& invocation, TerminalReporter& reporter, const char* const* argv) {
+// `stale_fence`: the fence of a stale result it replayed and claimed the refresh of, for
+// run_main to start once the signal handling of the run is undone.
+int run_command(const Invocation& invocation, TerminalReporter& reporter,
+                std::optional<std::uint64_t>& stale_fence) {
     const Options& o = invocation.options;
     // From here on, a signal is a value the loops poll for, not an interruption.
     SignalWatch signals;
@@ -223,11 +226,7 @@ int run_command(const Invocation& invocation, TerminalReporter& reporter, const 
         SingleFlightOutcome outcome = run_single_flight(settings, *backend, supervisor, reporter);
         summary = summary_of(outcome);
         if (outcome.failure) std::rethrow_exception(outcome.failure);
-        if (outcome.stale_fence) {
-            if (auto trouble = start_background_refresh(argv, *outcome.stale_fence)) {
-                reporter.warn(o.run.key + ": " + *trouble);
-            }
-        }
+        stale_fence = outcome.stale_fence;
         if (is_background_refresh(o)) {
             if (outcome.kind != SingleFlightOutcome::Kind::ran) return outcome.exit_status;
             if (outcome.exit_status != 0) {
@@ -250,11 +249,6 @@ int run_command(const Invocation& invocation, TerminalReporter& reporter, const 
             summary.outcome = RunSummary::Outcome::error;
         }
         summary.exit_code = e.exit_code();
-        if (is_background_refresh(o)) {
-            log_from_background_refresh(
-                o.run.key + ": the background refresh of its stale result failed: " + e.what() +
-                "; the old result stays");
-        }
         write_metrics(o, summary, reporter);
         add_outcome_context(reporter, summary);
         throw;
@@ -333,12 +327,21 @@ int failed(const std::string& message, int code, FailureContext& at) {
 
 // The refresh started by a caller that replayed a stale result: run again under the lock,
 // storing the new result, unless another run holds the key (then nothing, at once).
-void become_background_refresh(Invocation& invocation, std::uint64_t stale_fence) {
+void become_background_refresh(Invocation& invocation, const BackgroundRefresh& refresh) {
     SingleFlightSettings& run = invocation.options.run;
+    run.key = refresh.key;
     run.refresh = true;
     run.wait = Millis(0);
     run.stale.reset();
-    run.refresh_of_fence = stale_fence;
+    run.refresh_of_fence = refresh.stale_fence;
+}
+
+// A background refresh that cannot even start its run (its settings, its backend) says so
+// in syslog: nobody sees its standard error.
+int refresh_failed(const std::string& message, int code) {
+    log_from_background_refresh("the background refresh of a stale result failed: " + message +
+                                "; the old result stays");
+    return code;
 }
 
 }  // namespace
@@ -347,10 +350,10 @@ int run_main(int argc, const char* const* argv) {
     if (!open_closed_standard_streams()) return exit_code::k_internal;  // nowhere to say so
     std::optional<TerminalReporter> reporter;
     FailureContext at{argc, argv, reporter, std::nullopt, ""};
+    const std::optional<BackgroundRefresh> refresh = background_refresh_of(std::getenv);
     try {
         Invocation invocation = parse_command_line(argc, argv);
-        if (auto fence = background_refresh_of(std::getenv))
-            become_background_refresh(invocation, *fence);
+        if (refresh) become_background_refresh(invocation, *refresh);
         if (invocation.action == Invocation::Action::help ||
             invocation.action == Invocation::Action::version) {
             std::cout << invocation.text << std::flush;
@@ -362,8 +365,18 @@ int run_main(int argc, const char* const* argv) {
         reporter.emplace(o.verbosity, o.log_format);
         add_invocation_context(*reporter, o.log_format, o.run.key);
         switch (invocation.action) {
-            case Invocation::Action::run:
-                return run_command(invocation, *reporter, argv);
+            case Invocation::Action::run: {
+                std::optional<std::uint64_t> stale_fence;
+                int status = run_command(invocation, *reporter, stale_fence);
+                // Now that the run's signal handling is undone: the refresh starts with
+                // the mask and dispositions that lockrun was started with.
+                if (stale_fence) {
+                    if (auto trouble = start_background_refresh(argv, {*stale_fence, o.run.key})) {
+                        reporter->warn(o.run.key + ": " + *trouble);
+                    }
+                }
+                return status;
+            }
             case Invocation::Action::config:
                 return show_config(invocation);
             case Invocation::Action::doctor:
@@ -377,8 +390,10 @@ int run_main(int argc, const char* const* argv) {
         if (at.json_document.value_or(false)) print_error_document(e.what(), e.exit_code(), at);
         return e.exit_code();
     } catch (const Error& e) {
+        if (refresh) return refresh_failed(refresh->key + ": " + e.what(), e.exit_code());
         return failed(e.what(), e.exit_code(), at);
     } catch (const std::exception& e) {
+        if (refresh) return refresh_failed("internal error: " + one_line(e.what()), 70);
         return failed("internal error: " + one_line(e.what()) + " (please report it)",
                       exit_code::k_internal, at);
     }

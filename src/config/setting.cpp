@@ -117,7 +117,7 @@ const std::vector<SettingSpec>& setting_specs() {
          [](R v, Options& o) {
              if (!v.text().empty()) o.run.stale = v.duration();
          },
-         0},
+         33},
         {"cache-max-bytes", 0, K::size, "SIZE", "16MiB", "larger output is streamed but not cached",
          [](R v, Options& o) { o.run.cache_max_bytes = v.size(); }, 22},
         {"no-holder-command", 0, K::switch_, "", "false",

@@ -143,6 +143,11 @@ public:
     // within its lease.
     virtual bool lease_proves_exclusion() const { return true; }
 
+    // --stale (SPEC §1): claims the key's background refresh for `period`; false when another
+    // caller claimed it within its period (a refresh is under way, or was tried lately: a
+    // failing one is not tried again by every caller).
+    virtual bool claim_refresh(Millis period) = 0;
+
     // For the operator commands (SPEC §7). Reads change nothing.
     virtual KeyStatus read_status() = 0;
     // Removes the stored result; false when there was none.

@@ -245,8 +245,20 @@ std::exception_ptr start_error(const StartFailure& failure) {
 }
 
 // SPEC §1: a replay is never silent.
+// --stale: one caller a period starts the refresh; the others (and every caller for a
+// period after a refresh that stored nothing) only replay. A backend that cannot say
+// claims nothing: the replay stands.
+bool claim_refresh(Backend& backend, Millis period, const std::string& key, Reporter& reporter) {
+    try {
+        return backend.claim_refresh(period);
+    } catch (const Error& e) {
+        reporter.warn(key + ": cannot start a refresh of its stale result: " + e.what());
+        return false;
+    }
+}
+
 SingleFlightOutcome replay(const ResultFound& found, const SingleFlightSettings& settings,
-                           Reporter& reporter, SingleFlightOutcome outcome) {
+                           Backend& backend, Reporter& reporter, SingleFlightOutcome outcome) {
     const CachedResult& result = found.result;
     reporter.debug(std::string(found.shared_outcome ? "shared outcome" : "cache hit") + " for " +
                    settings.key + ": exit " + std::to_string(result.exit_code));
@@ -261,9 +273,13 @@ SingleFlightOutcome replay(const ResultFound& found, const SingleFlightSettings&
     // SPEC §1 --stale: served at once, and run again in the background (a result shared
     // with the callers of a run that just ended is never stale).
     if (settings.stale && !found.shared_outcome && age > *settings.stale) {
-        outcome.stale_fence = result.fence;
-        line += "; stale (older than --stale " + format_duration(*settings.stale) +
-                "): refreshing it in the background";
+        line += "; stale (older than --stale " + format_duration(*settings.stale) + "): ";
+        if (claim_refresh(backend, *settings.stale, settings.key, reporter)) {
+            outcome.stale_fence = result.fence;
+            line += "refreshing it in the background";
+        } else {
+            line += "a refresh was started within the last " + format_duration(*settings.stale);
+        }
     } else {
         line += "; --refresh runs it again";
     }
@@ -466,7 +482,9 @@ SingleFlightOutcome run_single_flight(const SingleFlightSettings& s, Backend& ba
     SingleFlightOutcome outcome;
     outcome.waited = std::chrono::duration_cast<Millis>(Clock::now() - started);
     if (auto* failed = std::get_if<Failed>(&entry)) return ended_by(failed->error, outcome);
-    if (auto* found = std::get_if<ResultFound>(&entry)) return replay(*found, s, reporter, outcome);
+    if (auto* found = std::get_if<ResultFound>(&entry)) {
+        return replay(*found, s, backend, reporter, outcome);
+    }
     if (auto* conflict = std::get_if<Conflict>(&entry)) {
         return give_up(*conflict, s, reporter, outcome);
     }

@@ -29,14 +29,15 @@ refresh_done() { ! pgrep -f "lockrun.*-k stale-sw" >/dev/null; }
     assert_output old
     sleep 1.1
     local started=$(now_ms)
-    run --separate-stderr lockrun -k stale-sw --cache-ttl 1h --stale 1s -c "$(job new)"
-    # Well under the command's second: nothing ran in this caller.
-    (($(now_ms) - started < 700)) || fail "the stale caller took $(($(now_ms) - started)) ms"
+    run --separate-stderr lockrun -k stale-sw --cache-ttl 1h --stale 1s \
+        -c 'echo run >>runs; sleep 5; echo new'
+    # Well under the command's 5 s: nothing ran in this caller.
+    (($(now_ms) - started < 2500)) || fail "the stale caller took $(($(now_ms) - started)) ms"
     assert_success
     assert_output old
     assert_regex "$stderr" "^lockrun: stale-sw: replayed the run of .*; stale \\(older than --stale 1s\\): refreshing it in the background$"
     wait_until 10 runs_are 2
-    wait_until 10 refresh_done
+    wait_until 15 refresh_done
     run --separate-stderr lockrun -k stale-sw --cache-ttl 1h --stale 1s -c "$(job newer)"
     assert_output new
     assert_regex "$stderr" "; --refresh runs it again$"
@@ -68,6 +69,9 @@ refresh_done() { ! pgrep -f "lockrun.*-k stale-sw" >/dev/null; }
     wait_until 10 runs_are 2
     wait_until 15 refresh_done
     assert_runs 2
+    # One caller claimed the refresh; the others said one was under way.
+    assert_equal "$(grep -l 'refreshing it in the background' caller*.err | wc -l)" 1
+    assert_equal "$(grep -l 'a refresh was started within the last 1s' caller*.err | wc -l)" 19
     run --separate-stderr lockrun -k stale-sw --cache-ttl 1h --stale 1s -c "$(job newer)"
     assert_output new
 }
@@ -84,6 +88,12 @@ refresh_done() { ! pgrep -f "lockrun.*-k stale-sw" >/dev/null; }
     wait_until 10 refresh_done
     run --separate-stderr lockrun -k stale-sw --cache-ttl 1h -c "$(job never)"
     assert_output old
+    # A failing job is not run again by every stale caller: not within --stale of the try.
+    run --separate-stderr lockrun -k stale-sw --cache-ttl 1h --stale 1s -c 'echo run >>runs; exit 3'
+    assert_output old
+    assert_regex "$stderr" "a refresh was started within the last 1s$"
+    sleep 0.5
+    assert_runs 2
 }
 
 @test "a refresh finds the key held: it gives up at once, and the holder's run is the refresh" {
@@ -111,4 +121,22 @@ refresh_done() { ! pgrep -f "lockrun.*-k stale-sw" >/dev/null; }
     assert_status 64
     assert_one_error_line '^lockrun: --stale 10m is not shorter than --cache-ttl 5m: no result would ever be stale$'
     [ ! -e ran ]
+}
+
+@test "the refresh's command starts as a normal run's: the same signal mask, no descriptor of the caller's" {
+    run --separate-stderr lockrun -k stale-sw --cache-ttl 1h -c "$(job old)"
+    sleep 1.1
+    # fd 7 open in the caller, as an outer flock(1) or a CI runner would leave one.
+    run --separate-stderr lockrun -k stale-sw --cache-ttl 1h --stale 1s \
+        -c 'if [ -e /proc/$$/fd/7 ]; then echo open; else echo closed; fi >fd7
+            exec grep -E "^Sig(Blk|Ign)" /proc/self/status >signals' 7</dev/null
+    assert_output old
+    wait_until 10 test -s signals
+    run cat fd7
+    assert_output closed
+    # The signals blocked and ignored are those of a command that lockrun runs itself (read
+    # by the command's own process: a shell blocks signals for a moment around a fork).
+    run --separate-stderr lockrun -k stale-plain --no-cache \
+        -c 'exec grep -E "^Sig(Blk|Ign)" /proc/self/status >plain-signals'
+    assert_equal "$(cat signals)" "$(cat plain-signals)"
 }

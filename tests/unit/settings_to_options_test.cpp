@@ -143,8 +143,10 @@ void expect_every_setting_converted(const Options& o) {
 
 // Settings that the "every setting" tests do not set (they are tested on their own), and
 // the options of one run, which are no settings of the environment or the file.
+// --stale cannot go with the --no-cache of the tests below: its own tests follow them.
 bool set_elsewhere(const SettingSpec& spec) {
-    return spec.name == "quiet" || spec.name == "key-from-command" || !spec.in_file();
+    return spec.name == "quiet" || spec.name == "key-from-command" || spec.name == "stale" ||
+           !spec.in_file();
 }
 
 TEST_F(SettingsToOptions, TheTableGivesEveryDefault) {
@@ -581,6 +583,31 @@ TEST_F(SettingsToOptions, ApplySettingsNamesWhereEachBadValueCameFrom) {
     settings["kill-after"] = {"soon", Origin::file, "/etc/lockrun/config.toml:7"};
     message = message_of<ConfigError>([&] { apply_settings(settings, o); });
     EXPECT_EQ(message.rfind("/etc/lockrun/config.toml:7: kill-after 'soon'", 0), 0u) << message;
+}
+
+TEST_F(SettingsToOptions, StaleFromEveryPlace) {
+    Invocation by_flag = parse({"--stale", "2m", "--key", "k", "--", "true"});
+    EXPECT_EQ(by_flag.options.run.stale, std::optional<Millis>(2min));
+    environment_.insert({{"LOCKRUN_STALE", "90s"}});
+    Invocation by_environment = parse({"--key", "k", "--", "true"});
+    EXPECT_EQ(by_environment.options.run.stale, std::optional<Millis>(90s));
+}
+
+TEST_F(SettingsToOptions, AStaleFlagThatCannotApplyIsAUsageError) {
+    EXPECT_EQ(message_of<UsageError>([&] {
+                  parse({"--stale", "1m", "--no-cache", "--key", "k", "--", "true"});
+              }),
+              "--stale 1m needs the cache, which --no-cache turns off");
+    EXPECT_EQ(message_of<UsageError>([&] {
+                  parse({"--stale", "10m", "--key", "k", "--", "true"});
+              }),
+              "--stale 10m is not shorter than --cache-ttl 5m: no result would ever be stale");
+}
+
+TEST_F(SettingsToOptions, AStaleSettingFromTheEnvironmentYieldsToTheRunsFlags) {
+    environment_.insert({{"LOCKRUN_STALE", "1m"}});
+    Invocation invocation = parse({"--no-cache", "--key", "k", "--", "true"});
+    EXPECT_FALSE(invocation.options.run.stale.has_value());
 }
 
 }  // namespace

@@ -15,9 +15,10 @@ namespace lockrun {
 // .lock: flock()ed by the holder, which writes itself into it on every acquisition;
 // .fence: the fencing counter; .out: the stored result with its expiry; .last: the outcome
 // of the last run that was not stored, for its waiters; .key: the KEY itself (its hash names
-// the files), for `list`. The lock comes first: it is removed last.
-inline constexpr std::array<std::string_view, 5> k_key_file_suffixes = {".lock", ".fence", ".out",
-                                                                        ".last", ".key"};
+// the files), for `list`; .refresh: when the last background refresh (--stale) was
+// started, and until when no other may be. The lock comes first: it is removed last.
+inline constexpr std::array<std::string_view, 6> k_key_file_suffixes = {
+    ".lock", ".fence", ".out", ".last", ".key", ".refresh"};
 
 struct KeyFileName {
     std::string base;         // 64 lowercase hex digits

@@ -388,6 +388,23 @@ std::vector<ListedKey> LocalBackend::list_keys() {
     return listed;
 }
 
+bool LocalBackend::claim_refresh(Millis period) {
+    // The file holds until when the claim stands (unix ms). Two callers that find it lapsed
+    // at the same moment may both claim it: their refreshes still run one at a time, under
+    // the lock, and the second finds the result refreshed.
+    const std::uint64_t now = unix_now_ms();
+    if (auto file = read_file_at(dir_.get(), name(".refresh"))) {
+        std::uint64_t until = 0;
+        auto [end, error] = std::from_chars(file->data(), file->data() + file->size(), until);
+        if (error == std::errc() && end == file->data() + file->size() && until > now) {
+            return false;
+        }
+    }
+    replace_file_at(dir_.get(), name(".refresh"),
+                    std::to_string(now + static_cast<std::uint64_t>(period.count())));
+    return true;
+}
+
 bool LocalBackend::force_release() {
     bool held = read_status().holder.has_value();
     // The holder's flock cannot be taken from it; removing the file it locked frees the

@@ -43,6 +43,7 @@ public:
     KeyStatus read_status() override;
     bool drop_stored_result() override;
     bool force_release() override;
+    bool claim_refresh(Millis period) override;
     std::vector<ListedKey> list_keys() override;
 
 private:

@@ -489,6 +489,14 @@ void RedisBackend::prepare_to_wait() {
             break;
         }
         if (!reply.is_error()) {
+            // Global too, on the same connection: a release made through ASK on the node
+            // the slot is moving to, or by a holder that only PUBLISHes, is not in this
+            // shard's channel.
+            RespValue global = subscriber.call({"SUBSCRIBE", keys_.released}, step);
+            if (global.is_error()) {
+                throw BackendUnavailable(subscriber.where() +
+                                         " refused SUBSCRIBE: " + one_line(global.text));
+            }
             subscribed_at_ = subscriber.where();
             subscriber_.emplace(std::move(subscriber));
             return;
@@ -535,8 +543,9 @@ void RedisBackend::decide_wake_ups(RedisConnection& c, const StepDeadline& step)
 
 std::string RedisBackend::how_waiters_are_woken() const {
     if (subscribed_at_.empty()) return {};
-    return std::string(wake_ups_ == WakeUps::sharded ? "sharded pub/sub (SSUBSCRIBE)"
-                                                     : "global pub/sub (SUBSCRIBE)") +
+    return std::string(wake_ups_ == WakeUps::sharded
+                           ? "sharded and global pub/sub (SSUBSCRIBE and SUBSCRIBE)"
+                           : "global pub/sub (SUBSCRIBE)") +
            " on " + subscribed_at_ + " (" + wake_ups_why_ + ")";
 }
 
@@ -805,6 +814,24 @@ bool RedisBackend::drop_stored_result() {
     }
     if (reply.is_error()) throw BackendUnavailable("Redis refused DEL: " + reply.text);
     return reply.integer == 1;
+}
+
+bool RedisBackend::claim_refresh(Millis period) {
+    const StepDeadline step = begin_step();
+    const std::string period_ms = std::to_string(std::max<std::int64_t>(1, period.count()));
+    RespValue reply;
+    try {
+        reply = routed(
+            [&](RedisConnection& c) {
+                return c.call({"SET", keys_.refresh, key_, "NX", "PX", period_ms}, step);
+            },
+            interrupt_, step);
+    } catch (const BackendUnavailable&) {
+        connection_.reset();  // a reply still on its way would be read as the next command's
+        throw;
+    }
+    if (reply.is_error()) throw BackendUnavailable("Redis refused SET: " + one_line(reply.text));
+    return reply.type == RespValue::Type::status;  // OK; nil: claimed by another
 }
 
 bool RedisBackend::force_release() {

@@ -11,8 +11,8 @@
 // a waiter is woken whichever it subscribed with: a lockrun 0.1 waiter, or one on an older
 // node of a cluster being upgraded. A waiter decides once per run: on a cluster it
 // subscribes with SSUBSCRIBE on the node that owns the slot (a sharded message stays in
-// that shard, and the node says when the slot leaves it); elsewhere, or where SSUBSCRIBE is
-// refused, with SUBSCRIBE.
+// that shard, and the node says when the slot leaves it), and with SUBSCRIBE as well;
+// elsewhere, or where SSUBSCRIBE is refused, with SUBSCRIBE alone.
 //
 // Every public call but the renewal's is one step (SPEC §3): it starts one deadline of
 // --connect-timeout + --io-timeout and does everything within it, connecting (name lookup
@@ -56,6 +56,7 @@ public:
     KeyStatus read_status() override;
     bool drop_stored_result() override;
     bool force_release() override;
+    bool claim_refresh(Millis period) override;
     std::vector<ListedKey> list_keys() override;
 
 private:

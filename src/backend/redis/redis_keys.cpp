@@ -19,6 +19,7 @@ RedisKeyNames redis_key_names(std::string_view prefix, std::string_view key) {
         .fence = base + "fence",
         .out = base + "out",
         .last = base + "last",
+        .refresh = base + "refresh",
         .released = base + "released",
     };
 }

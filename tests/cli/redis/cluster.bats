@@ -65,7 +65,7 @@ teardown() { per_test_teardown; }
     spawn waiter "$LOCKRUN" -v --redis "redis://127.0.0.1:$seed" --no-cache -w 30 -k cl:wake -- echo waited
     wait_until 10 grep -q "listening for its release" waiter.err || fail "$(cat waiter.err)"
     # SPEC §8: on the node that owns the slot, where the MOVED sent the look.
-    grep -qF "cl:wake: listening for its release with sharded pub/sub (SSUBSCRIBE) on redis://127.0.0.1:$owner (a Redis Cluster)" waiter.err ||
+    grep -qF "cl:wake: listening for its release with sharded and global pub/sub (SSUBSCRIBE and SUBSCRIBE) on redis://127.0.0.1:$owner (a Redis Cluster)" waiter.err ||
         fail "$(cat waiter.err)"
     local released_at
     released_at=$(now_ms)
@@ -83,7 +83,7 @@ teardown() { per_test_teardown; }
     LOCKRUN_REDIS_URL="redis://127.0.0.1:$owner" start_holder holder -k cl:own
     spawn waiter "$LOCKRUN" -v --redis "redis://127.0.0.1:$owner" --no-cache -w 30 -k cl:own -- echo waited
     wait_until 10 grep -q "listening for its release" waiter.err
-    grep -qF "sharded pub/sub (SSUBSCRIBE) on redis://127.0.0.1:$owner (a Redis Cluster)" waiter.err ||
+    grep -qF "sharded and global pub/sub (SSUBSCRIBE and SUBSCRIBE) on redis://127.0.0.1:$owner (a Redis Cluster)" waiter.err ||
         fail "$(cat waiter.err)"
     local released_at
     released_at=$(now_ms)
@@ -118,10 +118,10 @@ teardown() { per_test_teardown; }
         -c "touch started; $(wait_for_go_cmd); echo held"
     wait_until 10 test -e started || fail "$(cat holder.err)"
     spawn waiter "$LOCKRUN" -v --redis "redis://127.0.0.1:$src" --no-cache -w 30 -k "$key" -- echo waited
-    wait_until 10 grep -q "SSUBSCRIBE) on redis://127.0.0.1:$src" waiter.err
+    wait_until 10 grep -q "SUBSCRIBE) on redis://127.0.0.1:$src" waiter.err
     migrate_slot "$slot" "$src" "$dst"
     # The old owner unsubscribed it: it looked again, and listens where the slot went.
-    wait_until 10 grep -q "SSUBSCRIBE) on redis://127.0.0.1:$dst" waiter.err
+    wait_until 10 grep -q "SUBSCRIBE) on redis://127.0.0.1:$dst" waiter.err
     local released_at
     released_at=$(now_ms)
     touch go

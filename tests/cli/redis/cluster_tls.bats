@@ -56,7 +56,7 @@ teardown() { per_test_teardown; }
     LOCKRUN_REDIS_URL="rediss://127.0.0.1:$owner" start_holder holder -k tc:3 || fail "$(cat holder.err)"
     spawn waiter "$LOCKRUN" -v --redis "rediss://127.0.0.1:$seed" --no-cache -w 30 -k tc:3 -- echo waited
     wait_until 10 grep -q "listening for its release" waiter.err || fail "$(cat waiter.err)"
-    grep -qF "sharded pub/sub (SSUBSCRIBE) on rediss://127.0.0.2:$owner (a Redis Cluster)" waiter.err ||
+    grep -qF "sharded and global pub/sub (SSUBSCRIBE and SUBSCRIBE) on rediss://127.0.0.2:$owner (a Redis Cluster)" waiter.err ||
         fail "$(cat waiter.err)"
     local released_at
     released_at=$(now_ms)

@@ -158,6 +158,10 @@ public:
     KeyStatus read_status() override { throw std::logic_error("not used by the algorithm"); }
     bool drop_stored_result() override { throw std::logic_error("not used by the algorithm"); }
     bool force_release() override { throw std::logic_error("not used by the algorithm"); }
+    bool claim_refresh(Millis) override {
+        calls.emplace_back("claim_refresh");
+        return true;
+    }
     std::vector<ListedKey> list_keys() override {
         throw std::logic_error("not used by the algorithm");
     }
