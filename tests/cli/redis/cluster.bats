@@ -133,6 +133,34 @@ teardown() { per_test_teardown; }
     assert_output waited
 }
 
+@test "a release made through ASK on the node a slot is moving to wakes a waiter subscribed on the old owner" {
+    local src dst slot key=cl:askwake
+    src=$(owner_port "$key")
+    dst=$(other_port "$key")
+    slot=$(slot_of "$key")
+    spawn holder "$LOCKRUN" --redis "redis://127.0.0.1:$src" --no-cache --lease 30 -k "$key" \
+        -c "touch started; $(wait_for_go_cmd)"
+    wait_until 10 test -e started
+    spawn waiter "$LOCKRUN" -v --redis "redis://127.0.0.1:$src" --no-cache -w 60 -k "$key" -- echo waited
+    wait_until 10 grep -q "SUBSCRIBE) on redis://127.0.0.1:$src" waiter.err
+    # The lock's keys move to dst; the slot stays half migrated, so the holder's release goes
+    # there through ASK, and is published there.
+    begin_migration "$slot" "$src" "$dst"
+    move_slot_keys "$slot" "$src" "$dst"
+    touch go
+    assert_exit holder 0 30
+    local released_at
+    released_at=$(now_ms)
+    # Woken by that release (its look meets the half-migrated slot and tries again), not by
+    # the end of the holder's 30 s lease.
+    wait_until 15 grep -q "trying again while --wait lasts" waiter.err || fail "$(cat waiter.err)"
+    (($(now_ms) - released_at < 12000))
+    end_migration "$slot" "$src" "$dst"
+    assert_exit waiter 0 30
+    run cat waiter.out
+    assert_output waited
+}
+
 @test "a slot migrated while the command runs: ASK and MOVED are followed, and it runs once" {
     local src dst slot key=cl:moving
     src=$(owner_port "$key")
