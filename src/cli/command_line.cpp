@@ -381,22 +381,38 @@ void choose_key(Invocation& invocation, const EnvironmentLookup& environment) {
     add_key_inputs(o, environment);
 }
 
-// --stale needs results to be stored, and for longer than DUR (SPEC §1). Given as a flag,
-// anything else is a usage error; from the environment or a config file, it applies only
-// where it can (a setting there never makes a run's flags an error, SPEC §2).
+// --stale needs results to be stored, and for longer than DUR (SPEC §1). Who loses when
+// it cannot apply follows SPEC §2: a flag against a flag or a default is a usage error; a
+// setting of the environment or a config file never makes a flag an error (the flag wins,
+// and --stale is dropped, with a warning if --stale was the flag); two such settings
+// against each other are a configuration error naming them.
 void check_stale(Invocation& invocation) {
     Options& o = invocation.options;
     if (!o.run.stale) return;
-    std::optional<std::string> problem;
+    std::string problem;
+    std::string other;
     if (!o.run.use_cache) {
+        other = "no-cache";
         problem = "needs the cache, which --no-cache turns off";
     } else if (*o.run.stale >= o.run.cache_ttl) {
+        other = "cache-ttl";
         problem = "is not shorter than --cache-ttl " + format_duration(o.run.cache_ttl) +
                   ": no result would ever be stale";
+    } else {
+        return;
     }
-    if (!problem) return;
-    if (invocation.settings.at("stale").origin == SettingValue::Origin::flag) {
-        throw UsageError("--stale " + format_duration(*o.run.stale) + " " + *problem);
+    using Origin = SettingValue::Origin;
+    const SettingValue& stale = invocation.settings.at("stale");
+    const SettingValue& with = invocation.settings.at(other);
+    const std::string given = "--stale " + format_duration(*o.run.stale) + " " + problem;
+    const bool chosen_elsewhere = with.origin == Origin::environment || with.origin == Origin::file;
+    if (stale.origin == Origin::flag && !chosen_elsewhere) throw UsageError(given);
+    if (stale.origin != Origin::flag && with.origin != Origin::flag) {
+        throw ConfigError(stale.where + ": " + given +
+                          (with.origin == Origin::default_value ? "" : " (" + with.where + ")"));
+    }
+    if (stale.origin == Origin::flag) {
+        invocation.warnings.push_back(given + " (set by " + with.where + "): not applied");
     }
     o.run.stale.reset();
 }

@@ -32,6 +32,7 @@ struct Invocation {
     bool force = false;                      // release
     SettingValues settings;                  // every setting with its origin
     std::optional<std::string> config_file;  // the file that was read, if any
+    std::vector<std::string> warnings;       // for the run's reporter, once it exists
 };
 
 // Throws UsageError for a bad flag, ConfigError for a bad environment variable or config

@@ -131,8 +131,15 @@ void refuse_min_replicas_without_redis(const Invocation& invocation) {
 
 // --cache-key-file: read like a password file (78 when it cannot be read), and long enough
 // that it cannot be guessed.
-RecordSeal record_seal(const Options& o) {
-    if (o.cache_key_file.empty()) return {};
+RecordSeal record_seal(const Invocation& invocation) {
+    const Options& o = invocation.options;
+    // Freeing a stuck lock or dropping a result reads no record: an operator who cannot
+    // read the key file must still be able to.
+    using A = Invocation::Action;
+    if (o.cache_key_file.empty() || invocation.action == A::release ||
+        invocation.action == A::cache_drop) {
+        return {};
+    }
     std::string secret = read_secret_file(o.cache_key_file, "--cache-key-file");
     if (secret.size() < k_min_cache_key_bytes) {
         throw ConfigError("--cache-key-file " + o.cache_key_file + " holds " +
@@ -149,10 +156,10 @@ std::unique_ptr<Backend> make_backend(const Invocation& invocation, InterruptSou
     if (!uses_redis(o)) {
         refuse_min_replicas_without_redis(invocation);
         return std::make_unique<LocalBackend>(state_dir_of(o), o.run.key, &interrupt,
-                                              record_seal(o));
+                                              record_seal(invocation));
     }
     return std::make_unique<RedisBackend>(connection_settings(invocation, reporter), o.prefix,
-                                          o.run.key, &interrupt, record_seal(o));
+                                          o.run.key, &interrupt, record_seal(invocation));
 }
 
 // The command does not inherit lockrun's secrets: LOCKRUN_REDIS_PASSWORD is left out, and
@@ -363,6 +370,7 @@ int run_main(int argc, const char* const* argv) {
         at.json_document = invocation.json;
         at.key = o.run.key;
         reporter.emplace(o.verbosity, o.log_format);
+        for (const std::string& warning : invocation.warnings) reporter->warn(warning);
         add_invocation_context(*reporter, o.log_format, o.run.key);
         switch (invocation.action) {
             case Invocation::Action::run: {

@@ -5,9 +5,12 @@
 // secret, none of theirs is replayed, and a valid record copied under another key is not
 // either.
 //
-// A signed record is "LKRS", the 32-byte tag, then the record as encode_cached_result
-// wrote it ("LKRN"...).
+// A signed record is "LKRS", the 32-byte tag, its expiry (unix ms, 8 bytes little-endian),
+// then the record as encode_cached_result wrote it ("LKRN"...). The expiry is signed with
+// it: a record put back after its time (SET again, without a TTL) is refused, not replayed
+// for ever.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,12 +27,15 @@ public:
     explicit RecordSeal(std::string secret) : secret_(std::move(secret)) {}
 
     bool signs() const { return secret_.has_value(); }
-    // The record as it is to be stored under `name` (the backend's name for it).
-    std::string seal(std::string record, std::string_view name) const;
+    // The record as it is to be stored under `name` (the backend's name for it), to be
+    // used until `expires_unix_ms`.
+    std::string seal(std::string record, std::string_view name, std::int64_t expires_unix_ms) const;
     // The result in a stored record, or why it may not be used: with a secret, a record with
-    // no tag, or a tag that does not verify for this name, is unreadable.
+    // no tag, a tag that does not verify for this name, or one past its expiry at `now_unix_ms`,
+    // is unreadable.
     std::variant<CachedResult, UnreadableRecord> open(std::string_view stored,
-                                                      std::string_view name) const;
+                                                      std::string_view name,
+                                                      std::int64_t now_unix_ms) const;
 
 private:
     std::optional<std::string> secret_;

@@ -274,11 +274,14 @@ SingleFlightOutcome replay(const ResultFound& found, const SingleFlightSettings&
     // with the callers of a run that just ended is never stale).
     if (settings.stale && !found.shared_outcome && age > *settings.stale) {
         line += "; stale (older than --stale " + format_duration(*settings.stale) + "): ";
-        if (claim_refresh(backend, *settings.stale, settings.key, reporter)) {
+        // At least a second: --stale 0 (refresh after every replay) must not start one
+        // refresh a caller.
+        const Millis period = std::max(*settings.stale, Millis(1000));
+        if (claim_refresh(backend, period, settings.key, reporter)) {
             outcome.stale_fence = result.fence;
             line += "refreshing it in the background";
         } else {
-            line += "a refresh was started within the last " + format_duration(*settings.stale);
+            line += "a refresh was started within the last " + format_duration(period);
         }
     } else {
         line += "; --refresh runs it again";

@@ -95,6 +95,35 @@ damage_tag() {
     LOCKRUN_CACHE_KEY_FILE=short.key run --separate-stderr lockrun -k sig -c 'touch ran'
     assert_status 78
     [ ! -e ran ]
-    run --separate-stderr lockrun config
+    LOCKRUN_CACHE_KEY_FILE=$PWD/cache.key run --separate-stderr lockrun config
+    assert_success
+    assert_output --partial "$PWD/cache.key"
     [[ $output != *"$(cat cache.key)"* ]]
+}
+
+@test "the outcome a failed run shares with its waiters is signed too: they replay it" {
+    spawn first "$LOCKRUN" --cache-key-file cache.key -k sig:shared -c "echo run >>runs; $(wait_for_go_cmd); echo failed; exit 3"
+    wait_until 10 test -s runs
+    spawn waiter "$LOCKRUN" -v --cache-key-file cache.key -w 30 -k sig:shared -c 'echo run >>runs; echo second'
+    wait_until 10 grep -q 'waiting for' waiter.err
+    touch go
+    assert_exit first 3 10
+    assert_exit waiter 3 10
+    run cat waiter.out
+    assert_output failed
+    assert_equal "$(wc -l <runs)" 1
+    [[ $(cat waiter.err) != *ignoring* ]] || fail "$(cat waiter.err)"
+}
+
+@test "release --force and cache drop do not need the key file: an operator who cannot read it can still free a key" {
+    start_holder holder --cache-key-file cache.key --lease 30s -k sig:stuck
+    LOCKRUN_CACHE_KEY_FILE=$PWD/unreadable.key run --separate-stderr lockrun release sig:stuck --force
+    assert_success
+    assert_exit holder 76 10
+    run --separate-stderr lockrun --cache-key-file cache.key -k sig:drop -- echo stored
+    LOCKRUN_CACHE_KEY_FILE=$PWD/unreadable.key run --separate-stderr lockrun cache drop sig:drop
+    assert_success
+    # Reading results does need it.
+    LOCKRUN_CACHE_KEY_FILE=$PWD/unreadable.key run --separate-stderr lockrun status sig:drop
+    assert_status 78
 }

@@ -12,8 +12,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::string_view bytes(reinterpret_cast<const char*>(data), size);
     // --cache-key-file's envelope: opening never crashes, with a secret or without.
-    (void)lockrun::RecordSeal(std::string(32, 'k')).open(bytes, "lockrun:{k}:out");
-    (void)lockrun::RecordSeal().open(bytes, "lockrun:{k}:out");
+    (void)lockrun::RecordSeal(std::string(32, 'k')).open(bytes, "lockrun:{k}:out", 0);
+    (void)lockrun::RecordSeal().open(bytes, "lockrun:{k}:out", 0);
     auto decoded = lockrun::decode_cached_result(bytes);
     auto* result = std::get_if<lockrun::CachedResult>(&decoded);
     if (result == nullptr) return 0;

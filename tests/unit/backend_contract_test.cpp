@@ -216,6 +216,7 @@ TEST_P(BackendContract, ASharedOutcomeReachesOnlyTheCallersThatWaitedForThatRun)
     std::uint64_t fence = acquire(*holder, request_for("holder"));
     FinishRequest finish = finish_for("holder", fence);
     CachedResult failure = sample_result(3, "failed\n");
+    failure.fence = fence;  // as the algorithm writes it: the run's own
     finish.shared_record = encode_cached_result(failure);
     finish.shared_ttl = 10s;
     ASSERT_TRUE(holder->finish(finish));

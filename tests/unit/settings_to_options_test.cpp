@@ -604,6 +604,25 @@ TEST_F(SettingsToOptions, AStaleFlagThatCannotApplyIsAUsageError) {
               "--stale 10m is not shorter than --cache-ttl 5m: no result would ever be stale");
 }
 
+TEST_F(SettingsToOptions, AStaleFlagYieldsToTheEnvironmentWithAWarning) {
+    environment_.insert({{"LOCKRUN_NO_CACHE", "1"}});
+    Invocation invocation = parse({"--stale", "1m", "--key", "k", "--", "true"});
+    EXPECT_FALSE(invocation.options.run.stale.has_value());
+    ASSERT_EQ(invocation.warnings.size(), 1u);
+    EXPECT_EQ(invocation.warnings[0],
+              "--stale 1m needs the cache, which --no-cache turns off (set by LOCKRUN_NO_CACHE): "
+              "not applied");
+}
+
+TEST_F(SettingsToOptions, AStaleSettingThatCannotApplyWithTheDefaultsIsAConfigurationError) {
+    environment_.insert({{"LOCKRUN_STALE", "10m"}});
+    EXPECT_EQ(message_of<ConfigError>([&] {
+                  parse({"--key", "k", "--", "true"});
+              }),
+              "LOCKRUN_STALE: --stale 10m is not shorter than --cache-ttl 5m: no result would "
+              "ever be stale");
+}
+
 TEST_F(SettingsToOptions, AStaleSettingFromTheEnvironmentYieldsToTheRunsFlags) {
     environment_.insert({{"LOCKRUN_STALE", "1m"}});
     Invocation invocation = parse({"--no-cache", "--key", "k", "--", "true"});

@@ -38,7 +38,7 @@ constexpr Millis k_poll_interval{10};
 // --cache-key-file: `name` is the file's).
 std::optional<CachedResult> usable(const RecordSeal& seal, std::string_view record,
                                    std::string_view name, std::optional<std::string>& unreadable) {
-    auto decoded = seal.open(record, name);
+    auto decoded = seal.open(record, name, unix_now_ms());
     if (auto* bad = std::get_if<UnreadableRecord>(&decoded)) {
         unreadable = bad->reason;
         return std::nullopt;
@@ -77,6 +77,11 @@ std::optional<ResultFound> LocalBackend::find_result(const AcquireRequest& reque
         auto expiring = decode_tagged_record(outcome->record);
         if (!expiring || expiring->tag <= now) return std::nullopt;
         if (auto result = usable(seal_, expiring->record, name(".last"), unreadable)) {
+            // Only the run waited for (an old record put back would name another fence).
+            if (result->fence != 0 && result->fence != *request.waited_for_fence) {
+                unreadable = "the outcome shared in .last is not the run waited for";
+                return std::nullopt;
+            }
             return ResultFound{std::move(*result), true};
         }
     }
@@ -265,13 +270,16 @@ bool LocalBackend::finish(const FinishRequest& request) {
     if (request.stored_record) {
         replace_file_at(
             dir_.get(), name(".out"),
-            encode_tagged_record(now + static_cast<std::uint64_t>(request.cache_ttl.count()),
-                                 seal_.seal(*request.stored_record, name(".out"))));
+            encode_tagged_record(
+                now + static_cast<std::uint64_t>(request.cache_ttl.count()),
+                seal_.seal(*request.stored_record, name(".out"),
+                           static_cast<std::int64_t>(now) + request.cache_ttl.count())));
     }
     if (request.shared_record) {
-        std::string expiring =
-            encode_tagged_record(now + static_cast<std::uint64_t>(request.shared_ttl.count()),
-                                 seal_.seal(*request.shared_record, name(".last")));
+        std::string expiring = encode_tagged_record(
+            now + static_cast<std::uint64_t>(request.shared_ttl.count()),
+            seal_.seal(*request.shared_record, name(".last"),
+                       static_cast<std::int64_t>(now) + request.shared_ttl.count()));
         replace_file_at(dir_.get(), name(".last"), encode_tagged_record(request.fence, expiring));
     }
     abandon(request.token);
@@ -311,7 +319,7 @@ std::optional<StoredResult> LocalBackend::stored_result(const std::string& base)
     }
     std::uint64_t now = unix_now_ms();
     if (stored->tag <= now) return std::nullopt;
-    return StoredResult{seal_.open(stored->record, base + ".out"),
+    return StoredResult{seal_.open(stored->record, base + ".out", unix_now_ms()),
                         Millis(static_cast<std::int64_t>(stored->tag - now)),
                         stored->record.size()};
 }
@@ -389,20 +397,25 @@ std::vector<ListedKey> LocalBackend::list_keys() {
 }
 
 bool LocalBackend::claim_refresh(Millis period) {
-    // The file holds until when the claim stands (unix ms). Two callers that find it lapsed
-    // at the same moment may both claim it: their refreshes still run one at a time, under
-    // the lock, and the second finds the result refreshed.
-    const std::uint64_t now = unix_now_ms();
-    if (auto file = read_file_at(dir_.get(), name(".refresh"))) {
-        std::uint64_t until = 0;
-        auto [end, error] = std::from_chars(file->data(), file->data() + file->size(), until);
-        if (error == std::errc() && end == file->data() + file->size() && until > now) {
-            return false;
-        }
+    // The file holds until when the claim stands (unix ms), read and written under its own
+    // flock, so that of two callers that find it lapsed one claims it.
+    UniqueFd file(::openat(dir_.get(), name(".refresh").c_str(),
+                           O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!file.valid()) fail("cannot open " + name(".refresh"));
+    while (::flock(file.get(), LOCK_EX) != 0) {
+        if (errno != EINTR) fail("cannot lock " + name(".refresh"));
     }
-    replace_file_at(dir_.get(), name(".refresh"),
-                    std::to_string(now + static_cast<std::uint64_t>(period.count())));
-    return true;
+    const std::string text = read_all(file.get(), name(".refresh"));
+    const std::uint64_t now = unix_now_ms();
+    std::uint64_t until = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), until);
+    if (error == std::errc() && end == text.data() + text.size() && until > now) return false;
+    const std::string claimed = std::to_string(now + static_cast<std::uint64_t>(period.count()));
+    if (::ftruncate(file.get(), 0) != 0 || ::pwrite(file.get(), claimed.data(), claimed.size(),
+                                                    0) != static_cast<ssize_t>(claimed.size())) {
+        fail("cannot write " + name(".refresh"));
+    }
+    return true;  // the flock ends with the descriptor
 }
 
 bool LocalBackend::force_release() {

@@ -10,6 +10,7 @@
 #include "backend/wait_for_fd.hpp"
 #include "core/errors.hpp"
 #include "util/one_line.hpp"
+#include "util/wall_clock.hpp"
 
 namespace lockrun {
 
@@ -426,7 +427,9 @@ std::optional<Acquisition> RedisBackend::try_check_and_acquire(
         {request.token, lease_ms, read_cache ? "1" : "0", waited_for, request.holder.host, pid,
          request.holder.user, request.holder.command, started, key_},
         interrupt_, step, &may_hold_lock_);
-    AcquireReply parsed = parse_check_and_acquire_reply(reply, seal_, {keys_.out, keys_.last});
+    AcquireReply parsed =
+        parse_check_and_acquire_reply(reply, seal_, {keys_.out, keys_.last, unix_now_ms()});
+    reject_foreign_shared_outcome(parsed, request.waited_for_fence);
     if (parsed.unreadable_record) unreadable = parsed.unreadable_record;
     may_hold_lock_ =
         parsed.acquisition && std::holds_alternative<LockAcquired>(parsed.acquisition->outcome);
@@ -492,7 +495,12 @@ void RedisBackend::prepare_to_wait() {
             // Global too, on the same connection: a release made through ASK on the node
             // the slot is moving to, or by a holder that only PUBLISHes, is not in this
             // shard's channel.
-            RespValue global = subscriber.call({"SUBSCRIBE", keys_.released}, step);
+            RespValue global;
+            try {
+                global = subscriber.call({"SUBSCRIBE", keys_.released}, step);
+            } catch (const ConfigError&) {
+                global = RespValue::of_status("OK");  // an ACL without +subscribe: sharded only
+            }
             if (global.is_error()) {
                 throw BackendUnavailable(subscriber.where() +
                                          " refused SUBSCRIBE: " + one_line(global.text));
@@ -706,10 +714,14 @@ bool RedisBackend::finish(const FinishRequest& request) {
     std::string fence = std::to_string(request.fence);
     std::string ttl = std::to_string(request.cache_ttl.count());
     std::string shared_ttl = std::to_string(request.shared_ttl.count());
-    const std::string stored =
-        request.stored_record ? seal_.seal(*request.stored_record, keys_.out) : "";
+    const std::int64_t now = unix_now_ms();
+    const std::string stored = request.stored_record ? seal_.seal(*request.stored_record, keys_.out,
+                                                                  now + request.cache_ttl.count())
+                                                     : "";
     const std::string shared =
-        request.shared_record ? seal_.seal(*request.shared_record, keys_.last) : "";
+        request.shared_record
+            ? seal_.seal(*request.shared_record, keys_.last, now + request.shared_ttl.count())
+            : "";
     // Released where the Sentinels say the master is: on a master a failover replaced, the
     // release would succeed and prove nothing.
     if (!master_unchanged(step.at)) connection_.reset();
@@ -795,7 +807,7 @@ KeyStatus RedisBackend::read_status() {
     const StepDeadline step = begin_step();
     return parse_status_reply(
         call_with_retry(status_script_, {keys_.lock, keys_.out}, {}, interrupt_, step), seal_,
-        keys_.out);
+        {keys_.out, keys_.last, unix_now_ms()});
 }
 
 bool RedisBackend::drop_stored_result() {
@@ -931,7 +943,8 @@ std::string RedisBackend::list_batch(RedisConnection& c, const std::string& curs
     // Only now that every read succeeded: a retried batch must read these keys again.
     for (std::size_t i = 0; i < names.size(); ++i) {
         seen.insert(names[i].base);
-        NamedStatus named = parse_named_status_reply(replies[i], seal_, keys_per_call[i][1]);
+        NamedStatus named =
+            parse_named_status_reply(replies[i], seal_, {keys_per_call[i][1], {}, unix_now_ms()});
         std::optional<ListedKey> key =
             listed_key(names[i], std::move(named.status), named.recorded_key);
         if (key) listed.push_back(std::move(*key));

@@ -63,7 +63,8 @@ std::string optional_text(const RespValue& value) {
 
 AcquireReply found_record(const RespValue& record, bool shared, const RecordSeal& seal,
                           RecordNames names) {
-    auto decoded = seal.open(text_of(record, "record"), shared ? names.last : names.out);
+    auto decoded =
+        seal.open(text_of(record, "record"), shared ? names.last : names.out, names.now_unix_ms);
     if (auto* unreadable = std::get_if<UnreadableRecord>(&decoded)) {
         return AcquireReply{std::nullopt, unreadable->reason};
     }
@@ -105,13 +106,25 @@ AcquireReply parse_check_and_acquire_reply(const RespValue& reply, const RecordS
               " elements");
 }
 
-KeyStatus parse_status_reply(const RespValue& reply, const RecordSeal& seal,
-                             std::string_view out_name) {
-    return parse_named_status_reply(reply, seal, out_name).status;
+void reject_foreign_shared_outcome(AcquireReply& reply,
+                                   const std::optional<std::uint64_t>& waited_for_fence) {
+    if (!reply.acquisition) return;
+    const auto* found = std::get_if<ResultFound>(&reply.acquisition->outcome);
+    if (found == nullptr || !found->shared_outcome) return;
+    // Fence 0: a record that does not say (lockrun 0.1's format).
+    if (found->result.fence == 0 ||
+        (waited_for_fence && found->result.fence == *waited_for_fence)) {
+        return;
+    }
+    reply = AcquireReply{std::nullopt, "the outcome shared under :last is not the run waited for"};
+}
+
+KeyStatus parse_status_reply(const RespValue& reply, const RecordSeal& seal, RecordNames names) {
+    return parse_named_status_reply(reply, seal, names).status;
 }
 
 NamedStatus parse_named_status_reply(const RespValue& reply, const RecordSeal& seal,
-                                     std::string_view out_name) {
+                                     RecordNames names) {
     throw_if_error(reply);
     if (reply.type != RespValue::Type::array || reply.elements.size() != 10) {
         malformed("status did not return 10 elements");
@@ -133,7 +146,7 @@ NamedStatus parse_named_status_reply(const RespValue& reply, const RecordSeal& s
     if (e[7].type == RespValue::Type::string) {
         std::int64_t out_pttl = number_of(e[8], "result ttl");
         status.stored =
-            StoredResult{seal.open(e[7].text, out_name),
+            StoredResult{seal.open(e[7].text, names.out, names.now_unix_ms),
                          out_pttl < 0 ? k_infinite : Millis(out_pttl), e[7].text.size()};
     }
     NamedStatus named{std::move(status), std::nullopt};

@@ -18,8 +18,9 @@ struct AcquireReply {
 
 // Where a reply's stored records were read from, for --cache-key-file's signatures.
 struct RecordNames {
-    std::string_view out;   // PREFIX{KEY}:out
-    std::string_view last;  // PREFIX{KEY}:last
+    std::string_view out;          // PREFIX{KEY}:out
+    std::string_view last;         // PREFIX{KEY}:last
+    std::int64_t now_unix_ms = 0;  // for a signed record's expiry
 };
 
 // Throws InternalError for a reply of the wrong shape, BackendUnavailable for an error
@@ -27,11 +28,16 @@ struct RecordNames {
 AcquireReply parse_check_and_acquire_reply(const RespValue& reply, const RecordSeal& seal = {},
                                            RecordNames names = {});
 
+// A shared outcome (SPEC §1) is the run that the caller waited for, or no use to it: one
+// whose own fence is another run's (an old record put back under :last) becomes unreadable.
+void reject_foreign_shared_outcome(AcquireReply& reply,
+                                   const std::optional<std::uint64_t>& waited_for_fence);
+
 // true renewed, false lost.
 bool parse_renew_reply(const RespValue& reply);
 
 KeyStatus parse_status_reply(const RespValue& reply, const RecordSeal& seal = {},
-                             std::string_view out_name = {});
+                             RecordNames names = {});
 // The same reply as `list` reads it: the status, and the KEY that the lock records (nullopt
 // when the lock is free, or was taken by a lockrun that did not record it).
 struct NamedStatus {
@@ -39,7 +45,7 @@ struct NamedStatus {
     std::optional<std::string> recorded_key;
 };
 NamedStatus parse_named_status_reply(const RespValue& reply, const RecordSeal& seal = {},
-                                     std::string_view out_name = {});
+                                     RecordNames names = {});
 bool parse_finish_reply(const RespValue& reply);
 
 // SCAN's reply: the cursor to go on with ("0": done) and the names of this batch.

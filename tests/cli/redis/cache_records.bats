@@ -138,3 +138,17 @@ assert_miss_then_stored() {
     assert_status 0
     assert_equal "exists: $(rcli EXISTS "$(out_key rec:drop)")" "exists: 0"
 }
+
+@test "--cache-key-file: a signed record put back after its time (without a TTL) is not replayed" {
+    head -c 32 /dev/urandom | base64 >cache.key
+    run --separate-stderr lockrun --cache-key-file cache.key --cache-ttl 1s -k rec:old -- echo old
+    assert_output old
+    # A copy of the signed record, kept past its TTL, then put back for ever.
+    rcli COPY "$(out_key rec:old)" rec:kept >/dev/null
+    rcli PERSIST rec:kept >/dev/null
+    sleep 1.2
+    rcli RENAME rec:kept "$(out_key rec:old)" >/dev/null
+    run --separate-stderr lockrun --cache-key-file cache.key -k rec:old -- echo new
+    assert_output new
+    assert_regex "$stderr" "^lockrun: ignoring the cached result of rec:old: it was signed to be used until [0-9]+ \\(unix ms\\) and was stored again after that$"
+}
