@@ -244,7 +244,6 @@ std::exception_ptr start_error(const StartFailure& failure) {
     return std::make_exception_ptr(Error(code, failure.message));
 }
 
-// SPEC §1: a replay is never silent.
 // --stale: one caller a period starts the refresh; the others (and every caller for a
 // period after a refresh that stored nothing) only replay. A backend that cannot say
 // claims nothing: the replay stands.
@@ -257,6 +256,7 @@ bool claim_refresh(Backend& backend, Millis period, const std::string& key, Repo
     }
 }
 
+// SPEC §1: a replay is never silent.
 SingleFlightOutcome replay(const ResultFound& found, const SingleFlightSettings& settings,
                            Backend& backend, Reporter& reporter, SingleFlightOutcome outcome) {
     const CachedResult& result = found.result;
@@ -499,7 +499,6 @@ SingleFlightOutcome run_single_flight(const SingleFlightSettings& s, Backend& ba
         HeldLock lock(backend, s.token, std::get<Acquired>(entry));  // abandons unless finished
         if (s.refresh_of_fence && !still_stored(backend, *s.refresh_of_fence)) {
             reporter.info(s.key + ": its stale result was refreshed meanwhile; nothing to do");
-            outcome.refreshed_already = true;
             outcome.kind = Kind::conflict;
             return outcome;  // the lock is given back
         }

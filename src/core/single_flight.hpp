@@ -60,8 +60,6 @@ struct SingleFlightOutcome {
     // Replayed a result older than --stale (its fence): the caller starts its background
     // refresh.
     std::optional<std::uint64_t> stale_fence;
-    // A background refresh that found its stale result already replaced: it ran nothing.
-    bool refreshed_already = false;
 };
 
 // SPEC §1 from start to end. Errors of core/errors.hpp end the run as `failure`; nothing is

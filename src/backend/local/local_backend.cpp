@@ -319,7 +319,7 @@ std::optional<StoredResult> LocalBackend::stored_result(const std::string& base)
     }
     std::uint64_t now = unix_now_ms();
     if (stored->tag <= now) return std::nullopt;
-    return StoredResult{seal_.open(stored->record, base + ".out", unix_now_ms()),
+    return StoredResult{seal_.open(stored->record, base + ".out", static_cast<std::int64_t>(now)),
                         Millis(static_cast<std::int64_t>(stored->tag - now)),
                         stored->record.size()};
 }
