@@ -10,6 +10,7 @@
 #include <climits>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "core/errors.hpp"
@@ -48,9 +49,12 @@ std::string content_digest(int fd, const std::string& shown) {
     }
 }
 
-std::string link_target(int directory, const std::string& name, const std::string& shown) {
+// A symlink's target text; nullopt when it is gone.
+std::optional<std::string> link_target(int directory, const std::string& name,
+                                       const std::string& shown) {
     std::string target(PATH_MAX, '\0');
     ssize_t length = ::readlinkat(directory, name.c_str(), target.data(), target.size());
+    if (length < 0 && errno == ENOENT) return std::nullopt;
     if (length < 0) cannot_read(shown, errno);
     target.resize(static_cast<std::size_t>(length));
     return target;
@@ -77,28 +81,29 @@ void hash_directory(Sha256Stream& out, UniqueFd fd, const std::string& shown) {
     if (errno != 0) cannot_read(shown, errno);
     std::ranges::sort(names);
     const int at = ::dirfd(directory.get());
-    // What each entry is; one removed since the directory was read (a build's temporary
-    // file) is no longer part of it.
-    std::vector<std::pair<std::string, struct stat>> entries;
-    for (std::string& name : names) {
+    // Each entry as "+", its name and what it is; "." ends the directory. An entry removed
+    // since the directory was read (a build's temporary file) is no longer part of it: it is
+    // left out whole, before any of it is hashed.
+    out.update("d");
+    for (const std::string& name : names) {
+        const std::string path = shown + (shown.ends_with('/') ? "" : "/") + name;
         struct stat entry {};
         if (::fstatat(at, name.c_str(), &entry, AT_SYMLINK_NOFOLLOW) != 0) {
             if (errno == ENOENT) continue;
-            cannot_read(shown + (shown.ends_with('/') ? "" : "/") + name, errno);
+            cannot_read(path, errno);
         }
-        entries.emplace_back(std::move(name), entry);
-    }
-    out.update("d");
-    field(out, std::to_string(entries.size()));
-    for (const auto& [name, entry] : entries) {
-        const std::string path = shown + (shown.ends_with('/') ? "" : "/") + name;
-        field(out, name);
         if (S_ISLNK(entry.st_mode)) {
+            std::optional<std::string> target = link_target(at, name, path);
+            if (!target) continue;
+            out.update("+");
+            field(out, name);
             out.update("l");
-            field(out, link_target(at, name, path));
+            field(out, *target);
             continue;
         }
         if (!S_ISREG(entry.st_mode) && !S_ISDIR(entry.st_mode)) {
+            out.update("+");
+            field(out, name);
             out.update("o");  // a FIFO, a socket, a device: what it is, never read
             continue;
         }
@@ -106,9 +111,13 @@ void hash_directory(Sha256Stream& out, UniqueFd fd, const std::string& shown) {
         // neither followed nor waited on.
         UniqueFd child(
             ::openat(at, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY));
+        if (!child.valid() && errno == ENOENT) continue;
         if (!child.valid()) cannot_read(path, errno);
+        out.update("+");
+        field(out, name);
         hash_tree(out, std::move(child), path);
     }
+    out.update(".");
 }
 
 void hash_tree(Sha256Stream& out, UniqueFd fd, const std::string& shown) {

@@ -13,7 +13,8 @@ namespace lockrun {
 // What is hashed, each part tagged and delimited so that no two sets of inputs read alike:
 // each --key-file in the order given, by content (a file followed if it is a symlink; a
 // directory recursively, its entries in byte order by name, each by name and content, a
-// symlink inside it by its target text, never followed, anything else by its type); then
+// symlink inside it by its target text, never followed, anything else by its type; an
+// entry that vanishes while the directory is read is left out); then
 // each --key-env variable by name and value, or as unset; then, with --key-cwd, the working
 // directory with symlinks resolved. The path given to --key-file is not part of it: the same
 // package-lock.json in two checkouts is the same input.

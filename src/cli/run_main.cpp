@@ -240,6 +240,12 @@ int run_command(const Invocation& invocation, TerminalReporter& reporter,
                 log_from_background_refresh(
                     o.run.key + ": the background refresh of its stale result failed (exit " +
                     std::to_string(outcome.exit_status) + "); the old result stays");
+            } else if (!outcome.stored) {
+                log_from_background_refresh(
+                    o.run.key +
+                    ": the background refresh of its stale result ran (exit 0) but "
+                    "stored nothing (its output over --cache-max-bytes?); the old "
+                    "result stays");
             }
         }
         write_metrics(o, summary, reporter);

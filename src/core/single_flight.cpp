@@ -402,12 +402,16 @@ FinishRequest finish_request(const SingleFlightSettings& settings, const HeldLoc
 
 // Step 4 itself: nullopt when the lock was still this run's and is now released (with the
 // result stored or shared as decided), else what was observed, for the message.
+// `stored` becomes true when a result was stored for later callers.
 std::optional<std::string> finish(HeldLock& lock, const SingleFlightSettings& settings,
-                                  const RunReport& report, Reporter& reporter) {
+                                  const RunReport& report, Reporter& reporter, bool& stored) {
     try {
-        if (!lock.finish(finish_request(settings, lock, report, reporter))) {
+        FinishRequest request = finish_request(settings, lock, report, reporter);
+        const bool storing = request.stored_record.has_value();
+        if (!lock.finish(request)) {
             return std::string("the lock was no longer this run's when lockrun released it");
         }
+        stored = storing;
     } catch (const ResultNotStored& e) {
         // Released, and the waiters woken: the run is over, only its result is lost.
         reporter.warn(settings.key + ": " + e.what());
@@ -510,7 +514,9 @@ SingleFlightOutcome run_single_flight(const SingleFlightSettings& s, Backend& ba
         // Step 4: store what deserves it, release and wake the waiters, in one atomic step
         // (not for a run stopped for losing its lock: it has nothing to store).
         std::optional<std::string> failed_release;
-        if (!report.stopped_for_lock_loss) failed_release = finish(lock, s, report, reporter);
+        if (!report.stopped_for_lock_loss) {
+            failed_release = finish(lock, s, report, reporter, outcome.stored);
+        }
         // Step 5: the command's status, or 76 when the lock was lost.
         return command_status(report, failed_release, backend.lease_proves_exclusion(), s, reporter,
                               outcome);

@@ -60,6 +60,7 @@ struct SingleFlightOutcome {
     // Replayed a result older than --stale (its fence): the caller starts its background
     // refresh.
     std::optional<std::uint64_t> stale_fence;
+    bool stored = false;  // a result was stored for later callers
 };
 
 // SPEC §1 from start to end. Errors of core/errors.hpp end the run as `failure`; nothing is

@@ -141,3 +141,14 @@ refresh_done() { ! pgrep -f "lockrun.*-k stale-sw" >/dev/null; }
         -c 'exec grep -E "^Sig(Blk|Ign)" /proc/self/status >plain-signals'
     assert_equal "$(cat signals)" "$(cat plain-signals)"
 }
+
+@test "a refresh that runs but stores nothing (its output over --cache-max-bytes) says so in syslog" {
+    run --separate-stderr lockrun -k stale-sw --cache-ttl 1h -c "$(job old)"
+    sleep 1.1
+    run --separate-stderr lockrun -k stale-sw --cache-ttl 1h --stale 1s --cache-max-bytes 10 \
+        -c 'echo run >>runs; head -c 100 /dev/zero | tr "\0" x'
+    assert_output old
+    wait_until 10 test -s "$LOCKRUN_TEST_SYSLOG"
+    run cat "$LOCKRUN_TEST_SYSLOG"
+    assert_output "<12> stale-sw: the background refresh of its stale result ran (exit 0) but stored nothing (its output over --cache-max-bytes?); the old result stays"
+}
