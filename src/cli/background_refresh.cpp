@@ -1,7 +1,6 @@
 #include "cli/background_refresh.hpp"
 
 #include <fcntl.h>
-#include <spawn.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -11,24 +10,11 @@
 #include <string_view>
 #include <vector>
 
+#include "exec/spawn_settings.hpp"
+
 extern char** environ;
 
 namespace lockrun {
-namespace {
-
-struct SpawnAttributes {
-    posix_spawnattr_t attributes;
-    SpawnAttributes() { posix_spawnattr_init(&attributes); }
-    ~SpawnAttributes() { posix_spawnattr_destroy(&attributes); }
-};
-
-struct SpawnFileActions {
-    posix_spawn_file_actions_t actions;
-    SpawnFileActions() { posix_spawn_file_actions_init(&actions); }
-    ~SpawnFileActions() { posix_spawn_file_actions_destroy(&actions); }
-};
-
-}  // namespace
 
 std::optional<std::string> start_background_refresh(const char* const* argv,
                                                     const BackgroundRefresh& refresh) {

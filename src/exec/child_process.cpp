@@ -1,7 +1,6 @@
 #include "exec/child_process.hpp"
 
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +10,7 @@
 
 #include "core/errors.hpp"
 #include "core/exit_code.hpp"
+#include "exec/spawn_settings.hpp"
 #include "util/unique_fd.hpp"
 
 extern char** environ;
@@ -47,18 +47,6 @@ std::vector<char*> pointers_to(std::vector<std::string>& strings) {
     pointers.push_back(nullptr);
     return pointers;
 }
-
-struct SpawnAttributes {
-    posix_spawnattr_t attributes;
-    SpawnAttributes() { posix_spawnattr_init(&attributes); }
-    ~SpawnAttributes() { posix_spawnattr_destroy(&attributes); }
-};
-
-struct SpawnFileActions {
-    posix_spawn_file_actions_t actions;
-    SpawnFileActions() { posix_spawn_file_actions_init(&actions); }
-    ~SpawnFileActions() { posix_spawn_file_actions_destroy(&actions); }
-};
 
 }  // namespace
 

@@ -63,16 +63,9 @@ teardown() { per_test_teardown; }
     owner=$(owner_port cl:wake)
     LOCKRUN_REDIS_URL="redis://127.0.0.1:$owner" start_holder holder -k cl:wake || fail "$(cat holder.err)"
     spawn waiter "$LOCKRUN" -v --redis "redis://127.0.0.1:$seed" --no-cache -w 30 -k cl:wake -- echo waited
-    wait_until 10 grep -q "listening for its release" waiter.err || fail "$(cat waiter.err)"
     # SPEC §8: on the node that owns the slot, where the MOVED sent the look.
-    grep -qF "cl:wake: listening for its release with sharded and global pub/sub (SSUBSCRIBE and SUBSCRIBE) on redis://127.0.0.1:$owner (a Redis Cluster)" waiter.err ||
-        fail "$(cat waiter.err)"
-    local released_at
-    released_at=$(now_ms)
-    release holder
-    assert_exit waiter 0 20
-    # Woken by the message, not by polling the 30 s lease.
-    (($(now_ms) - released_at < 5000))
+    assert_listening waiter "cl:wake: listening for its release with sharded and global pub/sub (SSUBSCRIBE and SUBSCRIBE) on redis://127.0.0.1:$owner (a Redis Cluster)"
+    release_and_assert_woken holder waiter
     run cat waiter.out
     assert_output waited
 }
@@ -82,14 +75,8 @@ teardown() { per_test_teardown; }
     owner=$(owner_port cl:own)
     LOCKRUN_REDIS_URL="redis://127.0.0.1:$owner" start_holder holder -k cl:own
     spawn waiter "$LOCKRUN" -v --redis "redis://127.0.0.1:$owner" --no-cache -w 30 -k cl:own -- echo waited
-    wait_until 10 grep -q "listening for its release" waiter.err
-    grep -qF "sharded and global pub/sub (SSUBSCRIBE and SUBSCRIBE) on redis://127.0.0.1:$owner (a Redis Cluster)" waiter.err ||
-        fail "$(cat waiter.err)"
-    local released_at
-    released_at=$(now_ms)
-    release holder
-    assert_exit waiter 0 20
-    (($(now_ms) - released_at < 5000))
+    assert_listening waiter "sharded and global pub/sub (SSUBSCRIBE and SUBSCRIBE) on redis://127.0.0.1:$owner (a Redis Cluster)"
+    release_and_assert_woken holder waiter
 }
 
 @test "a release is published both sharded and global: a 0.1 waiter on any node hears it too" {
@@ -328,20 +315,11 @@ drop_acl_user() {
     export LOCKRUN_REDIS_PASSWORD=pw
     LOCKRUN_REDIS_URL="redis://lr:@127.0.0.1:$owner" start_holder holder -k cl:acl || fail "$(cat holder.err)"
     LOCKRUN_REDIS_URL="redis://lr:@127.0.0.1:$owner" spawn waiter "$LOCKRUN" -v --no-cache -w 30 -k cl:acl -- echo waited
-    wait_until 10 grep -q "listening for its release" waiter.err || fail "$(cat waiter.err)"
-    grep -qF "global pub/sub (SUBSCRIBE) on redis://lr:***@127.0.0.1:$owner (INFO is not allowed to this user, so a cluster cannot be told apart)" waiter.err ||
-        fail "$(cat waiter.err)"
+    assert_listening waiter "global pub/sub (SUBSCRIBE) on redis://lr:***@127.0.0.1:$owner (INFO is not allowed to this user, so a cluster cannot be told apart)"
     # Through another seed, the MOVED tells it is a cluster: SSUBSCRIBE is refused instead.
     spawn waiter2 "$LOCKRUN" -v --redis "redis://lr:@127.0.0.1:$seed" --no-cache -w 30 -k cl:acl -- echo waited2
-    wait_until 10 grep -q "listening for its release" waiter2.err || fail "$(cat waiter2.err)"
-    grep -qF "global pub/sub (SUBSCRIBE) on redis://lr:***@127.0.0.1:$owner (the ACL of this user forbids SSUBSCRIBE)" waiter2.err ||
-        fail "$(cat waiter2.err)"
-    local released_at
-    released_at=$(now_ms)
-    release holder
-    assert_exit waiter 0 20
-    assert_exit waiter2 0 20
-    (($(now_ms) - released_at < 5000))
+    assert_listening waiter2 "global pub/sub (SUBSCRIBE) on redis://lr:***@127.0.0.1:$owner (the ACL of this user forbids SSUBSCRIBE)"
+    release_and_assert_woken holder waiter waiter2
     drop_acl_user
 }
 

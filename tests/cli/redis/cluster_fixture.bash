@@ -105,3 +105,21 @@ migrate_slot() {
     move_slot_keys "$@"
     end_migration "$@"
 }
+
+# assert_listening NAME TEXT: NAME (a lockrun -v that waits) said how it listens for the
+# release, and the line holds TEXT.
+assert_listening() {
+    wait_until 10 grep -q "listening for its release" "$1.err" || fail "$(cat "$1.err")"
+    grep -qF "$2" "$1.err" || fail "$(cat "$1.err")"
+}
+
+# release_and_assert_woken HOLDER WAITER...: HOLDER's command lets go (release), and each
+# WAITER ends 0 within 5 s: woken by the release message, not by the end of HOLDER's lease.
+release_and_assert_woken() {
+    local holder=$1 waiter released_at
+    shift
+    released_at=$(now_ms)
+    release "$holder"
+    for waiter in "$@"; do assert_exit "$waiter" 0 20; done
+    (($(now_ms) - released_at < 5000)) || fail "woken $(($(now_ms) - released_at)) ms after the release"
+}
