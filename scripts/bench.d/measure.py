@@ -141,6 +141,8 @@ class Setup:
         self.floor_bin = env["BENCH_FLOOR"]
         self.floor_guard_bin = env["BENCH_FLOOR_GUARD"]
         self.floor_linked_bin = env["BENCH_FLOOR_LINKED"]
+        self.floor_single_flight_bin = env["BENCH_FLOOR_SINGLE_FLIGHT"]
+        self.floor_single_flight_linked_bin = env["BENCH_FLOOR_SINGLE_FLIGHT_LINKED"]
         self.port = env["BENCH_REDIS_PORT"]
         self.url = f"redis://127.0.0.1:{self.port}"
         self.state_dir = env["BENCH_STATE_DIR"]
@@ -174,6 +176,13 @@ class Setup:
         start; the gap from it to lockrun is lockrun's own code."""
         return [self.floor_linked_bin, state]
 
+    def floor_single_flight(self, state, linked=False):
+        """The stampede's floor (scripts/bench.d/floor-single-flight.c): the first caller runs
+        the command and keeps its output in a file, the others wait in flock(2) and copy that
+        file. linked: that floor linked as lockrun is (PIE, static libstdc++ and OpenSSL)."""
+        return [self.floor_single_flight_linked_bin if linked else self.floor_single_flight_bin,
+                state]
+
     def redis_floor_state(self, key):
         """The floor guards' STATE for a lock in this run's Redis server (floor-guard.c)."""
         return f"redis:{self.port}:{key}"
@@ -194,6 +203,8 @@ FLOOR = "floor (C: flock(2)+fork+exec)"
 FLOOR_GUARD = "guard floor (C: floor + fence, record, watcher)"
 FLOOR_LINKED = "guard floor linked as lockrun (PIE, static C++ and OpenSSL)"
 FLOOR_LINKED_REDIS = "guard floor linked as lockrun, Redis (connect + 2 round trips)"
+STAMPEDE_FLOOR = "single-flight floor (C: flock, one run, a result file)"
+STAMPEDE_FLOOR_LINKED = "single-flight floor linked as lockrun"
 
 
 def spawn_timed(argv, out_path, err_path):
@@ -524,6 +535,8 @@ def fig_stampede(s):
         contenders = [
             ("bare (unguarded)", []),
             (f"flock -w {flock_wait}", s.flock(s.path(f"st.flock.{n}"), flock_wait)),
+            (STAMPEDE_FLOOR, s.floor_single_flight(s.path(f"st.floor.{n}"))),
+            (STAMPEDE_FLOOR_LINKED, s.floor_single_flight(s.path(f"st.linked.{n}"), linked=True)),
             ("lockrun local --wait 60", s.local(s.key("st"), "--wait", "60")),
             ("lockrun redis --wait 60", s.redis(s.key("st"), "--wait", "60")),
             ("classic script, cache", s.classic_cron(s.key("st"), ttl=300, wait=60)),
@@ -538,6 +551,8 @@ def fig_stampede(s):
                 base = wall
             label = f"N={n} {name}"
             is_lr = name.startswith("lockrun")
+            if name == STAMPEDE_FLOOR_LINKED:
+                floor_wall = wall
             r.add(f"{label}: executions", str(execs), "", "= 1" if is_lr else "",
                   verdict(execs == 1) if is_lr else "")
             r.add(f"{label}: callers printed", f"{printed}/{n}", "", "all" if is_lr else "",
@@ -546,6 +561,9 @@ def fig_stampede(s):
                   verdict(errors == 0) if is_lr else "")
             r.add(f"{label}: wall", f"{wall:.2f} s", ratio(wall, base) + " bare",
                   "<= 1.0x bare" if is_lr else "", verdict(wall <= base) if is_lr else "")
+            if is_lr:
+                r.add(f"{label}: wall against the floor linked as lockrun", f"{wall:.2f} s",
+                      ratio(wall, floor_wall) + " floor", "", "")
             print(f"  N={n} {name}: {execs} executions, {printed}/{n} printed, "
                   f"{errors} non-zero exits, wall {wall:.2f} s", flush=True)
     r.show()
