@@ -201,18 +201,32 @@ int show_cached_result(Backend& backend, const std::string& key, bool json,
         return 1;
     }
     if (!json) {
-        write_all(STDOUT_FILENO, result->stdout_bytes());
+        for_each_output_piece(*result, [](OutputStream stream, std::string_view bytes) {
+            if (stream == OutputStream::stdout_stream) write_all(STDOUT_FILENO, bytes);
+        });
         return 0;
     }
     std::vector<std::string> chunks;
-    for (const OutputChunk& chunk : result->output) {
+    auto add_chunk = [&](const OutputChunk& chunk) {
         JsonObject object;
         object.string("stream", chunk.stream == OutputStream::stdout_stream ? "stdout" : "stderr");
         // Text stays readable; anything else is carried exactly, as base64.
         chunks.push_back((is_valid_utf8(chunk.bytes) ? object.string("text", chunk.bytes)
                                                      : object.string("base64", base64(chunk.bytes)))
                              .str());
-    }
+    };
+    // A stream's bytes as one chunk until the other stream's come: a compressed output is
+    // decompressed in slices that may cut a character in two.
+    OutputChunk current{OutputStream::stdout_stream, {}};
+    for_each_output_piece(*result, [&](OutputStream stream, std::string_view bytes) {
+        if (stream != current.stream && !current.bytes.empty()) {
+            add_chunk(current);
+            current.bytes.clear();
+        }
+        current.stream = stream;
+        current.bytes += bytes;
+    });
+    if (!current.bytes.empty()) add_chunk(current);
     std::string out = JsonObject()
                           .string("key", key)
                           .boolean("cached", true)

@@ -93,12 +93,11 @@ void TerminalReporter::log(spdlog::level::level_enum level, std::string_view lev
     logger_->log(level, std::string_view(object).substr(1, object.size() - 2));
 }
 
-void TerminalReporter::replay(const std::vector<OutputChunk>& output) {
+void TerminalReporter::replay(const CachedResult& result) {
     // A reader that has gone (EPIPE) is not an error of ours: the rest is dropped.
-    for (const OutputChunk& chunk : output) {
-        write_all(chunk.stream == OutputStream::stdout_stream ? STDOUT_FILENO : STDERR_FILENO,
-                  chunk.bytes);
-    }
+    for_each_output_piece(result, [](OutputStream stream, std::string_view bytes) {
+        write_all(stream == OutputStream::stdout_stream ? STDOUT_FILENO : STDERR_FILENO, bytes);
+    });
 }
 
 void TerminalReporter::waiting(const std::string& key, const LockHeld& held, Millis wait_left) {

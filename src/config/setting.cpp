@@ -118,7 +118,8 @@ const std::vector<SettingSpec>& setting_specs() {
              if (!v.text().empty()) o.run.stale = v.duration();
          },
          33},
-        {"cache-max-bytes", 0, K::size, "SIZE", "16MiB", "larger output is streamed but not cached",
+        {"cache-max-bytes", 0, K::size, "SIZE", "16MiB",
+         "larger output (compressed with zstd over 64KiB) is streamed but not cached",
          [](R v, Options& o) { o.run.cache_max_bytes = v.size(); }, 22},
         {"no-holder-command", 0, K::switch_, "", "false",
          "store only the program's name in the holder record, not its arguments",

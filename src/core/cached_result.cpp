@@ -1,6 +1,9 @@
 #include "core/cached_result.hpp"
 
+#include <algorithm>
+
 #include "util/little_endian.hpp"
+#include "util/zstd_stream.hpp"
 
 namespace lockrun {
 namespace {
@@ -36,19 +39,104 @@ private:
     std::string_view rest_;
 };
 
+constexpr std::uint8_t k_output_as_read = 0;
+constexpr std::uint8_t k_output_compressed = 1;
+constexpr std::size_t k_piece_header_size = 5;
+
+bool is_stream_tag(std::uint8_t tag) {
+    return tag == static_cast<std::uint8_t>(OutputStream::stdout_stream) ||
+           tag == static_cast<std::uint8_t>(OutputStream::stderr_stream);
+}
+
+// Splits decompressed output into its pieces, whose headers and bytes may be cut anywhere
+// between two calls of feed().
+class PieceReader {
+public:
+    using Write = std::function<void(OutputStream, std::string_view)>;
+
+    // An empty string, or why the bytes are not pieces.
+    std::string feed(std::string_view bytes, const Write& write) {
+        while (!bytes.empty()) {
+            if (left_ == 0) {
+                std::size_t take = std::min(bytes.size(), k_piece_header_size - header_.size());
+                header_.append(bytes.substr(0, take));
+                bytes.remove_prefix(take);
+                if (header_.size() < k_piece_header_size) break;
+                std::string_view header = header_;
+                std::uint8_t tag = 0;
+                take_little_endian(header, tag);
+                take_little_endian(header, left_);
+                header_.clear();
+                if (!is_stream_tag(tag)) return "corrupt stream tag in the compressed output";
+                stream_ = static_cast<OutputStream>(tag);
+                output_ += left_;
+                continue;
+            }
+            std::size_t take = std::min<std::size_t>(bytes.size(), left_);
+            if (write) write(stream_, bytes.substr(0, take));
+            bytes.remove_prefix(take);
+            left_ -= static_cast<std::uint32_t>(take);
+        }
+        return {};
+    }
+    bool at_piece_boundary() const { return header_.empty() && left_ == 0; }
+    std::uint64_t output_bytes() const { return output_; }
+
+private:
+    std::string header_;
+    OutputStream stream_ = OutputStream::stdout_stream;
+    std::uint32_t left_ = 0;
+    std::uint64_t output_ = 0;
+};
+
+// Decompresses and splits the output; an empty string when it is whole and as long as
+// the record says.
+std::string read_compressed(const CachedResult& result, const PieceReader::Write& write) {
+    PieceReader pieces;
+    std::string problem;
+    std::string error = zstd_decompress(result.compressed_output, [&](std::string_view bytes) {
+        problem = pieces.feed(bytes, write);
+        // More than the record says: stop before a forged frame fills a disk.
+        if (problem.empty() && pieces.output_bytes() > result.compressed_bytes) {
+            problem = "compressed output longer than its record says";
+        }
+        return problem.empty();
+    });
+    if (!problem.empty()) return problem;
+    if (!error.empty()) return error;
+    if (!pieces.at_piece_boundary()) return "compressed output cut inside a piece";
+    if (pieces.output_bytes() != result.compressed_bytes) {
+        return "compressed output shorter than its record says";
+    }
+    return {};
+}
+
 }  // namespace
 
+std::string output_piece_header(OutputStream stream, std::uint32_t size) {
+    std::string header;
+    append_little_endian<std::uint8_t>(header, static_cast<std::uint8_t>(stream));
+    append_little_endian<std::uint32_t>(header, size);
+    return header;
+}
+
+void for_each_output_piece(const CachedResult& result,
+                           const std::function<void(OutputStream, std::string_view)>& write) {
+    for (const OutputChunk& chunk : result.output) write(chunk.stream, chunk.bytes);
+    if (!result.compressed_output.empty()) read_compressed(result, write);
+}
+
 std::uint64_t CachedResult::output_bytes() const {
-    std::uint64_t total = 0;
+    std::uint64_t total = compressed_bytes;
     for (const OutputChunk& chunk : output) total += chunk.bytes.size();
     return total;
 }
 
 std::string CachedResult::stdout_bytes() const {
     std::string bytes;
-    for (const OutputChunk& chunk : output) {
-        if (chunk.stream == OutputStream::stdout_stream) bytes += chunk.bytes;
-    }
+    for_each_output_piece(*this, [&](OutputStream stream, std::string_view piece) {
+        if (stream == OutputStream::stdout_stream) bytes += piece;
+    });
     return bytes;
 }
 
@@ -62,6 +150,13 @@ std::string encode_cached_result(const CachedResult& result) {
     append_little_endian<std::int64_t>(out, result.duration_ms);
     put_bytes(out, result.host);
     append_little_endian<std::uint64_t>(out, result.fence);
+    if (!result.compressed_output.empty()) {
+        append_little_endian<std::uint8_t>(out, k_output_compressed);
+        append_little_endian<std::uint64_t>(out, result.compressed_bytes);
+        put_bytes(out, result.compressed_output);
+        return out;
+    }
+    append_little_endian<std::uint8_t>(out, k_output_as_read);
     append_little_endian<std::uint32_t>(out, static_cast<std::uint32_t>(result.output.size()));
     for (const OutputChunk& chunk : result.output) {
         append_little_endian<std::uint8_t>(out, static_cast<std::uint8_t>(chunk.stream));
@@ -75,20 +170,34 @@ std::variant<CachedResult, UnreadableRecord> decode_cached_result(std::string_vi
     RecordReader reader(record.substr(k_magic.size()));
     std::uint8_t version = 0;
     if (!reader.get(version)) return UnreadableRecord{"truncated"};
-    if (version != 1 && version != k_cached_result_version) {
+    if (version < 1 || version > k_cached_result_version) {
         return UnreadableRecord{"written in format " + std::to_string(version) +
                                 ", which this lockrun does not read"};
     }
     CachedResult result;
     std::int32_t exit_code = 0;
+    std::uint8_t kept_as = k_output_as_read;
     std::uint32_t chunks = 0;
     if (!reader.get(exit_code) || !reader.get(result.created_unix_ms) ||
         !reader.get(result.duration_ms) || !reader.get_bytes(result.host) ||
-        (version >= 2 && !reader.get(result.fence)) || !reader.get(chunks)) {
+        (version >= 2 && !reader.get(result.fence)) || (version >= 3 && !reader.get(kept_as))) {
         return UnreadableRecord{"truncated"};
     }
     if (exit_code < 0 || exit_code > 255) return UnreadableRecord{"corrupt exit code"};
     result.exit_code = exit_code;
+    if (kept_as == k_output_compressed) {
+        if (!reader.get(result.compressed_bytes) || !reader.get_bytes(result.compressed_output)) {
+            return UnreadableRecord{"truncated"};
+        }
+        if (!reader.at_end()) return UnreadableRecord{"trailing bytes after the record"};
+        if (result.compressed_output.empty()) return UnreadableRecord{"empty compressed output"};
+        // Checked whole now, in bounded memory, so that a replay never stops half-way.
+        std::string problem = read_compressed(result, nullptr);
+        if (!problem.empty()) return UnreadableRecord{problem};
+        return result;
+    }
+    if (kept_as != k_output_as_read) return UnreadableRecord{"corrupt output kind"};
+    if (!reader.get(chunks)) return UnreadableRecord{"truncated"};
     for (std::uint32_t i = 0; i < chunks; ++i) {
         std::uint8_t stream = 0;
         OutputChunk chunk{OutputStream::stdout_stream, {}};

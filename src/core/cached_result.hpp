@@ -4,6 +4,7 @@
 // lockrun, or damaged, is recognised as such and treated as a miss instead of replayed.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -20,22 +21,41 @@ struct OutputChunk {
     bool operator==(const OutputChunk&) const = default;
 };
 
+// Output over this size is kept compressed (zstd), as it is captured.
+inline constexpr std::uint64_t k_compress_output_above = 64 * 1024;
+
 struct CachedResult {
     int exit_code = 0;
     std::int64_t created_unix_ms = 0;
     std::int64_t duration_ms = 0;
     std::string host;
+    // The output, either as it was read (`output`) or, when it was large, compressed: one
+    // zstd frame of pieces (output_piece_header() then the bytes), `compressed_bytes` long
+    // once decompressed. One of the two is empty.
     std::vector<OutputChunk> output;
     std::uint64_t fence = 0;  // the run's fencing token; 0: not known (a format 1 record)
+    std::string compressed_output{};
+    std::uint64_t compressed_bytes = 0;
 
+    // The output's size as the command wrote it, compressed or not.
     std::uint64_t output_bytes() const;
-    // Only the stdout chunks, concatenated (for `cache show`).
+    // Only the stdout chunks, concatenated (for tests).
     std::string stdout_bytes() const;
     bool operator==(const CachedResult&) const = default;
 };
 
-// Format 2 added the fence; format 1 records (lockrun 0.1) are still read, fence 0.
-inline constexpr std::uint8_t k_cached_result_version = 2;
+// Hands the output to `write` in the order it was produced, piece by piece: a compressed
+// output is decompressed as it goes, in bounded memory. decode_cached_result() has checked
+// that it decompresses whole.
+void for_each_output_piece(const CachedResult& result,
+                           const std::function<void(OutputStream, std::string_view)>& write);
+
+// The header of one piece of compressed output: its stream (1 byte) and size (4 bytes).
+std::string output_piece_header(OutputStream stream, std::uint32_t size);
+
+// Format 3 added compressed output, format 2 the fence; formats 1 (lockrun 0.1, fence 0)
+// and 2 are still read.
+inline constexpr std::uint8_t k_cached_result_version = 3;
 
 std::string encode_cached_result(const CachedResult& result);
 

@@ -49,6 +49,8 @@ struct RunReport {
     std::optional<std::string> lock_lost;  // why, when the lease could not be kept
     bool stopped_for_lock_loss = false;    // we terminated the command because of it
     std::vector<OutputChunk> output;       // captured, when the policy asked for it
+    std::string compressed_output;         // or that, compressed (CachedResult's form)
+    std::uint64_t compressed_bytes = 0;    // its size decompressed
     bool output_over_limit = false;        // more than capture_limit: output is incomplete
     Millis duration{0};
     // The lease was still valid by the holder's own clock when the command was seen to

@@ -292,7 +292,7 @@ SingleFlightOutcome replay(const ResultFound& found, const SingleFlightSettings&
                            {"fence", static_cast<std::int64_t>(result.fence)},
                            {"result_host", result.host},
                            {"result_age_ms", age.count()}});
-    reporter.replay(result.output);
+    reporter.replay(result);
     outcome.kind = Kind::replayed;
     outcome.exit_status = result.exit_code;
     return outcome;
@@ -365,8 +365,9 @@ RunReport run_holding(const HeldLock& lock, const SingleFlightSettings& settings
 
 // Step 4's decision: what of this run may be stored for later callers, and what is handed
 // to the callers that waited for it (SPEC §1: they share failures too).
+// The output moves out of `report` into the record (up to --cache-max-bytes: not copied).
 FinishRequest finish_request(const SingleFlightSettings& settings, const HeldLock& lock,
-                             const RunReport& report, Reporter& reporter) {
+                             RunReport& report, Reporter& reporter) {
     FinishRequest request{settings.token, lock.acquired.lock.fence,
                           std::nullopt,   settings.cache_ttl,
                           std::nullopt,   k_shared_outcome_ttl};
@@ -382,9 +383,16 @@ FinishRequest finish_request(const SingleFlightSettings& settings, const HeldLoc
     // that atomically.
     if (report.start_failure || report.forwarded_signal) return request;
 
-    CachedResult result{report.exit_status, unix_now_ms(), report.duration.count(),
-                        settings.me.host,   report.output, lock.acquired.lock.fence};
+    CachedResult result{report.exit_status,
+                        unix_now_ms(),
+                        report.duration.count(),
+                        settings.me.host,
+                        std::move(report.output),
+                        lock.acquired.lock.fence,
+                        std::move(report.compressed_output),
+                        report.compressed_bytes};
     std::string record = encode_cached_result(result);
+    result = {};  // its output is in `record` now
     // A command killed by a signal (the OOM killer, a timeout) failed this once: its
     // waiters share that, but it is never kept for later callers, --cache-failures or not.
     // --cache-ttl 0: coalescing only, shared with the waiters and kept for nobody.
@@ -404,7 +412,7 @@ FinishRequest finish_request(const SingleFlightSettings& settings, const HeldLoc
 // result stored or shared as decided), else what was observed, for the message.
 // `stored` becomes true when a result was stored for later callers.
 std::optional<std::string> finish(HeldLock& lock, const SingleFlightSettings& settings,
-                                  const RunReport& report, Reporter& reporter, bool& stored) {
+                                  RunReport& report, Reporter& reporter, bool& stored) {
     try {
         FinishRequest request = finish_request(settings, lock, report, reporter);
         const bool storing = request.stored_record.has_value();

@@ -3,34 +3,63 @@
 #include <algorithm>
 
 namespace lockrun {
+namespace {
+
+// Room for the compressed output, reserved once so that it does not double (and copy
+// itself) as it grows: the limit, plus what one step of the compressor may write past it
+// (a block of 128 KiB, twice over). Untouched pages of it cost no memory.
+constexpr std::uint64_t k_compressor_steps = 256 * 1024;
+constexpr std::uint64_t k_compressed_reserve_max = 64 * 1024 * 1024;
+// A compressed piece's size is 32 bits; the relay's reads are far smaller.
+constexpr std::size_t k_max_piece = 1024 * 1024;
+
+}  // namespace
 
 void Capture::add(OutputStream stream, std::string_view bytes) {
     if (!wants_bytes()) return;
     size += bytes.size();
-    if (size > limit) {
-        over_limit = true;
-        std::vector<OutputChunk>().swap(chunks);  // gives the memory back now
-        return;
+    if (!compressor_ && size > std::min(limit, k_compress_output_above)) start_compressing();
+    if (compressor_) {
+        compress(stream, bytes);
+    } else if (!chunks.empty() && chunks.back().stream == stream) {
+        chunks.back().bytes.append(bytes);
+    } else {
+        chunks.push_back({stream, std::string(bytes)});
     }
-    // A read this large means a command that streams: its blocks are made whole at once,
-    // not grown (and copied) by doubling from a few bytes.
-    const bool streaming = bytes.size() >= k_streaming_read;
-    while (!bytes.empty()) {
-        if (chunks.empty() || chunks.back().stream != stream ||
-            chunks.back().bytes.size() == k_capture_block) {
-            chunks.push_back({stream, {}});
-            if (streaming) chunks.back().bytes.reserve(k_capture_block);
-        }
-        std::string& block = chunks.back().bytes;
-        std::size_t take = std::min(bytes.size(), k_capture_block - block.size());
-        if (block.size() + take > block.capacity()) {
-            // Doubling, as std::string would, but never past one block.
-            block.reserve(
-                std::min(k_capture_block, std::max(2 * block.capacity(), block.size() + take)));
-        }
-        block.append(bytes.substr(0, take));
-        bytes.remove_prefix(take);
+}
+
+void Capture::finish() {
+    if (!compressor_ || over_limit) return;
+    compressor_->finish(compressed);
+    compressor_.reset();
+    if (compressed.size() > limit) drop_everything();
+}
+
+void Capture::start_compressing() {
+    compressor_ = std::make_unique<ZstdCompressor>();
+    compressed.reserve(std::min(limit + k_compressor_steps, k_compressed_reserve_max));
+    std::vector<OutputChunk> kept;
+    kept.swap(chunks);
+    for (const OutputChunk& chunk : kept) compress(chunk.stream, chunk.bytes);
+}
+
+void Capture::compress(OutputStream stream, std::string_view bytes) {
+    while (!bytes.empty() && compressor_) {
+        std::string_view piece = bytes.substr(0, k_max_piece);
+        bytes.remove_prefix(piece.size());
+        compressor_->add(output_piece_header(stream, static_cast<std::uint32_t>(piece.size())),
+                         compressed);
+        compressor_->add(piece, compressed);
+        // The compressor holds back up to a block, so this may be seen only at finish().
+        if (compressed.size() > limit) drop_everything();
     }
+}
+
+void Capture::drop_everything() {
+    over_limit = true;
+    std::vector<OutputChunk>().swap(chunks);  // gives the memory back now
+    std::string().swap(compressed);
+    compressor_.reset();
 }
 
 }  // namespace lockrun

@@ -1,34 +1,44 @@
 #pragma once
 // The copy of the command's output kept for the cache (SPEC §1): both streams in the order
-// they were read, up to --cache-max-bytes. Its memory is the output kept plus at most one
-// block: the bytes sit in blocks of at most k_capture_block, so keeping more never copies
-// (and briefly doubles) what is already kept, as one growing string would.
+// they were read, up to --cache-max-bytes. Output over k_compress_output_above (or over the
+// limit, if that is smaller) is compressed as it is read, and the limit then applies to the
+// compressed size: a large log that compresses well is still stored, and its memory is the
+// compressed size plus the compressor's (about 1 MiB), whatever the output's size.
 
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/cached_result.hpp"
+#include "util/zstd_stream.hpp"
 
 namespace lockrun {
-
-inline constexpr std::size_t k_capture_block = 1024 * 1024;
-inline constexpr std::size_t k_streaming_read = 16 * 1024;
 
 struct Capture {
     bool enabled = false;
     std::uint64_t limit = 0;
-    std::uint64_t size = 0;
+    std::uint64_t size = 0;  // of the output read, before any compression
     bool over_limit = false;
-    // Consecutive chunks may hold the same stream: a block is never grown past
-    // k_capture_block.
+    // The output as read, while it is small; empty once it is compressed.
     std::vector<OutputChunk> chunks;
+    // One zstd frame of pieces (CachedResult::compressed_output), whole after finish().
+    std::string compressed;
 
     // Still keeping what is read: enabled, and not yet past the limit.
     bool wants_bytes() const { return enabled && !over_limit; }
     // Keeps the bytes, or, once the output passes the limit, drops everything kept: output
     // that was not kept whole is never stored.
     void add(OutputStream stream, std::string_view bytes);
+    // The output has ended: completes the compressed frame, if there is one.
+    void finish();
+
+private:
+    void start_compressing();
+    void compress(OutputStream stream, std::string_view bytes);
+    void drop_everything();
+    std::unique_ptr<ZstdCompressor> compressor_;
 };
 
 }  // namespace lockrun

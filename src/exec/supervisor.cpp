@@ -221,7 +221,12 @@ RunReport Supervisor::run(const CommandSpec& command, LeaseKeeper& lease, const 
     report.exit_status = loop.ending().exit_status;
     report.killed_by_signal = loop.ending().signal;
     report.duration = std::chrono::duration_cast<Millis>(Clock::now() - started);
+    capture.finish();
     report.output = std::move(capture.chunks);
+    if (!capture.compressed.empty()) {
+        report.compressed_output = std::move(capture.compressed);
+        report.compressed_bytes = capture.size;
+    }
     report.output_over_limit = capture.over_limit;
     return report;
 }

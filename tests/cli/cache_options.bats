@@ -194,15 +194,34 @@ hold_until_go() {
 # --- --cache-max-bytes -----------------------------------------------------------------
 
 @test "output over --cache-max-bytes is streamed in full, with one warning, and not stored" {
-    local script='echo run >> runs; head -c 1025 /dev/zero | tr "\000" x'
-    run --separate-stderr lockrun --cache-max-bytes 1KiB --key maxbytes:over -c "$script"
-    assert_status 0
-    assert_equal "stdout bytes: ${#output}" "stdout bytes: 1025"
+    # Random bytes: compressed, they are still over the limit.
+    head -c 1025 /dev/urandom >data.bin
+    local script='echo run >> runs; cat data.bin'
+    lockrun --cache-max-bytes 1KiB --key maxbytes:over -c "$script" >got.bin 2>got.err
+    cmp data.bin got.bin
+    stderr=$(<got.err)
     assert_one_error_line 'not caching'
     assert_nothing_stored maxbytes:over
     run --separate-stderr lockrun --cache-max-bytes 1KiB --key maxbytes:over -c "$script"
     assert_status 0
     assert_runs 2
+}
+
+@test "output over --cache-max-bytes that compresses under it is stored compressed, and replayed byte for byte" {
+    # 2 MiB of log lines under a 64 KiB limit: the limit is on the stored (compressed) size.
+    seq -f 'step %g of the build: ok' 1 80000 | head -c 2097152 >log.txt
+    local script='echo run >> runs; cat log.txt'
+    lockrun --cache-max-bytes 64KiB --key maxbytes:compressed -c "$script" >got.txt 2>got.err
+    cmp log.txt got.txt
+    assert_equal "stderr: '$(<got.err)'" "stderr: ''"
+    cache_of maxbytes:compressed >cache.json
+    assert_equal "$(jq -r .output_bytes cache.json)" 2097152
+    local stored
+    stored=$(jq -r .size_bytes cache.json)
+    ((stored <= 65536)) || fail "stored $stored bytes, over the 64 KiB limit"
+    lockrun --cache-max-bytes 64KiB --key maxbytes:compressed -c "$script" >replayed.txt 2>/dev/null
+    cmp log.txt replayed.txt
+    assert_runs 1
 }
 
 @test "output of exactly --cache-max-bytes is stored and replayed, without a warning" {
@@ -217,6 +236,31 @@ hold_until_go() {
     assert_runs 1
 }
 
+@test "200 MiB of output that compresses is stored well under its size and replayed byte for byte in bounded memory" {
+    local script='echo run >> runs; seq 1 30000000 | head -c 209715200'
+    local expected
+    expected=$(seq 1 30000000 | head -c 209715200 | sha256sum)
+    set -o pipefail  # from here: lockrun's status counts, not sha256sum's
+    /usr/bin/time -f %M -o ran.kib "$LOCKRUN" --key big:log -c "$script" 2>ran.err |
+        sha256sum >ran.sum
+    assert_equal "$(<ran.sum)" "$expected"
+    cache_of big:log >cache.json
+    assert_equal "$(jq -r .output_bytes cache.json)" 209715200
+    local stored
+    stored=$(jq -r .size_bytes cache.json)
+    ((stored * 8 < 209715200)) || fail "stored $stored bytes of 200 MiB"
+    /usr/bin/time -f %M -o replayed.kib "$LOCKRUN" --key big:log -c "$script" 2>replayed.err |
+        sha256sum >replayed.sum
+    assert_equal "$(<replayed.sum)" "$expected"
+    assert_runs 1
+    # The output never sits in memory whole, compressed or not: a few times the stored
+    # size (16 MiB at most) at the most.
+    local ran_kib replayed_kib
+    ran_kib=$(tail -1 ran.kib) replayed_kib=$(tail -1 replayed.kib)
+    ((ran_kib < 96 * 1024)) || fail "the run's peak RSS was $ran_kib KiB"
+    ((replayed_kib < 64 * 1024)) || fail "the replay's peak RSS was $replayed_kib KiB"
+}
+
 @test "a large output over --cache-max-bytes reaches stdout byte for byte" {
     head -c 300000 /dev/urandom >data.bin
     lockrun --cache-max-bytes 64KiB --key maxbytes:large -- cat data.bin >got.bin 2>got.err
@@ -227,7 +271,9 @@ hold_until_go() {
 }
 
 @test "with --cache-stderr, stdout and stderr together count against --cache-max-bytes" {
-    local script='echo run >> runs; head -c 600 /dev/zero | tr "\000" o; head -c 600 /dev/zero | tr "\000" e >&2'
+    head -c 600 /dev/urandom >o.bin
+    head -c 600 /dev/urandom >e.bin
+    local script='echo run >> runs; cat o.bin; cat e.bin >&2'
     lockrun --cache-stderr --cache-max-bytes 1KiB --key maxbytes:both -c "$script" >got.out 2>got.err
     assert_equal "stdout bytes: $(wc -c <got.out | tr -d ' ')" "stdout bytes: 600"
     # stderr: the command's 600 bytes, then the warning on a line of its own.

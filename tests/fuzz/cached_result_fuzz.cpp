@@ -1,7 +1,9 @@
 // libFuzzer: the cache-record decoder must never crash, and what it accepts must encode
 // back to the same bytes (the format has one spelling per record). A record of an older
-// format that is still read (1, without the fence) is written in the current one: it must
-// decode back to the same result. The signed envelope (core/record_seal.hpp) is opened too.
+// format that is still read (1 without the fence, 2 without compression) is written in the
+// current one: it must decode back to the same result. What it accepts replays whole: a
+// compressed output decompresses to exactly the size its record gives. The signed envelope
+// (core/record_seal.hpp) is opened too.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
@@ -17,6 +19,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto decoded = lockrun::decode_cached_result(bytes);
     auto* result = std::get_if<lockrun::CachedResult>(&decoded);
     if (result == nullptr) return 0;
+    std::uint64_t replayed = 0;
+    lockrun::for_each_output_piece(
+        *result, [&](lockrun::OutputStream, std::string_view piece) { replayed += piece.size(); });
+    if (replayed != result->output_bytes()) std::abort();
     std::string encoded = lockrun::encode_cached_result(*result);
     if (static_cast<std::uint8_t>(bytes[4]) == lockrun::k_cached_result_version) {
         if (encoded != bytes) std::abort();

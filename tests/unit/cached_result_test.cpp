@@ -1,5 +1,7 @@
 #include "core/cached_result.hpp"
 
+#include "util/zstd_stream.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -11,16 +13,22 @@
 namespace lockrun {
 namespace {
 
-// Layout of a version-2 record (see cached_result.cpp): "LKRN", version u8, exit code i32,
-// created i64, duration i64, host (u64 length + bytes), fence u64, chunk count u32, then per
-// chunk a stream tag u8 and the bytes (u64 length + bytes). All integers little-endian.
-// Version 1 (lockrun 0.1) is the same without the fence.
+// Layout of a version-3 record (see cached_result.cpp): "LKRN", version u8, exit code i32,
+// created i64, duration i64, host (u64 length + bytes), fence u64, output kind u8; kind 0
+// (as read): chunk count u32, then per chunk a stream tag u8 and the bytes (u64 length +
+// bytes); kind 1 (compressed): the output's size u64, then the zstd frame (u64 length +
+// bytes). All integers little-endian. Version 2 is version 3 without the kind byte (its
+// output always as read), version 1 (lockrun 0.1) version 2 without the fence.
 constexpr std::size_t k_version_offset = 4;
 constexpr std::size_t k_exit_code_offset = 5;
 constexpr std::size_t k_host_length_offset = 4 + 1 + 4 + 8 + 8;
 
+std::size_t kind_offset(const CachedResult& result) {
+    return k_host_length_offset + 8 + result.host.size() + 8;
+}
+
 std::size_t first_chunk_offset(const CachedResult& result) {
-    return k_host_length_offset + 8 + result.host.size() + 8 + 4;
+    return kind_offset(result) + 1 + 4;
 }
 
 void overwrite_u64(std::string& record, std::size_t offset, std::uint64_t value) {
@@ -200,24 +208,140 @@ TEST(CachedResultDecode, RejectsTheWrongMagic) {
 
 TEST(CachedResultDecode, SaysARecordOfAFutureFormatIsUnreadableAndWhy) {
     std::string record = encode_cached_result(sample_result());
-    record[k_version_offset] = 3;
+    record[k_version_offset] = 4;
     std::string reason = unreadable_reason(record);
     EXPECT_NE(reason.find("format"), std::string::npos) << reason;
-    EXPECT_NE(reason.find('3'), std::string::npos) << reason;
+    EXPECT_NE(reason.find('4'), std::string::npos) << reason;
     EXPECT_EQ(reason.find('\n'), std::string::npos) << reason;
 }
 
 TEST(CachedResultDecode, ReadsAVersionOneRecordWithoutAFence) {
     CachedResult result = sample_result();
     std::string record = encode_cached_result(result);
-    // Remove the fence, as lockrun 0.1 wrote the record.
+    // Remove the output kind and the fence, as lockrun 0.1 wrote the record.
     std::size_t fence_offset = k_host_length_offset + 8 + result.host.size();
-    record.erase(fence_offset, 8);
+    record.erase(fence_offset, 8 + 1);
     record[k_version_offset] = 1;
     auto decoded = decode_cached_result(record);
     ASSERT_TRUE(std::holds_alternative<CachedResult>(decoded));
     result.fence = 0;
     EXPECT_EQ(std::get<CachedResult>(decoded), result);
+}
+
+TEST(CachedResultDecode, ReadsAVersionTwoRecord) {
+    CachedResult result = sample_result();
+    std::string record = encode_cached_result(result);
+    // Remove the output kind, as lockrun 0.2 before compression wrote the record.
+    record.erase(kind_offset(result), 1);
+    record[k_version_offset] = 2;
+    auto decoded = decode_cached_result(record);
+    ASSERT_TRUE(std::holds_alternative<CachedResult>(decoded));
+    EXPECT_EQ(std::get<CachedResult>(decoded), result);
+}
+
+// sample_result()'s output, large, compressed as the capture compresses it.
+CachedResult compressed_result(std::string* replayed_stdout = nullptr) {
+    CachedResult result = sample_result();
+    result.output.clear();
+    ZstdCompressor compressor;
+    std::string line = "compiling module 0000 of 9999\n";
+    for (int i = 0; i < 3000; ++i) {
+        OutputStream stream =
+            i % 100 == 99 ? OutputStream::stderr_stream : OutputStream::stdout_stream;
+        compressor.add(output_piece_header(stream, static_cast<std::uint32_t>(line.size())),
+                       result.compressed_output);
+        compressor.add(line, result.compressed_output);
+        result.compressed_bytes += line.size();
+        if (replayed_stdout && stream == OutputStream::stdout_stream) *replayed_stdout += line;
+    }
+    compressor.finish(result.compressed_output);
+    return result;
+}
+
+TEST(CachedResultCompressed, RoundTripsAndReplaysEveryPieceInOrder) {
+    std::string expected_stdout;
+    CachedResult result = compressed_result(&expected_stdout);
+    EXPECT_LT(result.compressed_output.size() * 10, result.compressed_bytes);
+    CachedResult decoded = round_trip(result);
+    EXPECT_EQ(decoded, result);
+    EXPECT_EQ(decoded.output_bytes(), 3000u * 30);
+    EXPECT_TRUE(decoded.stdout_bytes() == expected_stdout);
+    int stderr_pieces = 0;
+    for_each_output_piece(decoded, [&](OutputStream stream, std::string_view bytes) {
+        if (stream == OutputStream::stderr_stream) {
+            ++stderr_pieces;
+            EXPECT_EQ(bytes, "compiling module 0000 of 9999\n");
+        }
+    });
+    EXPECT_EQ(stderr_pieces, 30);
+}
+
+TEST(CachedResultCompressed, ADamagedFrameIsUnreadableNeverHalfReplayed) {
+    CachedResult result = compressed_result();
+    std::string valid = encode_cached_result(result);
+    std::size_t frame_offset = valid.size() - result.compressed_output.size();
+    for (std::size_t at :
+         {frame_offset + 4, frame_offset + result.compressed_output.size() / 2, valid.size() - 1}) {
+        std::string record = valid;
+        record[at] ^= 0x41;
+        EXPECT_NE(unreadable_reason(record), "") << at;
+    }
+}
+
+TEST(CachedResultCompressed, AnOutputSizeThatDisagreesWithTheFrameIsUnreadable) {
+    CachedResult result = compressed_result();
+    for (std::uint64_t claimed :
+         {result.compressed_bytes - 1, result.compressed_bytes + 1, std::uint64_t{0}}) {
+        CachedResult lying = result;
+        lying.compressed_bytes = claimed;
+        EXPECT_NE(unreadable_reason(encode_cached_result(lying)).find("compressed output"),
+                  std::string::npos)
+            << claimed;
+    }
+}
+
+TEST(CachedResultCompressed, FramesThatAreNotPiecesAreUnreadable) {
+    auto frame_of = [](std::string_view content) {
+        std::string frame;
+        ZstdCompressor compressor;
+        compressor.add(content, frame);
+        compressor.finish(frame);
+        return frame;
+    };
+    CachedResult result = sample_result();
+    result.output.clear();
+    // A bad stream tag; a piece cut short; bytes after the frame; an empty frame field.
+    result.compressed_output = frame_of(output_piece_header(OutputStream::stdout_stream, 3) +
+                                        "abc" + std::string("\x07\x01\0\0\0x", 6));
+    result.compressed_bytes = 4;
+    EXPECT_EQ(unreadable_reason(encode_cached_result(result)),
+              "corrupt stream tag in the compressed output");
+    result.compressed_output =
+        frame_of(output_piece_header(OutputStream::stdout_stream, 10) + "abc");
+    result.compressed_bytes = 10;
+    EXPECT_EQ(unreadable_reason(encode_cached_result(result)),
+              "compressed output cut inside a piece");
+    result.compressed_output =
+        frame_of(output_piece_header(OutputStream::stdout_stream, 3) + "abc") + "junk";
+    result.compressed_bytes = 3;
+    EXPECT_NE(unreadable_reason(encode_cached_result(result)).find("compressed output"),
+              std::string::npos);
+}
+
+TEST(CachedResultCompressed, SurvivesRandomByteFlips) {
+    const std::string valid = encode_cached_result(compressed_result());
+    std::mt19937 random(20261206);
+    std::uniform_int_distribution<std::size_t> position(0, valid.size() - 1);
+    std::uniform_int_distribution<int> byte(0, 255);
+    for (int iteration = 0; iteration < 2000; ++iteration) {
+        std::string record = valid;
+        record[position(random)] ^= static_cast<char>(byte(random) | 1);
+        auto decoded = decode_cached_result(record);
+        if (auto* result = std::get_if<CachedResult>(&decoded)) {
+            // Only a flip outside the output (a date, the host) leaves it readable.
+            EXPECT_EQ(result->output_bytes(), 3000u * 30);
+        }
+    }
 }
 
 TEST(CachedResultDecode, KeepsTheFence) {

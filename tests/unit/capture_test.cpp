@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace lockrun {
 namespace {
@@ -47,6 +48,8 @@ TEST(Capture, DropsEverythingOnceOverTheLimitAndKeepsNothingAfter) {
     Capture capture = capture_up_to(3);
     capture.add(OutputStream::stdout_stream, "abc");
     capture.add(OutputStream::stderr_stream, "d");
+    // Over the limit, the output is compressed; compressed, it is still over.
+    capture.finish();
     EXPECT_TRUE(capture.over_limit);
     EXPECT_TRUE(capture.chunks.empty());
     EXPECT_FALSE(capture.wants_bytes());
@@ -61,35 +64,95 @@ TEST(Capture, DisabledKeepsNothing) {
     EXPECT_TRUE(capture.chunks.empty());
 }
 
-TEST(Capture, NeverGrowsABlockPastOneBlockSoKeepingMoreNeverCopiesWhatIsKept) {
-    // 5.5 blocks in reads of 64 KiB, as the relay reads them: every block but the last is
-    // full, no block's memory is larger than a block, and the bytes come back in order.
-    Capture capture = capture_up_to(16 * k_capture_block);
-    std::string expected;
-    std::uint64_t total = k_capture_block * 11 / 2;
-    for (std::uint64_t i = 0; expected.size() < total; ++i) {
-        std::string read(64 * 1024, static_cast<char>('a' + i % 26));
-        capture.add(OutputStream::stdout_stream, read);
-        expected += read;
-    }
-    ASSERT_EQ(capture.chunks.size(), 6u);
-    for (std::size_t i = 0; i < capture.chunks.size(); ++i) {
-        EXPECT_LE(capture.chunks[i].bytes.capacity(), k_capture_block) << "block " << i;
-        if (i + 1 < capture.chunks.size()) {
-            EXPECT_EQ(capture.chunks[i].bytes.size(), k_capture_block) << "block " << i;
-        }
-    }
-    EXPECT_EQ(kept(capture, OutputStream::stdout_stream), expected);
+// Output as it would be replayed from what the capture kept: raw or decompressed.
+std::vector<OutputChunk> replayed(Capture& capture) {
+    capture.finish();
+    CachedResult result;
+    result.output = capture.chunks;
+    result.compressed_output = capture.compressed;
+    if (!capture.compressed.empty()) result.compressed_bytes = capture.size;
+    std::vector<OutputChunk> out;
+    for_each_output_piece(result, [&](OutputStream stream, std::string_view bytes) {
+        if (out.empty() || out.back().stream != stream) out.push_back({stream, {}});
+        out.back().bytes += bytes;
+    });
+    return out;
 }
 
-TEST(Capture, SplitsOneReadLargerThanABlock) {
-    Capture capture = capture_up_to(4 * k_capture_block);
-    std::string read(k_capture_block + 10, 'x');
-    capture.add(OutputStream::stderr_stream, read);
-    ASSERT_EQ(capture.chunks.size(), 2u);
-    EXPECT_EQ(capture.chunks[0].bytes.size(), k_capture_block);
-    EXPECT_EQ(capture.chunks[1].bytes.size(), 10u);
-    EXPECT_EQ(capture.chunks[1].stream, OutputStream::stderr_stream);
+std::string log_lines(std::size_t bytes, const std::string& word) {
+    std::string text;
+    for (int i = 0; text.size() < bytes; ++i) text += word + " line " + std::to_string(i) + "\n";
+    return text.substr(0, bytes);
+}
+
+TEST(Capture, KeepsSmallOutputAsRead) {
+    Capture capture = capture_up_to(16 * 1024 * 1024);
+    std::string out = log_lines(k_compress_output_above, "out");
+    capture.add(OutputStream::stdout_stream, out);
+    capture.finish();
+    EXPECT_TRUE(capture.compressed.empty());
+    ASSERT_EQ(capture.chunks.size(), 1u);
+    EXPECT_TRUE(capture.chunks[0].bytes == out);
+}
+
+TEST(Capture, CompressesLargeOutputAndKeepsBothStreamsInOrder) {
+    Capture capture = capture_up_to(16 * 1024 * 1024);
+    std::vector<OutputChunk> expected;
+    for (int i = 0; i < 40; ++i) {
+        OutputStream stream =
+            i % 3 == 2 ? OutputStream::stderr_stream : OutputStream::stdout_stream;
+        std::string bytes = log_lines(20'000 + i, i % 3 == 2 ? "err" : "out");
+        capture.add(stream, bytes);
+        if (!expected.empty() && expected.back().stream == stream) {
+            expected.back().bytes += bytes;
+        } else {
+            expected.push_back({stream, bytes});
+        }
+    }
+    std::uint64_t raw = capture.size;
+    EXPECT_TRUE(replayed(capture) == expected);
+    EXPECT_TRUE(capture.chunks.empty());
+    EXPECT_FALSE(capture.over_limit);
+    EXPECT_LT(capture.compressed.size() * 4, raw) << "log lines compress well";
+}
+
+TEST(Capture, TheLimitAppliesToTheCompressedSize) {
+    // 8 MiB of log lines under a 256 KiB limit: kept, compressed.
+    Capture capture = capture_up_to(256 * 1024);
+    std::string block = log_lines(64 * 1024, "build");
+    for (int i = 0; i < 128; ++i) capture.add(OutputStream::stdout_stream, block);
+    capture.finish();
+    EXPECT_FALSE(capture.over_limit);
+    EXPECT_LE(capture.compressed.size(), 256u * 1024);
+    std::string all;
+    for (int i = 0; i < 128; ++i) all += block;
+    ASSERT_EQ(replayed(capture).size(), 1u);
+    EXPECT_TRUE(replayed(capture)[0].bytes == all);
+}
+
+TEST(Capture, OutputThatDoesNotCompressUnderTheLimitIsDropped) {
+    Capture capture = capture_up_to(100 * 1024);
+    std::string noise(200 * 1024, '\0');
+    std::uint32_t x = 12345;
+    for (char& c : noise) {
+        x = x * 1103515245 + 12345;
+        c = static_cast<char>(x >> 24);
+    }
+    capture.add(OutputStream::stdout_stream, noise);
+    capture.finish();
+    EXPECT_TRUE(capture.over_limit);
+    EXPECT_TRUE(capture.chunks.empty());
+    EXPECT_TRUE(capture.compressed.empty());
+}
+
+TEST(Capture, ALimitBelowTheThresholdCompressesOnceTheOutputPassesIt) {
+    Capture capture = capture_up_to(1024);
+    std::string out(10 * 1024, 'a');
+    capture.add(OutputStream::stdout_stream, out);
+    capture.finish();
+    EXPECT_FALSE(capture.over_limit);
+    EXPECT_FALSE(capture.compressed.empty());
+    EXPECT_TRUE(replayed(capture)[0].bytes == out);
 }
 
 }  // namespace

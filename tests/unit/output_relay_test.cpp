@@ -89,10 +89,14 @@ Capture capture_up_to(std::uint64_t limit) {
     return capture;
 }
 
-std::string kept(const Capture& capture) {
-    std::string bytes;
-    for (const OutputChunk& chunk : capture.chunks) bytes += chunk.bytes;
-    return bytes;
+// Everything the capture kept, decompressed if it was compressed.
+std::string kept(Capture& capture) {
+    capture.finish();
+    CachedResult result;
+    result.output = capture.chunks;
+    result.compressed_output = capture.compressed;
+    if (!capture.compressed.empty()) result.compressed_bytes = capture.size;
+    return result.stdout_bytes();
 }
 
 struct TempFile {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # Damaged cache records of the local backend (SPEC §6): the result of KEY is the file
 # STATE_DIR/<hex SHA-256 of KEY>.out, "LKRT", the expiry (8 bytes, little-endian unix
-# ms), then the same versioned record as in Redis ("LKRN", version byte 2, ...). A file
+# ms), then the same versioned record as in Redis ("LKRN", version byte 3, ...). A file
 # that cannot be decoded (garbage, cut short, a record format this lockrun does not read)
 # is a miss with one warning line: the command runs, no crash, and its good result
 # replaces the damaged one.
@@ -32,10 +32,10 @@ first_bytes() {
 good_file() {
     lockrun --key rec:source -c 'echo source' >/dev/null
     cp "$(out_file rec:source)" "$1"
-    # "LKRT", 8 bytes of expiry, then the record: "LKRN" and version 2.
+    # "LKRT", 8 bytes of expiry, then the record: "LKRN" and version 3.
     assert_equal "file starts with:$(first_bytes 4 "$1")" 'file starts with: L K R T '
     assert_equal "record starts with:$(tail -c +13 "$1" | head -c 5 | od -An -c | tr -s ' \n' ' ')" \
-        'record starts with: L K R N 002 '
+        'record starts with: L K R N 003 '
 }
 
 # put_file KEY FILE: installs FILE as KEY's result file (0600, as lockrun writes it).
@@ -103,11 +103,29 @@ assert_miss_then_stored() {
     assert_miss_then_stored rec:header
 }
 
-@test "a record with version byte 3: the command runs, one warning, a good file is stored" {
+@test "a record with version byte 4: the command runs, one warning, a good file is stored" {
     good_file good.out
-    { head -c 16 good.out; printf '\003'; tail -c +18 good.out; } >v3.out
-    put_file rec:v3 v3.out
-    assert_miss_then_stored rec:v3
+    { head -c 16 good.out; printf '\004'; tail -c +18 good.out; } >v4.out
+    put_file rec:v4 v4.out
+    assert_miss_then_stored rec:v4
+}
+
+@test "a record of format 2 (lockrun 0.2 before compression) is still replayed" {
+    good_file good.out
+    # Format 3 added one byte, the output's kind, after the host (u64 length at offset 25 of
+    # the record, 12 bytes into the file, then its bytes) and the fence (u64).
+    local host_length kind_at
+    host_length=$(od -An -t u8 -j $((12 + 25)) -N 8 good.out | tr -d ' ')
+    kind_at=$((12 + 25 + 8 + host_length + 8))
+    { head -c 16 good.out; printf '\002'; head -c "$kind_at" good.out | tail -c +18
+      tail -c +$((kind_at + 2)) good.out; } >v2.out
+    assert_equal "$(($(wc -c <v2.out) + 1))" "$(wc -c <good.out)"
+    put_file rec:v2 v2.out
+    run --separate-stderr lockrun --key rec:v2 -c 'echo run >> runs; echo fresh'
+    assert_status 0
+    assert_output source
+    assert_regex "$stderr" 'replayed the run of'
+    [[ ! -e runs ]] || fail "the command ran"
 }
 
 @test "an empty result file: the command runs, one warning" {
@@ -124,8 +142,8 @@ assert_miss_then_stored() {
 
 @test "status of a damaged file exits 0 and says it is unreadable" {
     good_file good.out
-    { head -c 16 good.out; printf '\003'; tail -c +18 good.out; } >v3.out
-    put_file rec:status v3.out
+    { head -c 16 good.out; printf '\004'; tail -c +18 good.out; } >v4.out
+    put_file rec:status v4.out
     run --separate-stderr lockrun status rec:status --json
     assert_status 0
     assert_regex "$(jq -r .cache.unreadable <<<"$output")" '.+'

@@ -23,7 +23,7 @@ good_record() {
     rcli GET "$(out_key rec:source)" | head -c -1 >"$1"
     local magic
     magic=$(head -c 5 "$1" | od -An -c | tr -s ' ')
-    assert_equal "record starts with:$magic" 'record starts with: L K R N 002'
+    assert_equal "record starts with:$magic" 'record starts with: L K R N 003'
 }
 
 # put_record KEY FILE: stores FILE's bytes as KEY's cached result.
@@ -42,7 +42,7 @@ assert_miss_then_stored() {
 
     local magic
     magic=$(rcli GET "$(out_key "$1")" | head -c 5 | od -An -c | tr -s ' ')
-    assert_equal "record starts with:$magic" 'record starts with: L K R N 002'
+    assert_equal "record starts with:$magic" 'record starts with: L K R N 003'
     run --separate-stderr lockrun -q --key "$1" -c 'echo run >> runs; echo again'
     assert_status 0
     assert_output fresh
@@ -91,11 +91,29 @@ assert_miss_then_stored() {
     assert_miss_then_stored rec:header
 }
 
-@test "a record with version byte 3: the command runs, one warning, a good record is stored" {
+@test "a record with version byte 4: the command runs, one warning, a good record is stored" {
     good_record good.rec
-    { head -c 4 good.rec; printf '\003'; tail -c +6 good.rec; } >v3.rec
-    put_record rec:v3 v3.rec
-    assert_miss_then_stored rec:v3
+    { head -c 4 good.rec; printf '\004'; tail -c +6 good.rec; } >v4.rec
+    put_record rec:v4 v4.rec
+    assert_miss_then_stored rec:v4
+}
+
+@test "a record of format 2 (lockrun 0.2 before compression) is still replayed" {
+    good_record good.rec
+    # Format 3 added one byte, the output's kind, after the host (u64 length at offset 25,
+    # then its bytes) and the fence (u64): format 2 is format 3 without it.
+    local host_length kind_at
+    host_length=$(od -An -t u8 -j 25 -N 8 good.rec | tr -d ' ')
+    kind_at=$((25 + 8 + host_length + 8))
+    { head -c 4 good.rec; printf '\002'; head -c "$kind_at" good.rec | tail -c +6
+      tail -c +$((kind_at + 2)) good.rec; } >v2.rec
+    assert_equal "$(($(wc -c <v2.rec) + 1))" "$(wc -c <good.rec)"
+    put_record rec:v2 v2.rec
+    run --separate-stderr lockrun --key rec:v2 -c 'echo run >> runs; echo fresh'
+    assert_status 0
+    assert_output source
+    assert_regex "$stderr" 'replayed the run of'
+    [[ ! -e runs ]] || fail "the command ran"
 }
 
 @test "an empty value in the cache slot: the command runs, one warning" {
@@ -123,8 +141,8 @@ assert_miss_then_stored() {
 
 @test "cache show of a damaged record exits 1 with one line" {
     good_record good.rec
-    { head -c 4 good.rec; printf '\003'; tail -c +6 good.rec; } >v3.rec
-    put_record rec:show v3.rec
+    { head -c 4 good.rec; printf '\004'; tail -c +6 good.rec; } >v4.rec
+    put_record rec:show v4.rec
     run --separate-stderr lockrun cache show rec:show
     assert_status 1
     assert_equal "stdout: '$output'" "stdout: ''"

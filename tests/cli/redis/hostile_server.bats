@@ -120,7 +120,7 @@ garbage_lock() {
 @test "a result over proto-max-bulk-len: the lock is released at once, nothing stored, one warning" {
     assert_equal "$(rcli CONFIG SET proto-max-bulk-len 1mb)" OK
     spawn holder "$LOCKRUN" --lease 30s --cache-max-bytes 4MiB --key big \
-        -c "head -c 1572864 /dev/zero | tr '\\0' x; $(hold_cmd holder)"
+        -c "head -c 1572864 /dev/urandom; $(hold_cmd holder)"
     wait_until 10 test -s holder.started
     local base
     base=$(subscribers big)

@@ -1,0 +1,78 @@
+#include "util/zstd_stream.hpp"
+
+#include <zstd.h>
+
+#include <new>
+#include <stdexcept>
+
+namespace lockrun {
+namespace {
+
+// Level 1: the output relay waits for the compressor, so speed counts more than ratio; logs
+// and build output still shrink several times.
+constexpr int k_level = 1;
+// Frames that lockrun writes use a window of 512 KiB at level 1; a frame asking for more was
+// not written by lockrun, and must not make a replay allocate it.
+constexpr int k_max_window_log = 23;
+
+}  // namespace
+
+void ZstdCompressor::Free::operator()(ZSTD_CCtx_s* context) const {
+    ZSTD_freeCCtx(context);
+}
+
+ZstdCompressor::ZstdCompressor() : context_(ZSTD_createCCtx()) {
+    if (!context_) throw std::bad_alloc();
+    ZSTD_CCtx_setParameter(context_.get(), ZSTD_c_compressionLevel, k_level);
+    ZSTD_CCtx_setParameter(context_.get(), ZSTD_c_checksumFlag, 1);
+}
+
+void ZstdCompressor::add(std::string_view bytes, std::string& out) {
+    compress(bytes, false, out);
+}
+
+void ZstdCompressor::finish(std::string& out) {
+    compress({}, true, out);
+}
+
+void ZstdCompressor::compress(std::string_view bytes, bool end, std::string& out) {
+    ZSTD_inBuffer in{bytes.data(), bytes.size(), 0};
+    const ZSTD_EndDirective directive = end ? ZSTD_e_end : ZSTD_e_continue;
+    for (;;) {
+        // Written straight into `out`: grown by what one step can emit at most.
+        const std::size_t before = out.size();
+        const std::size_t room = ZSTD_CStreamOutSize();
+        out.resize(before + room);
+        ZSTD_outBuffer buffer{out.data() + before, room, 0};
+        const std::size_t left = ZSTD_compressStream2(context_.get(), &buffer, &in, directive);
+        out.resize(before + buffer.pos);
+        if (ZSTD_isError(left)) {
+            // Only a misuse of the API or no memory can fail here.
+            throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(left));
+        }
+        if (end ? left == 0 : in.pos == in.size) return;
+    }
+}
+
+std::string zstd_decompress(std::string_view frame,
+                            const std::function<bool(std::string_view)>& sink) {
+    std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> context(ZSTD_createDCtx(), &ZSTD_freeDCtx);
+    if (!context) throw std::bad_alloc();
+    ZSTD_DCtx_setParameter(context.get(), ZSTD_d_windowLogMax, k_max_window_log);
+    std::string buffer(ZSTD_DStreamOutSize(), '\0');
+    ZSTD_inBuffer in{frame.data(), frame.size(), 0};
+    std::size_t left = 1;
+    while (in.pos < in.size || left != 0) {
+        ZSTD_outBuffer out{buffer.data(), buffer.size(), 0};
+        const std::size_t before = in.pos;
+        left = ZSTD_decompressStream(context.get(), &out, &in);
+        if (ZSTD_isError(left)) return std::string("compressed output: ") + ZSTD_getErrorName(left);
+        if (out.pos > 0 && !sink(std::string_view(buffer.data(), out.pos))) return {};
+        if (left == 0 && in.pos < in.size) return "compressed output: bytes after its frame";
+        // No input taken and no output room used: the frame is cut short.
+        if (in.pos == before && out.pos == 0) return "compressed output: truncated";
+    }
+    return {};
+}
+
+}  // namespace lockrun

@@ -1,0 +1,40 @@
+#pragma once
+// zstd compression of bytes given piece by piece, and decompression of one frame piece by
+// piece: for outputs too large to hold uncompressed (SPEC §1, stored results). Memory is the
+// library's context (about 1 MiB at the level used) plus one buffer, whatever the size.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+struct ZSTD_CCtx_s;
+struct ZSTD_DCtx_s;
+
+namespace lockrun {
+
+class ZstdCompressor {
+public:
+    ZstdCompressor();
+    // Compresses `bytes`, appending what the library emits to `out`.
+    void add(std::string_view bytes, std::string& out);
+    // Ends the frame (with its checksum), appending the rest to `out`; the compressor is spent.
+    void finish(std::string& out);
+
+private:
+    struct Free {
+        void operator()(ZSTD_CCtx_s* context) const;
+    };
+    void compress(std::string_view bytes, bool end, std::string& out);
+    std::unique_ptr<ZSTD_CCtx_s, Free> context_;
+};
+
+// Decompresses `frame`, which must be exactly one zstd frame, handing the bytes to `sink` in
+// pieces; `sink` returns false to stop. Returns an empty string when the whole frame was
+// decompressed (or `sink` stopped it), else why not, for one warning line. A frame that
+// needs a window larger than lockrun writes (8 MiB) is refused rather than given the memory.
+std::string zstd_decompress(std::string_view frame,
+                            const std::function<bool(std::string_view)>& sink);
+
+}  // namespace lockrun
