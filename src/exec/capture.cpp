@@ -6,7 +6,7 @@ namespace lockrun {
 namespace {
 
 // Room for the compressed output, reserved once so that it does not double (and copy
-// itself) as it grows: the limit, plus what one step of the compressor may write past it
+// itself) as it grows: the limit, plus what one call of the compressor may add past it
 // (a block of 128 KiB, twice over). Untouched pages of it cost no memory.
 constexpr std::uint64_t k_compressor_steps = 256 * 1024;
 constexpr std::uint64_t k_compressed_reserve_max = 64 * 1024 * 1024;

@@ -21,7 +21,7 @@ void ZstdCompressor::Free::operator()(ZSTD_CCtx_s* context) const {
     ZSTD_freeCCtx(context);
 }
 
-ZstdCompressor::ZstdCompressor() : context_(ZSTD_createCCtx()) {
+ZstdCompressor::ZstdCompressor() : context_(ZSTD_createCCtx()), step_(ZSTD_CStreamOutSize(), '\0') {
     if (!context_) throw std::bad_alloc();
     ZSTD_CCtx_setParameter(context_.get(), ZSTD_c_compressionLevel, k_level);
     ZSTD_CCtx_setParameter(context_.get(), ZSTD_c_checksumFlag, 1);
@@ -39,13 +39,9 @@ void ZstdCompressor::compress(std::string_view bytes, bool end, std::string& out
     ZSTD_inBuffer in{bytes.data(), bytes.size(), 0};
     const ZSTD_EndDirective directive = end ? ZSTD_e_end : ZSTD_e_continue;
     for (;;) {
-        // Written straight into `out`: grown by what one step can emit at most.
-        const std::size_t before = out.size();
-        const std::size_t room = ZSTD_CStreamOutSize();
-        out.resize(before + room);
-        ZSTD_outBuffer buffer{out.data() + before, room, 0};
+        ZSTD_outBuffer buffer{step_.data(), step_.size(), 0};
         const std::size_t left = ZSTD_compressStream2(context_.get(), &buffer, &in, directive);
-        out.resize(before + buffer.pos);
+        out.append(step_.data(), buffer.pos);
         if (ZSTD_isError(left)) {
             // Only a misuse of the API or no memory can fail here.
             throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(left));

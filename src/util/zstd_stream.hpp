@@ -28,6 +28,7 @@ private:
     };
     void compress(std::string_view bytes, bool end, std::string& out);
     std::unique_ptr<ZSTD_CCtx_s, Free> context_;
+    std::string step_;  // what one step of the library emits, before it joins `out`
 };
 
 // Decompresses `frame`, which must be exactly one zstd frame, handing the bytes to `sink` in
