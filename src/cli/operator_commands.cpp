@@ -182,6 +182,56 @@ int release_lock(Backend& backend, const std::string& key, bool force) {
     return 0;
 }
 
+namespace {
+
+// `cache show --json`'s "output": one {"stream", "text" or "base64"} object per run of one
+// stream's bytes, written out every k_json_chunk bytes so that memory stays bounded.
+class JsonChunkWriter {
+public:
+    void add(OutputStream stream, std::string_view bytes) {
+        if (stream != stream_ && !bytes_.empty()) flush();
+        stream_ = stream;
+        bytes_ += bytes;
+        if (bytes_.size() >= k_json_chunk) flush(utf8_cut(bytes_));
+    }
+    // Writes out the first `size` bytes kept (all by default).
+    void flush(std::size_t size = std::string::npos) {
+        std::string_view chunk = std::string_view(bytes_).substr(0, size);
+        if (chunk.empty()) return;
+        JsonObject object;
+        object.string("stream", stream_ == OutputStream::stdout_stream ? "stdout" : "stderr");
+        // Text stays readable; anything else is carried exactly, as base64.
+        if (is_valid_utf8(chunk)) {
+            object.string("text", chunk);
+        } else {
+            object.string("base64", base64(chunk));
+        }
+        write_all(STDOUT_FILENO, (first_ ? "" : ",") + object.str());
+        first_ = false;
+        bytes_.erase(0, chunk.size());
+    }
+
+private:
+    static constexpr std::size_t k_json_chunk = 1024 * 1024;
+    // Where to cut `bytes` so that a character is not split between two chunks (which
+    // would make both base64): before an incomplete last character, else at the end.
+    static std::size_t utf8_cut(std::string_view bytes) {
+        for (std::size_t back = 1; back <= 4 && back <= bytes.size(); ++back) {
+            auto byte = static_cast<unsigned char>(bytes[bytes.size() - back]);
+            if ((byte & 0xC0) == 0x80) continue;  // a continuation byte: look further back
+            std::size_t length = byte < 0x80 ? 1 : byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : 2;
+            return length > back ? bytes.size() - back : bytes.size();
+        }
+        return bytes.size();
+    }
+
+    OutputStream stream_ = OutputStream::stdout_stream;
+    std::string bytes_;
+    bool first_ = true;
+};
+
+}  // namespace
+
 int show_cached_result(Backend& backend, const std::string& key, bool json,
                        TerminalReporter& reporter) {
     std::optional<StoredResult> stored = backend.read_status().stored;
@@ -206,38 +256,24 @@ int show_cached_result(Backend& backend, const std::string& key, bool json,
         });
         return 0;
     }
-    std::vector<std::string> chunks;
-    auto add_chunk = [&](const OutputChunk& chunk) {
-        JsonObject object;
-        object.string("stream", chunk.stream == OutputStream::stdout_stream ? "stdout" : "stderr");
-        // Text stays readable; anything else is carried exactly, as base64.
-        chunks.push_back((is_valid_utf8(chunk.bytes) ? object.string("text", chunk.bytes)
-                                                     : object.string("base64", base64(chunk.bytes)))
-                             .str());
-    };
-    // A stream's bytes as one chunk until the other stream's come: a compressed output is
-    // decompressed in slices that may cut a character in two.
-    OutputChunk current{OutputStream::stdout_stream, {}};
-    for_each_output_piece(*result, [&](OutputStream stream, std::string_view bytes) {
-        if (stream != current.stream && !current.bytes.empty()) {
-            add_chunk(current);
-            current.bytes.clear();
-        }
-        current.stream = stream;
-        current.bytes += bytes;
-    });
-    if (!current.bytes.empty()) add_chunk(current);
-    std::string out = JsonObject()
-                          .string("key", key)
-                          .boolean("cached", true)
-                          .number("exit_code", result->exit_code)
-                          .number("created_unix_ms", result->created_unix_ms)
-                          .number("duration_ms", result->duration_ms)
-                          .raw("ttl_left_ms", ms_or_null(stored->ttl_left))
-                          .string("host", result->host)
-                          .raw("output", json_array(chunks))
-                          .str();
-    write_all(STDOUT_FILENO, out + "\n");
+    // The output is written as it is decompressed, a chunk at a time: a stored output may
+    // be far larger than the memory it was stored in.
+    std::string head = JsonObject()
+                           .string("key", key)
+                           .boolean("cached", true)
+                           .number("exit_code", result->exit_code)
+                           .number("created_unix_ms", result->created_unix_ms)
+                           .number("duration_ms", result->duration_ms)
+                           .raw("ttl_left_ms", ms_or_null(stored->ttl_left))
+                           .string("host", result->host)
+                           .str();
+    head.pop_back();  // the closing brace: "output" comes last
+    write_all(STDOUT_FILENO, head + ",\"output\":[");
+    JsonChunkWriter chunks;
+    for_each_output_piece(
+        *result, [&](OutputStream stream, std::string_view bytes) { chunks.add(stream, bytes); });
+    chunks.flush();
+    write_all(STDOUT_FILENO, "]}\n");
     return 0;
 }
 

@@ -68,6 +68,8 @@ public:
                 take_little_endian(header, left_);
                 header_.clear();
                 if (!is_stream_tag(tag)) return "corrupt stream tag in the compressed output";
+                // lockrun writes none; headers alone would decompress without end.
+                if (left_ == 0) return "an empty piece in the compressed output";
                 stream_ = static_cast<OutputStream>(tag);
                 output_ += left_;
                 continue;
@@ -120,10 +122,10 @@ std::string output_piece_header(OutputStream stream, std::uint32_t size) {
     return header;
 }
 
-void for_each_output_piece(const CachedResult& result,
-                           const std::function<void(OutputStream, std::string_view)>& write) {
+std::string for_each_output_piece(
+    const CachedResult& result, const std::function<void(OutputStream, std::string_view)>& write) {
     for (const OutputChunk& chunk : result.output) write(chunk.stream, chunk.bytes);
-    if (!result.compressed_output.empty()) read_compressed(result, write);
+    return result.compressed_output.empty() ? std::string() : read_compressed(result, write);
 }
 
 std::uint64_t CachedResult::output_bytes() const {
@@ -142,7 +144,9 @@ std::string CachedResult::stdout_bytes() const {
 
 std::string encode_cached_result(const CachedResult& result) {
     std::string out;
-    out.reserve(64 + result.host.size() + result.output_bytes() + 9 * result.output.size());
+    std::uint64_t output = result.compressed_output.size() + 17;
+    for (const OutputChunk& chunk : result.output) output += chunk.bytes.size() + 9;
+    out.reserve(64 + result.host.size() + output);
     out.append(k_magic);
     append_little_endian<std::uint8_t>(out, k_cached_result_version);
     append_little_endian<std::int32_t>(out, result.exit_code);
@@ -190,7 +194,12 @@ std::variant<CachedResult, UnreadableRecord> decode_cached_result(std::string_vi
             return UnreadableRecord{"truncated"};
         }
         if (!reader.at_end()) return UnreadableRecord{"trailing bytes after the record"};
-        if (result.compressed_output.empty()) return UnreadableRecord{"empty compressed output"};
+        if (result.compressed_output.empty() || result.compressed_bytes == 0) {
+            return UnreadableRecord{"empty compressed output"};
+        }
+        if (result.compressed_bytes > k_max_record_output) {
+            return UnreadableRecord{"compressed output larger than lockrun stores"};
+        }
         // Checked whole now, in bounded memory, so that a replay never stops half-way.
         std::string problem = read_compressed(result, nullptr);
         if (!problem.empty()) return UnreadableRecord{problem};

@@ -23,6 +23,10 @@ struct OutputChunk {
 
 // Output over this size is kept compressed (zstd), as it is captured.
 inline constexpr std::uint64_t k_compress_output_above = 64 * 1024;
+// The most output a record holds, decompressed: more is not stored, however well it
+// compresses, and a record that claims more is unreadable, so that a forged one cannot make
+// a caller decompress (or print) without end.
+inline constexpr std::uint64_t k_max_record_output = std::uint64_t{4} << 30;
 
 struct CachedResult {
     int exit_code = 0;
@@ -45,10 +49,11 @@ struct CachedResult {
 };
 
 // Hands the output to `write` in the order it was produced, piece by piece: a compressed
-// output is decompressed as it goes, in bounded memory. decode_cached_result() has checked
-// that it decompresses whole.
-void for_each_output_piece(const CachedResult& result,
-                           const std::function<void(OutputStream, std::string_view)>& write);
+// output is decompressed as it goes, in bounded memory. Returns an empty string, or why the
+// output stopped short; decode_cached_result() has checked that a record's decompresses
+// whole.
+std::string for_each_output_piece(const CachedResult& result,
+                                  const std::function<void(OutputStream, std::string_view)>& write);
 
 // The header of one piece of compressed output: its stream (1 byte) and size (4 bytes).
 std::string output_piece_header(OutputStream stream, std::uint32_t size);

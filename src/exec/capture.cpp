@@ -18,7 +18,9 @@ constexpr std::size_t k_max_piece = 1024 * 1024;
 void Capture::add(OutputStream stream, std::string_view bytes) {
     if (!wants_bytes()) return;
     size += bytes.size();
+    if (size > k_max_record_output) return drop_everything();
     if (!compressor_ && size > std::min(limit, k_compress_output_above)) start_compressing();
+    if (over_limit) return;
     if (compressor_) {
         compress(stream, bytes);
     } else if (!chunks.empty() && chunks.back().stream == stream) {
@@ -32,7 +34,13 @@ void Capture::finish() {
     if (!compressor_ || over_limit) return;
     compressor_->finish(compressed);
     compressor_.reset();
-    if (compressed.size() > limit) drop_everything();
+    if (over_limit_now()) drop_everything();
+}
+
+bool Capture::over_limit_now() const {
+    // Output that fits the limit as read is kept even when compressing made it a little
+    // larger (random bytes gain a few bytes a block): "up to and including SIZE" holds.
+    return compressed.size() > limit && size > limit;
 }
 
 void Capture::start_compressing() {
@@ -51,7 +59,7 @@ void Capture::compress(OutputStream stream, std::string_view bytes) {
                          compressed);
         compressor_->add(piece, compressed);
         // The compressor holds back up to a block, so this may be seen only at finish().
-        if (compressed.size() > limit) drop_everything();
+        if (over_limit_now()) drop_everything();
     }
 }
 

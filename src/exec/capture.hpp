@@ -28,8 +28,8 @@ struct Capture {
 
     // Still keeping what is read: enabled, and not yet past the limit.
     bool wants_bytes() const { return enabled && !over_limit; }
-    // Keeps the bytes, or, once the output passes the limit, drops everything kept: output
-    // that was not kept whole is never stored.
+    // Keeps the bytes, or, once the output passes the limit (or k_max_record_output),
+    // drops everything kept: output that was not kept whole is never stored.
     void add(OutputStream stream, std::string_view bytes);
     // The output has ended: completes the compressed frame, if there is one.
     void finish();
@@ -38,6 +38,7 @@ private:
     void start_compressing();
     void compress(OutputStream stream, std::string_view bytes);
     void drop_everything();
+    bool over_limit_now() const;
     std::unique_ptr<ZstdCompressor> compressor_;
 };
 

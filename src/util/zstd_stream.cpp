@@ -1,9 +1,15 @@
 #include "util/zstd_stream.hpp"
 
+// ZSTD_getFrameHeader(): the frame's window and checksum, checked before anything is
+// allocated for it.
+#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
+#include <cstdint>
 #include <new>
 #include <stdexcept>
+
+#include "util/little_endian.hpp"
 
 namespace lockrun {
 namespace {
@@ -13,7 +19,27 @@ namespace {
 constexpr int k_level = 1;
 // Frames that lockrun writes use a window of 512 KiB at level 1; a frame asking for more was
 // not written by lockrun, and must not make a replay allocate it.
-constexpr int k_max_window_log = 23;
+constexpr int k_max_window_log = 20;
+
+// Why `frame` is not one frame as lockrun writes it (a standard zstd frame, not a legacy or
+// skippable one, with a window of at most 1 MiB and a checksum); empty when it is. The
+// library's decoders of legacy formats would allocate whatever window their header asks.
+std::string not_ours(std::string_view frame) {
+    std::string_view magic = frame.substr(0, 4);
+    std::uint32_t number = 0;
+    if (!take_little_endian(magic, number) || number != ZSTD_MAGICNUMBER) {
+        return "compressed output: not a zstd frame";
+    }
+    ZSTD_frameHeader header{};
+    const std::size_t status = ZSTD_getFrameHeader(&header, frame.data(), frame.size());
+    if (ZSTD_isError(status) || status != 0) return "compressed output: damaged frame header";
+    if (header.frameType != ZSTD_frame) return "compressed output: not a zstd data frame";
+    if (header.windowSize > (1ULL << k_max_window_log)) {
+        return "compressed output: a window larger than lockrun writes";
+    }
+    if (header.checksumFlag == 0) return "compressed output: a frame without a checksum";
+    return {};
+}
 
 }  // namespace
 
@@ -54,6 +80,7 @@ std::string zstd_decompress(std::string_view frame,
                             const std::function<bool(std::string_view)>& sink) {
     std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> context(ZSTD_createDCtx(), &ZSTD_freeDCtx);
     if (!context) throw std::bad_alloc();
+    if (std::string problem = not_ours(frame); !problem.empty()) return problem;
     ZSTD_DCtx_setParameter(context.get(), ZSTD_d_windowLogMax, k_max_window_log);
     std::string buffer(ZSTD_DStreamOutSize(), '\0');
     ZSTD_inBuffer in{frame.data(), frame.size(), 0};

@@ -31,10 +31,11 @@ private:
     std::string step_;  // what one step of the library emits, before it joins `out`
 };
 
-// Decompresses `frame`, which must be exactly one zstd frame, handing the bytes to `sink` in
-// pieces; `sink` returns false to stop. Returns an empty string when the whole frame was
-// decompressed (or `sink` stopped it), else why not, for one warning line. A frame that
-// needs a window larger than lockrun writes (8 MiB) is refused rather than given the memory.
+// Decompresses `frame`, which must be exactly one zstd frame as ZstdCompressor writes it,
+// handing the bytes to `sink` in pieces; `sink` returns false to stop. Returns an empty
+// string when the whole frame was decompressed (or `sink` stopped it), else why not, for one
+// warning line. A frame of another kind (legacy, skippable, without a checksum) or one that
+// needs a window over 1 MiB is refused before anything is allocated for it.
 std::string zstd_decompress(std::string_view frame,
                             const std::function<bool(std::string_view)>& sink);
 

@@ -222,6 +222,38 @@ hold_until_go() {
     lockrun --cache-max-bytes 64KiB --key maxbytes:compressed -c "$script" >replayed.txt 2>/dev/null
     cmp log.txt replayed.txt
     assert_runs 1
+    # cache show writes it decompressed, as text or in --json's chunks.
+    lockrun cache show maxbytes:compressed >shown.txt
+    cmp log.txt shown.txt
+    lockrun cache show --json maxbytes:compressed | jq -j '.output[] | .text' >shown-json.txt
+    cmp log.txt shown-json.txt
+}
+
+# damage_stored KEY: four bytes near the end of KEY's stored record (inside its compressed
+# frame) changed.
+damage_stored() {
+    if backend_is local; then
+        local file
+        file=$(state_file "$1" out)
+        printf '\001\002\003\004' |
+            dd of="$file" bs=1 seek=$(($(wc -c <"$file") - 12)) conv=notrunc status=none
+    else
+        local length
+        length=$(rcli STRLEN "$(out_key "$1")")
+        printf '\001\002\003\004' | rcli -x SETRANGE "$(out_key "$1")" $((length - 12)) >/dev/null
+    fi
+}
+
+@test "a damaged compressed record is a miss with one warning: nothing of it is replayed, the command runs" {
+    seq -f 'step %g of the build: ok' 1 80000 >log.txt
+    local script='echo run >> runs; cat log.txt'
+    lockrun --key compressed:damaged -c "$script" >/dev/null 2>&1
+    damage_stored compressed:damaged
+    lockrun --key compressed:damaged -c "$script" >got.txt 2>got.err
+    cmp log.txt got.txt
+    stderr=$(<got.err)
+    assert_one_error_line 'ignoring the cached result of compressed:damaged: .*compressed output'
+    assert_runs 2
 }
 
 @test "output of exactly --cache-max-bytes is stored and replayed, without a warning" {

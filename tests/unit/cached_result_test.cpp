@@ -2,6 +2,10 @@
 
 #include "util/zstd_stream.hpp"
 
+#include <zstd.h>
+
+#include <memory>
+
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -326,6 +330,110 @@ TEST(CachedResultCompressed, FramesThatAreNotPiecesAreUnreadable) {
     result.compressed_bytes = 3;
     EXPECT_NE(unreadable_reason(encode_cached_result(result)).find("compressed output"),
               std::string::npos);
+}
+
+// A frame made by the library itself with `configure`d parameters, of `content`.
+std::string zstd_frame(std::string_view content, void (*configure)(ZSTD_CCtx*)) {
+    std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> context(ZSTD_createCCtx(), &ZSTD_freeCCtx);
+    // As ZstdCompressor sets it up, then changed.
+    ZSTD_CCtx_setParameter(context.get(), ZSTD_c_compressionLevel, 1);
+    ZSTD_CCtx_setParameter(context.get(), ZSTD_c_checksumFlag, 1);
+    configure(context.get());
+    std::string frame(ZSTD_compressBound(content.size()) + 64, '\0');
+    ZSTD_outBuffer out{frame.data(), frame.size(), 0};
+    ZSTD_inBuffer in{content.data(), content.size(), 0};
+    // Streamed (continue, then end), so that the frame's header does not learn the size.
+    EXPECT_FALSE(ZSTD_isError(ZSTD_compressStream2(context.get(), &out, &in, ZSTD_e_continue)));
+    std::size_t left = 1;
+    while (left != 0) {
+        left = ZSTD_compressStream2(context.get(), &out, &in, ZSTD_e_end);
+        EXPECT_FALSE(ZSTD_isError(left));
+        if (ZSTD_isError(left)) break;
+    }
+    frame.resize(out.pos);
+    return frame;
+}
+
+// A record whose output is `frame`, said to be `claimed` bytes decompressed.
+std::string compressed_record(std::string frame, std::uint64_t claimed) {
+    CachedResult result = sample_result();
+    result.output.clear();
+    result.compressed_output = std::move(frame);
+    result.compressed_bytes = claimed;
+    return encode_cached_result(result);
+}
+
+// The reason such a record is unreadable.
+std::string compressed_reason(std::string frame, std::uint64_t claimed) {
+    return unreadable_reason(compressed_record(std::move(frame), claimed));
+}
+
+std::string pieces(std::initializer_list<std::string_view> stdout_pieces) {
+    std::string content;
+    for (std::string_view piece : stdout_pieces) {
+        content += output_piece_header(OutputStream::stdout_stream,
+                                       static_cast<std::uint32_t>(piece.size()));
+        content += piece;
+    }
+    return content;
+}
+
+void as_written(ZSTD_CCtx*) {}
+
+TEST(CachedResultCompressed, OnlyFramesAsLockrunWritesThemAreRead) {
+    const std::string content = pieces({"abc"});
+    ASSERT_TRUE(std::holds_alternative<CachedResult>(
+        decode_cached_result(compressed_record(zstd_frame(content, as_written), 3))));
+    // Empty pieces: headers alone would decompress without end.
+    EXPECT_EQ(compressed_reason(zstd_frame(pieces({"abc", ""}), as_written), 3),
+              "an empty piece in the compressed output");
+    // Without a checksum, or needing a larger window than lockrun's.
+    EXPECT_EQ(compressed_reason(zstd_frame(content,
+                                           [](ZSTD_CCtx* c) {
+                                               ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 0);
+                                           }),
+                                3),
+              "compressed output: a frame without a checksum");
+    EXPECT_EQ(compressed_reason(
+                  zstd_frame(content,
+                             [](ZSTD_CCtx* c) { ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, 27); }),
+                  3),
+              "compressed output: a window larger than lockrun writes");
+    // A skippable frame, and a frame of a legacy format (v0.7's magic), are not read.
+    std::string skippable("\x50\x2a\x4d\x18\x04\0\0\0abcd", 12);
+    EXPECT_EQ(compressed_reason(skippable, 3), "compressed output: not a zstd frame");
+    std::string legacy = zstd_frame(content, as_written);
+    legacy[0] = '\x27';
+    EXPECT_EQ(compressed_reason(legacy, 3), "compressed output: not a zstd frame");
+    // Two frames, and a frame cut short.
+    std::string frame = zstd_frame(content, as_written);
+    EXPECT_EQ(compressed_reason(frame + frame, 3), "compressed output: bytes after its frame");
+    EXPECT_NE(compressed_reason(frame.substr(0, frame.size() - 3), 3), "");
+    // A size claim of zero, or of more than lockrun stores.
+    EXPECT_EQ(compressed_reason(frame, 0), "empty compressed output");
+    EXPECT_EQ(compressed_reason(frame, k_max_record_output + 1),
+              "compressed output larger than lockrun stores");
+}
+
+TEST(CachedResultCompressed, EncodingReservesTheStoredSizeNotTheOutputs) {
+    CachedResult result = sample_result();
+    result.output.clear();
+    result.compressed_output = zstd_frame(pieces({"abc"}), as_written);
+    result.compressed_bytes = std::uint64_t{1} << 50;  // would not fit in any memory
+    EXPECT_NO_THROW(encode_cached_result(result));
+}
+
+TEST(CachedResultCompressed, APieceHeaderCutBetweenTwoDecompressedBlocksIsRead) {
+    // Blocks decompress 128 KiB at a time: the second piece's header straddles the first
+    // block's end.
+    std::string first(128 * 1024 - 5 - 2, 'a');
+    std::string content = pieces({first, "second piece"});
+    CachedResult result = sample_result();
+    result.output.clear();
+    result.compressed_output = zstd_frame(content, as_written);
+    result.compressed_bytes = first.size() + 12;
+    CachedResult decoded = round_trip(result);
+    EXPECT_TRUE(decoded.stdout_bytes() == first + "second piece");
 }
 
 TEST(CachedResultCompressed, SurvivesRandomByteFlips) {

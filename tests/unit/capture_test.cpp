@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace lockrun {
@@ -71,11 +72,20 @@ std::vector<OutputChunk> replayed(Capture& capture) {
     result.output = capture.chunks;
     result.compressed_output = capture.compressed;
     if (!capture.compressed.empty()) result.compressed_bytes = capture.size;
+    // Through the record, as the supervisor's report reaches the store and the replay.
+    auto decoded = decode_cached_result(encode_cached_result(result));
+    if (auto* unreadable = std::get_if<UnreadableRecord>(&decoded)) {
+        ADD_FAILURE() << "the capture made an unreadable record: " << unreadable->reason;
+        return {};
+    }
     std::vector<OutputChunk> out;
-    for_each_output_piece(result, [&](OutputStream stream, std::string_view bytes) {
-        if (out.empty() || out.back().stream != stream) out.push_back({stream, {}});
-        out.back().bytes += bytes;
-    });
+    std::string error = for_each_output_piece(std::get<CachedResult>(decoded),
+                                              [&](OutputStream stream, std::string_view bytes) {
+                                                  if (out.empty() || out.back().stream != stream)
+                                                      out.push_back({stream, {}});
+                                                  out.back().bytes += bytes;
+                                              });
+    EXPECT_EQ(error, "");
     return out;
 }
 
@@ -123,6 +133,8 @@ TEST(Capture, TheLimitAppliesToTheCompressedSize) {
     for (int i = 0; i < 128; ++i) capture.add(OutputStream::stdout_stream, block);
     capture.finish();
     EXPECT_FALSE(capture.over_limit);
+    EXPECT_FALSE(capture.compressed.empty());
+    EXPECT_TRUE(capture.chunks.empty());
     EXPECT_LE(capture.compressed.size(), 256u * 1024);
     std::string all;
     for (int i = 0; i < 128; ++i) all += block;
@@ -130,19 +142,46 @@ TEST(Capture, TheLimitAppliesToTheCompressedSize) {
     EXPECT_TRUE(replayed(capture)[0].bytes == all);
 }
 
-TEST(Capture, OutputThatDoesNotCompressUnderTheLimitIsDropped) {
-    Capture capture = capture_up_to(100 * 1024);
-    std::string noise(200 * 1024, '\0');
+std::string noise(std::size_t size) {
+    std::string bytes(size, '\0');
     std::uint32_t x = 12345;
-    for (char& c : noise) {
+    for (char& c : bytes) {
         x = x * 1103515245 + 12345;
         c = static_cast<char>(x >> 24);
     }
-    capture.add(OutputStream::stdout_stream, noise);
+    return bytes;
+}
+
+TEST(Capture, OutputThatDoesNotCompressUnderTheLimitIsDropped) {
+    Capture capture = capture_up_to(100 * 1024);
+    capture.add(OutputStream::stdout_stream, noise(200 * 1024));
     capture.finish();
     EXPECT_TRUE(capture.over_limit);
     EXPECT_TRUE(capture.chunks.empty());
     EXPECT_TRUE(capture.compressed.empty());
+}
+
+TEST(Capture, OutputOfExactlyTheLimitIsKeptEvenWhenCompressingGrowsIt) {
+    // Random bytes come out of the compressor a little larger than they went in.
+    Capture capture = capture_up_to(256 * 1024);
+    std::string bytes = noise(256 * 1024);
+    for (std::size_t at = 0; at < bytes.size(); at += 64 * 1024) {
+        capture.add(OutputStream::stdout_stream, std::string_view(bytes).substr(at, 64 * 1024));
+    }
+    capture.finish();
+    EXPECT_FALSE(capture.over_limit);
+    EXPECT_GT(capture.compressed.size(), bytes.size());
+    EXPECT_TRUE(replayed(capture)[0].bytes == bytes);
+}
+
+TEST(Capture, AReadLargerThanAPieceIsSplitAndComesBackWhole) {
+    Capture capture = capture_up_to(16 * 1024 * 1024);
+    std::string big = log_lines(3 * 1024 * 1024 + 17, "big");
+    capture.add(OutputStream::stderr_stream, big);
+    std::vector<OutputChunk> out = replayed(capture);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].stream, OutputStream::stderr_stream);
+    EXPECT_TRUE(out[0].bytes == big);
 }
 
 TEST(Capture, ALimitBelowTheThresholdCompressesOnceTheOutputPassesIt) {
