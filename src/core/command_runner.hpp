@@ -44,14 +44,15 @@ struct RunReport {
     // The command's exit status, 128+N when killed by signal N; none when start_failure.
     int exit_status = 0;
     std::optional<StartFailure> start_failure;
-    std::optional<int> killed_by_signal;   // N, when signal N ended the command
-    std::optional<int> forwarded_signal;   // a signal the user sent during the run
-    std::optional<std::string> lock_lost;  // why, when the lease could not be kept
-    bool stopped_for_lock_loss = false;    // we terminated the command because of it
-    std::vector<OutputChunk> output;       // captured, when the policy asked for it
-    std::string compressed_output;         // or that, compressed (CachedResult's form)
-    std::uint64_t compressed_bytes = 0;    // its size decompressed
-    bool output_over_limit = false;        // more than capture_limit: output is incomplete
+    std::optional<int> killed_by_signal;        // N, when signal N ended the command
+    std::optional<int> forwarded_signal;        // a signal the user sent during the run
+    std::optional<std::string> lock_lost;       // why, when the lease could not be kept
+    bool stopped_for_lock_loss = false;         // we terminated the command because of it
+    std::vector<OutputChunk> output;            // captured, when the policy asked for it
+    std::string compressed_output;              // or that, compressed (CachedResult's form)
+    std::uint64_t compressed_bytes = 0;         // its size decompressed
+    bool output_over_limit = false;             // more than capture_limit: output is incomplete
+    std::optional<std::string> capture_failed;  // why the output could not be kept otherwise
     Millis duration{0};
     // The lease was still valid by the holder's own clock when the command was seen to
     // have ended: no other run can have overlapped it (SPEC §5 validity rule).

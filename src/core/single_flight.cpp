@@ -372,6 +372,11 @@ FinishRequest finish_request(const SingleFlightSettings& settings, const HeldLoc
                           std::nullopt,   settings.cache_ttl,
                           std::nullopt,   k_shared_outcome_ttl};
     if (!settings.use_cache) return request;
+    if (report.capture_failed) {
+        reporter.warn("not caching the result of " + settings.key +
+                      ": its output could not be kept (" + *report.capture_failed + ")");
+        return request;
+    }
     if (report.output_over_limit) {
         reporter.warn("not caching the result of " + settings.key + ": its output is over " +
                       "--cache-max-bytes " + std::to_string(settings.cache_max_bytes));

@@ -1,6 +1,7 @@
 #include "exec/capture.hpp"
 
 #include <algorithm>
+#include <new>
 
 namespace lockrun {
 namespace {
@@ -17,6 +18,29 @@ constexpr std::size_t k_max_piece = 1024 * 1024;
 
 void Capture::add(OutputStream stream, std::string_view bytes) {
     if (!wants_bytes()) return;
+    // Keeping a copy must never cost the command its output: if memory runs out (ulimit -v,
+    // a cgroup), the copy is given up and the relay goes on.
+    try {
+        keep(stream, bytes);
+    } catch (const std::exception& e) {
+        give_up(e);
+    }
+}
+
+void Capture::finish() {
+    try {
+        finish_frame();
+    } catch (const std::exception& e) {
+        give_up(e);
+    }
+}
+
+void Capture::give_up(const std::exception& e) {
+    drop_everything();
+    failure = dynamic_cast<const std::bad_alloc*>(&e) != nullptr ? "out of memory" : e.what();
+}
+
+void Capture::keep(OutputStream stream, std::string_view bytes) {
     size += bytes.size();
     if (size > k_max_record_output) return drop_everything();
     if (!compressor_ && size > std::min(limit, k_compress_output_above)) start_compressing();
@@ -30,7 +54,7 @@ void Capture::add(OutputStream stream, std::string_view bytes) {
     }
 }
 
-void Capture::finish() {
+void Capture::finish_frame() {
     if (!compressor_ || over_limit) return;
     compressor_->finish(compressed);
     compressor_.reset();

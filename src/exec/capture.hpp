@@ -6,6 +6,7 @@
 // compressed size plus the compressor's (about 1 MiB), whatever the output's size.
 
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -25,6 +26,8 @@ struct Capture {
     std::vector<OutputChunk> chunks;
     // One zstd frame of pieces (CachedResult::compressed_output), whole after finish().
     std::string compressed;
+    // Why the copy was given up other than for the limit (no memory left); then over_limit.
+    std::string failure;
 
     // Still keeping what is read: enabled, and not yet past the limit.
     bool wants_bytes() const { return enabled && !over_limit; }
@@ -35,6 +38,9 @@ struct Capture {
     void finish();
 
 private:
+    void keep(OutputStream stream, std::string_view bytes);
+    void finish_frame();
+    void give_up(const std::exception& e);
     void start_compressing();
     void compress(OutputStream stream, std::string_view bytes);
     void drop_everything();

@@ -229,6 +229,24 @@ hold_until_go() {
     cmp log.txt shown-json.txt
 }
 
+@test "when memory runs out while the output is kept for the cache, the output still reaches stdout whole: only caching is given up" {
+    # lockrun's own address space on this machine (the command reads its parent's), then
+    # a limit 4 MiB above it: enough to run and relay, not to keep 16 MiB for the cache.
+    local vm_kib
+    vm_kib=$(lockrun --no-cache -k vm:probe -- sh -c 'grep VmPeak /proc/$PPID/status' |
+        awk '{print $2}')
+    [[ $vm_kib =~ ^[0-9]+$ ]] || fail "no VmPeak: '$vm_kib'"
+    seq 1 100000 >numbers.txt
+    (
+        ulimit -v $((vm_kib + 4096))
+        lockrun -k vm:tight -c 'echo run >> runs; cat numbers.txt' >got.txt 2>got.err
+    )
+    cmp numbers.txt got.txt
+    stderr=$(<got.err)
+    assert_one_error_line 'not caching the result of vm:tight: its output could not be kept \(out of memory\)'
+    assert_nothing_stored vm:tight
+}
+
 # damage_stored KEY: four bytes near the end of KEY's stored record (inside its compressed
 # frame) changed.
 damage_stored() {
