@@ -42,7 +42,11 @@ void Capture::give_up(const std::exception& e) {
 
 void Capture::keep(OutputStream stream, std::string_view bytes) {
     size += bytes.size();
-    if (size > k_max_record_output) return drop_everything();
+    if (size > k_max_record_output) {
+        drop_everything();
+        failure = "over 4 GiB, the most a stored result holds";
+        return;
+    }
     if (!compressor_ && size > std::min(limit, k_compress_output_above)) start_compressing();
     if (over_limit) return;
     if (compressor_) {

@@ -26,7 +26,8 @@ struct Capture {
     std::vector<OutputChunk> chunks;
     // One zstd frame of pieces (CachedResult::compressed_output), whole after finish().
     std::string compressed;
-    // Why the copy was given up other than for the limit (no memory left); then over_limit.
+    // Why the copy was given up other than for the limit (no memory left, more than
+    // k_max_record_output); over_limit is then true too.
     std::string failure;
 
     // Still keeping what is read: enabled, and not yet past the limit.

@@ -247,6 +247,16 @@ hold_until_go() {
     assert_nothing_stored vm:tight
 }
 
+@test "output over 4 GiB is streamed whole but not stored, however well it compresses" {
+    local count
+    count=$(lockrun -k huge:zeros -c 'echo run >> runs; head -c 4294967297 /dev/zero' 2>got.err |
+        wc -c)
+    assert_equal "$count" 4294967297
+    stderr=$(<got.err)
+    assert_one_error_line 'not caching the result of huge:zeros: its output could not be kept \(over 4 GiB, the most a stored result holds\)'
+    assert_nothing_stored huge:zeros
+}
+
 # damage_stored KEY: four bytes near the end of KEY's stored record (inside its compressed
 # frame) changed.
 damage_stored() {
