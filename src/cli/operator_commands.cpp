@@ -250,11 +250,17 @@ int show_cached_result(Backend& backend, const std::string& key, bool json,
         }
         return 1;
     }
+    auto stopped_short = [&](const std::string& why) {
+        if (why.empty()) return false;
+        reporter.error("the cached result of " + key + " stopped short: " + why);
+        return true;
+    };
     if (!json) {
-        for_each_output_piece(*result, [](OutputStream stream, std::string_view bytes) {
-            if (stream == OutputStream::stdout_stream) write_all(STDOUT_FILENO, bytes);
-        });
-        return 0;
+        std::string why =
+            for_each_output_piece(*result, [](OutputStream stream, std::string_view bytes) {
+                if (stream == OutputStream::stdout_stream) write_all(STDOUT_FILENO, bytes);
+            });
+        return stopped_short(why) ? 1 : 0;
     }
     // The output is written as it is decompressed, a chunk at a time: a stored output may
     // be far larger than the memory it was stored in.
@@ -270,11 +276,11 @@ int show_cached_result(Backend& backend, const std::string& key, bool json,
     head.pop_back();  // the closing brace: "output" comes last
     write_all(STDOUT_FILENO, head + ",\"output\":[");
     JsonChunkWriter chunks;
-    for_each_output_piece(
+    std::string why = for_each_output_piece(
         *result, [&](OutputStream stream, std::string_view bytes) { chunks.add(stream, bytes); });
     chunks.flush();
     write_all(STDOUT_FILENO, "]}\n");
-    return 0;
+    return stopped_short(why) ? 1 : 0;
 }
 
 int drop_cached_result(Backend& backend, const std::string& key) {

@@ -93,9 +93,9 @@ void TerminalReporter::log(spdlog::level::level_enum level, std::string_view lev
     logger_->log(level, std::string_view(object).substr(1, object.size() - 2));
 }
 
-void TerminalReporter::replay(const CachedResult& result) {
+std::string TerminalReporter::replay(const CachedResult& result) {
     // A reader that has gone (EPIPE) is not an error of ours: the rest is dropped.
-    for_each_output_piece(result, [](OutputStream stream, std::string_view bytes) {
+    return for_each_output_piece(result, [](OutputStream stream, std::string_view bytes) {
         write_all(stream == OutputStream::stdout_stream ? STDOUT_FILENO : STDERR_FILENO, bytes);
     });
 }

@@ -38,7 +38,7 @@ public:
         log(spdlog::level::debug, "debug", message, fields);
     }
     void add_context(std::string_view name, LogValue value) override;
-    void replay(const CachedResult& result) override;
+    std::string replay(const CachedResult& result) override;
 
     bool shows_progress() const override { return progress_; }
     void waiting(const std::string& key, const LockHeld& held, Millis wait_left) override;

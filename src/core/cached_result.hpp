@@ -52,8 +52,8 @@ struct CachedResult {
 // output is decompressed as it goes, in bounded memory. Returns an empty string, or why the
 // output stopped short; decode_cached_result() has checked that a record's decompresses
 // whole.
-std::string for_each_output_piece(const CachedResult& result,
-                                  const std::function<void(OutputStream, std::string_view)>& write);
+[[nodiscard]] std::string for_each_output_piece(
+    const CachedResult& result, const std::function<void(OutputStream, std::string_view)>& write);
 
 // The header of one piece of compressed output: its stream (1 byte) and size (4 bytes).
 std::string output_piece_header(OutputStream stream, std::uint32_t size);

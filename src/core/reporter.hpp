@@ -31,7 +31,9 @@ public:
     // the lock is taken); a later value of the same name replaces it.
     virtual void add_context(std::string_view /*name*/, LogValue /*value*/) {}
     // Writes a cached or shared result's output to our stdout (and stderr), in order.
-    virtual void replay(const CachedResult& result) = 0;
+    // Returns an empty string, or why the output stopped short (a compressed output that
+    // could not be decompressed again: no memory left).
+    virtual std::string replay(const CachedResult& result) = 0;
 
     // A live line while waiting (SPEC §7: on a terminal only). The algorithm calls
     // waiting() about once a second while it waits when shows_progress(), and

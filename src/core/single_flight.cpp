@@ -292,7 +292,11 @@ SingleFlightOutcome replay(const ResultFound& found, const SingleFlightSettings&
                            {"fence", static_cast<std::int64_t>(result.fence)},
                            {"result_host", result.host},
                            {"result_age_ms", age.count()}});
-    reporter.replay(result);
+    if (std::string stopped = reporter.replay(result); !stopped.empty()) {
+        return ended_by(std::make_exception_ptr(InternalError("the replay of " + settings.key +
+                                                              " stopped short: " + stopped)),
+                        outcome);
+    }
     outcome.kind = Kind::replayed;
     outcome.exit_status = result.exit_code;
     return outcome;

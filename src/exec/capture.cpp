@@ -7,8 +7,9 @@ namespace lockrun {
 namespace {
 
 // Room for the compressed output, reserved once so that it does not double (and copy
-// itself) as it grows: the limit, plus what one call of the compressor may add past it
-// (a block of 128 KiB, twice over). Untouched pages of it cost no memory.
+// itself) as it grows: the limit and its slack (over_limit_now()), plus what one call of the
+// compressor may add past them (a block of 128 KiB, twice over). Untouched pages of it cost
+// no memory.
 constexpr std::uint64_t k_compressor_steps = 256 * 1024;
 constexpr std::uint64_t k_compressed_reserve_max = 64 * 1024 * 1024;
 // A compressed piece's size is 32 bits; the relay's reads are far smaller.
@@ -35,14 +36,15 @@ void Capture::finish() {
     }
 }
 
-void Capture::give_up(const std::exception& e) {
+void Capture::give_up(const std::exception& e) noexcept {
     drop_everything();
-    failure = dynamic_cast<const std::bad_alloc*>(&e) != nullptr ? "out of memory" : e.what();
+    failure = dynamic_cast<const std::bad_alloc*>(&e) != nullptr ? "out of memory"
+                                                                 : "the compressor failed";
 }
 
 void Capture::keep(OutputStream stream, std::string_view bytes) {
     size += bytes.size();
-    if (size > k_max_record_output) {
+    if (size > max_output) {
         drop_everything();
         failure = "over 4 GiB, the most a stored result holds";
         return;
@@ -67,13 +69,21 @@ void Capture::finish_frame() {
 
 bool Capture::over_limit_now() const {
     // Output that fits the limit as read is kept even when compressing made it a little
-    // larger (random bytes gain a few bytes a block): "up to and including SIZE" holds.
-    return compressed.size() > limit && size > limit;
+    // larger (random bytes gain 3 bytes a block of 128 KiB, and 5 a read): "up to and
+    // including SIZE" holds, within a slack; output read a byte at a time, whose headers
+    // would double it, does not get one.
+    const std::uint64_t slack = size <= limit ? limit / 64 + 1024 : 0;
+    return compressed.size() > limit + slack;
 }
 
 void Capture::start_compressing() {
     compressor_ = std::make_unique<ZstdCompressor>();
-    compressed.reserve(std::min(limit + k_compressor_steps, k_compressed_reserve_max));
+    try {
+        compressed.reserve(
+            std::min(limit + limit / 64 + 1024 + k_compressor_steps, k_compressed_reserve_max));
+    } catch (const std::bad_alloc&) {
+        // Address space is short (ulimit -v): grow as needed instead, for as long as it lasts.
+    }
     std::vector<OutputChunk> kept;
     kept.swap(chunks);
     for (const OutputChunk& chunk : kept) compress(chunk.stream, chunk.bytes);

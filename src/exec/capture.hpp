@@ -26,9 +26,12 @@ struct Capture {
     std::vector<OutputChunk> chunks;
     // One zstd frame of pieces (CachedResult::compressed_output), whole after finish().
     std::string compressed;
+    // The most output kept, decompressed (a parameter for tests).
+    std::uint64_t max_output = k_max_record_output;
     // Why the copy was given up other than for the limit (no memory left, more than
-    // k_max_record_output); over_limit is then true too.
-    std::string failure;
+    // max_output), or null; over_limit is then true too. A literal: setting it allocates
+    // nothing, since it is set when memory may have run out.
+    const char* failure = nullptr;
 
     // Still keeping what is read: enabled, and not yet past the limit.
     bool wants_bytes() const { return enabled && !over_limit; }
@@ -41,7 +44,7 @@ struct Capture {
 private:
     void keep(OutputStream stream, std::string_view bytes);
     void finish_frame();
-    void give_up(const std::exception& e);
+    void give_up(const std::exception& e) noexcept;
     void start_compressing();
     void compress(OutputStream stream, std::string_view bytes);
     void drop_everything();

@@ -228,7 +228,7 @@ RunReport Supervisor::run(const CommandSpec& command, LeaseKeeper& lease, const 
         report.compressed_bytes = capture.size;
     }
     report.output_over_limit = capture.over_limit;
-    if (!capture.failure.empty()) report.capture_failed = capture.failure;
+    if (capture.failure != nullptr) report.capture_failed = capture.failure;
     return report;
 }
 

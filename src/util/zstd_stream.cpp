@@ -4,6 +4,7 @@
 // allocated for it.
 #define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #include <cstdint>
 #include <new>
@@ -17,8 +18,9 @@ namespace {
 // Level 1: the output relay waits for the compressor, so speed counts more than ratio; logs
 // and build output still shrink several times.
 constexpr int k_level = 1;
-// Frames that lockrun writes use a window of 512 KiB at level 1; a frame asking for more was
+// Frames that lockrun writes use a window of 512 KiB; a frame asking for more than 1 MiB was
 // not written by lockrun, and must not make a replay allocate it.
+constexpr int k_window_log = 19;
 constexpr int k_max_window_log = 20;
 
 // Why `frame` is not one frame as lockrun writes it (a standard zstd frame, not a legacy or
@@ -50,6 +52,9 @@ void ZstdCompressor::Free::operator()(ZSTD_CCtx_s* context) const {
 ZstdCompressor::ZstdCompressor() : context_(ZSTD_createCCtx()), step_(ZSTD_CStreamOutSize(), '\0') {
     if (!context_) throw std::bad_alloc();
     ZSTD_CCtx_setParameter(context_.get(), ZSTD_c_compressionLevel, k_level);
+    // Pinned, not the level's default: every reader refuses more (not_ours()), whichever
+    // libzstd the writer was built with.
+    ZSTD_CCtx_setParameter(context_.get(), ZSTD_c_windowLog, k_window_log);
     ZSTD_CCtx_setParameter(context_.get(), ZSTD_c_checksumFlag, 1);
 }
 
@@ -69,7 +74,8 @@ void ZstdCompressor::compress(std::string_view bytes, bool end, std::string& out
         const std::size_t left = ZSTD_compressStream2(context_.get(), &buffer, &in, directive);
         out.append(step_.data(), buffer.pos);
         if (ZSTD_isError(left)) {
-            // Only a misuse of the API or no memory can fail here.
+            // Only no memory, or a misuse of the API, can fail here.
+            if (ZSTD_getErrorCode(left) == ZSTD_error_memory_allocation) throw std::bad_alloc();
             throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(left));
         }
         if (end ? left == 0 : in.pos == in.size) return;

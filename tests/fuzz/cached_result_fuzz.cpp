@@ -20,9 +20,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto* result = std::get_if<lockrun::CachedResult>(&decoded);
     if (result == nullptr) return 0;
     std::uint64_t replayed = 0;
-    lockrun::for_each_output_piece(
+    std::string stopped = lockrun::for_each_output_piece(
         *result, [&](lockrun::OutputStream, std::string_view piece) { replayed += piece.size(); });
-    if (replayed != result->output_bytes()) std::abort();
+    if (!stopped.empty() || replayed != result->output_bytes()) std::abort();
     std::string encoded = lockrun::encode_cached_result(*result);
     if (static_cast<std::uint8_t>(bytes[4]) == lockrun::k_cached_result_version) {
         if (encoded != bytes) std::abort();

@@ -271,12 +271,14 @@ TEST(CachedResultCompressed, RoundTripsAndReplaysEveryPieceInOrder) {
     EXPECT_EQ(decoded.output_bytes(), 3000u * 30);
     EXPECT_TRUE(decoded.stdout_bytes() == expected_stdout);
     int stderr_pieces = 0;
-    for_each_output_piece(decoded, [&](OutputStream stream, std::string_view bytes) {
-        if (stream == OutputStream::stderr_stream) {
-            ++stderr_pieces;
-            EXPECT_EQ(bytes, "compiling module 0000 of 9999\n");
-        }
-    });
+    std::string error =
+        for_each_output_piece(decoded, [&](OutputStream stream, std::string_view bytes) {
+            if (stream == OutputStream::stderr_stream) {
+                ++stderr_pieces;
+                EXPECT_EQ(bytes, "compiling module 0000 of 9999\n");
+            }
+        });
+    EXPECT_EQ(error, "");
     EXPECT_EQ(stderr_pieces, 30);
 }
 

@@ -184,6 +184,29 @@ TEST(Capture, AReadLargerThanAPieceIsSplitAndComesBackWhole) {
     EXPECT_TRUE(out[0].bytes == big);
 }
 
+TEST(Capture, OutputOverTheMostARecordHoldsIsNotKeptHoweverWellItCompresses) {
+    Capture capture = capture_up_to(16 * 1024 * 1024);
+    capture.max_output = 1024 * 1024;  // k_max_record_output (4 GiB), scaled down
+    std::string zeros(256 * 1024, '\0');
+    for (int i = 0; i < 4; ++i) capture.add(OutputStream::stdout_stream, zeros);
+    EXPECT_FALSE(capture.over_limit);
+    capture.add(OutputStream::stdout_stream, "x");
+    capture.finish();
+    EXPECT_TRUE(capture.over_limit);
+    EXPECT_STREQ(capture.failure, "over 4 GiB, the most a stored result holds");
+    EXPECT_TRUE(capture.compressed.empty());
+}
+
+TEST(Capture, OutputReadAByteAtATimeThatDoesNotCompressGetsNoSlack) {
+    // Each piece's 5-byte header would make the record six times the output.
+    Capture capture = capture_up_to(128 * 1024);
+    std::string bytes = noise(128 * 1024);
+    for (char c : bytes) capture.add(OutputStream::stderr_stream, std::string_view(&c, 1));
+    capture.finish();
+    EXPECT_TRUE(capture.over_limit);
+    EXPECT_EQ(capture.failure, nullptr);
+}
+
 TEST(Capture, ALimitBelowTheThresholdCompressesOnceTheOutputPassesIt) {
     Capture capture = capture_up_to(1024);
     std::string out(10 * 1024, 'a');

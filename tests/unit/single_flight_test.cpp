@@ -469,6 +469,36 @@ TEST_F(SingleFlight, OutputOverCacheMaxBytesIsNotStoredAndAWarningSaysSo) {
     EXPECT_TRUE(contains(reporter.warnings[0], "over --cache-max-bytes 4"));
 }
 
+TEST_F(SingleFlight, AReplayThatStopsShortEndsWith70NotWithTheReplayedStatus) {
+    // A compressed output that does not decompress again (no memory left, say; here: not a
+    // frame at all): the caller must not take what was printed for the whole result.
+    CachedResult result = result_of(0);
+    result.output.clear();
+    result.compressed_output = "not a frame";
+    result.compressed_bytes = 100;
+    SingleFlightOutcome outcome = run({found(result)});
+    EXPECT_EQ(outcome.exit_status, 70);
+    ASSERT_TRUE(outcome.failure);
+    try {
+        std::rethrow_exception(outcome.failure);
+    } catch (const Error& e) {
+        EXPECT_TRUE(contains(e.what(), "the replay of ")) << e.what();
+        EXPECT_TRUE(contains(e.what(), "stopped short")) << e.what();
+    }
+    EXPECT_TRUE(runner.commands.empty());
+}
+
+TEST_F(SingleFlight, OutputThatCouldNotBeKeptIsNotStoredNorSharedAndAWarningSaysWhy) {
+    runner.report.output_over_limit = true;
+    runner.report.capture_failed = "out of memory";
+    SingleFlightOutcome outcome = run({acquired(8)});
+    EXPECT_EQ(outcome.exit_status, 0);
+    EXPECT_FALSE(the_finish().stored_record);
+    EXPECT_FALSE(the_finish().shared_record);
+    ASSERT_EQ(reporter.warnings.size(), 1u);
+    EXPECT_TRUE(contains(reporter.warnings[0], "its output could not be kept (out of memory)"));
+}
+
 TEST_F(SingleFlight, ARunStoppedByAForwardedSignalReleasesStoresNothingAndExitsWithItsStatus) {
     runner.report.exit_status = 130;
     runner.report.forwarded_signal = SIGINT;

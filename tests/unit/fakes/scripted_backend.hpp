@@ -215,8 +215,8 @@ public:
     void add_context(std::string_view name, LogValue value) override {
         context[std::string(name)] = std::move(value);
     }
-    void replay(const CachedResult& result) override {
-        for_each_output_piece(result, [&](OutputStream stream, std::string_view bytes) {
+    std::string replay(const CachedResult& result) override {
+        return for_each_output_piece(result, [&](OutputStream stream, std::string_view bytes) {
             replayed.push_back({stream, std::string(bytes)});
         });
     }
