@@ -635,7 +635,10 @@ run_recipe() {
     chmod +x make-report
     printf '%s\n' "$1" >recipe.sh
     status=0
-    PATH=$PWD/recipe-bin:$PATH bash -e recipe.sh >recipe.out 2>recipe.err </dev/null 3>&- || status=$?
+    # Bounded: a recipe that waits for something that never comes (a server that could
+    # not start) fails its test instead of hanging the suite.
+    PATH=$PWD/recipe-bin:$PATH timeout -k 5 "${RECIPE_TIMEOUT:-120}" bash -e recipe.sh \
+        >recipe.out 2>recipe.err </dev/null 3>&- || status=$?
     output=$(cat recipe.out)
     stderr=$(cat recipe.err)
 }
