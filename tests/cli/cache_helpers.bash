@@ -32,3 +32,26 @@ assert_one_run_with_a_waiter() {
     assert_equal "$(<second.out)" fresh
     assert_runs 1
 }
+
+# as_format_2 FILE OUT [AT]: the format-3 record in FILE (AT bytes into it: a local result
+# file has a 12-byte header first) written to OUT as lockrun 0.2 wrote it before compression:
+# version byte 2, and without the output-kind byte that format 3 added after the host (its
+# u64 length at offset 25, then its bytes) and the fence (u64).
+as_format_2() {
+    local at=${3:-0} host_length kind_at
+    host_length=$(od -An -t u8 -j $((at + 25)) -N 8 "$1" | tr -d ' ')
+    kind_at=$((at + 25 + 8 + host_length + 8))
+    { head -c $((at + 4)) "$1"; printf '\002'; head -c "$kind_at" "$1" | tail -c +$((at + 6))
+      tail -c +$((kind_at + 2)) "$1"; } >"$2"
+    assert_equal "$(($(wc -c <"$2") + 1))" "$(wc -c <"$1")"
+}
+
+# assert_replayed_without_running KEY OUTPUT: a call with KEY replays OUTPUT; its command
+# does not run.
+assert_replayed_without_running() {
+    run --separate-stderr lockrun --key "$1" -c 'echo run >> runs; echo fresh'
+    assert_status 0
+    assert_output "$2"
+    assert_regex "$stderr" 'replayed the run of'
+    [[ ! -e runs ]] || fail "the command ran"
+}

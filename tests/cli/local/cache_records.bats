@@ -112,20 +112,9 @@ assert_miss_then_stored() {
 
 @test "a record of format 2 (lockrun 0.2 before compression) is still replayed" {
     good_file good.out
-    # Format 3 added one byte, the output's kind, after the host (u64 length at offset 25 of
-    # the record, 12 bytes into the file, then its bytes) and the fence (u64).
-    local host_length kind_at
-    host_length=$(od -An -t u8 -j $((12 + 25)) -N 8 good.out | tr -d ' ')
-    kind_at=$((12 + 25 + 8 + host_length + 8))
-    { head -c 16 good.out; printf '\002'; head -c "$kind_at" good.out | tail -c +18
-      tail -c +$((kind_at + 2)) good.out; } >v2.out
-    assert_equal "$(($(wc -c <v2.out) + 1))" "$(wc -c <good.out)"
+    as_format_2 good.out v2.out 12
     put_file rec:v2 v2.out
-    run --separate-stderr lockrun --key rec:v2 -c 'echo run >> runs; echo fresh'
-    assert_status 0
-    assert_output source
-    assert_regex "$stderr" 'replayed the run of'
-    [[ ! -e runs ]] || fail "the command ran"
+    assert_replayed_without_running rec:v2 source
 }
 
 @test "an empty result file: the command runs, one warning" {
