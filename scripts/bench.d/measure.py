@@ -13,11 +13,13 @@ figure, contender, value, ratio, target, verdict) as well as printing its own ta
 Every child is started in its own session and killed (with its group) on the way out.
 """
 import argparse
+import base64
 import math
 import os
 import random
 import re
 import shlex
+import shutil
 import signal
 import statistics
 import subprocess
@@ -902,6 +904,79 @@ def fig_syscalls(s):
     r.show()
 
 
+# ---------------------------------------------------------------- --files replay
+
+
+def make_dist(root, small, small_size, large_size):
+    """root/dist: `small` files of small_size bytes of text in 20 directories, and one
+    binary of large_size random bytes: a CI step's product."""
+    dist = os.path.join(root, "dist")
+    for i in range(small):
+        d = os.path.join(dist, "assets", f"d{i % 20:02d}")
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, f"f{i:05d}.js"), "wb") as f:
+            f.write(base64.b64encode(os.urandom(small_size * 3 // 4))[:small_size])
+    os.makedirs(os.path.join(dist, "bin"), exist_ok=True)
+    with open(os.path.join(dist, "bin", "app"), "wb") as f:
+        f.write(os.urandom(large_size))
+    return dist
+
+
+def fig_files(s):
+    small, small_size = (200, 4096) if s.quick else (2000, 5120)
+    large = (8 if s.quick else 40) << 20
+    n = 3 if s.quick else 10
+    total = small * small_size + large
+    r = Results(s.results, f"9 --files replay, {total >> 20} MiB dist/")
+    print(f"== 9. Replaying --files: a dist/ of {small} files of {small_size} bytes (base64 text)"
+          f" and one of {large >> 20} MiB (random), {total >> 20} MiB in all, extracted into an"
+          f" empty directory by a caller that replays the stored result, against `tar -xf` of"
+          f" the same tree from a file in the page cache; {n} runs each, interleaved (ms)",
+          flush=True)
+    src = s.path("files-src")
+    os.makedirs(src, exist_ok=True)
+    make_dist(src, small, small_size, large)
+    tarball = s.path("dist.tar")
+    subprocess.run(["tar", "-cf", tarball, "-C", src, "dist"], check=True)
+    opts = ("--files", "dist", "--cache-ttl", "1h", "--cache-max-bytes", "256MiB")
+    stored = [("lockrun local, replay", s.local(s.key("files"), *opts)),
+              ("lockrun redis, replay", s.redis(s.key("files"), *opts))]
+    for name, argv in stored:  # the run that stores dist/
+        out = subprocess.run(["env", "-C", src] + argv + ["true"], capture_output=True, timeout=120)
+        if out.returncode != 0 or out.stderr.strip():
+            die(f"{name}: storing dist/ failed: {out.returncode} {out.stderr[-300:]!r}")
+    into = s.path("files-into")
+    contenders = [("tar -xf dist.tar", ["env", "-C", into, "tar", "-xf", tarball])]
+    contenders += [(name, ["env", "-C", into] + argv + ["false"]) for name, argv in stored]
+    times = {name: [] for name, _ in contenders}
+    order = list(contenders)
+    for _ in range(n + 1):  # the first round warms the page cache
+        random.shuffle(order)
+        for name, argv in order:
+            shutil.rmtree(into, ignore_errors=True)
+            os.makedirs(into)
+            subprocess.run(["sync"], check=True)
+            code, ns, _ = spawn_timed(argv, s.path("files.out"), s.path("files.err"))
+            if code != 0:
+                die(f"{name}: exited {code} (the command ran, or the replay failed)")
+            check = subprocess.run(["diff", "-r", "--no-dereference", os.path.join(src, "dist"),
+                                    os.path.join(into, "dist")], capture_output=True)
+            if check.returncode != 0:
+                die(f"{name}: the extracted dist/ differs: {check.stdout[:300]!r}")
+            times[name].append(ns / 1e6)
+    for name in times:
+        times[name] = times[name][1:]
+    for stat, fn in (("mean", statistics.fmean), ("p50", statistics.median)):
+        base = fn(times["tar -xf dist.tar"])
+        for name, _ in contenders:
+            v = fn(times[name])
+            is_lr = name.startswith("lockrun")
+            r.add(f"{name}: {stat}", f"{v:.1f} ms", ratio(v, base) + " tar",
+                  "<= 1.5x tar" if is_lr else "", verdict(v <= 1.5 * base) if is_lr else "")
+    shutil.rmtree(into, ignore_errors=True)
+    r.show()
+
+
 # ---------------------------------------------------------------- final table
 
 
@@ -925,7 +1000,7 @@ def table(results):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("figure", choices=["latency", "cachehit", "handoff", "stampede", "throughput",
-                                       "rss", "syscalls", "cluster", "table"])
+                                       "rss", "syscalls", "cluster", "files", "table"])
     ap.add_argument("--work")
     ap.add_argument("--results", required=True)
     ap.add_argument("--quick", action="store_true")
@@ -940,7 +1015,7 @@ def main():
     try:
         {"latency": fig_latency, "cachehit": fig_cachehit, "handoff": fig_handoff,
          "stampede": fig_stampede, "throughput": fig_throughput, "rss": fig_rss,
-         "cluster": fig_cluster,
+         "cluster": fig_cluster, "files": fig_files,
          "syscalls": fig_syscalls}[args.figure](s)
     finally:
         cleanup()

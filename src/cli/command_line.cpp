@@ -10,6 +10,7 @@
 
 #include "cli/key_inputs.hpp"
 #include "cli/options.hpp"
+#include "cli/shared_paths.hpp"
 #include "config/resolve.hpp"
 #include "core/errors.hpp"
 #include "core/key.hpp"
@@ -417,6 +418,22 @@ void check_stale(Invocation& invocation) {
     o.run.stale.reset();
 }
 
+// --files needs the cache. Both as flags they contradict each other; a --no-cache of the
+// environment or a config file yields to the flag (SPEC §2), with a warning.
+void check_files(Invocation& invocation) {
+    Options& o = invocation.options;
+    if (o.run.files.empty()) return;
+    o.run.files = shared_paths(o.run.files);
+    if (o.run.use_cache) return;
+    const SettingValue& no_cache = invocation.settings.at("no-cache");
+    if (no_cache.origin == SettingValue::Origin::flag) {
+        throw UsageError("--files shares files through the cache, which --no-cache turns off");
+    }
+    invocation.warnings.push_back("--files needs the cache: " + no_cache.where +
+                                  " is not applied to this run");
+    o.run.use_cache = true;
+}
+
 }  // namespace
 
 namespace {
@@ -504,6 +521,7 @@ Invocation parse_command_line(int argc, const char* const* argv,
     take_command(invocation.options, std::move(rest));
     choose_key(invocation, environment);
     check_stale(invocation);
+    check_files(invocation);
     return invocation;
 }
 

@@ -54,9 +54,21 @@ std::string cache_line(const std::optional<StoredResult>& stored) {
         return fmt::format("unreadable ({}), {}", bad->reason, format_size(stored->size_bytes));
     }
     const CachedResult& result = *readable(*stored);
-    return fmt::format("exit {}, {} of output, stored {} on {}, expires in {}", result.exit_code,
-                       format_size(result.output_bytes()), ago(result.created_unix_ms),
+    std::string files;
+    for (const std::string& path : result.files) files += (files.empty() ? "" : " ") + path;
+    if (!files.empty()) {
+        files = fmt::format(" and --files {} ({} archived)", one_line(files),
+                            format_size(result.files_archive_bytes));
+    }
+    return fmt::format("exit {}, {} of output{}, stored {} on {}, expires in {}", result.exit_code,
+                       format_size(result.output_bytes()), files, ago(result.created_unix_ms),
                        one_line(result.host), ttl_text(stored->ttl_left));
+}
+
+std::vector<std::string> quoted(const std::vector<std::string>& texts) {
+    std::vector<std::string> strings;
+    for (const std::string& text : texts) strings.push_back(json_string(text));
+    return strings;
 }
 
 std::string ms_or_null(Millis value) {
@@ -93,6 +105,8 @@ JsonObject status_json(const std::string& key, const KeyStatus& status) {
                                 .number("duration_ms", result->duration_ms)
                                 .string("host", result->host)
                                 .number("output_bytes", result->output_bytes())
+                                .raw("files", json_array(quoted(result->files)))
+                                .number("files_archive_bytes", result->files_archive_bytes)
                                 .number("size_bytes", status.stored->size_bytes)
                                 .str());
 }

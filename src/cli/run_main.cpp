@@ -25,6 +25,7 @@
 #include "exec/signal_watch.hpp"
 #include "exec/standard_streams.hpp"
 #include "exec/supervisor.hpp"
+#include "files/disk_files.hpp"
 #include "util/json.hpp"
 #include "util/one_line.hpp"
 #include "util/random_token.hpp"
@@ -230,7 +231,9 @@ int run_command(const Invocation& invocation, TerminalReporter& reporter,
         keep_secrets_from_the_command(settings.command);
         settings.token = random_token();
         settings.me = current_holder(o.run.command.argv, !o.no_holder_command);
-        SingleFlightOutcome outcome = run_single_flight(settings, *backend, supervisor, reporter);
+        DiskFiles files(o.files_preserve_owner);
+        SingleFlightOutcome outcome =
+            run_single_flight(settings, *backend, supervisor, files, reporter);
         summary = summary_of(outcome);
         if (outcome.failure) std::rethrow_exception(outcome.failure);
         stale_fence = outcome.stale_fence;

@@ -34,7 +34,8 @@ struct Options {
     SingleFlightSettings run;  // for the subcommands, run.key is the KEY they name
     bool key_from_command = false;
     KeyInputs key_inputs;
-    bool no_holder_command = false;  // the holder record names the program only
+    bool no_holder_command = false;     // the holder record names the program only
+    bool files_preserve_owner = false;  // --files are extracted with their archived owners
     enum class BackendKind { automatic, local, redis };
     BackendKind backend = BackendKind::automatic;  // automatic: redis if a URL is set
     std::string state_dir;                         // empty: default_state_dir()

@@ -108,6 +108,13 @@ const std::vector<SettingSpec>& setting_specs() {
         {"cache-ttl", 0, K::duration, "DUR", "300s",
          "lifetime of a cached result; 0: share with waiting callers only",
          [](R v, Options& o) { o.run.cache_ttl = v.duration(); }, 19},
+        {"files", 0, K::list, "PATH", "",
+         "share PATH (a file or directory the run makes) with the callers that replay its "
+         "result; repeatable",
+         [](R v, Options& o) { o.run.files = v.items(); }, 0},
+        {"files-preserve-owner", 0, K::switch_, "", "false",
+         "extract --files with their archived owners (root only; else the caller owns them)",
+         [](R v, Options& o) { o.files_preserve_owner = v.on(); }, 0},
         {"cache-key-file", 0, K::path, "F", "",
          "sign stored results with HMAC-SHA256 under the key in F (every host needs the "
          "same); unsigned or forged results are misses",

@@ -1,6 +1,7 @@
 #include "core/cached_result.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "util/little_endian.hpp"
 #include "util/zstd_stream.hpp"
@@ -113,6 +114,46 @@ std::string read_compressed(const CachedResult& result, const PieceReader::Write
     return {};
 }
 
+// Format 4's --files: the paths, then (when there are any) the archive's size and frame.
+std::optional<std::string> read_files(RecordReader& reader, CachedResult& result) {
+    std::uint32_t paths = 0;
+    if (!reader.get(paths)) return "truncated";
+    for (std::uint32_t i = 0; i < paths; ++i) {
+        std::string path;
+        if (!reader.get_bytes(path)) return "truncated";
+        if (path.empty()) return "an empty --files path";
+        result.files.push_back(std::move(path));
+    }
+    if (paths == 0) return std::nullopt;
+    if (!reader.get(result.files_archive_bytes) || !reader.get_bytes(result.files_archive)) {
+        return "truncated";
+    }
+    // libarchive ends even an archive of nothing with two blocks of zeros.
+    if (result.files_archive.empty() || result.files_archive_bytes == 0) {
+        return "empty archive of --files";
+    }
+    if (result.files_archive_bytes > k_max_record_output) {
+        return "archive of --files larger than lockrun stores";
+    }
+    return std::nullopt;
+}
+
+// The archive's frame decompresses whole, to the size the record says. What it holds is
+// checked as it is extracted (files/extract_files.cpp), into a directory that is removed
+// if anything in it is refused.
+std::string check_files_archive(const CachedResult& result) {
+    std::uint64_t size = 0;
+    std::string error = zstd_decompress(result.files_archive, [&](std::string_view bytes) {
+        size += bytes.size();
+        return size <= result.files_archive_bytes;
+    });
+    if (!error.empty()) return "archive of --files: " + error;
+    if (size != result.files_archive_bytes) {
+        return "archive of --files not as long as its record says";
+    }
+    return {};
+}
+
 }  // namespace
 
 std::string output_piece_header(OutputStream stream, std::uint32_t size) {
@@ -145,8 +186,9 @@ std::string CachedResult::stdout_bytes() const {
 
 std::string encode_cached_result(const CachedResult& result) {
     std::string out;
-    std::uint64_t output = result.compressed_output.size() + 17;
+    std::uint64_t output = result.compressed_output.size() + 17 + result.files_archive.size() + 12;
     for (const OutputChunk& chunk : result.output) output += chunk.bytes.size() + 9;
+    for (const std::string& path : result.files) output += path.size() + 8;
     out.reserve(64 + result.host.size() + output);
     out.append(k_magic);
     append_little_endian<std::uint8_t>(out, k_cached_result_version);
@@ -159,14 +201,19 @@ std::string encode_cached_result(const CachedResult& result) {
         append_little_endian<std::uint8_t>(out, k_output_compressed);
         append_little_endian<std::uint64_t>(out, result.compressed_bytes);
         put_bytes(out, result.compressed_output);
-        return out;
+    } else {
+        append_little_endian<std::uint8_t>(out, k_output_as_read);
+        append_little_endian<std::uint32_t>(out, static_cast<std::uint32_t>(result.output.size()));
+        for (const OutputChunk& chunk : result.output) {
+            append_little_endian<std::uint8_t>(out, static_cast<std::uint8_t>(chunk.stream));
+            put_bytes(out, chunk.bytes);
+        }
     }
-    append_little_endian<std::uint8_t>(out, k_output_as_read);
-    append_little_endian<std::uint32_t>(out, static_cast<std::uint32_t>(result.output.size()));
-    for (const OutputChunk& chunk : result.output) {
-        append_little_endian<std::uint8_t>(out, static_cast<std::uint8_t>(chunk.stream));
-        put_bytes(out, chunk.bytes);
-    }
+    append_little_endian<std::uint32_t>(out, static_cast<std::uint32_t>(result.files.size()));
+    if (result.files.empty()) return out;
+    for (const std::string& path : result.files) put_bytes(out, path);
+    append_little_endian<std::uint64_t>(out, result.files_archive_bytes);
+    put_bytes(out, result.files_archive);
     return out;
 }
 
@@ -194,34 +241,41 @@ std::variant<CachedResult, UnreadableRecord> decode_cached_result(std::string_vi
         if (!reader.get(result.compressed_bytes) || !reader.get_bytes(result.compressed_output)) {
             return UnreadableRecord{"truncated"};
         }
-        if (!reader.at_end()) return UnreadableRecord{"trailing bytes after the record"};
         if (result.compressed_output.empty() || result.compressed_bytes == 0) {
             return UnreadableRecord{"empty compressed output"};
         }
         if (result.compressed_bytes > k_max_record_output) {
             return UnreadableRecord{"compressed output larger than lockrun stores"};
         }
-        // Checked whole now, in bounded memory, so that a replay never stops half-way.
-        std::string problem = read_compressed(result, nullptr);
-        if (!problem.empty()) return UnreadableRecord{problem};
-        return result;
+    } else {
+        if (kept_as != k_output_as_read) return UnreadableRecord{"corrupt output kind"};
+        if (!reader.get(chunks)) return UnreadableRecord{"truncated"};
+        for (std::uint32_t i = 0; i < chunks; ++i) {
+            std::uint8_t stream = 0;
+            OutputChunk chunk{OutputStream::stdout_stream, {}};
+            if (!reader.get(stream) || !reader.get_bytes(chunk.bytes)) {
+                return UnreadableRecord{"truncated"};
+            }
+            if (!is_stream_tag(stream)) return UnreadableRecord{"corrupt stream tag"};
+            chunk.stream = static_cast<OutputStream>(stream);
+            result.output.push_back(std::move(chunk));
+        }
     }
-    if (kept_as != k_output_as_read) return UnreadableRecord{"corrupt output kind"};
-    if (!reader.get(chunks)) return UnreadableRecord{"truncated"};
-    for (std::uint32_t i = 0; i < chunks; ++i) {
-        std::uint8_t stream = 0;
-        OutputChunk chunk{OutputStream::stdout_stream, {}};
-        if (!reader.get(stream) || !reader.get_bytes(chunk.bytes)) {
-            return UnreadableRecord{"truncated"};
-        }
-        if (stream != static_cast<std::uint8_t>(OutputStream::stdout_stream) &&
-            stream != static_cast<std::uint8_t>(OutputStream::stderr_stream)) {
-            return UnreadableRecord{"corrupt stream tag"};
-        }
-        chunk.stream = static_cast<OutputStream>(stream);
-        result.output.push_back(std::move(chunk));
+    if (version >= 4) {
+        if (auto problem = read_files(reader, result)) return UnreadableRecord{*problem};
     }
     if (!reader.at_end()) return UnreadableRecord{"trailing bytes after the record"};
+    // Checked whole now, in bounded memory, so that a replay never stops half-way.
+    if (!result.compressed_output.empty()) {
+        if (std::string problem = read_compressed(result, nullptr); !problem.empty()) {
+            return UnreadableRecord{problem};
+        }
+    }
+    if (!result.files.empty()) {
+        if (std::string problem = check_files_archive(result); !problem.empty()) {
+            return UnreadableRecord{problem};
+        }
+    }
     return result;
 }
 

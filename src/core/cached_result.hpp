@@ -40,6 +40,12 @@ struct CachedResult {
     std::uint64_t fence = 0;  // the run's fencing token; 0: not known (a format 1 record)
     std::string compressed_output{};
     std::uint64_t compressed_bytes = 0;
+    // --files: the paths the run shared, as given (sorted), and their archive (tar, pax
+    // format) as one zstd frame, `files_archive_bytes` long once decompressed. No paths: the
+    // run shared none; paths and an empty archive: none of them existed.
+    std::vector<std::string> files{};
+    std::string files_archive{};
+    std::uint64_t files_archive_bytes = 0;
 
     // The output's size as the command wrote it, compressed or not.
     std::uint64_t output_bytes() const;
@@ -58,9 +64,9 @@ struct CachedResult {
 // The header of one piece of compressed output: its stream (1 byte) and size (4 bytes).
 std::string output_piece_header(OutputStream stream, std::uint32_t size);
 
-// Format 3 added compressed output, format 2 the fence; formats 1 (lockrun 0.1, fence 0)
-// and 2 are still read.
-inline constexpr std::uint8_t k_cached_result_version = 3;
+// Format 4 added --files, 3 compressed output, 2 the fence; formats 1 (lockrun 0.1, fence
+// 0) to 3 are still read.
+inline constexpr std::uint8_t k_cached_result_version = 4;
 
 std::string encode_cached_result(const CachedResult& result);
 

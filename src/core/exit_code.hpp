@@ -6,6 +6,8 @@ namespace lockrun::exit_code {
 inline constexpr int k_usage = 64;
 inline constexpr int k_backend_unavailable = 69;
 inline constexpr int k_internal = 70;
+// --files could not be extracted here (sysexits' EX_CANTCREAT).
+inline constexpr int k_cannot_create = 73;
 inline constexpr int k_conflict = 75;
 inline constexpr int k_lock_lost = 76;
 inline constexpr int k_config = 78;

@@ -7,6 +7,7 @@
 #include "core/errors.hpp"
 #include "core/exit_code.hpp"
 #include "core/holder_text.hpp"
+#include "core/shared_files.hpp"
 #include "util/one_line.hpp"
 #include "util/wall_clock.hpp"
 
@@ -256,6 +257,49 @@ bool claim_refresh(Backend& backend, Millis period, const std::string& key, Repo
     }
 }
 
+std::string joined(const std::vector<std::string>& paths) {
+    std::string text;
+    for (const std::string& path : paths) text += (text.empty() ? "" : " ") + path;
+    return text;
+}
+
+// --files: a result serves this caller only with the files it asks for, put in place
+// before its output is printed (SPEC §1). false: it cannot serve, and this caller runs the
+// command instead (the run stores a result that can). An extraction this host cannot do is
+// an error (73).
+bool files_in_place(const ResultFound& found, const SingleFlightSettings& settings,
+                    SharedFiles& files, Reporter& reporter) {
+    if (settings.files.empty()) return true;  // files nobody asked for are left in the record
+    const CachedResult& result = found.result;
+    if (result.files != settings.files) {
+        // A failed run shares no files: the callers that waited for it share its status.
+        if (result.files.empty() && result.exit_code != 0) return true;
+        reporter.warn("the result of " + settings.key + " was stored " +
+                      (result.files.empty() ? std::string("without --files")
+                                            : "with --files " + joined(result.files)) +
+                      ", not --files " + joined(settings.files) + "; running the command");
+        return false;
+    }
+    ExtractedFiles extracted = files.extract(result);
+    switch (extracted.kind) {
+        case ExtractedFiles::Kind::extracted:
+            reporter.info(settings.key + ": extracted its --files (" +
+                          std::to_string(extracted.entries) +
+                          " entries) into the working directory");
+            return true;
+        case ExtractedFiles::Kind::refused:
+            reporter.warn("ignoring the stored result of " + settings.key +
+                          ": its --files archive is refused (" + extracted.reason +
+                          "); nothing was extracted, running the command");
+            return false;
+        case ExtractedFiles::Kind::failed:
+            break;
+    }
+    throw Error(exit_code::k_cannot_create,
+                "cannot put the --files of " + settings.key + " in place: " + extracted.reason +
+                    " (files already in place are whole; nothing was replayed)");
+}
+
 // SPEC §1: a replay is never silent.
 SingleFlightOutcome replay(const ResultFound& found, const SingleFlightSettings& settings,
                            Backend& backend, Reporter& reporter, SingleFlightOutcome outcome) {
@@ -367,11 +411,48 @@ RunReport run_holding(const HeldLock& lock, const SingleFlightSettings& settings
     return runner.run(command, lease, policy);
 }
 
+// What --cache-max-bytes leaves for the files once the output is in: the output's own
+// limit and slack (exec/capture.cpp) apply to the two together.
+std::uint64_t record_room(const SingleFlightSettings& settings, const CachedResult& result) {
+    const std::uint64_t limit = settings.cache_max_bytes + settings.cache_max_bytes / 64 + 1024;
+    std::uint64_t output = result.compressed_output.size();
+    for (const OutputChunk& chunk : result.output) output += chunk.bytes.size();
+    return output >= limit ? 0 : limit - output;
+}
+
+// --files: the paths archived into the result (SPEC §1). false: they could not be, and the
+// result is neither stored nor shared: a caller would lack the files it asked for.
+bool add_files(CachedResult& result, const SingleFlightSettings& settings, SharedFiles& files,
+               std::uint64_t room, Reporter& reporter) {
+    ArchivedFiles archived = files.archive(settings.files, room);
+    for (const std::string& warning : archived.warnings) {
+        reporter.warn("--files of " + settings.key + ": " + warning);
+    }
+    if (archived.over_room) {
+        reporter.warn("not caching the result of " + settings.key +
+                      ": its output and --files are over --cache-max-bytes " +
+                      std::to_string(settings.cache_max_bytes) + " (compressed)");
+        return false;
+    }
+    if (!archived.failure.empty()) {
+        reporter.warn("not caching the result of " + settings.key +
+                      ": its --files could not be archived (" + archived.failure + ")");
+        return false;
+    }
+    reporter.debug("archived --files of " + settings.key + ": " +
+                   std::to_string(archived.archive_bytes) + " bytes, " +
+                   std::to_string(archived.archive.size()) + " compressed");
+    result.files = settings.files;
+    result.files_archive = std::move(archived.archive);
+    result.files_archive_bytes = archived.archive_bytes;
+    return true;
+}
+
 // Step 4's decision: what of this run may be stored for later callers, and what is handed
 // to the callers that waited for it (SPEC §1: they share failures too).
 // The output moves out of `report` into the record (up to --cache-max-bytes: not copied).
 FinishRequest finish_request(const SingleFlightSettings& settings, const HeldLock& lock,
-                             RunReport& report, Reporter& reporter) {
+                             RunReport& report, SharedFiles& files, Reporter& reporter) {
     FinishRequest request{settings.token, lock.acquired.lock.fence,
                           std::nullopt,   settings.cache_ttl,
                           std::nullopt,   k_shared_outcome_ttl};
@@ -400,14 +481,18 @@ FinishRequest finish_request(const SingleFlightSettings& settings, const HeldLoc
                         lock.acquired.lock.fence,
                         std::move(report.compressed_output),
                         report.compressed_bytes};
-    std::string record = encode_cached_result(result);
-    result = {};  // its output is in `record` now
     // A command killed by a signal (the OOM killer, a timeout) failed this once: its
     // waiters share that, but it is never kept for later callers, --cache-failures or not.
+    const bool keepable =
+        report.exit_status == 0 || (settings.cache_failures && !report.killed_by_signal);
+    if (keepable && !settings.files.empty() &&
+        !add_files(result, settings, files, record_room(settings, result), reporter)) {
+        return request;
+    }
+    std::string record = encode_cached_result(result);
+    result = {};  // its output is in `record` now
     // --cache-ttl 0: coalescing only, shared with the waiters and kept for nobody.
-    bool storable =
-        settings.cache_ttl > Millis(0) &&
-        (report.exit_status == 0 || (settings.cache_failures && !report.killed_by_signal));
+    bool storable = settings.cache_ttl > Millis(0) && keepable;
     if (storable) {
         reporter.debug("storing " + std::to_string(record.size()) + " bytes for " + settings.key);
         request.stored_record = std::move(record);
@@ -421,9 +506,10 @@ FinishRequest finish_request(const SingleFlightSettings& settings, const HeldLoc
 // result stored or shared as decided), else what was observed, for the message.
 // `stored` becomes true when a result was stored for later callers.
 std::optional<std::string> finish(HeldLock& lock, const SingleFlightSettings& settings,
-                                  RunReport& report, Reporter& reporter, bool& stored) {
+                                  RunReport& report, SharedFiles& files, Reporter& reporter,
+                                  bool& stored) {
     try {
-        FinishRequest request = finish_request(settings, lock, report, reporter);
+        FinishRequest request = finish_request(settings, lock, report, files, reporter);
         const bool storing = request.stored_record.has_value();
         if (!lock.finish(request)) {
             return std::string("the lock was no longer this run's when lockrun released it");
@@ -499,16 +585,35 @@ bool still_stored(Backend& backend, std::uint64_t fence) {
 }  // namespace
 
 SingleFlightOutcome run_single_flight(const SingleFlightSettings& s, Backend& backend,
-                                      CommandRunner& runner, Reporter& reporter) {
+                                      CommandRunner& runner, SharedFiles& files,
+                                      Reporter& reporter) {
     // Steps 1-2: replay a result, take the lock, or give up when --wait runs out.
     Clock::time_point started = Clock::now();
-    Entry entry = acquire_or_find_result(s, backend, reporter);
     SingleFlightOutcome outcome;
-    outcome.waited = std::chrono::duration_cast<Millis>(Clock::now() - started);
-    if (auto* failed = std::get_if<Failed>(&entry)) return ended_by(failed->error, outcome);
-    if (auto* found = std::get_if<ResultFound>(&entry)) {
-        return replay(*found, s, backend, reporter, outcome);
+    SingleFlightSettings without_lookup;  // when a result found cannot serve this caller
+    const SingleFlightSettings* looking = &s;
+    Entry entry;
+    for (;;) {
+        entry = acquire_or_find_result(*looking, backend, reporter);
+        outcome.waited = std::chrono::duration_cast<Millis>(Clock::now() - started);
+        auto* found = std::get_if<ResultFound>(&entry);
+        if (found == nullptr) break;
+        try {
+            if (files_in_place(*found, s, files, reporter)) {
+                return replay(*found, s, backend, reporter, outcome);
+            }
+        } catch (const Error&) {
+            return ended_by(std::current_exception(), outcome);
+        }
+        // Its --files are not what this caller needs: run the command, as --refresh does
+        // (sharing still the outcome of a run it waits for, if that run's files serve).
+        if (looking == &s) {
+            without_lookup = s;
+            without_lookup.refresh = true;
+            looking = &without_lookup;
+        }
     }
+    if (auto* failed = std::get_if<Failed>(&entry)) return ended_by(failed->error, outcome);
     if (auto* conflict = std::get_if<Conflict>(&entry)) {
         return give_up(*conflict, s, reporter, outcome);
     }
@@ -532,7 +637,7 @@ SingleFlightOutcome run_single_flight(const SingleFlightSettings& s, Backend& ba
         // (not for a run stopped for losing its lock: it has nothing to store).
         std::optional<std::string> failed_release;
         if (!report.stopped_for_lock_loss) {
-            failed_release = finish(lock, s, report, reporter, outcome.stored);
+            failed_release = finish(lock, s, report, files, reporter, outcome.stored);
         }
         // Step 5: the command's status, or 76 when the lock was lost.
         return command_status(report, failed_release, backend.lease_proves_exclusion(), s, reporter,

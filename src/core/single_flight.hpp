@@ -7,10 +7,12 @@
 #include <exception>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/backend.hpp"
 #include "core/command_runner.hpp"
 #include "core/reporter.hpp"
+#include "core/shared_files.hpp"
 
 namespace lockrun {
 
@@ -28,6 +30,9 @@ struct SingleFlightSettings {
     bool cache_stderr = false;
     Millis cache_ttl{};
     std::uint64_t cache_max_bytes = 0;
+    // --files: paths relative to the working directory, without `.` or `..` components,
+    // sorted; archived with a stored result, and extracted by the callers that replay it.
+    std::vector<std::string> files;
     OnLockLost on_lock_lost = OnLockLost::term;
     Millis kill_after{};
     Millis io_timeout{};
@@ -66,6 +71,7 @@ struct SingleFlightOutcome {
 // SPEC §1 from start to end. Errors of core/errors.hpp end the run as `failure`; nothing is
 // left held whatever the error.
 SingleFlightOutcome run_single_flight(const SingleFlightSettings& settings, Backend& backend,
-                                      CommandRunner& runner, Reporter& reporter);
+                                      CommandRunner& runner, SharedFiles& files,
+                                      Reporter& reporter);
 
 }  // namespace lockrun

@@ -82,26 +82,47 @@ void ZstdCompressor::compress(std::string_view bytes, bool end, std::string& out
     }
 }
 
-std::string zstd_decompress(std::string_view frame,
-                            const std::function<bool(std::string_view)>& sink) {
-    std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> context(ZSTD_createDCtx(), &ZSTD_freeDCtx);
-    if (!context) throw std::bad_alloc();
-    if (std::string problem = not_ours(frame); !problem.empty()) return problem;
-    ZSTD_DCtx_setParameter(context.get(), ZSTD_d_windowLogMax, k_max_window_log);
-    std::string buffer(ZSTD_DStreamOutSize(), '\0');
-    ZSTD_inBuffer in{frame.data(), frame.size(), 0};
-    std::size_t left = 1;
-    while (in.pos < in.size || left != 0) {
-        ZSTD_outBuffer out{buffer.data(), buffer.size(), 0};
-        const std::size_t before = in.pos;
-        left = ZSTD_decompressStream(context.get(), &out, &in);
-        if (ZSTD_isError(left)) return std::string("compressed output: ") + ZSTD_getErrorName(left);
-        if (out.pos > 0 && !sink(std::string_view(buffer.data(), out.pos))) return {};
-        if (left == 0 && in.pos < in.size) return "compressed output: bytes after its frame";
-        // No input taken and no output room used: the frame is cut short.
-        if (in.pos == before && out.pos == 0) return "compressed output: truncated";
+void ZstdReader::FreeContext::operator()(ZSTD_DCtx_s* context) const {
+    ZSTD_freeDCtx(context);
+}
+
+ZstdReader::ZstdReader(std::string_view frame)
+    : context_(ZSTD_createDCtx()), in_(frame), buffer_(ZSTD_DStreamOutSize(), '\0') {
+    if (!context_) throw std::bad_alloc();
+    error_ = not_ours(frame);
+    ZSTD_DCtx_setParameter(context_.get(), ZSTD_d_windowLogMax, k_max_window_log);
+}
+
+std::string_view ZstdReader::next() {
+    while (error_.empty() && !ended_) {
+        ZSTD_inBuffer in{in_.data(), in_.size(), position_};
+        ZSTD_outBuffer out{buffer_.data(), buffer_.size(), 0};
+        const std::size_t left = ZSTD_decompressStream(context_.get(), &out, &in);
+        const bool took_nothing = in.pos == position_;
+        position_ = in.pos;
+        if (ZSTD_isError(left)) {
+            error_ = std::string("compressed output: ") + ZSTD_getErrorName(left);
+            break;
+        }
+        if (left == 0) {
+            ended_ = true;
+            if (position_ < in_.size()) error_ = "compressed output: bytes after its frame";
+        } else if (took_nothing && out.pos == 0) {
+            // No input taken and no output room used: the frame is cut short.
+            error_ = "compressed output: truncated";
+        }
+        if (out.pos > 0) return {buffer_.data(), out.pos};
     }
     return {};
+}
+
+std::string zstd_decompress(std::string_view frame,
+                            const std::function<bool(std::string_view)>& sink) {
+    ZstdReader reader(frame);
+    for (std::string_view bytes = reader.next(); !bytes.empty(); bytes = reader.next()) {
+        if (!sink(bytes)) return {};
+    }
+    return reader.error();
 }
 
 }  // namespace lockrun

@@ -31,6 +31,33 @@ private:
     std::string step_;  // what one step of the library emits, before it joins `out`
 };
 
+// Decompresses one frame as ZstdCompressor writes it, a buffer at a time, as the reader
+// asks (libarchive pulls the archive of --files this way). A frame of another kind (legacy,
+// skippable, without a checksum) or one that needs a window over 1 MiB is refused before
+// anything is allocated for it.
+class ZstdReader {
+public:
+    explicit ZstdReader(std::string_view frame);
+    // The next bytes, valid until the next call; empty at the end of the frame or at an
+    // error.
+    std::string_view next();
+    // Empty while the frame is whole so far; else why it is not, for one warning line. Set
+    // when next() returned empty for it: a frame cut short or with bytes after it is found
+    // only at its end.
+    const std::string& error() const { return error_; }
+
+private:
+    struct FreeContext {
+        void operator()(ZSTD_DCtx_s* context) const;
+    };
+    std::unique_ptr<ZSTD_DCtx_s, FreeContext> context_;
+    std::string_view in_;
+    std::size_t position_ = 0;
+    std::string buffer_;
+    std::string error_;
+    bool ended_ = false;
+};
+
 // Decompresses `frame`, which must be exactly one zstd frame as ZstdCompressor writes it,
 // handing the bytes to `sink` in pieces; `sink` returns false to stop. Returns an empty
 // string when the whole frame was decompressed (or `sink` stopped it), else why not, for one

@@ -33,17 +33,23 @@ assert_one_run_with_a_waiter() {
     assert_runs 1
 }
 
-# as_format_2 FILE OUT [AT]: the format-3 record in FILE (AT bytes into it: a local result
-# file has a 12-byte header first) written to OUT as lockrun 0.2 wrote it before compression:
-# version byte 2, and without the output-kind byte that format 3 added after the host (its
-# u64 length at offset 25, then its bytes) and the fence (u64).
-as_format_2() {
-    local at=${3:-0} host_length kind_at
-    host_length=$(od -An -t u8 -j $((at + 25)) -N 8 "$1" | tr -d ' ')
+# as_format VERSION FILE OUT [AT]: the format-4 record in FILE, of a run without --files (AT
+# bytes into it: a local result file has a 12-byte header first), written to OUT as lockrun
+# 0.2 wrote it before --files (VERSION 3: without the files' count, the record's last 4
+# bytes) or also before compression (VERSION 2: without the output-kind byte that format 3
+# added after the host (its u64 length at offset 25, then its bytes) and the fence (u64)).
+as_format() {
+    local version=$1 at=${4:-0} host_length kind_at
+    host_length=$(od -An -t u8 -j $((at + 25)) -N 8 "$2" | tr -d ' ')
     kind_at=$((at + 25 + 8 + host_length + 8))
-    { head -c $((at + 4)) "$1"; printf '\002'; head -c "$kind_at" "$1" | tail -c +$((at + 6))
-      tail -c +$((kind_at + 2)) "$1"; } >"$2"
-    assert_equal "$(($(wc -c <"$2") + 1))" "$(wc -c <"$1")"
+    case $version in
+        3) { head -c $((at + 4)) "$2"; printf '\003'; tail -c +$((at + 6)) "$2" | head -c -4; } >"$3"
+           assert_equal "$(($(wc -c <"$3") + 4))" "$(wc -c <"$2")" ;;
+        2) { head -c $((at + 4)) "$2"; printf '\002'; head -c "$kind_at" "$2" | tail -c +$((at + 6))
+             tail -c +$((kind_at + 2)) "$2" | head -c -4; } >"$3"
+           assert_equal "$(($(wc -c <"$3") + 5))" "$(wc -c <"$2")" ;;
+        *) fail "as_format: no format $version" ;;
+    esac
 }
 
 # assert_replayed_without_running KEY OUTPUT: a call with KEY replays OUTPUT; its command

@@ -1,6 +1,7 @@
 // libFuzzer: the cache-record decoder must never crash, and what it accepts must encode
 // back to the same bytes (the format has one spelling per record). A record of an older
-// format that is still read (1 without the fence, 2 without compression) is written in the
+// format that is still read (1 without the fence, 2 without compression, 3 without --files)
+// is written in the
 // current one: it must decode back to the same result. What it accepts replays whole: a
 // compressed output decompresses to exactly the size its record gives. The signed envelope
 // (core/record_seal.hpp) is opened too.

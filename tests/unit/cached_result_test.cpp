@@ -17,11 +17,13 @@
 namespace lockrun {
 namespace {
 
-// Layout of a version-3 record (see cached_result.cpp): "LKRN", version u8, exit code i32,
+// Layout of a version-4 record (see cached_result.cpp): "LKRN", version u8, exit code i32,
 // created i64, duration i64, host (u64 length + bytes), fence u64, output kind u8; kind 0
 // (as read): chunk count u32, then per chunk a stream tag u8 and the bytes (u64 length +
 // bytes); kind 1 (compressed): the output's size u64, then the zstd frame (u64 length +
-// bytes). All integers little-endian. Version 2 is version 3 without the kind byte (its
+// bytes); then --files: path count u32, each path (u64 length + bytes), and with paths the
+// archive's size u64 and its zstd frame (u64 length + bytes). All integers little-endian.
+// Version 3 is version 4 without the files, version 2 version 3 without the kind byte (its
 // output always as read), version 1 (lockrun 0.1) version 2 without the fence.
 constexpr std::size_t k_version_offset = 4;
 constexpr std::size_t k_exit_code_offset = 5;
@@ -212,19 +214,20 @@ TEST(CachedResultDecode, RejectsTheWrongMagic) {
 
 TEST(CachedResultDecode, SaysARecordOfAFutureFormatIsUnreadableAndWhy) {
     std::string record = encode_cached_result(sample_result());
-    record[k_version_offset] = 4;
+    record[k_version_offset] = 5;
     std::string reason = unreadable_reason(record);
     EXPECT_NE(reason.find("format"), std::string::npos) << reason;
-    EXPECT_NE(reason.find('4'), std::string::npos) << reason;
+    EXPECT_NE(reason.find('5'), std::string::npos) << reason;
     EXPECT_EQ(reason.find('\n'), std::string::npos) << reason;
 }
 
 TEST(CachedResultDecode, ReadsAVersionOneRecordWithoutAFence) {
     CachedResult result = sample_result();
     std::string record = encode_cached_result(result);
-    // Remove the output kind and the fence, as lockrun 0.1 wrote the record.
+    // Remove the output kind and the fence, as lockrun 0.1 wrote the record, and the files.
     std::size_t fence_offset = k_host_length_offset + 8 + result.host.size();
     record.erase(fence_offset, 8 + 1);
+    record.resize(record.size() - 4);
     record[k_version_offset] = 1;
     auto decoded = decode_cached_result(record);
     ASSERT_TRUE(std::holds_alternative<CachedResult>(decoded));
@@ -235,12 +238,87 @@ TEST(CachedResultDecode, ReadsAVersionOneRecordWithoutAFence) {
 TEST(CachedResultDecode, ReadsAVersionTwoRecord) {
     CachedResult result = sample_result();
     std::string record = encode_cached_result(result);
-    // Remove the output kind, as lockrun 0.2 before compression wrote the record.
+    // Remove the output kind, as lockrun 0.2 before compression wrote the record, and the
+    // files.
     record.erase(kind_offset(result), 1);
+    record.resize(record.size() - 4);
     record[k_version_offset] = 2;
     auto decoded = decode_cached_result(record);
     ASSERT_TRUE(std::holds_alternative<CachedResult>(decoded));
     EXPECT_EQ(std::get<CachedResult>(decoded), result);
+}
+
+TEST(CachedResultDecode, ReadsAVersionThreeRecord) {
+    CachedResult result = sample_result();
+    std::string record = encode_cached_result(result);
+    // Without the files' count, as lockrun 0.2 before --files wrote the record.
+    record.resize(record.size() - 4);
+    record[k_version_offset] = 3;
+    auto decoded = decode_cached_result(record);
+    ASSERT_TRUE(std::holds_alternative<CachedResult>(decoded));
+    EXPECT_EQ(std::get<CachedResult>(decoded), result);
+}
+
+// sample_result() with --files dist and bin/tool, and an archive of `archive_bytes`.
+CachedResult result_with_files(std::string_view archive_bytes = "a tar archive, as bytes") {
+    CachedResult result = sample_result();
+    result.files = {"bin/tool", "dist"};
+    ZstdCompressor compressor;
+    compressor.add(archive_bytes, result.files_archive);
+    compressor.finish(result.files_archive);
+    result.files_archive_bytes = archive_bytes.size();
+    return result;
+}
+
+TEST(CachedResultFiles, KeepsThePathsAndTheArchive) {
+    CachedResult result = result_with_files();
+    EXPECT_EQ(round_trip(result), result);
+}
+
+TEST(CachedResultFiles, KeepsPathsWithCompressedOutput) {
+    CachedResult result = result_with_files();
+    result.output.clear();
+    ZstdCompressor compressor;
+    const std::string line = "line\n";
+    compressor.add(output_piece_header(OutputStream::stdout_stream, 5), result.compressed_output);
+    compressor.add(line, result.compressed_output);
+    compressor.finish(result.compressed_output);
+    result.compressed_bytes = 5;
+    EXPECT_EQ(round_trip(result), result);
+}
+
+TEST(CachedResultFiles, AnArchiveThatDoesNotDecompressWholeIsUnreadable) {
+    CachedResult result = result_with_files();
+    std::string record = encode_cached_result(result);
+    record.back() = static_cast<char>(record.back() ^ 0xff);  // the frame's checksum
+    EXPECT_NE(unreadable_reason(record).find("archive of --files"), std::string::npos);
+}
+
+TEST(CachedResultFiles, AnArchiveOfAnotherSizeThanItsRecordSaysIsUnreadable) {
+    CachedResult result = result_with_files();
+    result.files_archive_bytes += 1;
+    EXPECT_EQ(unreadable_reason(encode_cached_result(result)),
+              "archive of --files not as long as its record says");
+    result.files_archive_bytes -= 2;
+    EXPECT_EQ(unreadable_reason(encode_cached_result(result)),
+              "archive of --files not as long as its record says");
+}
+
+TEST(CachedResultFiles, PathsWithoutAnArchiveOrAnEmptyPathAreUnreadable) {
+    CachedResult result = result_with_files();
+    result.files_archive.clear();
+    result.files_archive_bytes = 0;
+    EXPECT_EQ(unreadable_reason(encode_cached_result(result)), "empty archive of --files");
+    result = result_with_files();
+    result.files = {""};
+    EXPECT_EQ(unreadable_reason(encode_cached_result(result)), "an empty --files path");
+}
+
+TEST(CachedResultFiles, ATruncatedFilesSectionIsUnreadable) {
+    std::string record = encode_cached_result(result_with_files());
+    for (std::size_t cut = 1; cut < 40; ++cut) {
+        EXPECT_FALSE(unreadable_reason(record.substr(0, record.size() - cut)).empty()) << cut;
+    }
 }
 
 // sample_result()'s output, large, compressed as the capture compresses it.

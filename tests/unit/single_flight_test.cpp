@@ -19,6 +19,7 @@ namespace {
 using namespace std::chrono_literals;
 using fakes::RecordingReporter;
 using fakes::ScriptedBackend;
+using fakes::ScriptedFiles;
 using fakes::ScriptedRunner;
 using Kind = SingleFlightOutcome::Kind;
 using Answer = ScriptedBackend::AcquireAnswer;
@@ -101,7 +102,7 @@ protected:
     }
     SingleFlightOutcome run(std::vector<Answer> answers) {
         backend.acquisitions.assign(answers.begin(), answers.end());
-        return run_single_flight(settings, backend, runner, reporter);
+        return run_single_flight(settings, backend, runner, files, reporter);
     }
     const FinishRequest& the_finish() const {
         if (backend.finishes.size() != 1) throw std::logic_error("not one finish");
@@ -111,6 +112,7 @@ protected:
     SingleFlightSettings settings;
     ScriptedBackend backend;
     ScriptedRunner runner;
+    ScriptedFiles files;
     RecordingReporter reporter;
 };
 
@@ -720,6 +722,152 @@ TEST_F(SingleFlight, ALateConfirmationWithWaitLeftIsTriedAgainAndRunsOnceInTime)
     EXPECT_EQ(run({acquired(1, 150ms), acquired(2)}).exit_status, 0);
     EXPECT_EQ(backend.calls, (Calls{"acquire", "renew_now", "abandon", "acquire", "finish"}));
     EXPECT_EQ(runner.commands.size(), 1u);
+}
+
+}  // namespace
+}  // namespace lockrun
+
+// ---- --files (SPEC §1): archived with a kept result, extracted before a replay prints.
+
+namespace lockrun {
+namespace {
+
+CachedResult result_with_files(int exit_code, std::vector<std::string> files = {"dist"}) {
+    CachedResult result = result_of(exit_code);
+    result.files = std::move(files);
+    result.files_archive = "archive-frame";
+    result.files_archive_bytes = 1024;
+    return result;
+}
+
+TEST_F(SingleFlight, FilesAreExtractedBeforeTheOutputIsReplayed) {
+    settings.files = {"dist"};
+    SingleFlightOutcome outcome = run({found(result_with_files(0))});
+    EXPECT_EQ(outcome.kind, Kind::replayed);
+    ASSERT_EQ(files.extract_calls.size(), 1u);
+    EXPECT_EQ(files.extract_calls[0].files, std::vector<std::string>{"dist"});
+    EXPECT_EQ(reporter.replayed, k_output);
+    EXPECT_TRUE(runner.commands.empty());
+    EXPECT_TRUE(reporter.warnings.empty());
+}
+
+TEST_F(SingleFlight, ACallerWithoutFilesReplaysTheOutputAndExtractsNothing) {
+    SingleFlightOutcome outcome = run({found(result_with_files(0))});
+    EXPECT_EQ(outcome.kind, Kind::replayed);
+    EXPECT_TRUE(files.extract_calls.empty());
+}
+
+TEST_F(SingleFlight, AResultWithOtherFilesIsNotReplayedTheCommandRunsAndStoresThem) {
+    settings.files = {"dist", "report.xml"};
+    SingleFlightOutcome outcome = run({found(result_with_files(0)), acquired(8)});
+    EXPECT_EQ(outcome.kind, Kind::ran);
+    EXPECT_TRUE(files.extract_calls.empty());
+    EXPECT_TRUE(reporter.replayed.empty());
+    ASSERT_EQ(reporter.warnings.size(), 1u);
+    EXPECT_EQ(reporter.warnings[0],
+              "the result of report was stored with --files dist, not --files dist report.xml; "
+              "running the command");
+    // The second look does not read the cache, as --refresh.
+    ASSERT_EQ(backend.acquire_requests.size(), 2u);
+    EXPECT_FALSE(backend.acquire_requests[1].read_cache);
+    ASSERT_EQ(files.archive_calls.size(), 1u);
+    EXPECT_EQ(files.archive_calls[0].first, settings.files);
+    CachedResult stored = decoded(the_finish().stored_record);
+    EXPECT_EQ(stored.files, settings.files);
+    EXPECT_EQ(stored.files_archive, files.archived.archive);
+}
+
+TEST_F(SingleFlight, AFailedRunWithoutFilesIsSharedWithAWaiterThatAskedForThem) {
+    settings.files = {"dist"};
+    SingleFlightOutcome outcome = run({found(result_of(2), true)});
+    EXPECT_EQ(outcome.kind, Kind::replayed);
+    EXPECT_EQ(outcome.exit_status, 2);
+    EXPECT_TRUE(files.extract_calls.empty());
+    EXPECT_TRUE(reporter.warnings.empty());
+}
+
+TEST_F(SingleFlight, ARefusedArchiveIsAMissWithOneWarningAndTheCommandRuns) {
+    settings.files = {"dist"};
+    files.extracted = {ExtractedFiles::Kind::refused,
+                       "../escape: a path that leaves the directory (..)", 0};
+    SingleFlightOutcome outcome = run({found(result_with_files(0)), acquired(8)});
+    EXPECT_EQ(outcome.kind, Kind::ran);
+    EXPECT_TRUE(reporter.replayed.empty());
+    ASSERT_EQ(reporter.warnings.size(), 1u);
+    EXPECT_EQ(reporter.warnings[0],
+              "ignoring the stored result of report: its --files archive is refused (../escape: "
+              "a path that leaves the directory (..)); nothing was extracted, running the command");
+    EXPECT_EQ(runner.commands.size(), 1u);
+}
+
+TEST_F(SingleFlight, AnExtractionThisHostCannotDoEndsWith73AndReplaysNothing) {
+    settings.files = {"dist"};
+    files.extracted = {ExtractedFiles::Kind::failed, "dist is in the way: it is a directory", 0};
+    SingleFlightOutcome outcome = run({found(result_with_files(0))});
+    EXPECT_EQ(outcome.exit_status, 73);
+    EXPECT_TRUE(reporter.replayed.empty());
+    EXPECT_TRUE(runner.commands.empty());
+    EXPECT_NE(
+        failure_of(outcome).find("cannot put the --files of report in place: dist is in the way"),
+        std::string::npos);
+}
+
+TEST_F(SingleFlight, FilesAreArchivedOnlyForAResultThatIsKept) {
+    settings.files = {"dist"};
+    runner.report.exit_status = 1;
+    run({acquired(8)});
+    EXPECT_TRUE(files.archive_calls.empty());
+    EXPECT_TRUE(decoded(the_finish().shared_record).files.empty());
+}
+
+TEST_F(SingleFlight, WithCacheFailuresAFailedRunsFilesAreArchived) {
+    settings.files = {"dist"};
+    settings.cache_failures = true;
+    runner.report.exit_status = 1;
+    run({acquired(8)});
+    EXPECT_EQ(files.archive_calls.size(), 1u);
+    EXPECT_EQ(decoded(the_finish().stored_record).files, settings.files);
+}
+
+TEST_F(SingleFlight, TheFilesGetTheRoomTheOutputLeavesUnderTheLimit) {
+    settings.files = {"dist"};
+    settings.cache_max_bytes = 64 * 1024;
+    runner.report.output = {{OutputStream::stdout_stream, std::string(1000, 'x')}};
+    run({acquired(8)});
+    ASSERT_EQ(files.archive_calls.size(), 1u);
+    EXPECT_EQ(files.archive_calls[0].second, 64 * 1024 + 1024 + 1024 - 1000u);
+}
+
+TEST_F(SingleFlight, FilesOverTheRoomStoreNothingAndSaySo) {
+    settings.files = {"dist"};
+    files.archived.over_room = true;
+    run({acquired(8)});
+    EXPECT_FALSE(the_finish().stored_record);
+    EXPECT_FALSE(the_finish().shared_record);
+    ASSERT_EQ(reporter.warnings.size(), 1u);
+    EXPECT_NE(reporter.warnings[0].find("its output and --files are over --cache-max-bytes"),
+              std::string::npos);
+}
+
+TEST_F(SingleFlight, FilesThatCannotBeArchivedStoreNothingAndSaySo) {
+    settings.files = {"dist"};
+    files.archived.failure = "dist/x: Permission denied";
+    run({acquired(8)});
+    EXPECT_FALSE(the_finish().stored_record);
+    ASSERT_EQ(reporter.warnings.size(), 1u);
+    EXPECT_EQ(reporter.warnings[0],
+              "not caching the result of report: its --files could not be archived (dist/x: "
+              "Permission denied)");
+}
+
+TEST_F(SingleFlight, AMissingPathIsAWarningAndTheResultIsStoredWithoutIt) {
+    settings.files = {"dist", "report.xml"};
+    files.archived.warnings = {"report.xml does not exist after the run: not shared"};
+    run({acquired(8)});
+    EXPECT_TRUE(the_finish().stored_record);
+    ASSERT_EQ(reporter.warnings.size(), 1u);
+    EXPECT_EQ(reporter.warnings[0],
+              "--files of report: report.xml does not exist after the run: not shared");
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # Damaged cache records of the local backend (SPEC §6): the result of KEY is the file
 # STATE_DIR/<hex SHA-256 of KEY>.out, "LKRT", the expiry (8 bytes, little-endian unix
-# ms), then the same versioned record as in Redis ("LKRN", version byte 3, ...). A file
+# ms), then the same versioned record as in Redis ("LKRN", version byte 4, ...). A file
 # that cannot be decoded (garbage, cut short, a record format this lockrun does not read)
 # is a miss with one warning line: the command runs, no crash, and its good result
 # replaces the damaged one.
@@ -32,10 +32,10 @@ first_bytes() {
 good_file() {
     lockrun --key rec:source -c 'echo source' >/dev/null
     cp "$(out_file rec:source)" "$1"
-    # "LKRT", 8 bytes of expiry, then the record: "LKRN" and version 3.
+    # "LKRT", 8 bytes of expiry, then the record: "LKRN" and version 4.
     assert_equal "file starts with:$(first_bytes 4 "$1")" 'file starts with: L K R T '
     assert_equal "record starts with:$(tail -c +13 "$1" | head -c 5 | od -An -c | tr -s ' \n' ' ')" \
-        'record starts with: L K R N 003 '
+        'record starts with: L K R N 004 '
 }
 
 # put_file KEY FILE: installs FILE as KEY's result file (0600, as lockrun writes it).
@@ -103,18 +103,21 @@ assert_miss_then_stored() {
     assert_miss_then_stored rec:header
 }
 
-@test "a record with version byte 4: the command runs, one warning, a good file is stored" {
+@test "a record with version byte 5: the command runs, one warning, a good file is stored" {
     good_file good.out
-    { head -c 16 good.out; printf '\004'; tail -c +18 good.out; } >v4.out
-    put_file rec:v4 v4.out
-    assert_miss_then_stored rec:v4
+    { head -c 16 good.out; printf '\005'; tail -c +18 good.out; } >v5.out
+    put_file rec:v5 v5.out
+    assert_miss_then_stored rec:v5
 }
 
-@test "a record of format 2 (lockrun 0.2 before compression) is still replayed" {
+@test "records of formats 2 and 3 (lockrun 0.2 before compression, before --files) are still replayed" {
     good_file good.out
-    as_format_2 good.out v2.out 12
+    as_format 2 good.out v2.out 12
     put_file rec:v2 v2.out
     assert_replayed_without_running rec:v2 source
+    as_format 3 good.out v3.out 12
+    put_file rec:v3 v3.out
+    assert_replayed_without_running rec:v3 source
 }
 
 @test "an empty result file: the command runs, one warning" {
@@ -131,8 +134,8 @@ assert_miss_then_stored() {
 
 @test "status of a damaged file exits 0 and says it is unreadable" {
     good_file good.out
-    { head -c 16 good.out; printf '\004'; tail -c +18 good.out; } >v4.out
-    put_file rec:status v4.out
+    { head -c 16 good.out; printf '\005'; tail -c +18 good.out; } >v5.out
+    put_file rec:status v5.out
     run --separate-stderr lockrun status rec:status --json
     assert_status 0
     assert_regex "$(jq -r .cache.unreadable <<<"$output")" '.+'

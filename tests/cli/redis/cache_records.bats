@@ -23,7 +23,7 @@ good_record() {
     rcli GET "$(out_key rec:source)" | head -c -1 >"$1"
     local magic
     magic=$(head -c 5 "$1" | od -An -c | tr -s ' ')
-    assert_equal "record starts with:$magic" 'record starts with: L K R N 003'
+    assert_equal "record starts with:$magic" 'record starts with: L K R N 004'
 }
 
 # put_record KEY FILE: stores FILE's bytes as KEY's cached result.
@@ -42,7 +42,7 @@ assert_miss_then_stored() {
 
     local magic
     magic=$(rcli GET "$(out_key "$1")" | head -c 5 | od -An -c | tr -s ' ')
-    assert_equal "record starts with:$magic" 'record starts with: L K R N 003'
+    assert_equal "record starts with:$magic" 'record starts with: L K R N 004'
     run --separate-stderr lockrun -q --key "$1" -c 'echo run >> runs; echo again'
     assert_status 0
     assert_output fresh
@@ -91,18 +91,21 @@ assert_miss_then_stored() {
     assert_miss_then_stored rec:header
 }
 
-@test "a record with version byte 4: the command runs, one warning, a good record is stored" {
+@test "a record with version byte 5: the command runs, one warning, a good record is stored" {
     good_record good.rec
-    { head -c 4 good.rec; printf '\004'; tail -c +6 good.rec; } >v4.rec
-    put_record rec:v4 v4.rec
-    assert_miss_then_stored rec:v4
+    { head -c 4 good.rec; printf '\005'; tail -c +6 good.rec; } >v5.rec
+    put_record rec:v5 v5.rec
+    assert_miss_then_stored rec:v5
 }
 
-@test "a record of format 2 (lockrun 0.2 before compression) is still replayed" {
+@test "records of formats 2 and 3 (lockrun 0.2 before compression, before --files) are still replayed" {
     good_record good.rec
-    as_format_2 good.rec v2.rec
+    as_format 2 good.rec v2.rec
     put_record rec:v2 v2.rec
     assert_replayed_without_running rec:v2 source
+    as_format 3 good.rec v3.rec
+    put_record rec:v3 v3.rec
+    assert_replayed_without_running rec:v3 source
 }
 
 @test "an empty value in the cache slot: the command runs, one warning" {
@@ -130,8 +133,8 @@ assert_miss_then_stored() {
 
 @test "cache show of a damaged record exits 1 with one line" {
     good_record good.rec
-    { head -c 4 good.rec; printf '\004'; tail -c +6 good.rec; } >v4.rec
-    put_record rec:show v4.rec
+    { head -c 4 good.rec; printf '\005'; tail -c +6 good.rec; } >v5.rec
+    put_record rec:show v5.rec
     run --separate-stderr lockrun cache show rec:show
     assert_status 1
     assert_equal "stdout: '$output'" "stdout: ''"

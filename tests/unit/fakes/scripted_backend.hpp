@@ -1,8 +1,8 @@
 #pragma once
 // Fakes of core's interfaces for the tests of the algorithm and the lease keeper: a Backend
 // whose answers the test scripts and whose calls it records, a CommandRunner that runs
-// nothing and returns a scripted report, and a Reporter that records what the user would
-// read.
+// nothing and returns a scripted report, SharedFiles that touch no disk, and a Reporter
+// that records what the user would read.
 
 #include <algorithm>
 #include <deque>
@@ -19,6 +19,8 @@
 #include "core/command_runner.hpp"
 #include "core/errors.hpp"
 #include "core/reporter.hpp"
+#include "core/shared_files.hpp"
+#include "util/zstd_stream.hpp"
 
 namespace lockrun::fakes {
 
@@ -189,6 +191,31 @@ public:
         policies.push_back(policy);
         if (during_run) during_run(lease);
         return report;
+    }
+};
+
+// --files without a disk: archive() returns `archived` (by default a frame of a few bytes,
+// which a record's decoder accepts), extract() returns `extracted`; both record their calls.
+class ScriptedFiles : public SharedFiles {
+public:
+    ScriptedFiles() {
+        ZstdCompressor compressor;
+        compressor.add("a tar archive", archived.archive);
+        compressor.finish(archived.archive);
+        archived.archive_bytes = 13;
+    }
+    ArchivedFiles archived;
+    ExtractedFiles extracted;
+    std::vector<std::pair<std::vector<std::string>, std::uint64_t>> archive_calls;
+    std::vector<CachedResult> extract_calls;
+
+    ArchivedFiles archive(const std::vector<std::string>& paths, std::uint64_t room) override {
+        archive_calls.emplace_back(paths, room);
+        return archived;
+    }
+    ExtractedFiles extract(const CachedResult& result) override {
+        extract_calls.push_back(result);
+        return extracted;
     }
 };
 

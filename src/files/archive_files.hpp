@@ -1,0 +1,17 @@
+#pragma once
+// The archiving half of --files (SPEC §1): the paths a run produced, walked without
+// following symlinks, written as a tar archive (pax) and compressed as it is written.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/shared_files.hpp"
+
+namespace lockrun {
+
+// `paths` are relative to the working directory. Memory is the compressed archive (at most
+// `room` and a block) and the compressor's, whatever the files' size.
+ArchivedFiles archive_files(const std::vector<std::string>& paths, std::uint64_t room);
+
+}  // namespace lockrun
