@@ -365,3 +365,24 @@ EOF
     assert_equal "builds: $(wc -l <runs)" "builds: 1"
     assert_regex "$(cat p2/recipe.err)" 'replayed the run of'
 }
+
+@test "under --cache-key-file, a signed record whose archive was replaced is a miss: nothing is extracted" {
+    head -c 32 /dev/urandom >cache.key
+    chmod 600 cache.key
+    (cd ws && lockrun --cache-key-file ../cache.key --key files:signed --files dist -c 'mkdir dist; echo good > dist/ok' >/dev/null)
+    record_of files:signed sealed.rec
+    # "LKRS", the 32-byte tag and the expiry, then the record: its archive replaced, the tag kept.
+    assert_equal "$(head -c 4 sealed.rec)" LKRS
+    tail -c +45 sealed.rec >inner.rec
+    mkdir -p evil/dist && echo evil >evil/dist/evil && tar -cf evil.tar -C evil dist
+    "$BATS_TEST_DIRNAME/files_record.py" inner.rec evil.tar forged-inner.rec
+    { head -c 44 sealed.rec; cat forged-inner.rec; } >forged.rec
+    store_record files:signed forged.rec
+    cd ws2
+    run --separate-stderr lockrun --cache-key-file ../cache.key --key files:signed --files dist -c 'echo run >> ../runs; mkdir dist; echo good > dist/ok; echo fresh'
+    assert_status 0
+    assert_output fresh
+    assert_one_error_line 'signature does not verify'
+    assert [ ! -e dist/evil ]
+    assert_equal "$(cat dist/ok)" good
+}
