@@ -520,8 +520,9 @@ Invocation parse_command_line(int argc, const char* const* argv,
     }
     take_command(invocation.options, std::move(rest));
     choose_key(invocation, environment);
-    check_stale(invocation);
+    // --files may turn the cache back on, which --stale needs.
     check_files(invocation);
+    check_stale(invocation);
     return invocation;
 }
 

@@ -138,22 +138,6 @@ std::optional<std::string> read_files(RecordReader& reader, CachedResult& result
     return std::nullopt;
 }
 
-// The archive's frame decompresses whole, to the size the record says. What it holds is
-// checked as it is extracted (files/extract_files.cpp), into a directory that is removed
-// if anything in it is refused.
-std::string check_files_archive(const CachedResult& result) {
-    std::uint64_t size = 0;
-    std::string error = zstd_decompress(result.files_archive, [&](std::string_view bytes) {
-        size += bytes.size();
-        return size <= result.files_archive_bytes;
-    });
-    if (!error.empty()) return "archive of --files: " + error;
-    if (size != result.files_archive_bytes) {
-        return "archive of --files not as long as its record says";
-    }
-    return {};
-}
-
 }  // namespace
 
 std::string output_piece_header(OutputStream stream, std::uint32_t size) {
@@ -271,11 +255,9 @@ std::variant<CachedResult, UnreadableRecord> decode_cached_result(std::string_vi
             return UnreadableRecord{problem};
         }
     }
-    if (!result.files.empty()) {
-        if (std::string problem = check_files_archive(result); !problem.empty()) {
-            return UnreadableRecord{problem};
-        }
-    }
+    // The archive of --files is checked as it is extracted (files/extract_files.cpp), into a
+    // directory removed if anything in it is refused: a caller that does not extract it, or
+    // `status`, does not decompress it.
     return result;
 }
 

@@ -4,6 +4,7 @@
 // libarchive.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -41,8 +42,10 @@ class SharedFiles {
 public:
     virtual ~SharedFiles() = default;
     // Archives `paths` (relative to the working directory, symlinks not followed),
-    // compressed, stopping once the archive is over `room` bytes.
-    virtual ArchivedFiles archive(const std::vector<std::string>& paths, std::uint64_t room) = 0;
+    // compressed, stopping once the archive is over `room` bytes. `keep_alive` is called
+    // often (for every entry and every block written), to renew the lease meanwhile.
+    virtual ArchivedFiles archive(const std::vector<std::string>& paths, std::uint64_t room,
+                                  const std::function<void()>& keep_alive) = 0;
     // Extracts `result`'s archive into the working directory.
     virtual ExtractedFiles extract(const CachedResult& result) = 0;
 };

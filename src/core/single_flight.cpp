@@ -395,13 +395,10 @@ SingleFlightOutcome run_unguarded(const Unreachable& unreachable,
 
 // Step 3: the command, told its key, fence and lease, while the lease is renewed.
 RunReport run_holding(const HeldLock& lock, const SingleFlightSettings& settings,
-                      CommandRunner& runner, Reporter& reporter) {
+                      CommandRunner& runner, LeaseKeeper& lease, Reporter& reporter) {
     reporter.add_context("fence", static_cast<std::int64_t>(lock.acquired.lock.fence));
     reporter.debug("acquired " + settings.key + " with fence " +
                    std::to_string(lock.acquired.lock.fence));
-    LeaseKeeper lease(lock.backend, settings.token, settings.lease, settings.io_timeout,
-                      lock.acquired.sent_at, lock.acquired.lock.expires);
-    lease.report_to(reporter, settings.key);
     RunPolicy policy{settings.on_lock_lost, settings.kill_after, settings.use_cache,
                      settings.use_cache && settings.cache_stderr, settings.cache_max_bytes};
     CommandSpec command = command_with_environment(settings, lock.acquired.lock.fence);
@@ -423,8 +420,16 @@ std::uint64_t record_room(const SingleFlightSettings& settings, const CachedResu
 // --files: the paths archived into the result (SPEC §1). false: they could not be, and the
 // result is neither stored nor shared: a caller would lack the files it asked for.
 bool add_files(CachedResult& result, const SingleFlightSettings& settings, SharedFiles& files,
-               std::uint64_t room, Reporter& reporter) {
-    ArchivedFiles archived = files.archive(settings.files, room);
+               std::uint64_t room, LeaseKeeper& lease, Reporter& reporter) {
+    // The lease is renewed while the files are read: a large dist/ can take longer than
+    // what is left of it.
+    ArchivedFiles archived = files.archive(settings.files, room, [&lease] {
+        if (lease.next_wakeup().passed()) lease.on_wakeup();
+    });
+    if (lease.lost()) {
+        // The finish step finds the lock gone and says so; the archive is of no use.
+        return false;
+    }
     for (const std::string& warning : archived.warnings) {
         reporter.warn("--files of " + settings.key + ": " + warning);
     }
@@ -452,7 +457,8 @@ bool add_files(CachedResult& result, const SingleFlightSettings& settings, Share
 // to the callers that waited for it (SPEC §1: they share failures too).
 // The output moves out of `report` into the record (up to --cache-max-bytes: not copied).
 FinishRequest finish_request(const SingleFlightSettings& settings, const HeldLock& lock,
-                             RunReport& report, SharedFiles& files, Reporter& reporter) {
+                             RunReport& report, SharedFiles& files, LeaseKeeper& lease,
+                             Reporter& reporter) {
     FinishRequest request{settings.token, lock.acquired.lock.fence,
                           std::nullopt,   settings.cache_ttl,
                           std::nullopt,   k_shared_outcome_ttl};
@@ -486,7 +492,7 @@ FinishRequest finish_request(const SingleFlightSettings& settings, const HeldLoc
     const bool keepable =
         report.exit_status == 0 || (settings.cache_failures && !report.killed_by_signal);
     if (keepable && !settings.files.empty() &&
-        !add_files(result, settings, files, record_room(settings, result), reporter)) {
+        !add_files(result, settings, files, record_room(settings, result), lease, reporter)) {
         return request;
     }
     std::string record = encode_cached_result(result);
@@ -506,10 +512,10 @@ FinishRequest finish_request(const SingleFlightSettings& settings, const HeldLoc
 // result stored or shared as decided), else what was observed, for the message.
 // `stored` becomes true when a result was stored for later callers.
 std::optional<std::string> finish(HeldLock& lock, const SingleFlightSettings& settings,
-                                  RunReport& report, SharedFiles& files, Reporter& reporter,
-                                  bool& stored) {
+                                  RunReport& report, SharedFiles& files, LeaseKeeper& lease,
+                                  Reporter& reporter, bool& stored) {
     try {
-        FinishRequest request = finish_request(settings, lock, report, files, reporter);
+        FinishRequest request = finish_request(settings, lock, report, files, lease, reporter);
         const bool storing = request.stored_record.has_value();
         if (!lock.finish(request)) {
             return std::string("the lock was no longer this run's when lockrun released it");
@@ -592,8 +598,11 @@ SingleFlightOutcome run_single_flight(const SingleFlightSettings& s, Backend& ba
     SingleFlightOutcome outcome;
     SingleFlightSettings without_lookup;  // when a result found cannot serve this caller
     const SingleFlightSettings* looking = &s;
+    const Deadline wait_deadline = Deadline::after(s.wait);
     Entry entry;
     for (;;) {
+        // One --wait for all the looks, however many results are found unusable.
+        if (looking != &s) without_lookup.wait = wait_deadline.left();
         entry = acquire_or_find_result(*looking, backend, reporter);
         outcome.waited = std::chrono::duration_cast<Millis>(Clock::now() - started);
         auto* found = std::get_if<ResultFound>(&entry);
@@ -630,14 +639,19 @@ SingleFlightOutcome run_single_flight(const SingleFlightSettings& s, Backend& ba
         }
         outcome.kind = Kind::ran;
         outcome.fence = lock.acquired.lock.fence;
-        RunReport report = run_holding(lock, s, runner, reporter);
+        // Kept until the result is stored: archiving --files after the command also takes
+        // time under the lease.
+        LeaseKeeper lease(backend, s.token, s.lease, s.io_timeout, lock.acquired.sent_at,
+                          lock.acquired.lock.expires);
+        lease.report_to(reporter, s.key);
+        RunReport report = run_holding(lock, s, runner, lease, reporter);
         outcome.ran = report.duration;
         outcome.exit_status = report.exit_status;
         // Step 4: store what deserves it, release and wake the waiters, in one atomic step
         // (not for a run stopped for losing its lock: it has nothing to store).
         std::optional<std::string> failed_release;
         if (!report.stopped_for_lock_loss) {
-            failed_release = finish(lock, s, report, files, reporter, outcome.stored);
+            failed_release = finish(lock, s, report, files, lease, reporter, outcome.stored);
         }
         // Step 5: the command's status, or 76 when the lock was lost.
         return command_status(report, failed_release, backend.lease_proves_exclusion(), s, reporter,

@@ -17,6 +17,7 @@ struct CompressedSink {
     ArchivedFiles& archived;
     std::uint64_t room;
     ZstdCompressor compressor;
+    const std::function<void()>& keep_alive;
 };
 
 la_ssize_t write_compressed(archive* /*handle*/, void* data, const void* bytes, size_t size) {
@@ -24,6 +25,7 @@ la_ssize_t write_compressed(archive* /*handle*/, void* data, const void* bytes, 
     if (sink.archived.over_room) return -1;
     try {
         sink.compressor.add({static_cast<const char*>(bytes), size}, sink.archived.archive);
+        sink.keep_alive();
     } catch (const std::bad_alloc&) {
         sink.archived.failure = "out of memory";
         return -1;
@@ -44,7 +46,8 @@ bool is_shared_type(mode_t type) {
 
 // One --files path and everything under it. Returns false when the archive cannot go on
 // (`archived` says why).
-bool archive_path(archive* disk, archive* out, const std::string& path, ArchivedFiles& archived) {
+bool archive_path(archive* disk, archive* out, const std::string& path, ArchivedFiles& archived,
+                  const std::function<void()>& keep_alive) {
     if (archive_read_disk_open(disk, path.c_str()) != ARCHIVE_OK) {
         archived.failure = path + ": " + archive_error(disk);
         return false;
@@ -53,9 +56,10 @@ bool archive_path(archive* disk, archive* out, const std::string& path, Archived
     if (!entry) throw std::bad_alloc();
     for (;;) {
         archive_entry_clear(entry.get());
+        keep_alive();
         int status = archive_read_next_header2(disk, entry.get());
         if (status == ARCHIVE_EOF) break;
-        if (status != ARCHIVE_OK) {
+        if (status < ARCHIVE_WARN) {
             archived.failure = archive_error(disk);
             return false;
         }
@@ -73,7 +77,8 @@ bool archive_path(archive* disk, archive* out, const std::string& path, Archived
             archived.failure = shown + ": " + archive_error(disk);
             return false;
         }
-        if (archive_write_header(out, entry.get()) != ARCHIVE_OK) {
+        // ARCHIVE_WARN: a detail not kept (a name not translated); the entry is written.
+        if (archive_write_header(out, entry.get()) < ARCHIVE_WARN) {
             if (archived.failure.empty() && !archived.over_room) {
                 archived.failure = shown + ": " + archive_error(out);
             }
@@ -83,16 +88,27 @@ bool archive_path(archive* disk, archive* out, const std::string& path, Archived
         const void* block = nullptr;
         size_t size = 0;
         la_int64_t offset = 0;
+        la_int64_t written = 0;
         while ((status = archive_read_data_block(disk, &block, &size, &offset)) == ARCHIVE_OK) {
-            if (archive_write_data(out, block, size) < 0) {
+            written += static_cast<la_int64_t>(size);
+            if (archive_write_data(out, block, size) != static_cast<la_ssize_t>(size)) {
                 if (archived.failure.empty() && !archived.over_room) {
-                    archived.failure = shown + ": " + archive_error(out);
+                    // Written short: the file grew since its size was read.
+                    archived.failure =
+                        shown + ": " +
+                        (archive_errno(out) != 0 ? archive_error(out)
+                                                 : "it changed while it was archived");
                 }
                 return false;
             }
         }
         if (status != ARCHIVE_EOF) {
             archived.failure = shown + ": " + archive_error(disk);
+            return false;
+        }
+        // Shorter than its size when it was read: libarchive would pad it with zeros.
+        if (written != archive_entry_size(entry.get())) {
+            archived.failure = shown + ": it changed while it was archived";
             return false;
         }
     }
@@ -102,9 +118,10 @@ bool archive_path(archive* disk, archive* out, const std::string& path, Archived
 
 }  // namespace
 
-ArchivedFiles archive_files(const std::vector<std::string>& paths, std::uint64_t room) {
+ArchivedFiles archive_files(const std::vector<std::string>& paths, std::uint64_t room,
+                            const std::function<void()>& keep_alive) {
     ArchivedFiles archived;
-    CompressedSink sink{archived, room, ZstdCompressor()};
+    CompressedSink sink{archived, room, ZstdCompressor(), keep_alive};
     ArchiveHandle disk(archive_read_disk_new());
     ArchiveHandle out(archive_write_new());
     if (!disk || !out) throw std::bad_alloc();
@@ -115,6 +132,9 @@ ArchivedFiles archive_files(const std::vector<std::string>& paths, std::uint64_t
                                                    ARCHIVE_READDISK_NO_SPARSE);
     archive_read_disk_set_symlink_physical(disk.get());
     archive_write_set_format_pax_restricted(out.get());
+    // Names as the bytes they are: lockrun runs in the C locale, where a name that is not
+    // ASCII has no UTF-8 translation.
+    archive_write_set_options(out.get(), "hdrcharset=BINARY");
     // No padding to tar's 10 KiB records: the archive is compressed, never put on a tape.
     archive_write_set_bytes_in_last_block(out.get(), 1);
     if (archive_write_open2(out.get(), &sink, nullptr, write_compressed, nullptr, nullptr) !=
@@ -124,11 +144,11 @@ ArchivedFiles archive_files(const std::vector<std::string>& paths, std::uint64_t
     }
     for (const std::string& path : paths) {
         struct stat info {};
-        if (::lstat(path.c_str(), &info) != 0 && errno == ENOENT) {
+        if (::lstat(path.c_str(), &info) != 0 && (errno == ENOENT || errno == ENOTDIR)) {
             archived.warnings.push_back(path + " does not exist after the run: not shared");
             continue;
         }
-        if (!archive_path(disk.get(), out.get(), path, archived)) return archived;
+        if (!archive_path(disk.get(), out.get(), path, archived, keep_alive)) return archived;
     }
     if (archive_write_close(out.get()) != ARCHIVE_OK) {
         if (archived.failure.empty() && !archived.over_room) {

@@ -10,8 +10,9 @@ namespace lockrun {
 class DiskFiles : public SharedFiles {
 public:
     explicit DiskFiles(bool preserve_owner) : preserve_owner_(preserve_owner) {}
-    ArchivedFiles archive(const std::vector<std::string>& paths, std::uint64_t room) override {
-        return archive_files(paths, room);
+    ArchivedFiles archive(const std::vector<std::string>& paths, std::uint64_t room,
+                          const std::function<void()>& keep_alive) override {
+        return archive_files(paths, room, keep_alive);
     }
     ExtractedFiles extract(const CachedResult& result) override {
         return extract_files(result, preserve_owner_);

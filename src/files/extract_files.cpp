@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <new>
 #include <optional>
@@ -44,9 +45,11 @@ std::vector<std::string> names_in(int dir_fd) {
 // first: an archived directory may be read-only). Symlinks are removed, never followed.
 void remove_tree(int parent, const std::string& name) {
     if (::unlinkat(parent, name.c_str(), 0) == 0 || errno == ENOENT) return;
+    // A directory of the staging tree, which nobody else can reach: made readable first (an
+    // archived mode of 0000 would keep it from being listed).
+    ::fchmodat(parent, name.c_str(), S_IRWXU, 0);
     UniqueFd dir(::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!dir.valid()) return;
-    ::fchmod(dir.get(), S_IRWXU);
     for (const std::string& inner : names_in(dir.get())) remove_tree(dir.get(), inner);
     ::unlinkat(parent, name.c_str(), AT_REMOVEDIR);
 }
@@ -77,8 +80,9 @@ private:
 
 // libarchive pulls the archive a buffer at a time from the stored frame.
 struct FrameSource {
-    explicit FrameSource(std::string_view frame) : reader(frame) {}
+    explicit FrameSource(std::string_view frame) : reader(frame, "the archive") {}
     ZstdReader reader;
+    std::uint64_t bytes = 0;
 };
 
 la_ssize_t read_frame(archive* handle, void* data, const void** buffer) {
@@ -89,6 +93,7 @@ la_ssize_t read_frame(archive* handle, void* data, const void** buffer) {
             archive_set_error(handle, EINVAL, "%s", source.reader.error().c_str());
             return -1;
         }
+        source.bytes += bytes.size();
         *buffer = bytes.data();
         return static_cast<la_ssize_t>(bytes.size());
     } catch (const std::bad_alloc&) {
@@ -96,6 +101,11 @@ la_ssize_t read_frame(archive* handle, void* data, const void** buffer) {
         return -1;
     }
 }
+
+// Past these an entry is refused, not tried: a name the file system would refuse is the
+// archive's fault, not this host's, and the moves below hold two descriptors a level.
+constexpr std::size_t k_max_path = 4096;
+constexpr std::size_t k_max_depth = 128;
 
 bool inside(std::string_view path, const std::vector<std::string>& shared) {
     for (const std::string& top : shared) {
@@ -115,11 +125,16 @@ std::optional<std::string> refusal(archive_entry* entry, const std::vector<std::
     std::string_view path = raw;
     const std::string shown(path);
     if (path.starts_with('/')) return shown + ": an absolute path";
-    for (std::string_view rest = path; !rest.empty();) {
+    if (path.size() > k_max_path) return shown.substr(0, 64) + "...: a path too long";
+    std::size_t depth = 0;
+    for (std::string_view rest = path; !rest.empty(); ++depth) {
         std::size_t slash = rest.find('/');
-        if (rest.substr(0, slash) == "..") return shown + ": a path that leaves the directory (..)";
+        std::string_view part = rest.substr(0, slash);
+        if (part == "..") return shown + ": a path that leaves the directory (..)";
+        if (part.size() > NAME_MAX) return shown.substr(0, 64) + "...: a name too long";
         rest.remove_prefix(slash == std::string_view::npos ? rest.size() : slash + 1);
     }
+    if (depth > k_max_depth) return shown.substr(0, 64) + "...: a path too deep";
     while (path.size() > 1 && path.ends_with('/')) path.remove_suffix(1);
     if (!inside(path, shared)) return shown + ": not under the record's --files paths";
     if (archive_entry_hardlink(entry) != nullptr) return shown + ": a hard link";
@@ -127,6 +142,8 @@ std::optional<std::string> refusal(archive_entry* entry, const std::vector<std::
     if (type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK) {
         return shown + ": a device, fifo or socket";
     }
+    // lockrun archives no sparse file: one would claim a size its archive does not hold.
+    if (archive_entry_sparse_count(entry) > 0) return shown + ": a sparse file";
     return std::nullopt;
 }
 
@@ -145,7 +162,6 @@ bool is_this_hosts_fault(int error) {
         case ENFILE:
         case ENOMEM:
         case EXDEV:
-        case ENAMETOOLONG:
             return true;
         default:
             return false;
@@ -187,7 +203,8 @@ ExtractedFiles extract_into(const CachedResult& result, const StagingDirectory& 
     for (;;) {
         int status = archive_read_next_header(in.get(), &entry);
         if (status == ARCHIVE_EOF) break;
-        if (status != ARCHIVE_OK) return refused(archive_error(in.get()));
+        // ARCHIVE_WARN: a name not translated to this locale; the checks below read its bytes.
+        if (status < ARCHIVE_WARN) return refused(archive_error(in.get()));
         if (auto why = refusal(entry, result.files)) return refused(*why);
         const std::string shown = archive_entry_pathname(entry);
         archive_entry_set_pathname(entry, (staging.name() + "/" + shown).c_str());
@@ -212,45 +229,100 @@ ExtractedFiles extract_into(const CachedResult& result, const StagingDirectory& 
     }
     // Directories' modes and times, deferred until their contents are written.
     if (archive_write_close(disk.get()) < ARCHIVE_WARN) return write_failure(disk.get(), "");
+    // The whole frame, as long as the record says: checked here, before anything is moved,
+    // rather than whenever a record is read (by a caller without --files, by `status`).
+    while (!source.reader.next().empty()) {
+    }
+    if (!source.reader.error().empty()) return refused(source.reader.error());
+    if (source.bytes != result.files_archive_bytes) {
+        return refused("the archive is not as long as its record says");
+    }
     return extracted;
 }
 
-// Moves what was extracted into `to`, path by path: a file (or symlink) replaces one of the
-// same name atomically; a directory is renamed whole where there is none, else merged into
-// the one there. Never through a symlink of the working directory: directories are opened
-// O_NOFOLLOW. An empty string, or why a path could not be put in place.
+std::string move_into_place(int from, int to, const std::string& shown_dir);
+
+constexpr int k_directory_flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+
+// Renames the staged directory `name` into `to`. Moving a directory to another parent
+// rewrites its `..`, which needs write permission on it: a read-only one (chmod -R a-w
+// dist) is made writable for the move and given its mode back.
+bool rename_directory(int from, int to, const std::string& name, mode_t mode) {
+    const bool writable = (mode & S_IWUSR) != 0;
+    if (!writable) ::fchmodat(from, name.c_str(), (mode & 07777) | S_IWUSR, 0);
+    if (::renameat(from, name.c_str(), to, name.c_str()) != 0) {
+        const int error = errno;
+        if (!writable) ::fchmodat(from, name.c_str(), mode & 07777, 0);
+        errno = error;
+        return false;
+    }
+    if (!writable) {
+        UniqueFd moved(::openat(to, name.c_str(), k_directory_flags));
+        if (moved.valid()) ::fchmod(moved.get(), mode & 07777);
+    }
+    return true;
+}
+
+// Merges the staged directory `name` into the directory of that name in `to`.
+std::string merge_directory(int from, int to, const std::string& name, const std::string& shown,
+                            const struct stat& there) {
+    // The staged one is ours alone (under a 0700 directory): listable and writable for the
+    // moves out of it, whatever its archived mode.
+    ::fchmodat(from, name.c_str(), S_IRWXU, 0);
+    UniqueFd inner_from(::openat(from, name.c_str(), k_directory_flags));
+    UniqueFd inner_to(::openat(to, name.c_str(), k_directory_flags));
+    if (!inner_from.valid() || !inner_to.valid()) return shown + ": " + error_text(errno);
+    // One of ours that an earlier replay made read-only: writable while files move in.
+    const bool reopened = there.st_uid == ::geteuid() && (there.st_mode & S_IRWXU) != S_IRWXU;
+    if (reopened) ::fchmod(inner_to.get(), (there.st_mode & 07777) | S_IRWXU);
+    std::string problem = move_into_place(inner_from.get(), inner_to.get(), shown);
+    if (reopened) ::fchmod(inner_to.get(), there.st_mode & 07777);
+    return problem;
+}
+
+// Puts the staged `name` in place in `to`: a file (or symlink) replaces one of the same name
+// atomically; a directory is renamed whole where there is none, else merged into the one
+// there (also when another caller extracting here put it there meanwhile). An empty string,
+// or why it could not be put in place.
+std::string place(int from, int to, const std::string& name, const std::string& shown) {
+    struct stat staged {};
+    if (::fstatat(from, name.c_str(), &staged, AT_SYMLINK_NOFOLLOW) != 0) {
+        return shown + ": " + error_text(errno);
+    }
+    auto rename_file = [&]() -> std::string {
+        if (::renameat(from, name.c_str(), to, name.c_str()) == 0) return {};
+        return shown + ": " + error_text(errno);
+    };
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        struct stat there {};
+        if (::fstatat(to, name.c_str(), &there, AT_SYMLINK_NOFOLLOW) != 0) {
+            if (errno != ENOENT) return shown + ": " + error_text(errno);
+            if (!S_ISDIR(staged.st_mode)) return rename_file();
+            if (rename_directory(from, to, name, staged.st_mode)) return {};
+            if (errno == EEXIST || errno == ENOTEMPTY) continue;
+            return shown + ": " + error_text(errno);
+        }
+        if (S_ISDIR(staged.st_mode) && S_ISDIR(there.st_mode)) {
+            return merge_directory(from, to, name, shown, there);
+        }
+        if (S_ISDIR(staged.st_mode)) {
+            return shown + " is in the way: a directory goes there, and it is " +
+                   (S_ISLNK(there.st_mode) ? "a symlink" : "not a directory");
+        }
+        if (S_ISDIR(there.st_mode)) {
+            return shown + " is in the way: it is a directory, and a file goes there";
+        }
+        return rename_file();
+    }
+    return shown + ": " + error_text(EEXIST);
+}
+
+// Moves what was extracted into `to`, path by path (place()). Never through a symlink of the
+// working directory: directories are opened O_NOFOLLOW.
 std::string move_into_place(int from, int to, const std::string& shown_dir) {
     for (const std::string& name : names_in(from)) {
         const std::string shown = shown_dir.empty() ? name : shown_dir + "/" + name;
-        struct stat staged {};
-        struct stat there {};
-        if (::fstatat(from, name.c_str(), &staged, AT_SYMLINK_NOFOLLOW) != 0) {
-            return shown + ": " + error_text(errno);
-        }
-        if (::fstatat(to, name.c_str(), &there, AT_SYMLINK_NOFOLLOW) != 0) {
-            if (errno != ENOENT) return shown + ": " + error_text(errno);
-        } else if (S_ISDIR(staged.st_mode) && S_ISDIR(there.st_mode)) {
-            UniqueFd inner_from(
-                ::openat(from, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-            UniqueFd inner_to(
-                ::openat(to, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-            if (!inner_from.valid() || !inner_to.valid()) return shown + ": " + error_text(errno);
-            // Its entries are moved out of it: it must be writable, whatever its mode.
-            ::fchmod(inner_from.get(), S_IRWXU);
-            if (std::string problem = move_into_place(inner_from.get(), inner_to.get(), shown);
-                !problem.empty()) {
-                return problem;
-            }
-            continue;
-        } else if (S_ISDIR(staged.st_mode)) {
-            return shown + " is in the way: a directory goes there, and it is " +
-                   (S_ISLNK(there.st_mode) ? "a symlink" : "not a directory");
-        } else if (S_ISDIR(there.st_mode)) {
-            return shown + " is in the way: it is a directory, and a file goes there";
-        }
-        if (::renameat(from, name.c_str(), to, name.c_str()) != 0) {
-            return shown + ": " + error_text(errno);
-        }
+        if (std::string problem = place(from, to, name, shown); !problem.empty()) return problem;
     }
     return {};
 }

@@ -26,20 +26,20 @@ constexpr int k_max_window_log = 20;
 // Why `frame` is not one frame as lockrun writes it (a standard zstd frame, not a legacy or
 // skippable one, with a window of at most 1 MiB and a checksum); empty when it is. The
 // library's decoders of legacy formats would allocate whatever window their header asks.
-std::string not_ours(std::string_view frame) {
+std::string not_ours(std::string_view frame, const std::string& what) {
     std::string_view magic = frame.substr(0, 4);
     std::uint32_t number = 0;
     if (!take_little_endian(magic, number) || number != ZSTD_MAGICNUMBER) {
-        return "compressed output: not a zstd frame";
+        return what + ": not a zstd frame";
     }
     ZSTD_frameHeader header{};
     const std::size_t status = ZSTD_getFrameHeader(&header, frame.data(), frame.size());
-    if (ZSTD_isError(status) || status != 0) return "compressed output: damaged frame header";
-    if (header.frameType != ZSTD_frame) return "compressed output: not a zstd data frame";
+    if (ZSTD_isError(status) || status != 0) return what + ": damaged frame header";
+    if (header.frameType != ZSTD_frame) return what + ": not a zstd data frame";
     if (header.windowSize > (1ULL << k_max_window_log)) {
-        return "compressed output: a window larger than lockrun writes";
+        return what + ": a window larger than lockrun writes";
     }
-    if (header.checksumFlag == 0) return "compressed output: a frame without a checksum";
+    if (header.checksumFlag == 0) return what + ": a frame without a checksum";
     return {};
 }
 
@@ -86,10 +86,13 @@ void ZstdReader::FreeContext::operator()(ZSTD_DCtx_s* context) const {
     ZSTD_freeDCtx(context);
 }
 
-ZstdReader::ZstdReader(std::string_view frame)
-    : context_(ZSTD_createDCtx()), in_(frame), buffer_(ZSTD_DStreamOutSize(), '\0') {
+ZstdReader::ZstdReader(std::string_view frame, std::string what)
+    : context_(ZSTD_createDCtx()),
+      in_(frame),
+      buffer_(ZSTD_DStreamOutSize(), '\0'),
+      what_(std::move(what)) {
     if (!context_) throw std::bad_alloc();
-    error_ = not_ours(frame);
+    error_ = not_ours(frame, what_);
     ZSTD_DCtx_setParameter(context_.get(), ZSTD_d_windowLogMax, k_max_window_log);
 }
 
@@ -101,15 +104,15 @@ std::string_view ZstdReader::next() {
         const bool took_nothing = in.pos == position_;
         position_ = in.pos;
         if (ZSTD_isError(left)) {
-            error_ = std::string("compressed output: ") + ZSTD_getErrorName(left);
+            error_ = what_ + ": " + ZSTD_getErrorName(left);
             break;
         }
         if (left == 0) {
             ended_ = true;
-            if (position_ < in_.size()) error_ = "compressed output: bytes after its frame";
+            if (position_ < in_.size()) error_ = what_ + ": bytes after its frame";
         } else if (took_nothing && out.pos == 0) {
             // No input taken and no output room used: the frame is cut short.
-            error_ = "compressed output: truncated";
+            error_ = what_ + ": truncated";
         }
         if (out.pos > 0) return {buffer_.data(), out.pos};
     }

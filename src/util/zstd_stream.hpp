@@ -37,7 +37,8 @@ private:
 // anything is allocated for it.
 class ZstdReader {
 public:
-    explicit ZstdReader(std::string_view frame);
+    // `what` names the bytes in the error messages ("compressed output: truncated").
+    explicit ZstdReader(std::string_view frame, std::string what = "compressed output");
     // The next bytes, valid until the next call; empty at the end of the frame or at an
     // error.
     std::string_view next();
@@ -54,6 +55,7 @@ private:
     std::string_view in_;
     std::size_t position_ = 0;
     std::string buffer_;
+    std::string what_;
     std::string error_;
     bool ended_ = false;
 };

@@ -311,7 +311,7 @@ EOF
     done
 }
 
-@test "a damaged archive frame is a miss: one warning, the command runs" {
+@test "a damaged archive frame is refused when it is extracted: one warning, the command runs" {
     cd ws
     lockrun --key files:damaged --files dist -c 'mkdir dist; echo good > dist/ok' >/dev/null
     cd ..
@@ -323,7 +323,8 @@ EOF
     run --separate-stderr lockrun --key files:damaged --files dist -c 'echo run >> ../runs; mkdir dist; echo good > dist/ok; echo fresh'
     assert_status 0
     assert_output fresh
-    assert_one_error_line 'ignoring the cached result of files:damaged: archive of --files'
+    assert_one_error_line 'its --files archive is refused \(the archive: .*checksum'
+    assert [ ! -e dist/evil ]
     assert_equal "runs: $(wc -l <../runs)" "runs: 1"
 }
 

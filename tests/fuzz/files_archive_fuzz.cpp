@@ -1,12 +1,14 @@
 // libFuzzer: the --files extraction (files/extract_files.cpp) is given any bytes as the tar
 // archive of a record that shares `dist`. It must never crash, never write outside the
 // directory it extracts into, never write there anything but `dist`, and never leave its
-// staging directory behind, whatever it refuses.
+// staging directory behind, whatever it refuses. (A write further out, or to an absolute
+// path, is not seen here: the entry checks and tests/unit/files_test.cpp cover those.)
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -66,7 +68,10 @@ const std::string& sandbox() {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    const std::string& root = sandbox();
+    // Extracted two levels down, so that a write up to two levels out is seen.
+    const std::string root = sandbox() + "/a/b";
+    if (::mkdir((sandbox() + "/a").c_str(), 0700) != 0 && errno != EEXIST) std::abort();
+    if (::mkdir(root.c_str(), 0700) != 0 && errno != EEXIST) std::abort();
     if (::chdir(root.c_str()) != 0 || ::mkdir("work", 0700) != 0 || ::chdir("work") != 0) {
         std::abort();
     }
@@ -80,8 +85,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (extracted.kind != lockrun::ExtractedFiles::Kind::extracted && extracted.reason.empty()) {
         std::abort();
     }
-    // Nothing beside `work`, and nothing in it but `dist`.
+    // Nothing beside `work` or its parents, and nothing in it but `dist`.
     if (names_in(root.c_str()) != std::vector<std::string>{"work"}) std::abort();
+    if (names_in((sandbox() + "/a").c_str()) != std::vector<std::string>{"b"}) std::abort();
+    if (names_in(sandbox().c_str()) != std::vector<std::string>{"a"}) std::abort();
     for (const std::string& name : names_in(".")) {
         if (name != "dist") std::abort();
     }

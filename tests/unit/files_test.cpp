@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -54,7 +55,7 @@ protected:
     ArchivedFiles archive_in(const fs::path& dir, const std::vector<std::string>& paths,
                              std::uint64_t room = 1 << 30) {
         fs::current_path(dir);
-        return archive_files(paths, room);
+        return archive_files(paths, room, [this] { ++keep_alive_calls_; });
     }
     ExtractedFiles extract_in(const fs::path& dir, const CachedResult& result) {
         fs::current_path(dir);
@@ -104,6 +105,7 @@ protected:
 
     fs::path root_;
     fs::path was_;
+    int keep_alive_calls_ = 0;
 };
 
 TEST_F(Files, WhatIsArchivedIsExtractedTheSameElsewhere) {
@@ -117,6 +119,7 @@ TEST_F(Files, WhatIsArchivedIsExtractedTheSameElsewhere) {
     ASSERT_EQ(archived.failure, "");
     EXPECT_TRUE(archived.warnings.empty());
     EXPECT_FALSE(archived.over_room);
+    EXPECT_GE(keep_alive_calls_, 9);  // an entry at least
 
     ExtractedFiles extracted =
         extract_in(root_ / "into", result_of(archived, {"dist", "report.xml"}));
@@ -187,6 +190,62 @@ TEST_F(Files, EntriesThatWouldWriteOutsideAreRefusedAndNothingIsWritten) {
         EXPECT_TRUE(fs::is_empty(root_ / "outside")) << entries.back().name;
         EXPECT_FALSE(fs::exists(root_ / "escape"));
     }
+}
+
+TEST_F(Files, NamesThatAreNotAsciiAreKeptAsTheirBytes) {
+    const std::string name = "r\xc3\xa9sum\xc3\xa9 \xff.txt";  // UTF-8, then a byte that is not
+    write_file(root_ / "from/dist" / name, "cv\n");
+    ArchivedFiles archived = archive_in(root_ / "from", {"dist"});
+    ASSERT_EQ(archived.failure, "");
+    ExtractedFiles extracted = extract_in(root_ / "into", result_of(archived, {"dist"}));
+    ASSERT_EQ(extracted.kind, ExtractedFiles::Kind::extracted) << extracted.reason;
+    EXPECT_EQ(read_file(root_ / "into/dist" / name), "cv\n");
+}
+
+TEST_F(Files, ReadOnlyDirectoriesAreExtractedWithTheirModes) {
+    write_file(root_ / "from/dist/ro/file", "x\n");
+    ::chmod((root_ / "from/dist/ro").c_str(), 0555);
+    ::chmod((root_ / "from/dist").c_str(), 0500);
+    ArchivedFiles archived = archive_in(root_ / "from", {"dist"});
+    ASSERT_EQ(archived.failure, "");
+    ASSERT_EQ(extract_in(root_ / "into", result_of(archived, {"dist"})).kind,
+              ExtractedFiles::Kind::extracted);
+    // Again, into the read-only tree the first extraction left.
+    ExtractedFiles again = extract_in(root_ / "into", result_of(archived, {"dist"}));
+    ASSERT_EQ(again.kind, ExtractedFiles::Kind::extracted) << again.reason;
+    struct stat info {};
+    ASSERT_EQ(::stat((root_ / "into/dist").c_str(), &info), 0);
+    EXPECT_EQ(info.st_mode & 07777, 0500u);
+    ASSERT_EQ(::stat((root_ / "into/dist/ro").c_str(), &info), 0);
+    EXPECT_EQ(info.st_mode & 07777, 0555u);
+    EXPECT_EQ(read_file(root_ / "into/dist/ro/file"), "x\n");
+    for (const char* dir : {"from/dist", "from/dist/ro", "into/dist", "into/dist/ro"}) {
+        ::chmod((root_ / dir).c_str(), 0700);
+    }
+}
+
+TEST_F(Files, ANameTooLongOrTooDeepIsTheArchivesFaultNotThisHosts) {
+    std::string deep = "dist";
+    for (int i = 0; i < 130; ++i) deep += "/d";
+    for (const std::string& name : {"dist/" + std::string(300, 'n'), deep}) {
+        ExtractedFiles extracted = extract_in(root_ / "into", forged({{name, AE_IFREG, "x"}}));
+        EXPECT_EQ(extracted.kind, ExtractedFiles::Kind::refused) << extracted.reason;
+        EXPECT_TRUE(fs::is_empty(root_ / "into"));
+    }
+}
+
+TEST_F(Files, AnArchiveCutShortOrLongerThanItsRecordSaysIsRefused) {
+    CachedResult result = forged({{"dist/a", AE_IFREG, "a"}});
+    CachedResult longer = result;
+    longer.files_archive_bytes += 1;
+    EXPECT_EQ(extract_in(root_ / "into", longer).reason,
+              "the archive is not as long as its record says");
+    CachedResult damaged = result;
+    damaged.files_archive.back() = static_cast<char>(damaged.files_archive.back() ^ 0xff);
+    ExtractedFiles extracted = extract_in(root_ / "into", damaged);
+    EXPECT_EQ(extracted.kind, ExtractedFiles::Kind::refused);
+    EXPECT_NE(extracted.reason.find("checksum"), std::string::npos) << extracted.reason;
+    EXPECT_TRUE(fs::is_empty(root_ / "into"));
 }
 
 TEST_F(Files, ADirectoryInTheWayFailsAndLeavesWhatIsThere) {

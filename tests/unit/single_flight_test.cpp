@@ -742,10 +742,13 @@ CachedResult result_with_files(int exit_code, std::vector<std::string> files = {
 
 TEST_F(SingleFlight, FilesAreExtractedBeforeTheOutputIsReplayed) {
     settings.files = {"dist"};
+    bool replayed_before = true;
+    files.while_extracting = [&] { replayed_before = !reporter.replayed.empty(); };
     SingleFlightOutcome outcome = run({found(result_with_files(0))});
     EXPECT_EQ(outcome.kind, Kind::replayed);
     ASSERT_EQ(files.extract_calls.size(), 1u);
     EXPECT_EQ(files.extract_calls[0].files, std::vector<std::string>{"dist"});
+    EXPECT_FALSE(replayed_before);
     EXPECT_EQ(reporter.replayed, k_output);
     EXPECT_TRUE(runner.commands.empty());
     EXPECT_TRUE(reporter.warnings.empty());
@@ -775,6 +778,38 @@ TEST_F(SingleFlight, AResultWithOtherFilesIsNotReplayedTheCommandRunsAndStoresTh
     CachedResult stored = decoded(the_finish().stored_record);
     EXPECT_EQ(stored.files, settings.files);
     EXPECT_EQ(stored.files_archive, files.archived.archive);
+}
+
+TEST_F(SingleFlight, OneWaitBoundsEveryLookForAResultWithTheFiles) {
+    settings.files = {"dist"};
+    settings.wait = 200ms;
+    // A result without the files, then a holder that never lets go: the second look waits
+    // for what is left of --wait, not a --wait of its own.
+    Clock::time_point started = Clock::now();
+    Answer slow = found(result_of(0));
+    slow.delay = 150ms;
+    backend.acquisitions.assign({slow, held(9)});
+    SingleFlightOutcome outcome = run_single_flight(settings, backend, runner, files, reporter);
+    EXPECT_EQ(outcome.kind, Kind::conflict);
+    // Each wait ends by the first --wait's end (a second --wait would end 150 ms later).
+    for (const Deadline& wait : backend.waits) EXPECT_LE(wait.at(), started + 230ms);
+}
+
+TEST_F(SingleFlight, TheLeaseIsRenewedWhileTheFilesAreArchived) {
+    settings.files = {"dist"};
+    settings.lease = 300ms;
+    files.while_archiving = [&](const std::function<void()>& keep_alive) {
+        for (int i = 0; i < 40; ++i) {
+            std::this_thread::sleep_for(10ms);
+            keep_alive();
+        }
+    };
+    backend.answers_at_once = true;
+    backend.replies.assign(20, true);
+    run({acquired(8)});
+    // 400 ms of archiving under a 300 ms lease renewed every 100 ms.
+    EXPECT_GE(backend.renewals.size(), 3u);
+    EXPECT_TRUE(the_finish().stored_record);
 }
 
 TEST_F(SingleFlight, AFailedRunWithoutFilesIsSharedWithAWaiterThatAskedForThem) {

@@ -209,12 +209,19 @@ public:
     std::vector<std::pair<std::vector<std::string>, std::uint64_t>> archive_calls;
     std::vector<CachedResult> extract_calls;
 
-    ArchivedFiles archive(const std::vector<std::string>& paths, std::uint64_t room) override {
+    // Acts during the call: drives the keep-alive, or looks at what was replayed so far.
+    std::function<void(const std::function<void()>& keep_alive)> while_archiving;
+    std::function<void()> while_extracting;
+
+    ArchivedFiles archive(const std::vector<std::string>& paths, std::uint64_t room,
+                          const std::function<void()>& keep_alive) override {
         archive_calls.emplace_back(paths, room);
+        if (while_archiving) while_archiving(keep_alive);
         return archived;
     }
     ExtractedFiles extract(const CachedResult& result) override {
         extract_calls.push_back(result);
+        if (while_extracting) while_extracting();
         return extracted;
     }
 };
