@@ -387,3 +387,19 @@ EOF
     assert [ ! -e dist/evil ]
     assert_equal "$(cat dist/ok)" good
 }
+
+@test "five callers replaying into one directory at once all get the files" {
+    (cd ws && lockrun --key files:same-dir --files dist -c "$BUILD" >/dev/null)
+    local i
+    for i in 1 2 3 4 5; do
+        spawn "replay$i" env -C ws2 "$LOCKRUN" --key files:same-dir --files dist -c "$BUILD"
+    done
+    for i in 1 2 3 4 5; do
+        assert_exit "replay$i" 0 30
+        assert_equal "$(cat "replay$i.out")" "built dist"
+    done
+    assert_equal "runs: $(wc -l <runs)" "runs: 1"
+    diff -r --no-dereference ws/dist ws2/dist | grep -v suid || true
+    assert_equal "$(cmp ws/dist/lib/blob ws2/dist/lib/blob && echo same)" same
+    [[ -z $(find ws2 -maxdepth 1 -name '.lockrun-files-*') ]] || fail "a staging directory is left"
+}
