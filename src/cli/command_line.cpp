@@ -418,6 +418,24 @@ void check_stale(Invocation& invocation) {
     o.run.stale.reset();
 }
 
+// -n N is lock-only (SPEC §9): nothing is stored or shared, so the options of the cache
+// given as flags contradict it; those of the environment or a config file are not applied.
+void check_max_holders(Invocation& invocation) {
+    Options& o = invocation.options;
+    if (o.run.max_holders <= 1) return;
+    for (std::string_view name : {"refresh", "cache-failures", "cache-ttl", "cache-max-bytes",
+                                  "cache-stderr", "stale", "files", "cache-key-file"}) {
+        const SettingValue& value = invocation.settings.at(std::string(name));
+        if (value.origin != SettingValue::Origin::flag) continue;
+        throw UsageError("-n " + std::to_string(o.run.max_holders) +
+                         " is a semaphore, lock only (no result is stored or shared): " +
+                         value.where + " does not apply to it");
+    }
+    o.run.use_cache = false;
+    o.run.stale.reset();
+    o.run.files.clear();
+}
+
 // --files needs the cache. Both as flags they contradict each other; a --no-cache of the
 // environment or a config file yields to the flag (SPEC §2), with a warning.
 void check_files(Invocation& invocation) {
@@ -520,6 +538,7 @@ Invocation parse_command_line(int argc, const char* const* argv,
     }
     take_command(invocation.options, std::move(rest));
     choose_key(invocation, environment);
+    check_max_holders(invocation);
     // --files may turn the cache back on, which --stale needs.
     check_files(invocation);
     check_stale(invocation);

@@ -71,6 +71,13 @@ std::vector<std::string> quoted(const std::vector<std::string>& texts) {
     return strings;
 }
 
+// "held by 2 of 3 (-n 3)" for a semaphore, "held" for a lock.
+std::string held_text(const KeyStatus& status) {
+    if (status.max_holders <= 1) return "held";
+    return fmt::format("held by {} of {} (-n {})", status.holders.size(), status.max_holders,
+                       status.max_holders);
+}
+
 std::string ms_or_null(Millis value) {
     return value == k_infinite ? "null" : std::to_string(value.count());
 }
@@ -90,6 +97,21 @@ JsonObject status_json(const std::string& key, const KeyStatus& status) {
                               .str())
             .raw("lease_left_ms", ms_or_null(status.holder->lease_left))
             .number("fence", status.holder->fence);
+    }
+    if (status.max_holders > 1) {
+        std::vector<std::string> holders;
+        for (const LockHeld& held : status.holders) {
+            holders.push_back(JsonObject()
+                                  .string("host", held.holder.host)
+                                  .number("pid", held.holder.pid)
+                                  .string("user", held.holder.user)
+                                  .string("command", held.holder.command)
+                                  .number("started_unix_ms", held.holder.started_unix_ms)
+                                  .raw("lease_left_ms", ms_or_null(held.lease_left))
+                                  .number("fence", held.fence)
+                                  .str());
+        }
+        out.number("max_holders", status.max_holders).raw("holders", json_array(holders));
     }
     if (!status.stored) return out.raw("cache", "null");
     const CachedResult* result = readable(*status.stored);
@@ -113,9 +135,10 @@ JsonObject status_json(const std::string& key, const KeyStatus& status) {
 
 }  // namespace
 
-// The status with its holder's user named, where this host can name it.
+// The status with its holders' users named, where this host can name them.
 KeyStatus with_user_name(KeyStatus status) {
     if (status.holder) status.holder->holder = holder_with_user_name(status.holder->holder);
+    for (LockHeld& held : status.holders) held.holder = holder_with_user_name(held.holder);
     return status;
 }
 
@@ -134,16 +157,19 @@ int show_status(Backend& backend, const std::string& key, bool json, const Backe
     if (!status.holder) {
         std::cout << "state:      free\n";
     } else {
-        const LockHeld& held = *status.holder;
-        std::cout << "state:      held\n";
-        std::cout << "holder:     " << holder_text(held.holder) << "\n";
-        std::cout << "command:    " << one_line(held.holder.command) << "\n";
-        if (held.holder.started_unix_ms > 0) {
-            std::cout << "started:    " << iso_time(held.holder.started_unix_ms) << " ("
-                      << ago(held.holder.started_unix_ms) << ")\n";
+        std::cout << "state:      " << held_text(status) << "\n";
+        const std::vector<LockHeld> holders =
+            status.holders.empty() ? std::vector<LockHeld>{*status.holder} : status.holders;
+        for (const LockHeld& held : holders) {
+            std::cout << "holder:     " << holder_text(held.holder) << "\n";
+            std::cout << "command:    " << one_line(held.holder.command) << "\n";
+            if (held.holder.started_unix_ms > 0) {
+                std::cout << "started:    " << iso_time(held.holder.started_unix_ms) << " ("
+                          << ago(held.holder.started_unix_ms) << ")\n";
+            }
+            std::cout << "lease left: " << lease_text(held.lease_left) << "\n";
+            std::cout << "fence:      " << held.fence << "\n";
         }
-        std::cout << "lease left: " << lease_text(held.lease_left) << "\n";
-        std::cout << "fence:      " << held.fence << "\n";
     }
     std::cout << "cache:      " << cache_line(status.stored) << "\n" << std::flush;
     return 0;
@@ -170,10 +196,14 @@ int list_keys(Backend& backend, bool json, TerminalReporter& reporter) {
     for (const ListedKey& listed : keys) {
         out += listed.name_known ? one_line(listed.key)
                                  : fmt::format("(a key whose SHA-256 is {})", listed.key);
-        out += listed.status.holder ? fmt::format(": held by {}, fence {}",
-                                                  holder_text(listed.status.holder->holder),
-                                                  listed.status.holder->fence)
-                                    : ": free";
+        if (listed.status.max_holders > 1) {
+            out += listed.status.holder ? ": " + held_text(listed.status) : ": free";
+        } else {
+            out += listed.status.holder ? fmt::format(": held by {}, fence {}",
+                                                      holder_text(listed.status.holder->holder),
+                                                      listed.status.holder->fence)
+                                        : ": free";
+        }
         out += "; cache: " + cache_line(listed.status.stored) + "\n";
     }
     write_all(STDOUT_FILENO, out);
@@ -187,7 +217,10 @@ int release_lock(Backend& backend, const std::string& key, bool force) {
     }
     KeyStatus status = with_user_name(backend.read_status());
     bool was_held = backend.force_release();
-    if (was_held && status.holder) {
+    if (was_held && status.max_holders > 1) {
+        std::cout << fmt::format("released {} (all {} of its holders)\n", key,
+                                 status.holders.size());
+    } else if (was_held && status.holder) {
         std::cout << fmt::format("released {} (held by {}, fence {})\n", key,
                                  holder_text(status.holder->holder), status.holder->fence);
     } else {

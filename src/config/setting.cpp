@@ -95,6 +95,10 @@ const std::vector<SettingSpec>& setting_specs() {
         {"conflict-exit-code", 'E', K::integer, "N", "75",
          "exit code when the lock is not acquired in time (0-255)",
          [](R v, Options& o) { o.run.conflict_exit_code = v.integer(0, 255); }, 15},
+        {"max-holders", 'n', K::integer, "N", "1",
+         "a semaphore: up to N runs of KEY at once (1-1000), each with its own lease and "
+         "fence; lock only",
+         [](R v, Options& o) { o.run.max_holders = v.integer(1, 1000); }, 0},
         {"no-cache", 0, K::switch_, "", "false", "lock only: never read or write the result cache",
          [](R v, Options& o) { o.run.use_cache = !v.on(); }, 18},
         {"refresh", 0, K::switch_, "", "false", "skip the cache read, run, store the new result",

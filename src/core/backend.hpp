@@ -32,6 +32,9 @@ struct AcquireRequest {
     // that run's outcome, failure included, is shared with this caller (SPEC §1).
     std::optional<std::uint64_t> waited_for_fence;
     HolderInfo holder;  // this run, stored with the lock
+    // -n N (SPEC §9): up to N holders at once; 1: an exclusive lock. Lock only: a request
+    // with more never reads or stores results.
+    int max_holders = 1;
 };
 
 // The lock is ours; `fence` is the new fencing token.
@@ -66,10 +69,14 @@ struct StoredResult {
     std::uint64_t size_bytes = 0;  // of the stored record
 };
 
-// Who holds the key (nullopt: free) and what is stored for it.
+// Who holds the key (nullopt: free) and what is stored for it. A semaphore (-n N, SPEC §9)
+// has `holders`, the first to see its lease run out first, and `max_holders` N; `holder` is
+// then the first of them.
 struct KeyStatus {
     std::optional<LockHeld> holder;
     std::optional<StoredResult> stored;
+    std::vector<LockHeld> holders{};
+    int max_holders = 1;
 };
 
 // One key with a held lock or a stored result, for `lockrun list` (SPEC §7).
@@ -136,6 +143,12 @@ public:
     // as any of the command's processes live (SPEC §4, local flock); -1 when the backend
     // has none. Valid while the lock is held.
     virtual int descriptor_for_command() const { return -1; }
+    // Every descriptor the command must inherit for that: the lock's, and those of the
+    // holds a semaphore's slot comes with (local: the key's shared lock and its N).
+    virtual std::vector<int> descriptors_for_command() const {
+        int fd = descriptor_for_command();
+        return fd >= 0 ? std::vector<int>{fd} : std::vector<int>{};
+    }
     // Whether a lease that the server confirmed proves that nobody else held the key
     // meanwhile. Not with failover (Sentinel, Cluster): a promoted replica may never have
     // had the lock while the old master went on confirming renewals. Then a release that

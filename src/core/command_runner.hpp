@@ -20,9 +20,9 @@ struct CommandSpec {
     std::vector<std::string> argv;
     std::vector<std::pair<std::string, std::string>> extra_environment;
     std::vector<std::string> removed_environment;  // names the command must not see
-    // A descriptor the command's processes keep open, so that a lock held through it stays
-    // held while any of them lives (SPEC §4, local backend); -1 for none.
-    int inherited_fd = -1;
+    // Descriptors the command's processes keep open, so that a lock held through them stays
+    // held while any of them lives (SPEC §4, local backend).
+    std::vector<int> inherited_fds;
 };
 
 struct RunPolicy {

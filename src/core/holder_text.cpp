@@ -32,4 +32,11 @@ std::string describe_holder(const LockHeld& held) {
     return text + fmt::format(", fence {}", held.fence);
 }
 
+std::string max_holders_conflict(const std::string& key, const std::string& in_force, int given) {
+    const std::string shown = one_line(in_force.empty() ? std::string("?") : in_force);
+    const std::string held = in_force == "1" ? "an exclusive lock (-n 1)" : "-n " + shown;
+    return key + " is held with " + held + ", and this caller gave -n " + std::to_string(given) +
+           ": every caller of a key must give the same -n";
+}
+
 }  // namespace lockrun

@@ -134,7 +134,7 @@ Entry take_lock_or_find_result(const SingleFlightSettings& settings, Backend& ba
     Deadline wait_deadline = Deadline::after(settings.wait);
     ProgressLine progress(reporter);
     AcquireRequest request{settings.token, settings.lease, settings.use_cache && !settings.refresh,
-                           std::nullopt, settings.me};
+                           std::nullopt,   settings.me,    std::max(1, settings.max_holders)};
     bool armed = false;
     bool said_unavailable = false;
     std::string said_wake_up;
@@ -404,7 +404,7 @@ RunReport run_holding(const HeldLock& lock, const SingleFlightSettings& settings
     CommandSpec command = command_with_environment(settings, lock.acquired.lock.fence);
     // On the local backend the lock then stays held while any of the command's processes
     // lives, even if lockrun itself is killed (SPEC §4).
-    command.inherited_fd = lock.backend.descriptor_for_command();
+    command.inherited_fds = lock.backend.descriptors_for_command();
     return runner.run(command, lease, policy);
 }
 
@@ -593,6 +593,11 @@ bool still_stored(Backend& backend, std::uint64_t fence) {
 SingleFlightOutcome run_single_flight(const SingleFlightSettings& s, Backend& backend,
                                       CommandRunner& runner, SharedFiles& files,
                                       Reporter& reporter) {
+    if (s.max_holders > 1) {
+        reporter.info(s.key + ": a semaphore of up to " + std::to_string(s.max_holders) +
+                      " holders (-n): lock only, as with --no-cache: no result is stored or "
+                      "shared");
+    }
     // Steps 1-2: replay a result, take the lock, or give up when --wait runs out.
     Clock::time_point started = Clock::now();
     SingleFlightOutcome outcome;

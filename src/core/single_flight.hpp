@@ -33,6 +33,8 @@ struct SingleFlightSettings {
     // --files: paths relative to the working directory, without `.` or `..` components,
     // sorted; archived with a stored result, and extracted by the callers that replay it.
     std::vector<std::string> files;
+    // -n N (SPEC §9): a semaphore of N holders, lock only (use_cache is false); 1: a lock.
+    int max_holders = 0;
     OnLockLost on_lock_lost = OnLockLost::term;
     Millis kill_after{};
     Millis io_timeout{};

@@ -74,12 +74,12 @@ std::variant<ChildProcess, StartFailure> ChildProcess::spawn(const ChildStart& s
     std::vector<char*> argv_pointers = pointers_to(argv);
     std::vector<char*> environment_pointers = pointers_to(environment);
 
-    // Our descriptors are close-on-exec; the one the command inherits is a copy made for
-    // this spawn alone, so no other process of ours ever carries it.
-    UniqueFd inherited;
-    if (start.inherited_fd >= 0) {
-        inherited.reset(::fcntl(start.inherited_fd, F_DUPFD, 3));
-        if (!inherited.valid()) {
+    // Our descriptors are close-on-exec; those the command inherits are copies made for
+    // this spawn alone, so no other process of ours ever carries them.
+    std::vector<UniqueFd> inherited;
+    for (int fd : start.inherited_fds) {
+        inherited.emplace_back(::fcntl(fd, F_DUPFD, 3));
+        if (!inherited.back().valid()) {
             throw InternalError(std::string("cannot pass the lock to the command: ") +
                                 std::strerror(errno));
         }

@@ -22,8 +22,8 @@ struct ChildStart {
     sigset_t signal_mask;                          // the mask lockrun started with
     int stdout_fd = -1;                            // becomes the command's stdout
     int stderr_fd = -1;                            // becomes its stderr; -1 keeps ours
-    pid_t process_group = 0;  // the group to join; 0: a new one, led by the command
-    int inherited_fd = -1;    // a descriptor the command keeps open (the local lock)
+    pid_t process_group = 0;         // the group to join; 0: a new one, led by the command
+    std::vector<int> inherited_fds;  // descriptors the command keeps open (the local lock)
 };
 
 class ChildProcess {

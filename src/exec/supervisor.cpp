@@ -62,7 +62,7 @@ std::optional<ChildProcess> start_command(const CommandSpec& command, const Sign
     auto started = ChildProcess::spawn(
         {command.argv, command.extra_environment, command.removed_environment,
          signals.original_mask(), stdout_pipe.write_end.get(),
-         stderr_pipe ? stderr_pipe->write_end.get() : -1, group, command.inherited_fd});
+         stderr_pipe ? stderr_pipe->write_end.get() : -1, group, command.inherited_fds});
     if (auto* failure = std::get_if<StartFailure>(&started)) {
         report.start_failure = std::move(*failure);
         return std::nullopt;

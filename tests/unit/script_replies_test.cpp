@@ -499,5 +499,62 @@ TEST(ParseScanReply, AnErrorIsBackendUnavailable) {
                  BackendUnavailable);
 }
 
+// ---- semaphores (-n N, SPEC §9)
+
+TEST(ParseCheckAndAcquireReply, TheNInForceOfASemaphoreIsNoAcquisition) {
+    AcquireReply parsed = parse_check_and_acquire_reply(array({str("n"), str("3")}));
+    EXPECT_FALSE(parsed.acquisition.has_value());
+    EXPECT_EQ(parsed.max_holders_in_force, "3");
+    // A semaphore hash without its N (written by hand): said as unknown, still no lock.
+    parsed = parse_check_and_acquire_reply(array({str("n"), RespValue::nil()}));
+    EXPECT_EQ(parsed.max_holders_in_force, "");
+}
+
+RespValue slot_holder(std::int64_t pttl, const char* fence, const char* pid) {
+    return array({integer(pttl), str(fence), str("build-3"), str(pid), str("1001"), str("./export"),
+                  str("1763800000999")});
+}
+
+TEST(ParseStatusReply, ASemaphoreListsEveryHolderTheFirstToExpireFirst) {
+    RespValue reply = status_reply(integer(-2), RespValue::nil(), integer(-2), str("exports"));
+    reply.elements.push_back(str("4"));
+    reply.elements.push_back(slot_holder(900, "51", "11"));
+    reply.elements.push_back(slot_holder(2500, "52", "12"));
+    KeyStatus status = parse_status_reply(reply);
+    EXPECT_EQ(status.max_holders, 4);
+    ASSERT_EQ(status.holders.size(), 2u);
+    EXPECT_EQ(status.holders[0].fence, 51u);
+    EXPECT_EQ(status.holders[0].lease_left, 900ms);
+    EXPECT_EQ(status.holders[1].holder.pid, 12);
+    EXPECT_EQ(status.holders[1].holder.command, "./export");
+    ASSERT_TRUE(status.holder.has_value());
+    EXPECT_EQ(status.holder->fence, 51u);
+}
+
+TEST(ParseStatusReply, ASemaphoreWhoseLeasesAllRanOutIsFree) {
+    RespValue reply = status_reply(integer(-2), RespValue::nil(), integer(-2), RespValue::nil());
+    reply.elements.push_back(str("4"));
+    KeyStatus status = parse_status_reply(reply);
+    EXPECT_EQ(status.max_holders, 4);
+    EXPECT_TRUE(status.holders.empty());
+    EXPECT_FALSE(status.holder.has_value());
+}
+
+TEST(ParseStatusReply, AnExclusiveHolderIsTheOneHolderOfItsKey) {
+    RespValue reply = status_reply(integer(1500), RespValue::nil(), integer(-2), str("k"));
+    reply.elements.push_back(RespValue::nil());
+    KeyStatus status = parse_status_reply(reply);
+    EXPECT_EQ(status.max_holders, 1);
+    ASSERT_EQ(status.holders.size(), 1u);
+    EXPECT_EQ(status.holders[0].fence, 41u);
+}
+
+TEST(ParseStatusReply, ASemaphoreHolderOfTheWrongShapeIsAnInternalError) {
+    RespValue reply = status_reply(integer(-2), RespValue::nil(), integer(-2), RespValue::nil());
+    reply.elements.push_back(str("2"));
+    reply.elements.push_back(array({integer(5), str("1")}));
+    EXPECT_THROW(parse_status_reply(reply), InternalError);
+}
+
 }  // namespace
 }  // namespace lockrun

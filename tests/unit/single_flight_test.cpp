@@ -365,7 +365,7 @@ TEST_F(SingleFlight, TheCommandIsToldItsKeyFenceAndLeaseAndKeepsTheLocksDescript
     EXPECT_EQ(command.extra_environment, (std::vector<Variable>{{"LOCKRUN_KEY", "report"},
                                                                 {"LOCKRUN_FENCING_TOKEN", "8"},
                                                                 {"LOCKRUN_LEASE_MS", "45000"}}));
-    EXPECT_EQ(command.inherited_fd, 9);
+    EXPECT_EQ(command.inherited_fds, std::vector<int>{9});
 }
 
 TEST_F(SingleFlight, OutputIsCapturedAsTheCacheSettingsSay) {

@@ -21,6 +21,7 @@
 #include "backend/local/state_dir.hpp"
 #include "backend/wait_for_fd.hpp"
 #include "core/errors.hpp"
+#include "core/holder_text.hpp"
 #include "util/digest.hpp"
 #include "util/wall_clock.hpp"
 
@@ -88,11 +89,11 @@ std::optional<ResultFound> LocalBackend::find_result(const AcquireRequest& reque
     return std::nullopt;
 }
 
-bool LocalBackend::is_current_lock_file(int fd) const {
+bool LocalBackend::is_current_file(int fd, const std::string& suffix) const {
     struct stat opened {
     }, named{};
     return ::fstat(fd, &opened) == 0 &&
-           ::fstatat(dir_.get(), name(".lock").c_str(), &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+           ::fstatat(dir_.get(), name(suffix).c_str(), &named, AT_SYMLINK_NOFOLLOW) == 0 &&
            opened.st_ino == named.st_ino && opened.st_dev == named.st_dev;
 }
 
@@ -101,22 +102,26 @@ bool LocalBackend::is_current_lock_file(int fd) const {
 // file's name last, so a caller that opened the file before it was removed locks a file
 // that is no longer at the name, sees it here, and opens the name again. Keep it.
 bool LocalBackend::try_lock() {
+    return lock_named(lock_file_, ".lock", LOCK_EX);
+}
+
+bool LocalBackend::lock_named(UniqueFd& file, const std::string& suffix, int operation) {
     for (;;) {
         // A lock file removed by `release --force` (or replaced) excludes nobody: use the
         // one now at the name.
-        if (lock_file_.valid() && !is_current_lock_file(lock_file_.get())) lock_file_.reset();
-        if (!lock_file_.valid()) {
-            lock_file_.reset(::openat(dir_.get(), name(".lock").c_str(),
-                                      O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
-            if (!lock_file_.valid()) fail("cannot open " + name(".lock"));
+        if (file.valid() && !is_current_file(file.get(), suffix)) file.reset();
+        if (!file.valid()) {
+            file.reset(::openat(dir_.get(), name(suffix).c_str(),
+                                O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+            if (!file.valid()) fail("cannot open " + name(suffix));
         }
-        if (::flock(lock_file_.get(), LOCK_EX | LOCK_NB) != 0) {
+        if (::flock(file.get(), operation | LOCK_NB) != 0) {
             if (errno == EWOULDBLOCK) return false;
             if (errno == EINTR) continue;
-            fail("cannot lock " + name(".lock"));
+            fail("cannot lock " + name(suffix));
         }
-        if (is_current_lock_file(lock_file_.get())) return true;
-        lock_file_.reset();
+        if (is_current_file(file.get(), suffix)) return true;
+        file.reset();
     }
 }
 
@@ -148,6 +153,7 @@ void LocalBackend::record_key() {
 
 Acquisition LocalBackend::check_and_acquire(const AcquireRequest& request) {
     std::optional<std::string> unreadable;
+    if (request.max_holders > 1) return acquire_slot(request);
     if (request.read_cache) {
         if (auto found = find_result(request, unreadable)) return {std::move(*found), unreadable};
     }
@@ -157,6 +163,9 @@ Acquisition LocalBackend::check_and_acquire(const AcquireRequest& request) {
         if (auto holder = decode_local_holder(read_all(lock_file_.get(), name(".lock")))) {
             held.fence = holder->fence;
             held.holder = holder->holder;
+        } else if (auto in_force = semaphore_in_force()) {
+            // Nobody written down: the shared holds of a semaphore's holders (SPEC §9).
+            throw UsageError(max_holders_conflict(key_, *in_force, 1));
         }
         return {held, unreadable};
     }
@@ -203,7 +212,7 @@ void LocalBackend::prepare_to_wait() {
             fail("inotify_init1");
         }
     }
-    std::string path = state_dir_ + "/" + name(".lock");
+    std::string path = state_dir_ + "/" + name(lock_suffix_);
     // A holder closing the file (its release, or its death), a holder writing its name
     // into it, and the file being removed (`release --force`) all wake us. Removing a file
     // that is still open raises only IN_ATTRIB (its link count), not IN_DELETE_SELF.
@@ -295,6 +304,10 @@ bool LocalBackend::renew_now(const std::string&, Millis) {
 
 void LocalBackend::abandon(const std::string&) noexcept {
     if (!holding_) return;
+    if (slot_ >= 0) {
+        release_slot();
+        return;
+    }
     holding_ = false;
     // Emptied first, so that nobody reads our name from a file that is no longer locked.
     // Then unlocked, not merely closed: the command inherited this open file description
@@ -327,6 +340,7 @@ std::optional<StoredResult> LocalBackend::stored_result(const std::string& base)
 KeyStatus LocalBackend::status_of(const std::string& base, const FlockedFiles& flocked) const {
     KeyStatus status;
     status.stored = stored_result(base);
+    if (semaphore_status(base, flocked, status)) return status;
     std::string lock_name = base + ".lock";
     UniqueFd file(::openat(dir_.get(), lock_name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
     if (!file.valid()) {
@@ -343,6 +357,7 @@ KeyStatus LocalBackend::status_of(const std::string& base, const FlockedFiles& f
         held.holder = holder->holder;
     }
     status.holder = held;
+    status.holders.push_back(held);
     return status;
 }
 
@@ -422,7 +437,9 @@ bool LocalBackend::force_release() {
     bool held = read_status().holder.has_value();
     // The holder's flock cannot be taken from it; removing the file it locked frees the
     // name for the next caller, wakes the waiters (they watch the file), and the holder
-    // notices at its next renewal check and stops its command.
+    // notices at its next renewal check and stops its command. A semaphore's holders
+    // (-n N) lock its slots file, and hold the lock file shared: both go.
+    remove_file_at(dir_.get(), name(".slots"));
     remove_file_at(dir_.get(), name(".lock"));
     return held;
 }

@@ -38,8 +38,10 @@ public:
     bool finish(const FinishRequest& request) override;
     void abandon(const std::string& token) noexcept override;
     bool renew_now(const std::string& token, Millis lease) override;
-    // The locked lock file while we hold it, else -1.
+    // The locked lock file (a semaphore's: its slots file) while we hold it, else -1.
     int descriptor_for_command() const override { return holding_ ? lock_file_.get() : -1; }
+    // A semaphore's slot comes with a shared hold of the lock file, inherited too.
+    std::vector<int> descriptors_for_command() const override;
     KeyStatus read_status() override;
     bool drop_stored_result() override;
     bool force_release() override;
@@ -52,8 +54,21 @@ private:
                                            std::optional<std::string>& unreadable) const;
     // Opens the lock file (again, if it was replaced) and tries to lock it without blocking.
     bool try_lock();
-    // Whether fd is the file now at the lock file's name.
-    bool is_current_lock_file(int fd) const;
+    // Whether fd is the file now at the lock file's name (a semaphore's: its slots file).
+    bool is_current_lock_file(int fd) const { return is_current_file(fd, lock_suffix_); }
+    bool is_current_file(int fd, const std::string& suffix) const;
+    // Opens the key's file `suffix` (again, if it was replaced) into `file` and flocks it
+    // with `operation` without blocking: false when another holds it.
+    bool lock_named(UniqueFd& file, const std::string& suffix, int operation);
+    // -n N (local_semaphore.cpp): a slot of the semaphore, its holder, its release, and the
+    // N in force of a semaphore that holds the key (nullopt: none does).
+    Acquisition acquire_slot(const AcquireRequest& request);
+    void agree_on_max_holders(int max_holders);
+    std::optional<LockHeld> slot_holder(int fd, int max_holders) const;
+    void release_slot() noexcept;
+    std::optional<std::string> semaphore_in_force() const;
+    bool semaphore_status(const std::string& base, const FlockedFiles& flocked,
+                          KeyStatus& status) const;
     // The stored result of the key whose files are named `base`, if any and not expired.
     std::optional<StoredResult> stored_result(const std::string& base) const;
     // Who holds the key whose files are named `base`, and what is stored for it.
@@ -65,6 +80,7 @@ private:
     std::uint64_t next_fence();
     void record_key();
     std::string name(const char* suffix) const { return file_base_ + suffix; }
+    std::string name(const std::string& suffix) const { return file_base_ + suffix; }
 
     std::string state_dir_;
     UniqueFd dir_;
@@ -74,6 +90,11 @@ private:
     RecordSeal seal_;
     UniqueFd lock_file_;
     bool holding_ = false;
+    // -n N: the lock file is the slots file (.slots), `slot_` ours of it, and `shared_hold_`
+    // a shared flock of .lock that keeps exclusive callers out.
+    std::string lock_suffix_ = ".lock";
+    int slot_ = -1;
+    UniqueFd shared_hold_;
     UniqueFd release_watch_;  // inotify on the lock file
     bool polling_ = false;    // no inotify to be had: look every few milliseconds
     ino_t watched_inode_ = 0;

@@ -25,7 +25,7 @@ std::optional<ListableName> listable_name(std::string_view redis_key, std::strin
     ListableName name;
     name.hashed = suffix.starts_with(":h:");
     if (name.hashed) suffix.remove_prefix(2);
-    if (suffix != ":lock" && suffix != ":out") return std::nullopt;
+    if (suffix != ":lock" && suffix != ":out" && suffix != ":holders") return std::nullopt;
     name.tag = std::string(rest.substr(1, close - 1));
     name.base = std::string(redis_key.substr(0, redis_key.size() - suffix.size() + 1));
     return name;

@@ -16,11 +16,12 @@
 
 namespace lockrun::lua {
 
-// KEYS: lock, fence, out, last
+// KEYS: lock, fence, out, last, holders, holder
 // ARGV: token, lease_ms, read_cache (1/0), waited_for_fence ("" for none),
 //       host, pid, user, command, started_ms, key
 // Returns {"hit", record} | {"shared", record} | {"acquired", fence} |
-//         {"held", pttl_ms, fence, host, pid, user, command, started_ms}
+//         {"held", pttl_ms, fence, host, pid, user, command, started_ms} |
+//         {"n", N}: a semaphore (-n N, SPEC §9) holds the key
 inline constexpr std::string_view k_check_and_acquire = R"lua(#!lua
 if ARGV[3] == '1' then
   local stored = redis.call('GET', KEYS[3])
@@ -29,6 +30,7 @@ if ARGV[3] == '1' then
     return {'shared', redis.call('HGET', KEYS[4], 'record')}
   end
 end
+if redis.call('EXISTS', KEYS[5]) == 1 then return {'n', redis.call('HGET', KEYS[6], 'n')} end
 local holder = redis.call('HGET', KEYS[1], 'token')
 if not holder then
   if redis.call('EXISTS', KEYS[2]) == 0 then
@@ -95,10 +97,13 @@ redis.pcall('SPUBLISH', ARGV[2], 'released')
 return 1
 )lua";
 
-// KEYS: lock, out   (reads only, so it may run on a replica)
-// Returns {lock_pttl, fence, host, pid, user, command, started_ms, record, out_pttl, key}
+// KEYS: lock, out, holders, holder   (reads only, so it may run on a replica)
+// Returns {lock_pttl, fence, host, pid, user, command, started_ms, record, out_pttl, key,
+//          n, {pttl, fence, host, pid, user, command, started_ms}...}
 // with lock_pttl -2 when the lock is free, record false when nothing is stored, and key
-// false when the lock does not name its KEY (free, or taken by lockrun 0.1).
+// false when the lock does not name its KEY (free, or taken by lockrun 0.1); n (false
+// without a semaphore) and the semaphore's holders whose leases have not run out, the first
+// to run out first.
 // A lock key of another type (written by another client) reads as held by an unknown holder,
 // so that `release --force`, which reads the status first, can still remove it.
 inline constexpr std::string_view k_status = R"lua(#!lua flags=no-writes
@@ -106,19 +111,126 @@ local h = {false, false, false, false, false, false, false}
 if redis.call('TYPE', KEYS[1]).ok == 'hash' then
   h = redis.call('HMGET', KEYS[1], 'fence', 'host', 'pid', 'user', 'command', 'started', 'key')
 end
-return {redis.call('PTTL', KEYS[1]), h[1], h[2], h[3], h[4], h[5], h[6],
-        redis.call('GET', KEYS[2]), redis.call('PTTL', KEYS[2]), h[7]}
+local reply = {redis.call('PTTL', KEYS[1]), h[1], h[2], h[3], h[4], h[5], h[6],
+               redis.call('GET', KEYS[2]), redis.call('PTTL', KEYS[2]), h[7], false}
+if redis.call('TYPE', KEYS[3]).ok ~= 'zset' or redis.call('TYPE', KEYS[4]).ok ~= 'hash' then
+  return reply
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+reply[11] = redis.call('HGET', KEYS[4], 'n')
+if not reply[10] then reply[10] = redis.call('HGET', KEYS[4], 'key') end
+local holders = redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. now, '+inf', 'WITHSCORES')
+for i = 1, #holders, 2 do
+  local token = holders[i]
+  local f = redis.call('HMGET', KEYS[4], token .. '|fence', token .. '|host', token .. '|pid',
+                       token .. '|user', token .. '|command', token .. '|started')
+  table.insert(reply, {tonumber(holders[i + 1]) - now, f[1], f[2], f[3], f[4], f[5], f[6]})
+end
+return reply
 )lua";
 
-// KEYS: lock   ARGV: channel
-// Frees the lock whoever holds it and wakes the waiters. Returns 1 if it was held.
+// KEYS: lock, holders, holder   ARGV: channel
+// Frees the lock, or every slot of a semaphore, whoever holds them, and wakes the waiters.
+// Returns 1 if anything was held.
 inline constexpr std::string_view k_force_release = R"lua(#!lua
-if redis.call('DEL', KEYS[1]) == 1 then
+if redis.call('DEL', KEYS[1], KEYS[2], KEYS[3]) > 0 then
   redis.call('PUBLISH', ARGV[1], 'forced')
   redis.pcall('SPUBLISH', ARGV[1], 'forced')
   return 1
 end
 return 0
+)lua";
+
+// ---- Semaphores (-n N, SPEC §9). PREFIX{KEY}:holders is a sorted set of the holders'
+// tokens scored by when their leases run out (the server's clock, in ms); PREFIX{KEY}:holder
+// a hash of 'n' (the N in force), 'key' (KEY, for `list`) and each holder's record as
+// fields TOKEN|fence, TOKEN|host, TOKEN|pid, TOKEN|user, TOKEN|command, TOKEN|started. Both
+// expire when the last lease would, and a slot whose lease ran out is freed by the next
+// acquisition. Fencing tokens come from PREFIX{KEY}:fence, as for the lock.
+
+// KEYS: holders, holder, fence, lock
+// ARGV: token, lease_ms, n, host, pid, user, command, started_ms, key
+// Returns {"acquired", fence} | {"held", pttl_ms, fence, host, pid, user, command,
+//          started_ms} of the holder whose lease runs out first | {"n", N in force}
+inline constexpr std::string_view k_acquire_slot = R"lua(#!lua
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local function forget(token)
+  redis.call('ZREM', KEYS[1], token)
+  for _, f in ipairs({'fence', 'host', 'pid', 'user', 'command', 'started'}) do
+    redis.call('HDEL', KEYS[2], token .. '|' .. f)
+  end
+end
+for _, token in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)) do forget(token) end
+local count = redis.call('ZCARD', KEYS[1])
+if count == 0 then redis.call('DEL', KEYS[2]) end
+if redis.call('EXISTS', KEYS[4]) == 1 then return {'n', '1'} end
+local in_force = redis.call('HGET', KEYS[2], 'n')
+if in_force and in_force ~= ARGV[3] then return {'n', in_force} end
+local expiry = now + tonumber(ARGV[2])
+local function extend()
+  local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+  redis.call('PEXPIREAT', KEYS[1], last[2])
+  redis.call('PEXPIREAT', KEYS[2], last[2])
+end
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  redis.call('ZADD', KEYS[1], expiry, ARGV[1])
+  extend()
+  return {'acquired', tonumber(redis.call('HGET', KEYS[2], ARGV[1] .. '|fence'))}
+end
+if count < tonumber(ARGV[3]) then
+  if redis.call('EXISTS', KEYS[3]) == 0 then
+    redis.call('SET', KEYS[3], t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000)))
+  end
+  local fence = redis.call('INCR', KEYS[3])
+  redis.call('PEXPIRE', KEYS[3], 604800000)
+  redis.call('ZADD', KEYS[1], expiry, ARGV[1])
+  local p = ARGV[1] .. '|'
+  redis.call('HSET', KEYS[2], 'n', ARGV[3], 'key', ARGV[9], p .. 'fence', fence,
+             p .. 'host', ARGV[4], p .. 'pid', ARGV[5], p .. 'user', ARGV[6],
+             p .. 'command', ARGV[7], p .. 'started', ARGV[8])
+  extend()
+  return {'acquired', fence}
+end
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+local p = first[1] .. '|'
+local h = redis.call('HMGET', KEYS[2], p .. 'fence', p .. 'host', p .. 'pid', p .. 'user',
+                     p .. 'command', p .. 'started')
+return {'held', tonumber(first[2]) - now, h[1], h[2], h[3], h[4], h[5], h[6]}
+)lua";
+
+// KEYS: holders, holder   ARGV: token, lease_ms
+// Returns 1 when renewed, 0 when the slot is gone or its lease has run out.
+inline constexpr std::string_view k_renew_slot = R"lua(#!lua flags=allow-oom
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not score or tonumber(score) <= now then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+redis.call('PEXPIREAT', KEYS[1], last[2])
+redis.call('PEXPIREAT', KEYS[2], last[2])
+return 1
+)lua";
+
+// KEYS: holders, holder   ARGV: token, channel
+// Frees our slot and wakes the waiters. Returns 1 when the slot was ours (its lease not run
+// out), 0 when it was not.
+inline constexpr std::string_view k_release_slot = R"lua(#!lua flags=allow-oom
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not score then return 0 end
+redis.call('ZREM', KEYS[1], ARGV[1])
+for _, f in ipairs({'fence', 'host', 'pid', 'user', 'command', 'started'}) do
+  redis.call('HDEL', KEYS[2], ARGV[1] .. '|' .. f)
+end
+if redis.call('ZCARD', KEYS[1]) == 0 then redis.call('DEL', KEYS[2]) end
+redis.call('PUBLISH', ARGV[2], 'released')
+redis.pcall('SPUBLISH', ARGV[2], 'released')
+if tonumber(score) <= now then return 0 end
+return 1
 )lua";
 
 }  // namespace lockrun::lua

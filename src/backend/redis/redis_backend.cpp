@@ -9,6 +9,7 @@
 #include "backend/redis/script_replies.hpp"
 #include "backend/wait_for_fd.hpp"
 #include "core/errors.hpp"
+#include "core/holder_text.hpp"
 #include "util/one_line.hpp"
 #include "util/wall_clock.hpp"
 
@@ -27,6 +28,9 @@ RedisBackend::RedisBackend(ConnectionSettings settings, std::string_view prefix,
       release_script_(lua::k_release),
       status_script_(lua::k_status),
       force_release_script_(lua::k_force_release),
+      acquire_slot_script_(lua::k_acquire_slot),
+      renew_slot_script_(lua::k_renew_slot),
+      release_slot_script_(lua::k_release_slot),
       seal_(std::move(seal)) {}
 
 RedisConnection RedisBackend::open_connection(const ConnectionSettings& settings,
@@ -362,6 +366,9 @@ void RedisBackend::throw_if_wrong_type(const RespValue& reply, const StepDeadlin
         {keys_.out, "string", "result", "`lockrun cache drop " + key_ + "`, or DEL it"},
         {keys_.fence, "string", "fencing counter", "DEL it"},
         {keys_.last, "hash", "outcome record", "DEL it"},
+        {keys_.holders, "zset", "semaphore", "`lockrun release " + key_ + " --force`, or DEL it"},
+        {keys_.holder, "hash", "semaphore's holders",
+         "`lockrun release " + key_ + " --force`, or DEL it"},
     };
     try {
         RedisConnection& c = connection(interrupt_, step);
@@ -392,7 +399,7 @@ Acquisition RedisBackend::check_and_acquire(const AcquireRequest& request) {
     if (acquisition && std::holds_alternative<LockAcquired>(acquisition->outcome) &&
         !master_unchanged(step.at)) {
         try {
-            release_script_.call(*connection_, {keys_.lock}, {request.token, keys_.released}, step);
+            free_script().call(*connection_, lease_keys(), {request.token, keys_.released}, step);
         } catch (const Error&) {
             // The stale master's copy expires with its lease; nobody uses that node now.
         }
@@ -422,13 +429,28 @@ std::optional<Acquisition> RedisBackend::try_check_and_acquire(
         request.waited_for_fence ? std::to_string(*request.waited_for_fence) : "";
     std::string pid = std::to_string(request.holder.pid);
     std::string started = std::to_string(request.holder.started_unix_ms);
-    RespValue reply = call_with_retry(
-        acquire_script_, {keys_.lock, keys_.fence, keys_.out, keys_.last},
-        {request.token, lease_ms, read_cache ? "1" : "0", waited_for, request.holder.host, pid,
-         request.holder.user, request.holder.command, started, key_},
-        interrupt_, step, &may_hold_lock_);
+    semaphore_ = request.max_holders > 1;
+    RespValue reply =
+        semaphore_
+            ? call_with_retry(acquire_slot_script_,
+                              {keys_.holders, keys_.holder, keys_.fence, keys_.lock},
+                              {request.token, lease_ms, std::to_string(request.max_holders),
+                               request.holder.host, pid, request.holder.user,
+                               request.holder.command, started, key_},
+                              interrupt_, step, &may_hold_lock_)
+            : call_with_retry(
+                  acquire_script_,
+                  {keys_.lock, keys_.fence, keys_.out, keys_.last, keys_.holders, keys_.holder},
+                  {request.token, lease_ms, read_cache ? "1" : "0", waited_for, request.holder.host,
+                   pid, request.holder.user, request.holder.command, started, key_},
+                  interrupt_, step, &may_hold_lock_);
     AcquireReply parsed =
         parse_check_and_acquire_reply(reply, seal_, {keys_.out, keys_.last, unix_now_ms()});
+    if (parsed.max_holders_in_force) {
+        may_hold_lock_ = false;
+        throw UsageError(
+            max_holders_conflict(key_, *parsed.max_holders_in_force, request.max_holders));
+    }
     reject_foreign_shared_outcome(parsed, request.waited_for_fence);
     if (parsed.unreadable_record) unreadable = parsed.unreadable_record;
     may_hold_lock_ =
@@ -608,8 +630,8 @@ void RedisBackend::send_renewal(const std::string& token, Millis lease, Deadline
                                     earliest(deadline, Deadline::after(settings_.io_timeout))));
         }
         connection_->set_interrupt(nullptr);
-        renew_script_.send_by_sha(*connection_, {keys_.lock}, {renewal.token, renewal.lease_ms},
-                                  deadline);
+        lease_script().send_by_sha(*connection_, lease_keys(), {renewal.token, renewal.lease_ms},
+                                   deadline);
     } catch (const BackendUnavailable&) {
         connection_.reset();
         throw;
@@ -652,17 +674,17 @@ std::optional<bool> RedisBackend::take_renewal_reply() {
             // A server without "#!lua" (Redis 6.x): the same renewal, without that line.
             connection_->send_scripts_without_header();
             pending_renewal_->sent_by_source = false;
-            renew_script_.send_by_sha(*connection_, {keys_.lock},
-                                      {pending_renewal_->token, pending_renewal_->lease_ms},
-                                      pending_renewal_->deadline);
+            lease_script().send_by_sha(*connection_, lease_keys(),
+                                       {pending_renewal_->token, pending_renewal_->lease_ms},
+                                       pending_renewal_->deadline);
             return std::nullopt;
         }
         if (reply && LuaScript::is_noscript(*reply)) {
             pending_renewal_->sent_by_source = true;
             // The server lost its script cache (a restart): send the text this time.
-            renew_script_.send_by_source(*connection_, {keys_.lock},
-                                         {pending_renewal_->token, pending_renewal_->lease_ms},
-                                         pending_renewal_->deadline);
+            lease_script().send_by_source(*connection_, lease_keys(),
+                                          {pending_renewal_->token, pending_renewal_->lease_ms},
+                                          pending_renewal_->deadline);
             return std::nullopt;
         }
     } catch (const BackendUnavailable&) {
@@ -699,8 +721,8 @@ void RedisBackend::resend_renewal_to(const ClusterRedirect& redirect) {
         connected_to_ = redirect.node;
     }
     renewal.sent_by_source = false;
-    renew_script_.send_by_sha(*connection_, {keys_.lock}, {renewal.token, renewal.lease_ms},
-                              renewal.deadline);
+    lease_script().send_by_sha(*connection_, lease_keys(), {renewal.token, renewal.lease_ms},
+                               renewal.deadline);
     pending_renewal_ = std::move(renewal);
 }
 
@@ -725,6 +747,13 @@ bool RedisBackend::finish(const FinishRequest& request) {
     // Released where the Sentinels say the master is: on a master a failover replaced, the
     // release would succeed and prove nothing.
     if (!master_unchanged(step.at)) connection_.reset();
+    if (semaphore_) {
+        // A semaphore stores nothing (SPEC §9): its slot is freed, and the waiters woken.
+        const bool was_ours = parse_finish_reply(call_with_retry(
+            free_script(), lease_keys(), {request.token, keys_.released}, nullptr, step));
+        may_hold_lock_ = false;
+        return was_ours;
+    }
     std::string refusal;
     // A slot being migrated answers TRYAGAIN to a script of several keys for as long as the
     // migration lasts: half the step is given to it, the rest to releasing the lock alone.
@@ -757,7 +786,7 @@ bool RedisBackend::finish(const FinishRequest& request) {
     // (allow-oom, storing nothing), on a new connection (a refused request may have ended the
     // old one), in what is left of the step.
     connection_.reset();
-    RespValue released = call_with_retry(release_script_, {keys_.lock},
+    RespValue released = call_with_retry(free_script(), lease_keys(),
                                          {request.token, keys_.released}, nullptr, step);
     may_hold_lock_ = false;
     // Not ours: nothing was stored either way, and the caller says what that means.
@@ -778,7 +807,7 @@ bool RedisBackend::renew_now(const std::string& token, Millis lease) {
     }
     std::string lease_ms = std::to_string(lease.count());
     return parse_renew_reply(
-        call_with_retry(renew_script_, {keys_.lock}, {token, lease_ms}, nullptr, step));
+        call_with_retry(lease_script(), lease_keys(), {token, lease_ms}, nullptr, step));
 }
 
 void RedisBackend::abandon(const std::string& token) noexcept {
@@ -795,7 +824,7 @@ void RedisBackend::abandon(const std::string& token) noexcept {
         connection_.reset();
         routed(
             [&](RedisConnection& c) {
-                return release_script_.call(c, {keys_.lock}, {token, keys_.released}, step);
+                return free_script().call(c, lease_keys(), {token, keys_.released}, step);
             },
             nullptr, step);
     } catch (...) {
@@ -806,8 +835,9 @@ void RedisBackend::abandon(const std::string& token) noexcept {
 KeyStatus RedisBackend::read_status() {
     const StepDeadline step = begin_step();
     return parse_status_reply(
-        call_with_retry(status_script_, {keys_.lock, keys_.out}, {}, interrupt_, step), seal_,
-        {keys_.out, keys_.last, unix_now_ms()});
+        call_with_retry(status_script_, {keys_.lock, keys_.out, keys_.holders, keys_.holder}, {},
+                        interrupt_, step),
+        seal_, {keys_.out, keys_.last, unix_now_ms()});
 }
 
 bool RedisBackend::drop_stored_result() {
@@ -848,8 +878,9 @@ bool RedisBackend::claim_refresh(Millis period) {
 
 bool RedisBackend::force_release() {
     const StepDeadline step = begin_step();
-    return parse_finish_reply(
-        call_with_retry(force_release_script_, {keys_.lock}, {keys_.released}, interrupt_, step));
+    return parse_finish_reply(call_with_retry(force_release_script_,
+                                              {keys_.lock, keys_.holders, keys_.holder},
+                                              {keys_.released}, interrupt_, step));
 }
 
 std::vector<ListedKey> RedisBackend::list_keys() {
@@ -927,7 +958,8 @@ std::string RedisBackend::list_batch(RedisConnection& c, const std::string& curs
     const std::string pattern = scan_pattern(prefix_);
     ScanReply scan =
         parse_scan_reply(c.call({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"}, step));
-    // SCAN may name a key twice, and a KEY has up to two listable names (:lock and :out):
+    // SCAN may name a key twice, and a KEY has up to three listable names (:lock, :out and a
+    // semaphore's :holders):
     // each KEY is read once, by the names they share.
     std::set<std::string> batch;
     std::vector<ListableName> names;
@@ -935,7 +967,8 @@ std::string RedisBackend::list_batch(RedisConnection& c, const std::string& curs
     for (const std::string& scanned : scan.keys) {
         std::optional<ListableName> name = listable_name(scanned, prefix_);
         if (!name || seen.contains(name->base) || !batch.insert(name->base).second) continue;
-        keys_per_call.push_back({name->base + "lock", name->base + "out"});
+        keys_per_call.push_back({name->base + "lock", name->base + "out", name->base + "holders",
+                                 name->base + "holder"});
         names.push_back(std::move(*name));
     }
     if (names.empty()) return scan.cursor;

@@ -146,6 +146,22 @@ private:
     LuaScript release_script_;
     LuaScript status_script_;
     LuaScript force_release_script_;
+    LuaScript acquire_slot_script_;
+    LuaScript renew_slot_script_;
+    LuaScript release_slot_script_;
+    // -n N (SPEC §9): this caller takes a slot of a semaphore, whose scripts and keys the
+    // lease's renewals and the release use.
+    bool semaphore_ = false;
+    const LuaScript& lease_script() const {
+        return semaphore_ ? renew_slot_script_ : renew_script_;
+    }
+    const LuaScript& free_script() const {
+        return semaphore_ ? release_slot_script_ : release_script_;
+    }
+    std::vector<std::string_view> lease_keys() const {
+        if (semaphore_) return {keys_.holders, keys_.holder};
+        return {keys_.lock};
+    }
     RecordSeal seal_;
     std::optional<RedisConnection> connection_;
     RedisNode connected_to_;          // the node of connection_, or that it last was

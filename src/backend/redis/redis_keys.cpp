@@ -20,6 +20,8 @@ RedisKeyNames redis_key_names(std::string_view prefix, std::string_view key) {
         .out = base + "out",
         .last = base + "last",
         .refresh = base + "refresh",
+        .holders = base + "holders",
+        .holder = base + "holder",
         .released = base + "released",
     };
 }

@@ -16,6 +16,8 @@ struct RedisKeyNames {
     std::string out;       // PREFIX{TAG}:out
     std::string last;      // PREFIX{TAG}:last   the outcome of the last run, for its waiters
     std::string refresh;   // PREFIX{TAG}:refresh   a background refresh claimed (--stale)
+    std::string holders;   // PREFIX{TAG}:holders   a semaphore's holders (-n N)
+    std::string holder;    // PREFIX{TAG}:holder    their records, and the N in force
     std::string released;  // PREFIX{TAG}:released   (a pub/sub channel, not a key)
 };
 RedisKeyNames redis_key_names(std::string_view prefix, std::string_view key);

@@ -89,6 +89,11 @@ AcquireReply parse_check_and_acquire_reply(const RespValue& reply, const RecordS
         LockAcquired acquired{static_cast<std::uint64_t>(number_of(e[1], "fence"))};
         return AcquireReply{Acquisition{acquired, std::nullopt}, std::nullopt};
     }
+    if (kind == "n" && e.size() == 2) {
+        AcquireReply reply;
+        reply.max_holders_in_force = optional_text(e[1]);
+        return reply;
+    }
     if (kind == "held" && e.size() == 8) {
         LockHeld held;
         std::int64_t pttl = number_of(e[1], "lease left");
@@ -126,8 +131,9 @@ KeyStatus parse_status_reply(const RespValue& reply, const RecordSeal& seal, Rec
 NamedStatus parse_named_status_reply(const RespValue& reply, const RecordSeal& seal,
                                      RecordNames names) {
     throw_if_error(reply);
-    if (reply.type != RespValue::Type::array || reply.elements.size() != 10) {
-        malformed("status did not return 10 elements");
+    // 10 elements from lockrun 0.2 before semaphores; then N and the semaphore's holders.
+    if (reply.type != RespValue::Type::array || reply.elements.size() < 10) {
+        malformed("status did not return 10 elements or more");
     }
     const std::vector<RespValue>& e = reply.elements;
     KeyStatus status;
@@ -148,6 +154,27 @@ NamedStatus parse_named_status_reply(const RespValue& reply, const RecordSeal& s
         status.stored =
             StoredResult{seal.open(e[7].text, names.out, names.now_unix_ms),
                          out_pttl < 0 ? k_infinite : Millis(out_pttl), e[7].text.size()};
+    }
+    if (e.size() > 10 && e[10].type == RespValue::Type::string) {
+        status.max_holders = static_cast<int>(std::max<std::int64_t>(1, holder_number(e[10])));
+        for (std::size_t i = 11; i < e.size(); ++i) {
+            const RespValue& h = e[i];
+            if (h.type != RespValue::Type::array || h.elements.size() != 7) {
+                malformed("a semaphore holder is not 7 elements");
+            }
+            LockHeld held;
+            held.lease_left = Millis(std::max<std::int64_t>(0, number_of(h.elements[0], "lease")));
+            held.fence = static_cast<std::uint64_t>(holder_number(h.elements[1]));
+            held.holder.host = optional_text(h.elements[2]);
+            held.holder.pid = holder_number(h.elements[3]);
+            held.holder.user = optional_text(h.elements[4]);
+            held.holder.command = optional_text(h.elements[5]);
+            held.holder.started_unix_ms = holder_number(h.elements[6]);
+            status.holders.push_back(std::move(held));
+        }
+        if (!status.holder && !status.holders.empty()) status.holder = status.holders.front();
+    } else if (status.holder) {
+        status.holders.push_back(*status.holder);
     }
     NamedStatus named{std::move(status), std::nullopt};
     if (named.status.holder && e[9].type == RespValue::Type::string) {

@@ -14,6 +14,8 @@ namespace lockrun {
 struct AcquireReply {
     std::optional<Acquisition> acquisition;
     std::optional<std::string> unreadable_record;
+    // A semaphore's N (or "1": an exclusive lock) that the caller's -n does not match.
+    std::optional<std::string> max_holders_in_force{};
 };
 
 // Where a reply's stored records were read from, for --cache-key-file's signatures.

@@ -1,0 +1,237 @@
+// -n N on the local backend (SPEC §9): a semaphore of N slots in one file, <base>.slots.
+// Its first bytes hold the N in force; slot i is a byte-range lock (F_OFD_SETLK) on the
+// byte at k_slot_lock_base + i, which, like flock, belongs to the open file description:
+// the command inherits it and the kernel frees it when the last process holding it dies.
+// Each holder writes its record at (i + 1) * k_record_stride. Every holder also holds a
+// shared flock of the slots file (so that the N in force is rewritten only when nobody
+// holds a slot) and of the key's .lock file (so that an exclusive caller, which locks
+// .lock exclusively, and a semaphore exclude each other).
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <thread>
+
+#include "backend/local/flocked_files.hpp"
+#include "backend/local/local_backend.hpp"
+#include "backend/local/lock_record.hpp"
+#include "core/errors.hpp"
+#include "core/holder_text.hpp"
+#include "util/little_endian.hpp"
+
+namespace lockrun {
+namespace {
+
+constexpr off_t k_max_holders_bytes = 16;  // the N in force, as decimal text
+constexpr off_t k_slot_lock_base = 16;
+constexpr off_t k_record_stride = 64 * 1024;  // room for a holder record (its command line)
+
+[[noreturn]] void fail_on_slots(const std::string& what) {
+    throw BackendUnavailable("local state: " + what + ": " + std::strerror(errno));
+}
+
+off_t record_offset(int slot) {
+    return (static_cast<off_t>(slot) + 1) * k_record_stride;
+}
+
+bool lock_slot(int fd, int slot) {
+    struct flock range {};
+    range.l_type = F_WRLCK;
+    range.l_whence = SEEK_SET;
+    range.l_start = k_slot_lock_base + slot;
+    range.l_len = 1;
+    return ::fcntl(fd, F_OFD_SETLK, &range) == 0;
+}
+
+void unlock_slot(int fd, int slot) {
+    struct flock range {};
+    range.l_type = F_UNLCK;
+    range.l_whence = SEEK_SET;
+    range.l_start = k_slot_lock_base + slot;
+    range.l_len = 1;
+    ::fcntl(fd, F_OFD_SETLK, &range);
+}
+
+// Whether another open file description holds slot `slot`.
+bool slot_taken(int fd, int slot) {
+    struct flock range {};
+    range.l_type = F_WRLCK;
+    range.l_whence = SEEK_SET;
+    range.l_start = k_slot_lock_base + slot;
+    range.l_len = 1;
+    return ::fcntl(fd, F_OFD_GETLK, &range) == 0 && range.l_type != F_UNLCK;
+}
+
+std::string read_max_holders(int fd) {
+    char text[k_max_holders_bytes] = {};
+    ssize_t got = ::pread(fd, text, sizeof text, 0);
+    if (got <= 0) return {};
+    std::string_view value(text, static_cast<std::size_t>(got));
+    return std::string(value.substr(0, value.find_first_of(std::string_view("\n\0", 2))));
+}
+
+std::optional<LocalHolder> read_record(int fd, int slot) {
+    char size_bytes[4] = {};
+    if (::pread(fd, size_bytes, sizeof size_bytes, record_offset(slot)) != 4) return std::nullopt;
+    std::string_view header(size_bytes, 4);
+    std::uint32_t size = 0;
+    take_little_endian(header, size);
+    if (size == 0 || size > k_record_stride - 4) return std::nullopt;
+    std::string bytes(size, '\0');
+    if (::pread(fd, bytes.data(), size, record_offset(slot) + 4) != static_cast<ssize_t>(size)) {
+        return std::nullopt;
+    }
+    return decode_local_holder(bytes);
+}
+
+}  // namespace
+
+Acquisition LocalBackend::acquire_slot(const AcquireRequest& request) {
+    const int max_holders = request.max_holders;
+    lock_suffix_ = ".slots";
+    // An exclusive holder locks .lock exclusively: then this caller's -n disagrees with it.
+    if (!lock_named(shared_hold_, ".lock", LOCK_SH)) {
+        shared_hold_.reset();
+        throw UsageError(max_holders_conflict(key_, "1", max_holders));
+    }
+    agree_on_max_holders(max_holders);
+    for (int slot = 0; slot < max_holders; ++slot) {
+        if (!lock_slot(lock_file_.get(), slot)) {
+            if (errno == EAGAIN || errno == EACCES) continue;
+            fail_on_slots("cannot lock a slot of " + name(".slots"));
+        }
+        slot_ = slot;
+        holding_ = true;
+        LocalHolder me;
+        try {
+            me = {next_fence(), request.holder};
+            record_key();
+        } catch (...) {
+            abandon(request.token);
+            throw;
+        }
+        std::string record;
+        append_little_endian<std::uint32_t>(record, 0);
+        record += encode_local_holder(me);
+        if (record.size() > static_cast<std::size_t>(k_record_stride)) {
+            record.resize(k_record_stride);  // a command line of 64 KiB: cut, not refused
+        }
+        std::string size;
+        append_little_endian<std::uint32_t>(size, static_cast<std::uint32_t>(record.size() - 4));
+        record.replace(0, 4, size);
+        if (::pwrite(lock_file_.get(), record.data(), record.size(), record_offset(slot)) !=
+            static_cast<ssize_t>(record.size())) {
+            abandon(request.token);
+            fail_on_slots("cannot write " + name(".slots"));
+        }
+        return {LockAcquired{me.fence, false}, std::nullopt};
+    }
+    // Every slot is taken: this caller waits, holding nothing (the file stays open, watched).
+    std::optional<LockHeld> held = slot_holder(lock_file_.get(), max_holders);
+    ::flock(lock_file_.get(), LOCK_UN);
+    shared_hold_.reset();
+    return {held.value_or(LockHeld{0, {}, k_infinite}), std::nullopt};
+}
+
+void LocalBackend::agree_on_max_holders(int max_holders) {
+    const std::string wanted = std::to_string(max_holders);
+    for (int attempt = 0;; ++attempt) {
+        // Exclusive: nobody holds a slot, and this caller sets the N in force. Then shared,
+        // as every holder is, and the N read again: another caller may have set its own in
+        // between (flock converts in two steps), and the later one gives way.
+        if (lock_named(lock_file_, ".slots", LOCK_EX)) {
+            std::string text = wanted + "\n";
+            text.resize(k_max_holders_bytes, '\0');
+            if (::pwrite(lock_file_.get(), text.data(), text.size(), 0) !=
+                static_cast<ssize_t>(text.size())) {
+                fail_on_slots("cannot write " + name(".slots"));
+            }
+        }
+        if (!lock_named(lock_file_, ".slots", LOCK_SH)) {
+            // Another caller holds it exclusively for a moment (the above).
+            if (attempt > 1000) fail_on_slots("cannot lock " + name(".slots"));
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            continue;
+        }
+        const std::string in_force = read_max_holders(lock_file_.get());
+        if (in_force == wanted) return;
+        lock_file_.reset();
+        shared_hold_.reset();
+        throw UsageError(max_holders_conflict(key_, in_force, max_holders));
+    }
+}
+
+std::optional<LockHeld> LocalBackend::slot_holder(int fd, int max_holders) const {
+    for (int slot = 0; slot < max_holders; ++slot) {
+        if (!slot_taken(fd, slot)) continue;
+        LockHeld held{0, {}, k_infinite};  // the kernel frees a dead holder's slot
+        if (auto holder = read_record(fd, slot)) {
+            held.fence = holder->fence;
+            held.holder = holder->holder;
+        }
+        return held;
+    }
+    return std::nullopt;
+}
+
+void LocalBackend::release_slot() noexcept {
+    holding_ = false;
+    // Written down as free first; then unlocked for every descriptor that shares the
+    // file (the command's leftover processes too), which wakes the waiters.
+    const char none[4] = {};
+    [[maybe_unused]] ssize_t ignored =
+        ::pwrite(lock_file_.get(), none, sizeof none, record_offset(slot_));
+    unlock_slot(lock_file_.get(), slot_);
+    ::flock(lock_file_.get(), LOCK_UN);
+    slot_ = -1;
+    lock_file_.reset();
+    if (shared_hold_.valid()) ::flock(shared_hold_.get(), LOCK_UN);
+    shared_hold_.reset();
+}
+
+std::vector<int> LocalBackend::descriptors_for_command() const {
+    if (!holding_) return {};
+    if (slot_ < 0) return {lock_file_.get()};
+    return {lock_file_.get(), shared_hold_.get()};
+}
+
+std::optional<std::string> LocalBackend::semaphore_in_force() const {
+    UniqueFd slots(::openat(dir_.get(), name(".slots").c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!slots.valid()) return std::nullopt;
+    if (::flock(slots.get(), LOCK_EX | LOCK_NB) == 0) return std::nullopt;  // no holder
+    std::string in_force = read_max_holders(slots.get());
+    return in_force.empty() ? std::string("?") : in_force;
+}
+
+bool LocalBackend::semaphore_status(const std::string& base, const FlockedFiles& flocked,
+                                    KeyStatus& status) const {
+    const std::string slots_name = base + ".slots";
+    UniqueFd slots(::openat(dir_.get(), slots_name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!slots.valid()) return false;
+    struct stat info {};
+    if (::fstat(slots.get(), &info) != 0 || !flocked.contains(info.st_dev, info.st_ino)) {
+        return false;
+    }
+    const std::string text = read_max_holders(slots.get());
+    int max_holders = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), max_holders);
+    if (error != std::errc() || end != text.data() + text.size() || max_holders < 1) return false;
+    status.max_holders = max_holders;
+    for (int slot = 0; slot < max_holders; ++slot) {
+        if (!slot_taken(slots.get(), slot)) continue;
+        LockHeld held{0, {}, k_infinite};
+        if (auto holder = read_record(slots.get(), slot)) {
+            held.fence = holder->fence;
+            held.holder = holder->holder;
+        }
+        status.holders.push_back(std::move(held));
+    }
+    if (!status.holders.empty()) status.holder = status.holders.front();
+    return true;
+}
+
+}  // namespace lockrun
