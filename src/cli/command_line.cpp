@@ -418,17 +418,24 @@ void check_stale(Invocation& invocation) {
     o.run.stale.reset();
 }
 
-// -n N is lock-only (SPEC §9): nothing is stored or shared, so the options of the cache
+// -n N and --shared are lock-only (SPEC §9): nothing is stored or shared, so the options of
+// the cache
 // given as flags contradict it; those of the environment or a config file are not applied.
 void check_max_holders(Invocation& invocation) {
     Options& o = invocation.options;
-    if (o.run.max_holders <= 1) return;
+    if (o.run.max_holders <= 1 && !o.run.shared) return;
+    if (o.run.shared && o.run.max_holders > 1) {
+        throw UsageError("--shared and -n " + std::to_string(o.run.max_holders) +
+                         " do not go together: readers are not counted");
+    }
+    const std::string option =
+        o.run.shared ? "--shared" : "-n " + std::to_string(o.run.max_holders);
+    const std::string what = o.run.shared ? "a shared hold" : "a semaphore";
     for (std::string_view name : {"refresh", "cache-failures", "cache-ttl", "cache-max-bytes",
                                   "cache-stderr", "stale", "files", "cache-key-file"}) {
         const SettingValue& value = invocation.settings.at(std::string(name));
         if (value.origin != SettingValue::Origin::flag) continue;
-        throw UsageError("-n " + std::to_string(o.run.max_holders) +
-                         " is a semaphore, lock only (no result is stored or shared): " +
+        throw UsageError(option + " is " + what + ", lock only (no result is stored or shared): " +
                          value.where + " does not apply to it");
     }
     o.run.use_cache = false;

@@ -71,8 +71,17 @@ std::vector<std::string> quoted(const std::vector<std::string>& texts) {
     return strings;
 }
 
-// "held by 2 of 3 (-n 3)" for a semaphore, "held" for a lock.
+// Several holders at once: a semaphore's, or readers.
+bool has_several_holders(const KeyStatus& status) {
+    return status.max_holders > 1 || status.shared;
+}
+
+// "held by 2 of 3 (-n 3)" for a semaphore, "held by 2 readers (--shared)", "held" for a lock.
 std::string held_text(const KeyStatus& status) {
+    if (status.shared) {
+        return fmt::format("held by {} reader{} (--shared)", status.holders.size(),
+                           status.holders.size() == 1 ? "" : "s");
+    }
     if (status.max_holders <= 1) return "held";
     return fmt::format("held by {} of {} (-n {})", status.holders.size(), status.max_holders,
                        status.max_holders);
@@ -98,7 +107,7 @@ JsonObject status_json(const std::string& key, const KeyStatus& status) {
             .raw("lease_left_ms", ms_or_null(status.holder->lease_left))
             .number("fence", status.holder->fence);
     }
-    if (status.max_holders > 1) {
+    if (has_several_holders(status)) {
         std::vector<std::string> holders;
         for (const LockHeld& held : status.holders) {
             holders.push_back(JsonObject()
@@ -111,7 +120,12 @@ JsonObject status_json(const std::string& key, const KeyStatus& status) {
                                   .number("fence", held.fence)
                                   .str());
         }
-        out.number("max_holders", status.max_holders).raw("holders", json_array(holders));
+        if (status.shared) {
+            out.boolean("shared", true);
+        } else {
+            out.number("max_holders", status.max_holders);
+        }
+        out.raw("holders", json_array(holders));
     }
     if (!status.stored) return out.raw("cache", "null");
     const CachedResult* result = readable(*status.stored);
@@ -196,7 +210,7 @@ int list_keys(Backend& backend, bool json, TerminalReporter& reporter) {
     for (const ListedKey& listed : keys) {
         out += listed.name_known ? one_line(listed.key)
                                  : fmt::format("(a key whose SHA-256 is {})", listed.key);
-        if (listed.status.max_holders > 1) {
+        if (has_several_holders(listed.status)) {
             out += listed.status.holder ? ": " + held_text(listed.status) : ": free";
         } else {
             out += listed.status.holder ? fmt::format(": held by {}, fence {}",
@@ -217,12 +231,14 @@ int release_lock(Backend& backend, const std::string& key, bool force) {
     }
     KeyStatus status = with_user_name(backend.read_status());
     bool was_held = backend.force_release();
-    if (was_held && status.max_holders > 1) {
+    if (was_held && has_several_holders(status) && !status.holders.empty()) {
         std::cout << fmt::format("released {} (all {} of its holders)\n", key,
                                  status.holders.size());
     } else if (was_held && status.holder) {
         std::cout << fmt::format("released {} (held by {}, fence {})\n", key,
                                  holder_text(status.holder->holder), status.holder->fence);
+    } else if (was_held) {
+        std::cout << "released " << key << "\n";
     } else {
         std::cout << key << " was not held\n";
     }

@@ -99,6 +99,10 @@ const std::vector<SettingSpec>& setting_specs() {
          "a semaphore: up to N runs of KEY at once (1-1000), each with its own lease and "
          "fence; lock only",
          [](R v, Options& o) { o.run.max_holders = v.integer(1, 1000); }, 0},
+        {"shared", 0, K::switch_, "", "false",
+         "a shared (reader) hold beside other readers; exclusive holds wait for readers and "
+         "keep new ones out; lock only",
+         [](R v, Options& o) { o.run.shared = v.on(); }, 0},
         {"no-cache", 0, K::switch_, "", "false", "lock only: never read or write the result cache",
          [](R v, Options& o) { o.run.use_cache = !v.on(); }, 18},
         {"refresh", 0, K::switch_, "", "false", "skip the cache read, run, store the new result",

@@ -35,6 +35,11 @@ struct AcquireRequest {
     // -n N (SPEC §9): up to N holders at once; 1: an exclusive lock. Lock only: a request
     // with more never reads or stores results.
     int max_holders = 1;
+    // --shared (SPEC §9): a reader's hold, beside other readers; lock only.
+    bool shared = false;
+    // How long this caller goes on waiting (--wait left; k_infinite): an exclusive caller's
+    // mark that keeps new readers out lasts no longer.
+    Millis wait_left = k_infinite;
 };
 
 // The lock is ours; `fence` is the new fencing token.
@@ -77,6 +82,7 @@ struct KeyStatus {
     std::optional<StoredResult> stored;
     std::vector<LockHeld> holders{};
     int max_holders = 1;
+    bool shared = false;  // `holders` are readers (--shared)
 };
 
 // One key with a held lock or a stored result, for `lockrun list` (SPEC §7).

@@ -32,11 +32,19 @@ std::string describe_holder(const LockHeld& held) {
     return text + fmt::format(", fence {}", held.fence);
 }
 
-std::string max_holders_conflict(const std::string& key, const std::string& in_force, int given) {
+std::string hold_kind(int max_holders, bool shared) {
+    return shared ? "--shared" : "-n " + std::to_string(std::max(1, max_holders));
+}
+
+std::string max_holders_conflict(const std::string& key, const std::string& in_force,
+                                 const std::string& given) {
     const std::string shown = one_line(in_force.empty() ? std::string("?") : in_force);
-    const std::string held = in_force == "1" ? "an exclusive lock (-n 1)" : "-n " + shown;
-    return key + " is held with " + held + ", and this caller gave -n " + std::to_string(given) +
-           ": every caller of a key must give the same -n";
+    const std::string held = in_force == "1"        ? "an exclusive lock (-n 1)"
+                             : in_force == "shared" ? "readers (--shared)"
+                                                    : "-n " + shown;
+    return key + " is held with " + held + ", and this caller gave " + given +
+           ": every caller of a key must give the same -n (readers and exclusive callers may "
+           "mix)";
 }
 
 }  // namespace lockrun

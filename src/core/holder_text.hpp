@@ -21,8 +21,12 @@ std::string holder_text(const HolderInfo& holder);
 // "pid 4242 on build-7 (user ci) running 'make all' for 3s, fence 17".
 std::string describe_holder(const LockHeld& held);
 
-// The one line of a caller whose -n disagrees with the N in force for the key (SPEC §9),
-// `in_force` as the backend recorded it (1: an exclusive lock).
-std::string max_holders_conflict(const std::string& key, const std::string& in_force, int given);
+// How a caller holds a key, for the messages of SPEC §9: "-n 3", "--shared", "-n 1".
+std::string hold_kind(int max_holders, bool shared);
+
+// The one line of a caller whose -n (or --shared) disagrees with the hold in force for the
+// key (SPEC §9), `in_force` as the backend recorded it (1: an exclusive lock; "shared").
+std::string max_holders_conflict(const std::string& key, const std::string& in_force,
+                                 const std::string& given);
 
 }  // namespace lockrun

@@ -134,7 +134,8 @@ Entry take_lock_or_find_result(const SingleFlightSettings& settings, Backend& ba
     Deadline wait_deadline = Deadline::after(settings.wait);
     ProgressLine progress(reporter);
     AcquireRequest request{settings.token, settings.lease, settings.use_cache && !settings.refresh,
-                           std::nullopt,   settings.me,    std::max(1, settings.max_holders)};
+                           std::nullopt,   settings.me,    std::max(1, settings.max_holders),
+                           settings.shared};
     bool armed = false;
     bool said_unavailable = false;
     std::string said_wake_up;
@@ -149,6 +150,7 @@ Entry take_lock_or_find_result(const SingleFlightSettings& settings, Backend& ba
         Clock::time_point sent_at = Clock::now();
         std::optional<Acquisition> looked;
         try {
+            request.wait_left = wait_deadline.left();
             looked = backend.check_and_acquire(request);
         } catch (const BackendUnavailable& e) {
             // SPEC §8: a waiter survives a failover. Where one can happen, a look that fails
@@ -597,6 +599,11 @@ SingleFlightOutcome run_single_flight(const SingleFlightSettings& s, Backend& ba
         reporter.info(s.key + ": a semaphore of up to " + std::to_string(s.max_holders) +
                       " holders (-n): lock only, as with --no-cache: no result is stored or "
                       "shared");
+    }
+    if (s.shared) {
+        reporter.info(s.key +
+                      ": a shared hold (--shared), beside other readers: lock only, "
+                      "as with --no-cache: no result is stored or shared");
     }
     // Steps 1-2: replay a result, take the lock, or give up when --wait runs out.
     Clock::time_point started = Clock::now();

@@ -35,6 +35,9 @@ struct SingleFlightSettings {
     std::vector<std::string> files;
     // -n N (SPEC §9): a semaphore of N holders, lock only (use_cache is false); 1: a lock.
     int max_holders = 0;
+    // --shared (SPEC §9): a reader's hold, beside other readers, excluding exclusive ones;
+    // lock only.
+    bool shared = false;
     OnLockLost on_lock_lost = OnLockLost::term;
     Millis kill_after{};
     Millis io_timeout{};

@@ -17,9 +17,10 @@ namespace lockrun {
 // of the last run that was not stored, for its waiters; .key: the KEY itself (its hash names
 // the files), for `list`; .refresh: when the last background refresh (--stale) was
 // started, and until when no other may be; .slots: a semaphore's (-n N) N in force and its
-// slots (local_semaphore.cpp). The lock comes first: it is removed last.
-inline constexpr std::array<std::string_view, 7> k_key_file_suffixes = {
-    ".lock", ".fence", ".out", ".last", ".key", ".refresh", ".slots"};
+// slots, or its readers' (local_semaphore.cpp); .writer: flocked by an exclusive caller
+// that waits for readers. The lock comes first: it is removed last.
+inline constexpr std::array<std::string_view, 8> k_key_file_suffixes = {
+    ".lock", ".fence", ".out", ".last", ".key", ".refresh", ".slots", ".writer"};
 
 struct KeyFileName {
     std::string base;         // 64 lowercase hex digits

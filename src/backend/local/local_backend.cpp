@@ -153,22 +153,29 @@ void LocalBackend::record_key() {
 
 Acquisition LocalBackend::check_and_acquire(const AcquireRequest& request) {
     std::optional<std::string> unreadable;
-    if (request.max_holders > 1) return acquire_slot(request);
+    if (request.max_holders > 1 || request.shared) return acquire_slot(request);
     if (request.read_cache) {
         if (auto found = find_result(request, unreadable)) return {std::move(*found), unreadable};
     }
     if (!try_lock()) {
         LockHeld held;
         held.lease_left = k_infinite;  // the kernel frees a dead holder; we are woken then
-        if (auto holder = decode_local_holder(read_all(lock_file_.get(), name(".lock")))) {
+        if (auto in_force = semaphore_in_force()) {
+            // The shared holds of a semaphore's holders or of readers (SPEC §9), whatever a
+            // holder killed before them left written in .lock. Readers make this writer
+            // wait, and its mark keeps new ones out.
+            if (*in_force != k_readers_in_force) {
+                throw UsageError(max_holders_conflict(key_, *in_force, "-n 1"));
+            }
+            mark_writer_waiting();
+            if (auto reader = first_reader()) held = *reader;
+        } else if (auto holder = decode_local_holder(read_all(lock_file_.get(), name(".lock")))) {
             held.fence = holder->fence;
             held.holder = holder->holder;
-        } else if (auto in_force = semaphore_in_force()) {
-            // Nobody written down: the shared holds of a semaphore's holders (SPEC §9).
-            throw UsageError(max_holders_conflict(key_, *in_force, 1));
         }
         return {held, unreadable};
     }
+    writer_waiting_.reset();
     holding_ = true;
     // Between the look above and the lock, a run may have finished and stored its result:
     // look again now that nobody else can change it (SPEC §1 step 3).
@@ -212,17 +219,24 @@ void LocalBackend::prepare_to_wait() {
             fail("inotify_init1");
         }
     }
-    std::string path = state_dir_ + "/" + name(lock_suffix_);
     // A holder closing the file (its release, or its death), a holder writing its name
     // into it, and the file being removed (`release --force`) all wake us. Removing a file
     // that is still open raises only IN_ATTRIB (its link count), not IN_DELETE_SELF.
-    if (::inotify_add_watch(release_watch_.get(), path.c_str(),
-                            IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF |
-                                IN_DONT_FOLLOW) < 0) {
+    // A semaphore's or a reader's slot frees in .slots (not there yet while only an
+    // exclusive holder has held the key), and also when an exclusive holder, which readers
+    // wait for, closes .lock.
+    const uint32_t events =
+        IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_DONT_FOLLOW;
+    std::vector<std::string> watched_suffixes{lock_suffix_};
+    if (lock_suffix_ != ".lock") watched_suffixes.emplace_back(".lock");
+    for (const std::string& suffix : watched_suffixes) {
+        const std::string path = state_dir_ + "/" + name(suffix);
+        if (::inotify_add_watch(release_watch_.get(), path.c_str(), events) >= 0) continue;
         if (errno == ENOSPC) {  // fs.inotify.max_user_watches
             polling_ = true;
             return;
         }
+        if (errno == ENOENT && suffix != ".lock") continue;
         fail("cannot watch " + path);
     }
     struct stat watched {};
@@ -258,7 +272,7 @@ void LocalBackend::wait_for_release(Deadline wait_deadline) {
 }
 
 void LocalBackend::send_renewal(const std::string&, Millis, Deadline) {
-    renewal_verdict_ = holding_ && is_current_lock_file(lock_file_.get());
+    renewal_verdict_ = still_ours();
 }
 
 std::optional<bool> LocalBackend::take_renewal_reply() {
@@ -267,6 +281,10 @@ std::optional<bool> LocalBackend::take_renewal_reply() {
 
 bool LocalBackend::finish(const FinishRequest& request) {
     if (!holding_) return false;
+    if (slot_ >= 0 && !still_ours()) {
+        release_slot();
+        return false;
+    }
     if (!is_current_lock_file(lock_file_.get())) {
         // Forced free while we ran: someone else may hold the name now. Unlocked all the
         // same, so that the command's leftover processes do not keep a lock on the old file.
@@ -299,7 +317,7 @@ bool LocalBackend::finish(const FinishRequest& request) {
 }
 
 bool LocalBackend::renew_now(const std::string&, Millis) {
-    return holding_ && is_current_lock_file(lock_file_.get());
+    return still_ours();
 }
 
 void LocalBackend::abandon(const std::string&) noexcept {
@@ -439,8 +457,10 @@ bool LocalBackend::force_release() {
     // name for the next caller, wakes the waiters (they watch the file), and the holder
     // notices at its next renewal check and stops its command. A semaphore's holders
     // (-n N) lock its slots file, and hold the lock file shared: both go.
-    remove_file_at(dir_.get(), name(".slots"));
+    // .lock first: a caller that slips in between takes the .slots that goes next, and
+    // finds it gone at its first renewal.
     remove_file_at(dir_.get(), name(".lock"));
+    remove_file_at(dir_.get(), name(".slots"));
     return held;
 }
 

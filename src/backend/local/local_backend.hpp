@@ -20,6 +20,11 @@
 
 namespace lockrun {
 
+// What .slots says is in force for readers (--shared) instead of an N.
+inline constexpr std::string_view k_readers_in_force = "shared";
+// How many readers a key can have at once on this backend.
+inline constexpr int k_max_readers = 1000;
+
 class LocalBackend : public Backend {
 public:
     // Opens (creating if needed) and checks the state dir: throws ConfigError when unsafe.
@@ -63,10 +68,27 @@ private:
     // -n N (local_semaphore.cpp): a slot of the semaphore, its holder, its release, and the
     // N in force of a semaphore that holds the key (nullopt: none does).
     Acquisition acquire_slot(const AcquireRequest& request);
-    void agree_on_max_holders(int max_holders);
+    // `wanted`: the N (or "shared") this caller holds with; `given`: its option, for the
+    // message when another is in force.
+    // False: another caller kept it locked; this one waits and looks again.
+    bool agree_on_max_holders(const std::string& wanted, const std::string& given);
+    Acquisition take_slot(int slot, const AcquireRequest& request);
+    void drop_slot_holds() noexcept;
+    // The lock (or slot) is still ours: its file is the one at its name, and a slot's shared
+    // hold of .lock too (`release --force` removes them).
+    bool still_ours() const {
+        return holding_ && is_current_lock_file(lock_file_.get()) &&
+               (slot_ < 0 ||
+                (shared_hold_.valid() && is_current_file(shared_hold_.get(), ".lock")));
+    }
     std::optional<LockHeld> slot_holder(int fd, int max_holders) const;
     void release_slot() noexcept;
     std::optional<std::string> semaphore_in_force() const;
+    // --shared: an exclusive caller that waits for readers flocks .writer, which new readers
+    // look at before they enter; the first reader, for the waiting line.
+    void mark_writer_waiting();
+    bool writer_waits() const;
+    std::optional<LockHeld> first_reader() const;
     bool semaphore_status(const std::string& base, const FlockedFiles& flocked,
                           KeyStatus& status) const;
     // The stored result of the key whose files are named `base`, if any and not expired.
@@ -95,8 +117,9 @@ private:
     std::string lock_suffix_ = ".lock";
     int slot_ = -1;
     UniqueFd shared_hold_;
-    UniqueFd release_watch_;  // inotify on the lock file
-    bool polling_ = false;    // no inotify to be had: look every few milliseconds
+    UniqueFd writer_waiting_;  // --shared: this exclusive caller waits for readers
+    UniqueFd release_watch_;   // inotify on the lock file
+    bool polling_ = false;     // no inotify to be had: look every few milliseconds
     ino_t watched_inode_ = 0;
     std::optional<bool> renewal_verdict_;
 };

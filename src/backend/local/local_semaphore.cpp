@@ -29,6 +29,7 @@ namespace {
 constexpr off_t k_max_holders_bytes = 16;  // the N in force, as decimal text
 constexpr off_t k_slot_lock_base = 16;
 constexpr off_t k_record_stride = 64 * 1024;  // room for a holder record (its command line)
+constexpr off_t k_fence_lock_byte = 15;       // taken while a holder counts its fence
 
 [[noreturn]] void fail_on_slots(const std::string& what) {
     throw BackendUnavailable("local state: " + what + ": " + std::strerror(errno));
@@ -66,6 +67,28 @@ bool slot_taken(int fd, int slot) {
     return ::fcntl(fd, F_OFD_GETLK, &range) == 0 && range.l_type != F_UNLCK;
 }
 
+// A blocking byte-range lock, for the moment it is needed.
+class RangeLock {
+public:
+    RangeLock(int fd, off_t at) : fd_(fd), at_(at) { set(F_WRLCK, F_OFD_SETLKW); }
+    RangeLock(const RangeLock&) = delete;
+    RangeLock& operator=(const RangeLock&) = delete;
+    ~RangeLock() { set(F_UNLCK, F_OFD_SETLK); }
+
+private:
+    void set(short type, int command) {
+        struct flock range {};
+        range.l_type = type;
+        range.l_whence = SEEK_SET;
+        range.l_start = at_;
+        range.l_len = 1;
+        while (::fcntl(fd_, command, &range) != 0 && errno == EINTR) {
+        }
+    }
+    int fd_;
+    off_t at_;
+};
+
 std::string read_max_holders(int fd) {
     char text[k_max_holders_bytes] = {};
     ssize_t got = ::pread(fd, text, sizeof text, 0);
@@ -91,58 +114,92 @@ std::optional<LocalHolder> read_record(int fd, int slot) {
 }  // namespace
 
 Acquisition LocalBackend::acquire_slot(const AcquireRequest& request) {
-    const int max_holders = request.max_holders;
+    const int max_holders = request.shared ? k_max_readers : request.max_holders;
+    const std::string in_force =
+        request.shared ? std::string(k_readers_in_force) : std::to_string(max_holders);
     lock_suffix_ = ".slots";
-    // An exclusive holder locks .lock exclusively: then this caller's -n disagrees with it.
-    if (!lock_named(shared_hold_, ".lock", LOCK_SH)) {
+    const LockHeld nobody_known{0, {}, k_infinite};  // the kernel frees a dead holder's slot
+    try {
+        // An exclusive holder locks .lock exclusively: a reader waits for it; a semaphore's
+        // -n disagrees with it. Locked without a holder written down is a moment of another
+        // caller (one that found a stored result, the sweep of unused keys): wait.
+        if (!lock_named(shared_hold_, ".lock", LOCK_SH)) {
+            auto holder = decode_local_holder(read_all(shared_hold_.get(), name(".lock")));
+            drop_slot_holds();
+            if (!holder) return {nobody_known, std::nullopt};
+            if (!request.shared) {
+                throw UsageError(max_holders_conflict(key_, "1", hold_kind(max_holders, false)));
+            }
+            return {LockHeld{holder->fence, holder->holder, k_infinite}, std::nullopt};
+        }
+        // A writer waits for the readers there are: no new one enters before it.
+        if ((request.shared && writer_waits()) ||
+            !agree_on_max_holders(in_force, hold_kind(max_holders, request.shared))) {
+            drop_slot_holds();
+            return {nobody_known, std::nullopt};
+        }
+        for (int slot = 0; slot < max_holders; ++slot) {
+            if (lock_slot(lock_file_.get(), slot)) return take_slot(slot, request);
+            if (errno != EAGAIN && errno != EACCES) {
+                fail_on_slots("cannot lock a slot of " + name(".slots"));
+            }
+        }
+        // Every slot is taken: this caller waits, holding nothing (the file stays open,
+        // watched).
+        std::optional<LockHeld> held = slot_holder(lock_file_.get(), max_holders);
+        ::flock(lock_file_.get(), LOCK_UN);
         shared_hold_.reset();
-        throw UsageError(max_holders_conflict(key_, "1", max_holders));
+        return {held.value_or(nobody_known), std::nullopt};
+    } catch (...) {
+        if (!holding_) drop_slot_holds();
+        throw;
     }
-    agree_on_max_holders(max_holders);
-    for (int slot = 0; slot < max_holders; ++slot) {
-        if (!lock_slot(lock_file_.get(), slot)) {
-            if (errno == EAGAIN || errno == EACCES) continue;
-            fail_on_slots("cannot lock a slot of " + name(".slots"));
-        }
-        slot_ = slot;
-        holding_ = true;
-        LocalHolder me;
-        try {
-            me = {next_fence(), request.holder};
-            record_key();
-        } catch (...) {
-            abandon(request.token);
-            throw;
-        }
-        std::string record;
-        append_little_endian<std::uint32_t>(record, 0);
-        record += encode_local_holder(me);
-        if (record.size() > static_cast<std::size_t>(k_record_stride)) {
-            record.resize(k_record_stride);  // a command line of 64 KiB: cut, not refused
-        }
-        std::string size;
-        append_little_endian<std::uint32_t>(size, static_cast<std::uint32_t>(record.size() - 4));
-        record.replace(0, 4, size);
-        if (::pwrite(lock_file_.get(), record.data(), record.size(), record_offset(slot)) !=
-            static_cast<ssize_t>(record.size())) {
-            abandon(request.token);
-            fail_on_slots("cannot write " + name(".slots"));
-        }
-        return {LockAcquired{me.fence, false}, std::nullopt};
-    }
-    // Every slot is taken: this caller waits, holding nothing (the file stays open, watched).
-    std::optional<LockHeld> held = slot_holder(lock_file_.get(), max_holders);
-    ::flock(lock_file_.get(), LOCK_UN);
-    shared_hold_.reset();
-    return {held.value_or(LockHeld{0, {}, k_infinite}), std::nullopt};
 }
 
-void LocalBackend::agree_on_max_holders(int max_holders) {
-    const std::string wanted = std::to_string(max_holders);
-    for (int attempt = 0;; ++attempt) {
+Acquisition LocalBackend::take_slot(int slot, const AcquireRequest& request) {
+    slot_ = slot;
+    holding_ = true;
+    LocalHolder me;
+    try {
+        // Holders of other slots take fences at the same time: one at a time, under a lock
+        // of its own (a byte of .slots), or two could read the same counter.
+        RangeLock counting(lock_file_.get(), k_fence_lock_byte);
+        me = {next_fence(), request.holder};
+        record_key();
+    } catch (...) {
+        abandon(request.token);
+        throw;
+    }
+    std::string record;
+    append_little_endian<std::uint32_t>(record, 0);
+    record += encode_local_holder(me);
+    if (record.size() > static_cast<std::size_t>(k_record_stride)) {
+        record.resize(k_record_stride);  // a command line of 64 KiB: cut, not refused
+    }
+    std::string size;
+    append_little_endian<std::uint32_t>(size, static_cast<std::uint32_t>(record.size() - 4));
+    record.replace(0, 4, size);
+    if (::pwrite(lock_file_.get(), record.data(), record.size(), record_offset(slot)) !=
+        static_cast<ssize_t>(record.size())) {
+        const int error = errno;
+        abandon(request.token);
+        errno = error;
+        fail_on_slots("cannot write " + name(".slots"));
+    }
+    return {LockAcquired{me.fence, false}, std::nullopt};
+}
+
+void LocalBackend::drop_slot_holds() noexcept {
+    if (lock_file_.valid()) ::flock(lock_file_.get(), LOCK_UN);
+    if (shared_hold_.valid()) ::flock(shared_hold_.get(), LOCK_UN);
+    shared_hold_.reset();
+}
+
+bool LocalBackend::agree_on_max_holders(const std::string& wanted, const std::string& given) {
+    for (int attempt = 0; attempt < 20; ++attempt) {
         // Exclusive: nobody holds a slot, and this caller sets the N in force. Then shared,
         // as every holder is, and the N read again: another caller may have set its own in
-        // between (flock converts in two steps), and the later one gives way.
+        // between (flock converts in two steps), and the first to be read back stands.
         if (lock_named(lock_file_, ".slots", LOCK_EX)) {
             std::string text = wanted + "\n";
             text.resize(k_max_holders_bytes, '\0');
@@ -153,16 +210,37 @@ void LocalBackend::agree_on_max_holders(int max_holders) {
         }
         if (!lock_named(lock_file_, ".slots", LOCK_SH)) {
             // Another caller holds it exclusively for a moment (the above).
-            if (attempt > 1000) fail_on_slots("cannot lock " + name(".slots"));
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
             continue;
         }
         const std::string in_force = read_max_holders(lock_file_.get());
-        if (in_force == wanted) return;
-        lock_file_.reset();
-        shared_hold_.reset();
-        throw UsageError(max_holders_conflict(key_, in_force, max_holders));
+        if (in_force == wanted) return true;
+        drop_slot_holds();
+        throw UsageError(max_holders_conflict(key_, in_force, given));
     }
+    // Held exclusively all along (a caller stopped in that moment): wait, and look again.
+    return false;
+}
+
+void LocalBackend::mark_writer_waiting() {
+    if (writer_waiting_.valid()) return;
+    writer_waiting_.reset(::openat(dir_.get(), name(".writer").c_str(),
+                                   O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!writer_waiting_.valid()) fail_on_slots("cannot open " + name(".writer"));
+    // Another writer's mark is as good: this one only keeps its descriptor.
+    ::flock(writer_waiting_.get(), LOCK_EX | LOCK_NB);
+}
+
+bool LocalBackend::writer_waits() const {
+    UniqueFd mark(::openat(dir_.get(), name(".writer").c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!mark.valid()) return false;
+    return ::flock(mark.get(), LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+}
+
+std::optional<LockHeld> LocalBackend::first_reader() const {
+    UniqueFd slots(::openat(dir_.get(), name(".slots").c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!slots.valid()) return std::nullopt;
+    return slot_holder(slots.get(), k_max_readers);
 }
 
 std::optional<LockHeld> LocalBackend::slot_holder(int fd, int max_holders) const {
@@ -218,9 +296,16 @@ bool LocalBackend::semaphore_status(const std::string& base, const FlockedFiles&
     }
     const std::string text = read_max_holders(slots.get());
     int max_holders = 0;
-    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), max_holders);
-    if (error != std::errc() || end != text.data() + text.size() || max_holders < 1) return false;
-    status.max_holders = max_holders;
+    if (text == k_readers_in_force) {
+        status.shared = true;
+        max_holders = k_max_readers;
+    } else {
+        auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), max_holders);
+        if (error != std::errc() || end != text.data() + text.size() || max_holders < 1) {
+            return false;
+        }
+        status.max_holders = max_holders;
+    }
     for (int slot = 0; slot < max_holders; ++slot) {
         if (!slot_taken(slots.get(), slot)) continue;
         LockHeld held{0, {}, k_infinite};

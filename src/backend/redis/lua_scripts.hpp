@@ -16,12 +16,14 @@
 
 namespace lockrun::lua {
 
-// KEYS: lock, fence, out, last, holders, holder
+// KEYS: lock, fence, out, last, holders, holder, writer
 // ARGV: token, lease_ms, read_cache (1/0), waited_for_fence ("" for none),
-//       host, pid, user, command, started_ms, key
+//       host, pid, user, command, started_ms, key, writer_mark_ms
 // Returns {"hit", record} | {"shared", record} | {"acquired", fence} |
 //         {"held", pttl_ms, fence, host, pid, user, command, started_ms} |
 //         {"n", N}: a semaphore (-n N, SPEC §9) holds the key
+// Readers (--shared) make it wait, the first of them to run out named, and its mark in
+// PREFIX{KEY}:writer keeps new readers out meanwhile.
 inline constexpr std::string_view k_check_and_acquire = R"lua(#!lua
 if ARGV[3] == '1' then
   local stored = redis.call('GET', KEYS[3])
@@ -30,7 +32,30 @@ if ARGV[3] == '1' then
     return {'shared', redis.call('HGET', KEYS[4], 'record')}
   end
 end
-if redis.call('EXISTS', KEYS[5]) == 1 then return {'n', redis.call('HGET', KEYS[6], 'n')} end
+if redis.call('EXISTS', KEYS[5]) == 1 then
+  -- Holders whose leases ran out (crashed) are let go first: only live ones count.
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  for _, token in ipairs(redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', now)) do
+    redis.call('ZREM', KEYS[5], token)
+    for _, f in ipairs({'fence', 'host', 'pid', 'user', 'command', 'started'}) do
+      redis.call('HDEL', KEYS[6], token .. '|' .. f)
+    end
+  end
+  local first = redis.call('ZRANGE', KEYS[5], 0, 0, 'WITHSCORES')
+  if #first > 0 then
+    local in_force = redis.call('HGET', KEYS[6], 'n')
+    if in_force ~= 'shared' then return {'n', in_force} end
+    -- The mark lives as long as this caller keeps waiting (ARGV[11], ms), no longer.
+    redis.call('SET', KEYS[7], ARGV[1], 'PX', ARGV[11])
+    local p = first[1] .. '|'
+    local h = redis.call('HMGET', KEYS[6], p .. 'fence', p .. 'host', p .. 'pid', p .. 'user',
+                         p .. 'command', p .. 'started')
+    return {'held', tonumber(first[2]) - now, h[1], h[2], h[3], h[4], h[5], h[6]}
+  end
+  redis.call('DEL', KEYS[5], KEYS[6])
+end
+if redis.call('GET', KEYS[7]) == ARGV[1] then redis.call('DEL', KEYS[7]) end
 local holder = redis.call('HGET', KEYS[1], 'token')
 if not holder then
   if redis.call('EXISTS', KEYS[2]) == 0 then
@@ -130,10 +155,11 @@ end
 return reply
 )lua";
 
-// KEYS: lock, holders, holder   ARGV: channel
-// Frees the lock, or every slot of a semaphore, whoever holds them, and wakes the waiters.
-// Returns 1 if anything was held.
+// KEYS: lock, holders, holder, writer   ARGV: channel
+// Frees the lock, or every slot of a semaphore or every reader, whoever holds them, and wakes
+// the waiters. Returns 1 if anything was held.
 inline constexpr std::string_view k_force_release = R"lua(#!lua
+redis.call('DEL', KEYS[4])
 if redis.call('DEL', KEYS[1], KEYS[2], KEYS[3]) > 0 then
   redis.call('PUBLISH', ARGV[1], 'forced')
   redis.pcall('SPUBLISH', ARGV[1], 'forced')
@@ -149,8 +175,11 @@ return 0
 // expire when the last lease would, and a slot whose lease ran out is freed by the next
 // acquisition. Fencing tokens come from PREFIX{KEY}:fence, as for the lock.
 
-// KEYS: holders, holder, fence, lock
-// ARGV: token, lease_ms, n, host, pid, user, command, started_ms, key
+// KEYS: holders, holder, fence, lock, writer
+// ARGV: token, lease_ms, n, host, pid, user, command, started_ms, key, capacity
+// n is N, or "shared" for readers (--shared), whose capacity has no practical limit, who
+// wait for an exclusive holder rather than refuse it, and who do not enter while a writer's
+// mark (PREFIX{KEY}:writer) says one waits.
 // Returns {"acquired", fence} | {"held", pttl_ms, fence, host, pid, user, command,
 //          started_ms} of the holder whose lease runs out first | {"n", N in force}
 inline constexpr std::string_view k_acquire_slot = R"lua(#!lua
@@ -165,7 +194,11 @@ end
 for _, token in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)) do forget(token) end
 local count = redis.call('ZCARD', KEYS[1])
 if count == 0 then redis.call('DEL', KEYS[2]) end
-if redis.call('EXISTS', KEYS[4]) == 1 then return {'n', '1'} end
+if redis.call('EXISTS', KEYS[4]) == 1 then
+  if ARGV[3] ~= 'shared' then return {'n', '1'} end
+  local h = redis.call('HMGET', KEYS[4], 'fence', 'host', 'pid', 'user', 'command', 'started')
+  return {'held', redis.call('PTTL', KEYS[4]), h[1], h[2], h[3], h[4], h[5], h[6]}
+end
 local in_force = redis.call('HGET', KEYS[2], 'n')
 if in_force and in_force ~= ARGV[3] then return {'n', in_force} end
 local expiry = now + tonumber(ARGV[2])
@@ -179,7 +212,10 @@ if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
   extend()
   return {'acquired', tonumber(redis.call('HGET', KEYS[2], ARGV[1] .. '|fence'))}
 end
-if count < tonumber(ARGV[3]) then
+if ARGV[3] == 'shared' and redis.call('EXISTS', KEYS[5]) == 1 then
+  return {'held', redis.call('PTTL', KEYS[5]), false, false, false, false, false, false}
+end
+if count < tonumber(ARGV[10]) then
   if redis.call('EXISTS', KEYS[3]) == 0 then
     redis.call('SET', KEYS[3], t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000)))
   end
@@ -226,7 +262,14 @@ redis.call('ZREM', KEYS[1], ARGV[1])
 for _, f in ipairs({'fence', 'host', 'pid', 'user', 'command', 'started'}) do
   redis.call('HDEL', KEYS[2], ARGV[1] .. '|' .. f)
 end
-if redis.call('ZCARD', KEYS[1]) == 0 then redis.call('DEL', KEYS[2]) end
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if #last == 0 then
+  redis.call('DEL', KEYS[2])
+else
+  -- The keys live as long as the last lease that remains, no longer.
+  redis.call('PEXPIREAT', KEYS[1], last[2])
+  redis.call('PEXPIREAT', KEYS[2], last[2])
+end
 redis.call('PUBLISH', ARGV[2], 'released')
 redis.pcall('SPUBLISH', ARGV[2], 'released')
 if tonumber(score) <= now then return 0 end

@@ -369,6 +369,7 @@ void RedisBackend::throw_if_wrong_type(const RespValue& reply, const StepDeadlin
         {keys_.holders, "zset", "semaphore", "`lockrun release " + key_ + " --force`, or DEL it"},
         {keys_.holder, "hash", "semaphore's holders",
          "`lockrun release " + key_ + " --force`, or DEL it"},
+        {keys_.writer, "string", "writer's mark", "DEL it"},
     };
     try {
         RedisConnection& c = connection(interrupt_, step);
@@ -429,27 +430,35 @@ std::optional<Acquisition> RedisBackend::try_check_and_acquire(
         request.waited_for_fence ? std::to_string(*request.waited_for_fence) : "";
     std::string pid = std::to_string(request.holder.pid);
     std::string started = std::to_string(request.holder.started_unix_ms);
-    semaphore_ = request.max_holders > 1;
+    semaphore_ = request.max_holders > 1 || request.shared;
+    // A waiting writer's mark (--shared): until this caller's next look, which comes within
+    // a lease of the readers' (theirs run out or are renewed by then), or until it gives up.
+    const Millis mark = request.wait_left == k_infinite
+                            ? request.lease + Millis(1000)
+                            : std::min(request.wait_left, request.lease) + Millis(1000);
+    const std::string writer_mark_ms = std::to_string(mark.count());
+    const std::string capacity = request.shared ? "1000000" : std::to_string(request.max_holders);
     RespValue reply =
         semaphore_
             ? call_with_retry(acquire_slot_script_,
-                              {keys_.holders, keys_.holder, keys_.fence, keys_.lock},
-                              {request.token, lease_ms, std::to_string(request.max_holders),
+                              {keys_.holders, keys_.holder, keys_.fence, keys_.lock, keys_.writer},
+                              {request.token, lease_ms, request.shared ? "shared" : capacity,
                                request.holder.host, pid, request.holder.user,
-                               request.holder.command, started, key_},
+                               request.holder.command, started, key_, capacity},
                               interrupt_, step, &may_hold_lock_)
             : call_with_retry(
                   acquire_script_,
-                  {keys_.lock, keys_.fence, keys_.out, keys_.last, keys_.holders, keys_.holder},
+                  {keys_.lock, keys_.fence, keys_.out, keys_.last, keys_.holders, keys_.holder,
+                   keys_.writer},
                   {request.token, lease_ms, read_cache ? "1" : "0", waited_for, request.holder.host,
-                   pid, request.holder.user, request.holder.command, started, key_},
+                   pid, request.holder.user, request.holder.command, started, key_, writer_mark_ms},
                   interrupt_, step, &may_hold_lock_);
     AcquireReply parsed =
         parse_check_and_acquire_reply(reply, seal_, {keys_.out, keys_.last, unix_now_ms()});
     if (parsed.max_holders_in_force) {
         may_hold_lock_ = false;
-        throw UsageError(
-            max_holders_conflict(key_, *parsed.max_holders_in_force, request.max_holders));
+        throw UsageError(max_holders_conflict(key_, *parsed.max_holders_in_force,
+                                              hold_kind(request.max_holders, request.shared)));
     }
     reject_foreign_shared_outcome(parsed, request.waited_for_fence);
     if (parsed.unreadable_record) unreadable = parsed.unreadable_record;
@@ -878,9 +887,9 @@ bool RedisBackend::claim_refresh(Millis period) {
 
 bool RedisBackend::force_release() {
     const StepDeadline step = begin_step();
-    return parse_finish_reply(call_with_retry(force_release_script_,
-                                              {keys_.lock, keys_.holders, keys_.holder},
-                                              {keys_.released}, interrupt_, step));
+    return parse_finish_reply(call_with_retry(
+        force_release_script_, {keys_.lock, keys_.holders, keys_.holder, keys_.writer},
+        {keys_.released}, interrupt_, step));
 }
 
 std::vector<ListedKey> RedisBackend::list_keys() {

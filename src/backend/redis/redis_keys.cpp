@@ -22,6 +22,7 @@ RedisKeyNames redis_key_names(std::string_view prefix, std::string_view key) {
         .refresh = base + "refresh",
         .holders = base + "holders",
         .holder = base + "holder",
+        .writer = base + "writer",
         .released = base + "released",
     };
 }

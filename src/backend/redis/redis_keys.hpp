@@ -18,6 +18,7 @@ struct RedisKeyNames {
     std::string refresh;   // PREFIX{TAG}:refresh   a background refresh claimed (--stale)
     std::string holders;   // PREFIX{TAG}:holders   a semaphore's holders (-n N)
     std::string holder;    // PREFIX{TAG}:holder    their records, and the N in force
+    std::string writer;    // PREFIX{TAG}:writer    an exclusive caller waits for readers
     std::string released;  // PREFIX{TAG}:released   (a pub/sub channel, not a key)
 };
 RedisKeyNames redis_key_names(std::string_view prefix, std::string_view key);

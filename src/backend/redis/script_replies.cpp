@@ -156,6 +156,7 @@ NamedStatus parse_named_status_reply(const RespValue& reply, const RecordSeal& s
                          out_pttl < 0 ? k_infinite : Millis(out_pttl), e[7].text.size()};
     }
     if (e.size() > 10 && e[10].type == RespValue::Type::string) {
+        status.shared = e[10].text == "shared";
         status.max_holders = static_cast<int>(std::max<std::int64_t>(1, holder_number(e[10])));
         for (std::size_t i = 11; i < e.size(); ++i) {
             const RespValue& h = e[i];

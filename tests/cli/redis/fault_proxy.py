@@ -11,7 +11,7 @@ command and its reply. Everything else is forwarded unchanged, both ways.
 
 It listens on a free loopback port and writes that port to F (atomically, once it
 listens). While A exists and it has not fired yet, the first check-and-acquire call it
-sees (EVALSHA or EVAL with 6 keys: :lock :fence :out :last :holders :holder) whose reply matches
+sees (EVALSHA or EVAL with 7 keys: :lock :fence :out :last :holders :holder :writer) whose reply matches
 --match ("acquired": the reply says the lock was taken; "any": any reply that is not an
 error, so that a NOSCRIPT answer still passes) is swallowed: the proxy reads the reply
 from Redis, does not forward it, closes both sides of that connection, and writes a line
@@ -73,16 +73,18 @@ def parse_resp(buf, pos):
 
 def is_check_and_acquire(command):
     """EVALSHA/EVAL of a script over the keys of SPEC §5's check-and-acquire (:lock :fence
-    :out :last, then a semaphore's :holders :holder, which it checks)."""
-    if not isinstance(command, list) or len(command) < 9:
+    :out :last, then a semaphore's or readers' :holders :holder and a writer's :writer, which
+    it checks)."""
+    if not isinstance(command, list) or len(command) < 10:
         return False
-    if not all(isinstance(part, bytes) for part in command[:9]):
+    if not all(isinstance(part, bytes) for part in command[:10]):
         return False
     verb = command[0].upper()
-    return (verb in (b"EVALSHA", b"EVAL") and command[2] == b"6"
+    return (verb in (b"EVALSHA", b"EVAL") and command[2] == b"7"
             and command[3].endswith(b":lock") and command[4].endswith(b":fence")
             and command[5].endswith(b":out") and command[6].endswith(b":last")
-            and command[7].endswith(b":holders") and command[8].endswith(b":holder"))
+            and command[7].endswith(b":holders") and command[8].endswith(b":holder")
+            and command[9].endswith(b":writer"))
 
 
 def reply_matches(reply, mode):
