@@ -16,6 +16,7 @@
 #include <cstring>
 #include <thread>
 
+#include "backend/local/dir_files.hpp"
 #include "backend/local/flocked_files.hpp"
 #include "backend/local/local_backend.hpp"
 #include "backend/local/lock_record.hpp"
