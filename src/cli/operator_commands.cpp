@@ -107,26 +107,22 @@ JsonObject status_json(const std::string& key, const KeyStatus& status) {
             .raw("lease_left_ms", ms_or_null(status.holder->lease_left))
             .number("fence", status.holder->fence);
     }
-    if (has_several_holders(status)) {
-        std::vector<std::string> holders;
-        for (const LockHeld& held : status.holders) {
-            holders.push_back(JsonObject()
-                                  .string("host", held.holder.host)
-                                  .number("pid", held.holder.pid)
-                                  .string("user", held.holder.user)
-                                  .string("command", held.holder.command)
-                                  .number("started_unix_ms", held.holder.started_unix_ms)
-                                  .raw("lease_left_ms", ms_or_null(held.lease_left))
-                                  .number("fence", held.fence)
-                                  .str());
-        }
-        if (status.shared) {
-            out.boolean("shared", true);
-        } else {
-            out.number("max_holders", status.max_holders);
-        }
-        out.raw("holders", json_array(holders));
+    // Every holder, the same shape for a lock, a semaphore and readers.
+    std::vector<std::string> holders;
+    for (const LockHeld& held : status.holders) {
+        holders.push_back(JsonObject()
+                              .string("host", held.holder.host)
+                              .number("pid", held.holder.pid)
+                              .string("user", held.holder.user)
+                              .string("command", held.holder.command)
+                              .number("started_unix_ms", held.holder.started_unix_ms)
+                              .raw("lease_left_ms", ms_or_null(held.lease_left))
+                              .number("fence", held.fence)
+                              .str());
     }
+    out.boolean("shared", status.shared)
+        .raw("max_holders", status.shared ? "null" : std::to_string(status.max_holders))
+        .raw("holders", json_array(holders));
     if (!status.stored) return out.raw("cache", "null");
     const CachedResult* result = readable(*status.stored);
     if (!result) {

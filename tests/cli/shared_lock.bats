@@ -58,13 +58,17 @@ overlaps() {
     sleep 1
     local asked
     asked=$(now_ms)
-    run --separate-stderr lockrun --no-cache --wait 20 --key rw:stream -c 'date +%s%3N'
+    run --separate-stderr lockrun --no-cache --wait 20 --key rw:stream -c "date +%s%3N; $(logged_cmd writer 0.1)"
     assert_success
     local waited=$((output - asked))
-    # The readers already in end within 0.6 s; the ones arriving meanwhile wait behind it.
-    assert_between "the writer's wait (ms)" "$waited" 0 1500
+    # Readers are always in: the writer waits for those, which end within 0.6 s, while the
+    # ones arriving meanwhile wait behind it (without its mark it would wait for the whole
+    # stream, 3 s and more).
+    assert_between "the writer's wait (ms)" "$waited" 100 2500
     wait "$stream"
     assert_regex "$(overlaps log)" 'writer-overlaps 0$'
+    # Readers came after it too.
+    assert_equal "readers after the writer: $(sort -n log | sed -n '/end writer/,$p' | grep -c 'start reader' | awk '{ print ($1 > 0) }')" "readers after the writer: 1"
 }
 
 @test "status lists the readers; release --force frees them all; a writer then runs" {
@@ -88,13 +92,15 @@ overlaps() {
 
 @test "a reader waits for a writer; readers and a semaphore do not mix (64)" {
     start_holder writer --key rw:wait
-    spawn reader "$LOCKRUN" --shared --wait 30 --key rw:wait -c 'echo read'
-    sleep 0.5
-    assert [ ! -s reader.out ]
+    spawn reader "$LOCKRUN" -v --shared --wait 30 --key rw:wait -c 'date +%s%3N'
+    wait_until 10 grep -q 'waiting for rw:wait' reader.err
     release writer
     assert_exit writer 0 10
     assert_exit reader 0 10
-    assert_equal "$(cat reader.out)" read
+    # The reader's command started after the writer's ended.
+    local read_at
+    read_at=$(cat reader.out)
+    ((read_at >= $(cat writer.ended))) || fail "the reader ran at $read_at, before the writer ended at $(cat writer.ended)"
     start_holder sem -n 2 --key rw:sem
     run --separate-stderr lockrun --shared --key rw:sem -c 'touch ran'
     assert_status 64
@@ -134,4 +140,35 @@ overlaps() {
     for i in 1 2 3 4; do assert_exit "run$i" 0 60; done
     assert_equal "$(grep -c 'start reader' log) $(grep -c 'start writer' log)" "8 4"
     assert_regex "$(overlaps log)" 'writer-overlaps 0$'
+}
+
+@test "two writers waiting behind a stream of readers both get in" {
+    (for i in $(seq 1 30); do
+        "$LOCKRUN" --shared --wait 30 --key rw:two -c "$(logged_cmd reader 0.5)" >/dev/null 2>&1 &
+        sleep 0.1
+    done
+    wait) 3>&- &
+    local stream=$!
+    sleep 0.8
+    spawn w1 "$LOCKRUN" --no-cache --wait 20 --key rw:two -c "$(logged_cmd writer 0.2)"
+    spawn w2 "$LOCKRUN" --no-cache --wait 20 --key rw:two -c "$(logged_cmd writer 0.2)"
+    assert_exit w1 0 30
+    assert_exit w2 0 30
+    wait "$stream"
+    assert_equal "$(grep -c 'start writer' log)" 2
+    assert_regex "$(overlaps log)" 'writer-overlaps 0$'
+    # Both got in before the stream ended: readers started after the second writer ended.
+    assert_equal "readers after both writers: $(sort -n log | awk '/end writer/ { w++ } w == 2 && /start reader/ { n++ } END { print (n > 0) }')" "readers after both writers: 1"
+}
+
+@test "an exclusive caller that does not wait (--wait 0) keeps no reader out" {
+    start_holder reader --shared --key rw:nowait
+    run --separate-stderr lockrun --no-cache --key rw:nowait -c 'touch ran'
+    assert_status 75
+    # A new reader enters at once.
+    run --separate-stderr lockrun --shared --wait 0 --key rw:nowait -c 'echo in'
+    assert_success
+    assert_output in
+    release reader
+    assert_exit reader 0 10
 }

@@ -111,8 +111,11 @@ bool LocalBackend::lock_named(UniqueFd& file, const std::string& suffix, int ope
         // one now at the name.
         if (file.valid() && !is_current_file(file.get(), suffix)) file.reset();
         if (!file.valid()) {
+            // A shared hold is opened for reading: closing it raises no IN_CLOSE_WRITE, which
+            // would wake every waiter of the key, this one too.
+            const int access = operation == LOCK_SH && suffix == ".lock" ? O_RDONLY : O_RDWR;
             file.reset(::openat(dir_.get(), name(suffix).c_str(),
-                                O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+                                access | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
             if (!file.valid()) fail("cannot open " + name(suffix));
         }
         if (::flock(file.get(), operation | LOCK_NB) != 0) {
@@ -164,6 +167,7 @@ Acquisition LocalBackend::check_and_acquire(const AcquireRequest& request) {
             // The shared holds of a semaphore's holders or of readers (SPEC §9), whatever a
             // holder killed before them left written in .lock. Readers make this writer
             // wait, and its mark keeps new ones out.
+            if (in_force->empty()) return {held, unreadable};  // a moment: look again
             if (*in_force != k_readers_in_force) {
                 throw UsageError(max_holders_conflict(key_, *in_force, "-n 1"));
             }
@@ -227,8 +231,12 @@ void LocalBackend::prepare_to_wait() {
     // wait for, closes .lock.
     const uint32_t events =
         IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_DONT_FOLLOW;
-    std::vector<std::string> watched_suffixes{lock_suffix_};
-    if (lock_suffix_ != ".lock") watched_suffixes.emplace_back(".lock");
+    // Every file whose change may free this caller: the lock; a semaphore's or readers'
+    // slots (.slots: not there while only exclusive callers have used the key), which an
+    // exclusive caller waiting for readers needs too; and a writer's mark, which readers wait
+    // for.
+    std::vector<std::string> watched_suffixes{".lock", ".slots"};
+    if (lock_suffix_ != ".lock") watched_suffixes.emplace_back(".writer");
     for (const std::string& suffix : watched_suffixes) {
         const std::string path = state_dir_ + "/" + name(suffix);
         if (::inotify_add_watch(release_watch_.get(), path.c_str(), events) >= 0) continue;

@@ -83,12 +83,26 @@ private:
         range.l_whence = SEEK_SET;
         range.l_start = at_;
         range.l_len = 1;
-        while (::fcntl(fd_, command, &range) != 0 && errno == EINTR) {
+        while (::fcntl(fd_, command, &range) != 0) {
+            if (errno == EINTR) continue;
+            if (type != F_UNLCK) fail_on_slots("cannot lock the fence of a semaphore");
+            return;
         }
     }
     int fd_;
     off_t at_;
 };
+
+// Whether another open file description holds any slot: a look that takes no lock, so
+// that it never gets in the way of a caller taking one.
+bool any_slot_taken(int fd) {
+    struct flock range {};
+    range.l_type = F_WRLCK;
+    range.l_whence = SEEK_SET;
+    range.l_start = k_slot_lock_base;
+    range.l_len = k_max_readers;
+    return ::fcntl(fd, F_OFD_GETLK, &range) == 0 && range.l_type != F_UNLCK;
+}
 
 std::string read_max_holders(int fd) {
     char text[k_max_holders_bytes] = {};
@@ -224,11 +238,13 @@ bool LocalBackend::agree_on_max_holders(const std::string& wanted, const std::st
 }
 
 void LocalBackend::mark_writer_waiting() {
-    if (writer_waiting_.valid()) return;
-    writer_waiting_.reset(::openat(dir_.get(), name(".writer").c_str(),
-                                   O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!writer_waiting_.valid()) fail_on_slots("cannot open " + name(".writer"));
-    // Another writer's mark is as good: this one only keeps its descriptor.
+    if (!writer_waiting_.valid()) {
+        writer_waiting_.reset(::openat(dir_.get(), name(".writer").c_str(),
+                                       O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+        if (!writer_waiting_.valid()) fail_on_slots("cannot open " + name(".writer"));
+    }
+    // At every look: another writer's mark, or a reader's look at it, may have been in the
+    // way the last time; on a descriptor that holds it already this changes nothing.
     ::flock(writer_waiting_.get(), LOCK_EX | LOCK_NB);
 }
 
@@ -280,10 +296,8 @@ std::vector<int> LocalBackend::descriptors_for_command() const {
 
 std::optional<std::string> LocalBackend::semaphore_in_force() const {
     UniqueFd slots(::openat(dir_.get(), name(".slots").c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-    if (!slots.valid()) return std::nullopt;
-    if (::flock(slots.get(), LOCK_EX | LOCK_NB) == 0) return std::nullopt;  // no holder
-    std::string in_force = read_max_holders(slots.get());
-    return in_force.empty() ? std::string("?") : in_force;
+    if (!slots.valid() || !any_slot_taken(slots.get())) return std::nullopt;
+    return read_max_holders(slots.get());  // empty: taken a moment ago, not yet written
 }
 
 bool LocalBackend::semaphore_status(const std::string& base, const FlockedFiles& flocked,
@@ -291,10 +305,8 @@ bool LocalBackend::semaphore_status(const std::string& base, const FlockedFiles&
     const std::string slots_name = base + ".slots";
     UniqueFd slots(::openat(dir_.get(), slots_name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
     if (!slots.valid()) return false;
-    struct stat info {};
-    if (::fstat(slots.get(), &info) != 0 || !flocked.contains(info.st_dev, info.st_ino)) {
-        return false;
-    }
+    (void)flocked;  // the slots' own locks say whether anyone holds one
+    if (!any_slot_taken(slots.get())) return false;
     const std::string text = read_max_holders(slots.get());
     int max_holders = 0;
     if (text == k_readers_in_force) {

@@ -18,7 +18,7 @@ namespace lockrun::lua {
 
 // KEYS: lock, fence, out, last, holders, holder, writer
 // ARGV: token, lease_ms, read_cache (1/0), waited_for_fence ("" for none),
-//       host, pid, user, command, started_ms, key, writer_mark_ms
+//       host, pid, user, command, started_ms, key, wait_left_ms (-1: without limit)
 // Returns {"hit", record} | {"shared", record} | {"acquired", fence} |
 //         {"held", pttl_ms, fence, host, pid, user, command, started_ms} |
 //         {"n", N}: a semaphore (-n N, SPEC §9) holds the key
@@ -46,8 +46,15 @@ if redis.call('EXISTS', KEYS[5]) == 1 then
   if #first > 0 then
     local in_force = redis.call('HGET', KEYS[6], 'n')
     if in_force ~= 'shared' then return {'n', in_force} end
-    -- The mark lives as long as this caller keeps waiting (ARGV[11], ms), no longer.
-    redis.call('SET', KEYS[7], ARGV[1], 'PX', ARGV[11])
+    -- The mark keeps new readers out until this caller looks again (when the first reader's
+    -- lease would run out, or a release wakes it) and a second more, but not past its --wait
+    -- (ARGV[11], ms; -1: none); a caller that does not wait leaves none. Never shortened.
+    local mark = tonumber(first[2]) - now + 1005
+    local patience = tonumber(ARGV[11])
+    if patience >= 0 then mark = math.min(mark, patience + 1000) end
+    if patience ~= 0 and redis.call('PTTL', KEYS[7]) < mark then
+      redis.call('SET', KEYS[7], ARGV[1], 'PX', mark)
+    end
     local p = first[1] .. '|'
     local h = redis.call('HMGET', KEYS[6], p .. 'fence', p .. 'host', p .. 'pid', p .. 'user',
                          p .. 'command', p .. 'started')
@@ -55,8 +62,11 @@ if redis.call('EXISTS', KEYS[5]) == 1 then
   end
   redis.call('DEL', KEYS[5], KEYS[6])
 end
-if redis.call('GET', KEYS[7]) == ARGV[1] then redis.call('DEL', KEYS[7]) end
 local holder = redis.call('HGET', KEYS[1], 'token')
+if not holder or holder == ARGV[1] then
+  -- Its mark is of no more use once this writer holds the lock.
+  if redis.call('GET', KEYS[7]) == ARGV[1] then redis.call('DEL', KEYS[7]) end
+end
 if not holder then
   if redis.call('EXISTS', KEYS[2]) == 0 then
     -- Seconds .. milliseconds, made as a string: Lua 5.1 prints big numbers as 1.7e+12.

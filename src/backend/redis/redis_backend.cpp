@@ -431,12 +431,10 @@ std::optional<Acquisition> RedisBackend::try_check_and_acquire(
     std::string pid = std::to_string(request.holder.pid);
     std::string started = std::to_string(request.holder.started_unix_ms);
     semaphore_ = request.max_holders > 1 || request.shared;
-    // A waiting writer's mark (--shared): until this caller's next look, which comes within
-    // a lease of the readers' (theirs run out or are renewed by then), or until it gives up.
-    const Millis mark = request.wait_left == k_infinite
-                            ? request.lease + Millis(1000)
-                            : std::min(request.wait_left, request.lease) + Millis(1000);
-    const std::string writer_mark_ms = std::to_string(mark.count());
+    // How long this caller waits: a writer's mark that keeps new readers out (--shared)
+    // lasts no longer.
+    const std::string writer_mark_ms =
+        request.wait_left == k_infinite ? "-1" : std::to_string(request.wait_left.count());
     const std::string capacity = request.shared ? "1000000" : std::to_string(request.max_holders);
     RespValue reply =
         semaphore_
