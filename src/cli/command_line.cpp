@@ -419,8 +419,8 @@ void check_stale(Invocation& invocation) {
 }
 
 // -n N and --shared are lock-only (SPEC §9): nothing is stored or shared, so the options of
-// the cache
-// given as flags contradict it; those of the environment or a config file are not applied.
+// the cache given as flags contradict them; those of the environment or a config file are
+// not applied.
 void check_max_holders(Invocation& invocation) {
     Options& o = invocation.options;
     if (o.run.max_holders <= 1 && !o.run.shared) return;
