@@ -40,32 +40,35 @@ off_t record_offset(int slot) {
     return (static_cast<off_t>(slot) + 1) * k_record_stride;
 }
 
-bool lock_slot(int fd, int slot) {
+// The open-file-description lock of `length` bytes from `start`, as fcntl(2) takes it.
+struct flock byte_range(short type, off_t start, off_t length = 1) {
     struct flock range {};
-    range.l_type = F_WRLCK;
+    range.l_type = type;
     range.l_whence = SEEK_SET;
-    range.l_start = k_slot_lock_base + slot;
-    range.l_len = 1;
+    range.l_start = start;
+    range.l_len = length;
+    return range;
+}
+
+bool lock_slot(int fd, int slot) {
+    struct flock range = byte_range(F_WRLCK, k_slot_lock_base + slot);
     return ::fcntl(fd, F_OFD_SETLK, &range) == 0;
 }
 
 void unlock_slot(int fd, int slot) {
-    struct flock range {};
-    range.l_type = F_UNLCK;
-    range.l_whence = SEEK_SET;
-    range.l_start = k_slot_lock_base + slot;
-    range.l_len = 1;
+    struct flock range = byte_range(F_UNLCK, k_slot_lock_base + slot);
     ::fcntl(fd, F_OFD_SETLK, &range);
 }
 
-// Whether another open file description holds slot `slot`.
-bool slot_taken(int fd, int slot) {
-    struct flock range {};
-    range.l_type = F_WRLCK;
-    range.l_whence = SEEK_SET;
-    range.l_start = k_slot_lock_base + slot;
-    range.l_len = 1;
+// Whether another open file description holds one of `count` slots from `first`: a look
+// that takes no lock, so that it never gets in the way of a caller taking one.
+bool slot_taken(int fd, int first, int count = 1) {
+    struct flock range = byte_range(F_WRLCK, k_slot_lock_base + first, count);
     return ::fcntl(fd, F_OFD_GETLK, &range) == 0 && range.l_type != F_UNLCK;
+}
+
+bool any_slot_taken(int fd) {
+    return slot_taken(fd, 0, k_max_readers);
 }
 
 // A blocking byte-range lock, for the moment it is needed.
@@ -78,11 +81,7 @@ public:
 
 private:
     void set(short type, int command) {
-        struct flock range {};
-        range.l_type = type;
-        range.l_whence = SEEK_SET;
-        range.l_start = at_;
-        range.l_len = 1;
+        struct flock range = byte_range(type, at_);
         while (::fcntl(fd_, command, &range) != 0) {
             if (errno == EINTR) continue;
             if (type != F_UNLCK) fail_on_slots("cannot lock the fence of a semaphore");
@@ -92,17 +91,6 @@ private:
     int fd_;
     off_t at_;
 };
-
-// Whether another open file description holds any slot: a look that takes no lock, so
-// that it never gets in the way of a caller taking one.
-bool any_slot_taken(int fd) {
-    struct flock range {};
-    range.l_type = F_WRLCK;
-    range.l_whence = SEEK_SET;
-    range.l_start = k_slot_lock_base;
-    range.l_len = k_max_readers;
-    return ::fcntl(fd, F_OFD_GETLK, &range) == 0 && range.l_type != F_UNLCK;
-}
 
 std::string read_max_holders(int fd) {
     char text[k_max_holders_bytes] = {};
