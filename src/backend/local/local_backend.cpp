@@ -226,9 +226,6 @@ void LocalBackend::prepare_to_wait() {
     // A holder closing the file (its release, or its death), a holder writing its name
     // into it, and the file being removed (`release --force`) all wake us. Removing a file
     // that is still open raises only IN_ATTRIB (its link count), not IN_DELETE_SELF.
-    // A semaphore's or a reader's slot frees in .slots (not there yet while only an
-    // exclusive holder has held the key), and also when an exclusive holder, which readers
-    // wait for, closes .lock.
     const uint32_t events =
         IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_DONT_FOLLOW;
     // Every file whose change may free this caller: the lock; a semaphore's or readers'
