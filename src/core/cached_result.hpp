@@ -42,7 +42,7 @@ struct CachedResult {
     std::uint64_t compressed_bytes = 0;
     // --files: the paths the run shared, as given (sorted), and their archive (tar, pax
     // format) as one zstd frame, `files_archive_bytes` long once decompressed. No paths: the
-    // run shared none; paths and an empty archive: none of them existed.
+    // run shared none; paths and an archive of no entries: none of them existed.
     std::vector<std::string> files{};
     std::string files_archive{};
     std::uint64_t files_archive_bytes = 0;

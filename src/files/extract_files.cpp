@@ -1,6 +1,5 @@
 #include "files/extract_files.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +12,7 @@
 #include <string_view>
 
 #include "files/libarchive_handle.hpp"
+#include "util/dir_names.hpp"
 #include "util/unique_fd.hpp"
 #include "util/zstd_stream.hpp"
 
@@ -21,24 +21,6 @@ namespace {
 
 std::string error_text(int error) {
     return std::strerror(error);
-}
-
-// The names in a directory, read whole before any of them is moved or removed.
-std::vector<std::string> names_in(int dir_fd) {
-    std::vector<std::string> names;
-    int listing_fd = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (listing_fd < 0) return names;
-    DIR* listing = ::fdopendir(listing_fd);
-    if (listing == nullptr) {
-        ::close(listing_fd);
-        return names;
-    }
-    while (const dirent* entry = ::readdir(listing)) {
-        std::string_view name = entry->d_name;
-        if (name != "." && name != "..") names.emplace_back(name);
-    }
-    ::closedir(listing);
-    return names;
 }
 
 // Removes `name` in `parent` and, if it is a directory, everything in it (made writable
@@ -50,7 +32,9 @@ void remove_tree(int parent, const std::string& name) {
     ::fchmodat(parent, name.c_str(), S_IRWXU, 0);
     UniqueFd dir(::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!dir.valid()) return;
-    for (const std::string& inner : names_in(dir.get())) remove_tree(dir.get(), inner);
+    for (const std::string& inner : names_in_dir(dir.get()).value_or(std::vector<std::string>{})) {
+        remove_tree(dir.get(), inner);
+    }
     ::unlinkat(parent, name.c_str(), AT_REMOVEDIR);
 }
 
@@ -320,7 +304,11 @@ std::string place(int from, int to, const std::string& name, const std::string& 
 // Moves what was extracted into `to`, path by path (place()). Never through a symlink of the
 // working directory: directories are opened O_NOFOLLOW.
 std::string move_into_place(int from, int to, const std::string& shown_dir) {
-    for (const std::string& name : names_in(from)) {
+    auto names = names_in_dir(from);
+    // Not a success with nothing moved: the staged files would go with their directory.
+    if (!names)
+        return (shown_dir.empty() ? "the staged files" : shown_dir) + ": " + error_text(errno);
+    for (const std::string& name : *names) {
         const std::string shown = shown_dir.empty() ? name : shown_dir + "/" + name;
         if (std::string problem = place(from, to, name, shown); !problem.empty()) return problem;
     }

@@ -14,6 +14,17 @@ logged_cmd() {
     printf '%s' "echo \"\$(date +%s%N) start $1\" >> log; sleep $2; echo \"\$(date +%s%N) end $1\" >> log"
 }
 
+# reader_stream KEY SECONDS: starts, in the background, a reader of KEY every 0.1 s for 3 s,
+# each running SECONDS (logged as readers); STREAM_PID is its PID.
+reader_stream() {
+    (for i in $(seq 1 30); do
+        "$LOCKRUN" --shared --wait 30 --key "$1" -c "$(logged_cmd reader "$2")" >/dev/null 2>&1 &
+        sleep 0.1
+    done
+    wait) 3>&- &
+    STREAM_PID=$!
+}
+
 # overlaps LOG: "readers W" with the most readers at once, and "writer-overlaps N" with how
 # many times a writer's interval overlapped any other.
 overlaps() {
@@ -49,12 +60,7 @@ overlaps() {
 @test "with readers arriving all the time, a waiting writer gets in within one reader's run" {
     # A reader every 0.1 s, each for 0.6 s, for 3 s: without the writer's mark, readers would
     # always be there.
-    (for i in $(seq 1 30); do
-        "$LOCKRUN" --shared --wait 30 --key rw:stream -c "$(logged_cmd reader 0.6)" >/dev/null 2>&1 &
-        sleep 0.1
-    done
-    wait) 3>&- &
-    local stream=$!
+    reader_stream rw:stream 0.6
     sleep 1
     local asked
     asked=$(now_ms)
@@ -65,7 +71,7 @@ overlaps() {
     # ones arriving meanwhile wait behind it (without its mark it would wait for the whole
     # stream, 3 s and more).
     assert_between "the writer's wait (ms)" "$waited" 100 2500
-    wait "$stream"
+    wait "$STREAM_PID"
     assert_regex "$(overlaps log)" 'writer-overlaps 0$'
     # Readers came after it too.
     assert_equal "readers after the writer: $(sort -n log | sed -n '/end writer/,$p' | grep -c 'start reader' | awk '{ print ($1 > 0) }')" "readers after the writer: 1"
@@ -143,18 +149,13 @@ overlaps() {
 }
 
 @test "two writers waiting behind a stream of readers both get in" {
-    (for i in $(seq 1 30); do
-        "$LOCKRUN" --shared --wait 30 --key rw:two -c "$(logged_cmd reader 0.5)" >/dev/null 2>&1 &
-        sleep 0.1
-    done
-    wait) 3>&- &
-    local stream=$!
+    reader_stream rw:two 0.5
     sleep 0.8
     spawn w1 "$LOCKRUN" --no-cache --wait 20 --key rw:two -c "$(logged_cmd writer 0.2)"
     spawn w2 "$LOCKRUN" --no-cache --wait 20 --key rw:two -c "$(logged_cmd writer 0.2)"
     assert_exit w1 0 30
     assert_exit w2 0 30
-    wait "$stream"
+    wait "$STREAM_PID"
     assert_equal "$(grep -c 'start writer' log)" 2
     assert_regex "$(overlaps log)" 'writer-overlaps 0$'
     # Both got in before the stream ended: readers started after the second writer ended.

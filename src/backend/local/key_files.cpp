@@ -1,6 +1,5 @@
 #include "backend/local/key_files.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -9,6 +8,7 @@
 #include <cstring>
 
 #include "core/errors.hpp"
+#include "util/dir_names.hpp"
 
 namespace lockrun {
 namespace {
@@ -40,34 +40,12 @@ std::optional<KeyFileName> parse_key_file_name(std::string_view name) {
 }
 
 std::vector<std::string> names_in(int dir_fd) {
-    // fdopendir() takes the descriptor it is given and reads from its offset: give it one
-    // of its own.
-    int own = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (own < 0) {
+    auto names = names_in_dir(dir_fd);
+    if (!names) {
         throw BackendUnavailable(std::string("local state: cannot read the state dir: ") +
                                  std::strerror(errno));
     }
-    DIR* dir = ::fdopendir(own);
-    if (dir == nullptr) {
-        int error = errno;
-        ::close(own);
-        throw BackendUnavailable(std::string("local state: cannot read the state dir: ") +
-                                 std::strerror(error));
-    }
-    std::vector<std::string> names;
-    errno = 0;
-    while (const dirent* entry = ::readdir(dir)) {
-        std::string_view name = entry->d_name;
-        if (name != "." && name != "..") names.emplace_back(name);
-        errno = 0;
-    }
-    int error = errno;
-    ::closedir(dir);
-    if (error != 0) {
-        throw BackendUnavailable(std::string("local state: cannot read the state dir: ") +
-                                 std::strerror(error));
-    }
-    return names;
+    return std::move(*names);
 }
 
 std::vector<std::string> key_bases_in(int dir_fd) {

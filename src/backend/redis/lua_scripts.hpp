@@ -33,16 +33,12 @@ if ARGV[3] == '1' then
   end
 end
 if redis.call('EXISTS', KEYS[5]) == 1 then
-  -- Holders whose leases ran out (crashed) are let go first: only live ones count.
+  -- Only live holders count: one whose lease ran out (crashed) is left for the next
+  -- semaphore acquisition to clean up, or goes with the keys below.
   local t = redis.call('TIME')
   local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  for _, token in ipairs(redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', now)) do
-    redis.call('ZREM', KEYS[5], token)
-    for _, f in ipairs({'fence', 'host', 'pid', 'user', 'command', 'started'}) do
-      redis.call('HDEL', KEYS[6], token .. '|' .. f)
-    end
-  end
-  local first = redis.call('ZRANGE', KEYS[5], 0, 0, 'WITHSCORES')
+  local first = redis.call('ZRANGEBYSCORE', KEYS[5], '(' .. now, '+inf', 'WITHSCORES', 'LIMIT',
+                           0, 1)
   if #first > 0 then
     local in_force = redis.call('HGET', KEYS[6], 'n')
     if in_force ~= 'shared' then return {'n', in_force} end
