@@ -100,6 +100,10 @@ std::string TerminalReporter::replay(const CachedResult& result) {
     });
 }
 
+void TerminalReporter::print_live(OutputStream stream, std::string_view bytes) {
+    write_all(stream == OutputStream::stdout_stream ? STDOUT_FILENO : STDERR_FILENO, bytes);
+}
+
 void TerminalReporter::waiting(const std::string& key, const LockHeld& held, Millis wait_left) {
     std::string line =
         "lockrun: waiting for " + key + ": held by pid " + std::to_string(held.holder.pid);

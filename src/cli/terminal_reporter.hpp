@@ -39,6 +39,7 @@ public:
     }
     void add_context(std::string_view name, LogValue value) override;
     std::string replay(const CachedResult& result) override;
+    void print_live(OutputStream stream, std::string_view bytes) override;
 
     bool shows_progress() const override { return progress_; }
     void waiting(const std::string& key, const LockHeld& held, Millis wait_left) override;

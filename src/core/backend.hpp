@@ -5,12 +5,14 @@
 // signal arrives during a wait; every call is bounded by the backend's own deadlines.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
 #include <vector>
 
 #include "core/cached_result.hpp"
+#include "core/live_output.hpp"
 #include "util/deadline.hpp"
 
 namespace lockrun {
@@ -40,6 +42,9 @@ struct AcquireRequest {
     // How long this caller goes on waiting (--wait left; k_infinite): an exclusive caller's
     // mark that keeps new readers out lasts no longer.
     Millis wait_left = k_infinite;
+    // This run will publish its output for its followers (SPEC §1), as the lock says to
+    // the callers that find it held.
+    bool publishes_live = false;
 };
 
 // The lock is ours; `fence` is the new fencing token.
@@ -54,6 +59,7 @@ struct LockHeld {
     std::uint64_t fence = 0;  // 0: not known yet (a holder between locking and writing down)
     HolderInfo holder;
     Millis lease_left{0};  // k_infinite when the backend's locks do not expire
+    bool live = false;     // the run publishes its output: its waiters can follow it
 };
 // A result to replay instead of running: a stored one, or the outcome of the run that this
 // caller waited for.
@@ -102,6 +108,7 @@ struct FinishRequest {
     Millis cache_ttl{0};
     std::optional<std::string> shared_record;  // encoded outcome for the waiters of this run
     Millis shared_ttl{0};                      // how long shared_record stays readable
+    std::optional<LiveEnd> live_end{};         // published last, for the run's followers
 };
 
 class Backend {
@@ -161,6 +168,13 @@ public:
     // finds the lock gone, or fails, is a lost lock (76) even for a command that ended
     // within its lease.
     virtual bool lease_proves_exclusion() const { return true; }
+
+    // SPEC §1, following live: where this run, holding the lock with `fence`, publishes its
+    // output (null: this backend cannot), and a view of the run `held` that publishes.
+    virtual std::unique_ptr<LivePublisher> publish_live(std::uint64_t /*fence*/, Millis /*lease*/) {
+        return nullptr;
+    }
+    virtual std::unique_ptr<LiveFeed> follow_live(const LockHeld& /*held*/) { return nullptr; }
 
     // --stale (SPEC §1): claims the key's background refresh for `period`; false when another
     // caller claimed it within its period (a refresh is under way, or was tried lately: a

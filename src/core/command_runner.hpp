@@ -11,6 +11,7 @@
 
 #include "core/cached_result.hpp"
 #include "core/lease_keeper.hpp"
+#include "core/live_output.hpp"
 
 namespace lockrun {
 
@@ -31,6 +32,9 @@ struct RunPolicy {
     bool capture = false;         // keep the output for the cache
     bool capture_stderr = false;  // stderr is captured (and so piped) too
     std::uint64_t capture_limit = 0;
+    // Where the captured streams are published for the run's followers (SPEC §1); null:
+    // nowhere.
+    LivePublisher* live = nullptr;
 };
 
 // Why the command could not be started; the algorithm chooses the exit code (SPEC §3).

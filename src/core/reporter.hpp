@@ -34,6 +34,8 @@ public:
     // Returns an empty string, or why the output stopped short (a compressed output that
     // could not be decompressed again: no memory left).
     virtual std::string replay(const CachedResult& result) = 0;
+    // Writes a piece of a followed run's output as it comes (SPEC §1): to stdout or stderr.
+    virtual void print_live(OutputStream stream, std::string_view bytes) = 0;
 
     // A live line while waiting (SPEC §7: on a terminal only). The algorithm calls
     // waiting() about once a second while it waits when shows_progress(), and

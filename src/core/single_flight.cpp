@@ -6,6 +6,7 @@
 
 #include "core/errors.hpp"
 #include "core/exit_code.hpp"
+#include "core/follow_run.hpp"
 #include "core/holder_text.hpp"
 #include "core/shared_files.hpp"
 #include "util/one_line.hpp"
@@ -41,7 +42,27 @@ struct Unreachable {
 struct Failed {
     std::exception_ptr error;
 };
-using Entry = std::variant<Acquired, ResultFound, Conflict, Unreachable, Failed>;
+// The run `held` publishes its output: follow it live (SPEC §1).
+struct FollowRun {
+    LockHeld held;
+};
+using Entry = std::variant<Acquired, ResultFound, Conflict, Unreachable, Failed, FollowRun>;
+
+// What a caller carries from one look to the next, across the follows that fell through.
+struct Looking {
+    const Deadline wait_deadline;  // one --wait for every look and every follow
+    // The run this caller waits for (SPEC §1): it shares that run's outcome.
+    std::optional<std::uint64_t> waited_for_fence{};
+    // A run found not followable: waited for as by a caller that does not follow.
+    std::optional<std::uint64_t> not_followed_fence{};
+};
+
+// Whether this caller follows the runs it waits for: it shares their outcome, and needs no
+// --files from them (a follower gets no record to extract them from).
+bool follows(const SingleFlightSettings& settings) {
+    return settings.use_cache && !settings.refresh && settings.files.empty() &&
+           settings.max_holders <= 1 && !settings.shared;
+}
 
 // The lock from its acquisition until the finish step releases it. Any other way out (an
 // error, a run stopped for losing the lock) abandons it: one quick attempt frees it in case
@@ -130,12 +151,15 @@ std::optional<Acquired> confirmed_in_time(const SingleFlightSettings& settings, 
 // SPEC §1 steps 1-2: look for a result, else take the lock; while another run holds it,
 // wait (woken by its release, bounded by its lease and by --wait) and look again.
 Entry take_lock_or_find_result(const SingleFlightSettings& settings, Backend& backend,
-                               Reporter& reporter) {
-    Deadline wait_deadline = Deadline::after(settings.wait);
+                               Reporter& reporter, Looking& looking) {
+    const Deadline wait_deadline = looking.wait_deadline;
     ProgressLine progress(reporter);
-    AcquireRequest request{settings.token, settings.lease, settings.use_cache && !settings.refresh,
-                           std::nullopt,   settings.me,    std::max(1, settings.max_holders),
-                           settings.shared};
+    AcquireRequest request{
+        settings.token,           settings.lease, settings.use_cache && !settings.refresh,
+        looking.waited_for_fence, settings.me,    std::max(1, settings.max_holders),
+        settings.shared};
+    // Only a run whose outcome can be shared has followers.
+    request.publishes_live = follows(settings);
     bool armed = false;
     bool said_unavailable = false;
     std::string said_wake_up;
@@ -201,6 +225,11 @@ Entry take_lock_or_find_result(const SingleFlightSettings& settings, Backend& ba
         if (held.fence != 0 && request.waited_for_fence != held.fence) {
             reporter.info("waiting for " + settings.key + ": held by " + describe_holder(held));
             request.waited_for_fence = held.fence;
+            looking.waited_for_fence = held.fence;
+        }
+        if (held.live && held.fence != 0 && follows(settings) &&
+            looking.not_followed_fence != held.fence) {
+            return FollowRun{held};
         }
         // A holder that died is noticed when its lease runs out; the margin lets the
         // server expire the key before we look again.
@@ -217,9 +246,9 @@ Entry take_lock_or_find_result(const SingleFlightSettings& settings, Backend& ba
 // Steps 1-2 as a value, an error included. A request may take the lock although its answer
 // is lost or comes after we gave up on it: whatever the error, nothing stays held.
 Entry acquire_or_find_result(const SingleFlightSettings& settings, Backend& backend,
-                             Reporter& reporter) {
+                             Reporter& reporter, Looking& looking) {
     try {
-        return take_lock_or_find_result(settings, backend, reporter);
+        return take_lock_or_find_result(settings, backend, reporter, looking);
     } catch (const Error& e) {
         backend.abandon(settings.token);
         if (settings.run_unguarded_on_backend_error &&
@@ -397,12 +426,14 @@ SingleFlightOutcome run_unguarded(const Unreachable& unreachable,
 
 // Step 3: the command, told its key, fence and lease, while the lease is renewed.
 RunReport run_holding(const HeldLock& lock, const SingleFlightSettings& settings,
-                      CommandRunner& runner, LeaseKeeper& lease, Reporter& reporter) {
+                      CommandRunner& runner, LeaseKeeper& lease, LivePublisher* live,
+                      Reporter& reporter) {
     reporter.add_context("fence", static_cast<std::int64_t>(lock.acquired.lock.fence));
     reporter.debug("acquired " + settings.key + " with fence " +
                    std::to_string(lock.acquired.lock.fence));
-    RunPolicy policy{settings.on_lock_lost, settings.kill_after, settings.use_cache,
-                     settings.use_cache && settings.cache_stderr, settings.cache_max_bytes};
+    RunPolicy policy{settings.on_lock_lost,    settings.kill_after,
+                     settings.use_cache,       settings.use_cache && settings.cache_stderr,
+                     settings.cache_max_bytes, live};
     CommandSpec command = command_with_environment(settings, lock.acquired.lock.fence);
     // On the local backend the lock then stays held while any of the command's processes
     // lives, even if lockrun itself is killed (SPEC §4).
@@ -461,9 +492,9 @@ bool add_files(CachedResult& result, const SingleFlightSettings& settings, Share
 FinishRequest finish_request(const SingleFlightSettings& settings, const HeldLock& lock,
                              RunReport& report, SharedFiles& files, LeaseKeeper& lease,
                              Reporter& reporter) {
-    FinishRequest request{settings.token, lock.acquired.lock.fence,
-                          std::nullopt,   settings.cache_ttl,
-                          std::nullopt,   k_shared_outcome_ttl};
+    FinishRequest request{
+        settings.token, lock.acquired.lock.fence, std::nullopt, settings.cache_ttl,
+        std::nullopt,   k_shared_outcome_ttl,     std::nullopt};
     if (!settings.use_cache) return request;
     if (report.capture_failed) {
         reporter.warn("not caching the result of " + settings.key +
@@ -515,9 +546,16 @@ FinishRequest finish_request(const SingleFlightSettings& settings, const HeldLoc
 // `stored` becomes true when a result was stored for later callers.
 std::optional<std::string> finish(HeldLock& lock, const SingleFlightSettings& settings,
                                   RunReport& report, SharedFiles& files, LeaseKeeper& lease,
-                                  Reporter& reporter, bool& stored) {
+                                  LivePublisher* live, Reporter& reporter, bool& stored) {
     try {
         FinishRequest request = finish_request(settings, lock, report, files, lease, reporter);
+        if (live) {
+            // Everything published goes before the end, which the release publishes.
+            live->flush(Deadline::after(settings.io_timeout));
+            request.live_end =
+                LiveEnd{report.exit_status, !report.start_failure && !report.forwarded_signal,
+                        live->published_total().value_or(k_live_total_unknown)};
+        }
         const bool storing = request.stored_record.has_value();
         if (!lock.finish(request)) {
             return std::string("the lock was no longer this run's when lockrun released it");
@@ -582,6 +620,51 @@ SingleFlightOutcome command_status(const RunReport& report,
     return outcome;
 }
 
+// Steps 1-2 for a caller that waits for a run which publishes its output: it prints that
+// output as it comes, and ends with the run (SPEC §1). nullopt: the run cannot be followed
+// and nothing was printed; the caller waits for it as one that does not follow.
+std::optional<SingleFlightOutcome> follow_the_run(const LockHeld& held,
+                                                  const SingleFlightSettings& settings,
+                                                  Backend& backend, Reporter& reporter,
+                                                  Looking& looking, SingleFlightOutcome outcome) {
+    FollowResult result = CannotFollow{"this backend cannot follow a run"};
+    try {
+        if (std::unique_ptr<LiveFeed> feed = backend.follow_live(held)) {
+            result =
+                follow_run(settings.key, held, *feed, backend, looking.wait_deadline, reporter);
+        }
+    } catch (const Error&) {
+        return ended_by(std::current_exception(), outcome);
+    }
+    outcome.fence = held.fence;
+    if (auto* cannot = std::get_if<CannotFollow>(&result)) {
+        reporter.info(settings.key + ": " + cannot->why + "; waiting for its end");
+        looking.not_followed_fence = held.fence;
+        return std::nullopt;
+    }
+    if (std::holds_alternative<FollowWaitOver>(result)) {
+        return give_up(Conflict{held, ""}, settings, reporter, outcome);
+    }
+    if (auto* broken = std::get_if<FollowBroken>(&result)) {
+        if (broken->exit_code == exit_code::k_lock_lost) outcome.kind = Kind::lost;
+        return ended_by(std::make_exception_ptr(Error(broken->exit_code, broken->message)),
+                        outcome);
+    }
+    const LiveEnd& end = std::get<FollowedToEnd>(result).end;
+    std::string line = settings.key + ": followed the run of " + holder_text(held.holder) +
+                       " (fence " + std::to_string(held.fence) + ") live to its end, exit " +
+                       std::to_string(end.exit_status);
+    if (!end.has_outcome) line += " (it was stopped; nothing was stored)";
+    reporter.notice(line, {{"outcome", std::string("cache_hit")},
+                           {"live", std::int64_t{1}},
+                           {"exit_code", end.exit_status},
+                           {"fence", static_cast<std::int64_t>(held.fence)},
+                           {"result_host", held.holder.host}});
+    outcome.kind = Kind::replayed;
+    outcome.exit_status = end.exit_status;
+    return outcome;
+}
+
 // Whether the result stored for the key is still the run with this fence.
 bool still_stored(Backend& backend, std::uint64_t fence) {
     KeyStatus status = backend.read_status();
@@ -609,14 +692,20 @@ SingleFlightOutcome run_single_flight(const SingleFlightSettings& s, Backend& ba
     Clock::time_point started = Clock::now();
     SingleFlightOutcome outcome;
     SingleFlightSettings without_lookup;  // when a result found cannot serve this caller
-    const SingleFlightSettings* looking = &s;
-    const Deadline wait_deadline = Deadline::after(s.wait);
+    const SingleFlightSettings* settings = &s;
+    // One --wait for all the looks, however many results are found unusable.
+    Looking looking{Deadline::after(s.wait)};
     Entry entry;
     for (;;) {
-        // One --wait for all the looks, however many results are found unusable.
-        if (looking != &s) without_lookup.wait = wait_deadline.left();
-        entry = acquire_or_find_result(*looking, backend, reporter);
+        entry = acquire_or_find_result(*settings, backend, reporter, looking);
         outcome.waited = std::chrono::duration_cast<Millis>(Clock::now() - started);
+        if (auto* follow = std::get_if<FollowRun>(&entry)) {
+            // Ends here, with the run followed, unless that run cannot be followed.
+            if (auto ended = follow_the_run(follow->held, s, backend, reporter, looking, outcome)) {
+                return std::move(*ended);
+            }
+            continue;
+        }
         auto* found = std::get_if<ResultFound>(&entry);
         if (found == nullptr) break;
         try {
@@ -628,10 +717,10 @@ SingleFlightOutcome run_single_flight(const SingleFlightSettings& s, Backend& ba
         }
         // Its --files are not what this caller needs: run the command, as --refresh does
         // (sharing still the outcome of a run it waits for, if that run's files serve).
-        if (looking == &s) {
+        if (settings == &s) {
             without_lookup = s;
             without_lookup.refresh = true;
-            looking = &without_lookup;
+            settings = &without_lookup;
         }
     }
     if (auto* failed = std::get_if<Failed>(&entry)) return ended_by(failed->error, outcome);
@@ -656,14 +745,18 @@ SingleFlightOutcome run_single_flight(const SingleFlightSettings& s, Backend& ba
         LeaseKeeper lease(backend, s.token, s.lease, s.io_timeout, lock.acquired.sent_at,
                           lock.acquired.lock.expires);
         lease.report_to(reporter, s.key);
-        RunReport report = run_holding(lock, s, runner, lease, reporter);
+        // SPEC §1: its waiters follow the output as it comes.
+        std::unique_ptr<LivePublisher> live;
+        if (follows(s)) live = backend.publish_live(lock.acquired.lock.fence, s.lease);
+        RunReport report = run_holding(lock, s, runner, lease, live.get(), reporter);
         outcome.ran = report.duration;
         outcome.exit_status = report.exit_status;
         // Step 4: store what deserves it, release and wake the waiters, in one atomic step
         // (not for a run stopped for losing its lock: it has nothing to store).
         std::optional<std::string> failed_release;
         if (!report.stopped_for_lock_loss) {
-            failed_release = finish(lock, s, report, files, lease, reporter, outcome.stored);
+            failed_release =
+                finish(lock, s, report, files, lease, live.get(), reporter, outcome.stored);
         }
         // Step 5: the command's status, or 76 when the lock was lost.
         return command_status(report, failed_release, backend.lease_proves_exclusion(), s, reporter,

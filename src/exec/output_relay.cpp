@@ -11,8 +11,8 @@
 
 namespace lockrun {
 
-OutputRelay::OutputRelay(UniqueFd source, int destination, OutputStream stream, Capture& capture)
-    : source_(std::move(source)), destination_(destination), stream_(stream), capture_(capture) {
+OutputRelay::OutputRelay(UniqueFd source, int destination, OutputStream stream, OutputTap& tap)
+    : source_(std::move(source)), destination_(destination), stream_(stream), tap_(tap) {
     struct stat info {};
     bool known = ::fstat(destination, &info) == 0;
     destination_is_fifo_ = known && S_ISFIFO(info.st_mode);
@@ -43,12 +43,12 @@ void OutputRelay::write_destination() {
     }
     // A kernel move waited for room: move again; a source found empty is polled again.
     destination_full_ = false;
-    if (!source_.valid() || !kernel_move_fits()) return;
+    if (!source_.valid() || !kernel_move_fits() || tap_.holds_back()) return;
     if (move_in_kernel(true) == Moved::not_supported) kernel_moves_ = false;
 }
 
 OutputRelay::Moved OutputRelay::move_in_kernel(bool after_room) {
-    return capture_.wants_bytes() ? tee_and_capture(after_room) : splice_to_destination(after_room);
+    return tap_.wants_bytes() ? tee_and_capture(after_room) : splice_to_destination(after_room);
 }
 
 OutputRelay::Moved OutputRelay::splice_to_destination(bool after_room) {
@@ -95,7 +95,7 @@ OutputRelay::Moved OutputRelay::tee_and_capture(bool after_room) {
         if (got <= 0) break;  // cannot happen: lockrun is the pipe's only reader
         have += static_cast<std::size_t>(got);
     }
-    capture_.add(stream_, std::string_view(bytes, have));
+    tap_.add(stream_, std::string_view(bytes, have));
     grow_source_if_streaming(have);
     return Moved::done;
 }
@@ -120,7 +120,7 @@ void OutputRelay::read_into_pending() {
         return;
     }
     std::string_view read(bytes, static_cast<std::size_t>(got));
-    capture_.add(stream_, read);
+    tap_.add(stream_, read);
     grow_source_if_streaming(read.size());
     if (!destination_broken_) {
         pending_.assign(read);

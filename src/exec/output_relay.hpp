@@ -1,7 +1,7 @@
 #pragma once
 // Moves one output stream of the command (a pipe) to ours as soon as it is produced, and
-// hands a copy to the capture while it keeps bytes. Memory stays bounded: one buffer of
-// k_relay_buffer bytes in flight, plus the capture up to its limit.
+// hands a copy to the tap (the capture, the live feed) while it wants bytes. Memory stays
+// bounded: one buffer of k_relay_buffer bytes in flight, plus the capture up to its limit.
 //
 // The bytes take the cheapest way the destination allows: where nothing is captured, the
 // kernel moves them from pipe to destination (splice(2), no copy through lockrun); where
@@ -12,7 +12,7 @@
 #include <memory>
 #include <string>
 
-#include "exec/capture.hpp"
+#include "exec/output_tap.hpp"
 #include "util/unique_fd.hpp"
 
 namespace lockrun {
@@ -25,11 +25,13 @@ inline constexpr int k_streaming_pipe = 1024 * 1024;
 
 class OutputRelay {
 public:
-    OutputRelay(UniqueFd source, int destination, OutputStream stream, Capture& capture);
+    OutputRelay(UniqueFd source, int destination, OutputStream stream, OutputTap& tap);
 
     // poll(2) interest: read the source while nothing waits for the destination, else wait
     // until the destination takes more.
-    bool wants_read() const { return source_.valid() && !waits_for_destination(); }
+    bool wants_read() const {
+        return source_.valid() && !waits_for_destination() && !tap_.holds_back();
+    }
     bool wants_write() const { return waits_for_destination(); }
     int source_fd() const { return source_.get(); }
     int destination_fd() const { return destination_; }
@@ -52,7 +54,7 @@ private:
     // and the destination is a pipe.
     bool kernel_move_fits() const {
         return kernel_moves_ && !destination_broken_ &&
-               (!capture_.wants_bytes() || destination_is_fifo_);
+               (!tap_.wants_bytes() || destination_is_fifo_);
     }
     // `after_room`: the destination just polled writable, so a move that finds nothing to
     // do found the source empty (else: the destination full).
@@ -84,7 +86,7 @@ private:
     bool destination_broken_ = false;
     bool source_grown_ = false;
     OutputStream stream_;
-    Capture& capture_;
+    OutputTap& tap_;
     std::unique_ptr<char[]> buffer_;  // k_relay_buffer bytes, allocated on first use
     std::string pending_;             // read, not yet written (read/write path only)
     std::size_t written_ = 0;

@@ -73,13 +73,13 @@ std::optional<ChildProcess> start_command(const CommandSpec& command, const Sign
 // Our ends of the started command's pipes, as relays. The write ends are dropped here: once
 // only the command holds them, its exit (and its children's) ends the output.
 std::vector<OutputRelay> relay_output(Pipe stdout_pipe, std::optional<Pipe> stderr_pipe,
-                                      Capture& capture) {
+                                      OutputTap& tap) {
     std::vector<OutputRelay> relays;
     relays.emplace_back(std::move(stdout_pipe.read_end), STDOUT_FILENO, OutputStream::stdout_stream,
-                        capture);
+                        tap);
     if (stderr_pipe) {
         relays.emplace_back(std::move(stderr_pipe->read_end), STDERR_FILENO,
-                            OutputStream::stderr_stream, capture);
+                            OutputStream::stderr_stream, tap);
     }
     return relays;
 }
@@ -104,13 +104,18 @@ public:
         poll_set_ = PollSet();
         signal_slot_ = poll_set_.add(signals_.fd(), POLLIN);
         lease_slot_ = poll_set_.add(lease_.poll_fd(), POLLIN);
+        live_slot_ = policy_.live && policy_.live->poll_events() != 0
+                         ? poll_set_.add(policy_.live->poll_fd(), policy_.live->poll_events())
+                         : -1;
         relay_slots_.clear();
         for (OutputRelay& relay : relays_) {
             relay_slots_.emplace_back(
                 relay.wants_read() ? poll_set_.add(relay.source_fd(), POLLIN) : -1,
                 relay.wants_write() ? poll_set_.add(relay.destination_fd(), POLLOUT) : -1);
         }
-        poll_set_.wait(earliest(earliest(lease_.next_wakeup(), kill_deadline_), drain_deadline_));
+        Deadline live_wakeup = policy_.live ? policy_.live->next_wakeup() : Deadline::never();
+        poll_set_.wait(earliest(earliest(lease_.next_wakeup(), kill_deadline_),
+                                earliest(drain_deadline_, live_wakeup)));
     }
 
     void forward_signals() {
@@ -150,11 +155,15 @@ public:
     }
 
     void pump_output() {
+        if (poll_set_.ready(live_slot_) || (policy_.live && policy_.live->next_wakeup().passed())) {
+            policy_.live->on_ready();
+        }
         for (std::size_t i = 0; i < relays_.size(); ++i) {
             if (poll_set_.ready(relay_slots_[i].first)) relays_[i].read_source();
             if (poll_set_.ready(relay_slots_[i].second)) relays_[i].write_destination();
         }
-        if (drain_deadline_.passed()) {
+        // Output held back for a follower is still in the pipe: read before it is dropped.
+        if (drain_deadline_.passed() && !(policy_.live && policy_.live->holds_back())) {
             for (OutputRelay& relay : relays_) relay.close_source();
             // What was read is still written out, at the reader's pace, without spinning.
             drain_deadline_ = Deadline::never();
@@ -182,6 +191,7 @@ private:
     PollSet poll_set_;
     int signal_slot_ = -1;
     int lease_slot_ = -1;
+    int live_slot_ = -1;
     std::vector<std::pair<int, int>> relay_slots_;  // read, write
     bool child_may_have_ended_ = true;              // a SIGCHLD came (or none was looked for yet)
     std::optional<ChildProcess::Ending> ending_;
@@ -209,7 +219,8 @@ RunReport Supervisor::run(const CommandSpec& command, LeaseKeeper& lease, const 
         start_command(command, signals_, stdout_pipe, stderr_pipe, watcher.group(), report);
     if (!child) return report;
 
-    RunLoop loop(*child, relay_output(std::move(stdout_pipe), std::move(stderr_pipe), capture),
+    OutputTap tap{capture, policy.live};
+    RunLoop loop(*child, relay_output(std::move(stdout_pipe), std::move(stderr_pipe), tap),
                  signals_, lease, policy, report);
     while (!loop.finished()) {
         loop.wait();             // once: until a source is ready or the earliest deadline

@@ -113,7 +113,8 @@ group_is_empty() {
     assert_equal "$(<second.out)" partial
     run grep -cx 'boom: disk full' second.err
     assert_output 1
-    run grep -c 'replayed the run of .*, which this caller waited for, .*exit 3' second.err
+    # It followed the run live (SPEC §1): one line says so, not a replay's.
+    run grep -c 'followed the run of .* (fence [0-9]*) live to its end, exit 3' second.err
     assert_output 1
 }
 

@@ -129,8 +129,9 @@ std::string relayed_through_a_pipe(const std::string& output, Capture& capture) 
     Reader reader(std::move(ours.read_end));
     {
         Writer writer(std::move(command.write_end), output);
+        OutputTap tap{capture};
         OutputRelay relay(std::move(command.read_end), ours.write_end.get(),
-                          OutputStream::stdout_stream, capture);
+                          OutputStream::stdout_stream, tap);
         pump(relay);
     }
     ours.write_end.reset();
@@ -168,8 +169,9 @@ TEST(OutputRelay, WritesAndCapturesToAFile) {
         Capture capture = capturing ? capture_up_to(16 * 1024 * 1024) : Capture{};
         {
             Writer writer(std::move(command.write_end), output);
+            OutputTap tap{capture};
             OutputRelay relay(std::move(command.read_end), file.fd.get(),
-                              OutputStream::stdout_stream, capture);
+                              OutputStream::stdout_stream, tap);
             pump(relay);
         }
         EXPECT_TRUE(file.contents() == output) << "capturing: " << capturing;
@@ -184,8 +186,9 @@ TEST(OutputRelay, WritesToAFileOpenedForAppendingWhichSpliceRefuses) {
     Capture off;
     {
         Writer writer(std::move(command.write_end), output);
+        OutputTap tap{off};
         OutputRelay relay(std::move(command.read_end), file.fd.get(), OutputStream::stdout_stream,
-                          off);
+                          tap);
         pump(relay);
     }
     EXPECT_TRUE(file.contents() == output);
@@ -201,8 +204,9 @@ TEST(OutputRelay, WritesAndCapturesToASocket) {
     Capture capture = capture_up_to(16 * 1024 * 1024);
     {
         Writer writer(std::move(command.write_end), output);
+        OutputTap tap{capture};
         OutputRelay relay(std::move(command.read_end), ours.get(), OutputStream::stdout_stream,
-                          capture);
+                          tap);
         pump(relay);
     }
     ::shutdown(ours.get(), SHUT_WR);
@@ -218,8 +222,9 @@ TEST(OutputRelay, WaitsForRoomWhileTheReaderIsSlowWithoutLosingBytes) {
         TestPipe command, ours;
         Capture capture = capturing ? capture_up_to(16 * 1024 * 1024) : Capture{};
         Writer writer(std::move(command.write_end), output);
+        OutputTap tap{capture};
         OutputRelay relay(std::move(command.read_end), ours.write_end.get(),
-                          OutputStream::stdout_stream, capture);
+                          OutputStream::stdout_stream, tap);
         for (int ticks = 0; !relay.wants_write(); ++ticks) {
             ASSERT_LT(ticks, 100'000);
             pollfd source{relay.source_fd(), POLLIN, 0};
@@ -243,8 +248,9 @@ TEST(OutputRelay, StopsReadingWhenTheReaderGoesAway) {
         TestPipe command, ours;
         ours.read_end.reset();
         Capture capture = capturing ? capture_up_to(1024) : Capture{};
+        OutputTap tap{capture};
         OutputRelay relay(std::move(command.read_end), ours.write_end.get(),
-                          OutputStream::stdout_stream, capture);
+                          OutputStream::stdout_stream, tap);
         command.put('x');
         pump(relay);
         EXPECT_TRUE(relay.done()) << "capturing: " << capturing;

@@ -283,8 +283,23 @@ TEST(ParseCheckAndAcquireReply, TheWrongNumberOfElementsIsAnInternalError) {
     short_held.elements.pop_back();
     EXPECT_THROW(parse_check_and_acquire_reply(short_held), InternalError);
     RespValue long_held = typical_held_reply(1);
+    long_held.elements.push_back(str("1"));  // whether it publishes its output
     long_held.elements.push_back(str("extra"));
     EXPECT_THROW(parse_check_and_acquire_reply(long_held), InternalError);
+}
+
+TEST(ParseCheckAndAcquireReply, AHolderThatPublishesItsOutputCanBeFollowed) {
+    auto held_of = [](const RespValue& reply) {
+        return std::get<LockHeld>(parse_check_and_acquire_reply(reply).acquisition->outcome);
+    };
+    RespValue publishing = typical_held_reply(1);
+    publishing.elements.push_back(str("1"));
+    EXPECT_TRUE(held_of(publishing).live);
+    // A holder that does not (--no-cache), or lockrun 0.1's eight elements: waited for.
+    RespValue silent = typical_held_reply(1);
+    silent.elements.push_back(RespValue{});
+    EXPECT_FALSE(held_of(silent).live);
+    EXPECT_FALSE(held_of(typical_held_reply(1)).live);
 }
 
 TEST(ParseCheckAndAcquireReply, AFenceThatIsNotANumberIsAnInternalError) {

@@ -19,8 +19,8 @@ namespace lockrun {
 // started, and until when no other may be; .slots: a semaphore's (-n N) N in force and its
 // slots, or its readers' (local_semaphore.cpp); .writer: flocked by an exclusive caller
 // that waits for readers. The lock comes first: it is removed last.
-inline constexpr std::array<std::string_view, 8> k_key_file_suffixes = {
-    ".lock", ".fence", ".out", ".last", ".key", ".refresh", ".slots", ".writer"};
+inline constexpr std::array<std::string_view, 9> k_key_file_suffixes = {
+    ".lock", ".fence", ".out", ".last", ".key", ".refresh", ".slots", ".writer", ".live"};
 
 struct KeyFileName {
     std::string base;         // 64 lowercase hex digits

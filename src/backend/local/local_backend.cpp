@@ -16,6 +16,7 @@
 
 #include "backend/local/dir_files.hpp"
 #include "backend/local/key_files.hpp"
+#include "backend/local/live_file.hpp"
 #include "backend/local/lock_record.hpp"
 #include "backend/local/stale_keys.hpp"
 #include "backend/local/state_dir.hpp"
@@ -176,6 +177,8 @@ Acquisition LocalBackend::check_and_acquire(const AcquireRequest& request) {
         } else if (auto holder = decode_local_holder(read_all(lock_file_.get(), name(".lock")))) {
             held.fence = holder->fence;
             held.holder = holder->holder;
+            // Its live file, made before its name was written here, says whether it publishes.
+            held.live = held.fence != 0 && live_file_fence(dir_.get(), name(".live")) == held.fence;
         }
         return {held, unreadable};
     }
@@ -193,6 +196,8 @@ Acquisition LocalBackend::check_and_acquire(const AcquireRequest& request) {
     try {
         me = {next_fence(), request.holder};
         record_key();
+        if (request.publishes_live)
+            live_file_ = start_live_file(dir_.get(), name(".live"), me.fence);
     } catch (...) {
         abandon(request.token);
         throw;
@@ -314,6 +319,9 @@ bool LocalBackend::finish(const FinishRequest& request) {
                        static_cast<std::int64_t>(now) + request.shared_ttl.count()));
         replace_file_at(dir_.get(), name(".last"), encode_tagged_record(request.fence, expiring));
     }
+    // Before the release: a follower that finds the lock free has the end to read.
+    if (request.live_end && live_file_.valid())
+        append_live_end(live_file_.get(), *request.live_end);
     abandon(request.token);
     // Once a day, a run that has just let go of its lock removes the keys unused for a
     // week (SPEC §6); any other day this is one fstatat().
@@ -321,11 +329,29 @@ bool LocalBackend::finish(const FinishRequest& request) {
     return true;
 }
 
+std::unique_ptr<LivePublisher> LocalBackend::publish_live(std::uint64_t, Millis) {
+    if (!live_file_.valid()) return nullptr;
+    UniqueFd file(::fcntl(live_file_.get(), F_DUPFD_CLOEXEC, 0));
+    if (!file.valid()) return nullptr;
+    return std::make_unique<LiveFilePublisher>(std::move(file));
+}
+
+std::unique_ptr<LiveFeed> LocalBackend::follow_live(const LockHeld& held) {
+    return follow_live_file(dir_.get(), state_dir_ + "/" + name(".live"), name(".live"), held.fence,
+                            interrupt_);
+}
+
 bool LocalBackend::renew_now(const std::string&, Millis) {
     return still_ours();
 }
 
 void LocalBackend::abandon(const std::string&) noexcept {
+    // Gone with the run: its followers read on from their open file, and a caller that comes
+    // now finds none, and waits for the outcome instead.
+    if (live_file_.valid() && is_current_file(live_file_.get(), ".live")) {
+        ::unlinkat(dir_.get(), name(".live").c_str(), 0);
+    }
+    live_file_.reset();
     if (!holding_) return;
     if (slot_ >= 0) {
         release_slot();

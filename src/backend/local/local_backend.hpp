@@ -52,6 +52,9 @@ public:
     bool force_release() override;
     bool claim_refresh(Millis period) override;
     std::vector<ListedKey> list_keys() override;
+    // SPEC §1: the run's output goes to STATE_DIR/<sha256(KEY)>.live (live_file.hpp).
+    std::unique_ptr<LivePublisher> publish_live(std::uint64_t fence, Millis lease) override;
+    std::unique_ptr<LiveFeed> follow_live(const LockHeld& held) override;
 
 private:
     // A stored result, or the outcome of the run this caller waited for.
@@ -122,6 +125,7 @@ private:
     bool polling_ = false;     // no inotify to be had: look every few milliseconds
     ino_t watched_inode_ = 0;
     std::optional<bool> renewal_verdict_;
+    UniqueFd live_file_;  // this run's live file, from the acquisition to the release
 };
 
 }  // namespace lockrun

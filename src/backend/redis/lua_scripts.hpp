@@ -16,11 +16,12 @@
 
 namespace lockrun::lua {
 
-// KEYS: lock, fence, out, last, holders, holder, writer
+// KEYS: lock, fence, out, last, holders, holder, writer, live
 // ARGV: token, lease_ms, read_cache (1/0), waited_for_fence ("" for none),
-//       host, pid, user, command, started_ms, key, wait_left_ms (-1: without limit)
+//       host, pid, user, command, started_ms, key, wait_left_ms (-1: without limit),
+//       publishes_live (1/0)
 // Returns {"hit", record} | {"shared", record} | {"acquired", fence} |
-//         {"held", pttl_ms, fence, host, pid, user, command, started_ms} |
+//         {"held", pttl_ms, fence, host, pid, user, command, started_ms, live} |
 //         {"n", N}: a semaphore (-n N, SPEC §9) holds the key
 // Readers (--shared) make it wait, the first of them to run out named, and its mark in
 // PREFIX{KEY}:writer keeps new readers out meanwhile.
@@ -71,10 +72,11 @@ if not holder then
   end
   local fence = redis.call('INCR', KEYS[2])
   redis.call('PEXPIRE', KEYS[2], 604800000)
-  redis.call('DEL', KEYS[1])
+  redis.call('DEL', KEYS[1], KEYS[8])
   redis.call('HSET', KEYS[1], 'token', ARGV[1], 'fence', fence, 'host', ARGV[5],
              'pid', ARGV[6], 'user', ARGV[7], 'command', ARGV[8], 'started', ARGV[9],
              'key', ARGV[10])
+  if ARGV[12] == '1' then redis.call('HSET', KEYS[1], 'live', '1') end
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   return {'acquired', fence}
 end
@@ -82,8 +84,9 @@ if holder == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   return {'acquired', tonumber(redis.call('HGET', KEYS[1], 'fence'))}
 end
-local h = redis.call('HMGET', KEYS[1], 'fence', 'host', 'pid', 'user', 'command', 'started')
-return {'held', redis.call('PTTL', KEYS[1]), h[1], h[2], h[3], h[4], h[5], h[6]}
+local h = redis.call('HMGET', KEYS[1], 'fence', 'host', 'pid', 'user', 'command', 'started',
+                     'live')
+return {'held', redis.call('PTTL', KEYS[1]), h[1], h[2], h[3], h[4], h[5], h[6], h[7]}
 )lua";
 
 // KEYS: lock   ARGV: token, lease_ms
@@ -98,10 +101,13 @@ end
 return 0
 )lua";
 
-// KEYS: lock, out, last
+// KEYS: lock, out, last, live
 // ARGV: token, fence, store (1/0), stored_record, cache_ttl_ms,
-//       share (1/0), shared_record, shared_ttl_ms, channel
+//       share (1/0), shared_record, shared_ttl_ms, channel,
+//       live_end_id ("" for none), exit status, has outcome (1/0), total bytes
 // Returns 1 when the lock was ours (stored, released, published), 0 when it was not.
+// The run's end goes last into its live stream (SPEC §1), which is deleted shortly after;
+// with redis.pcall: a stream that another client damaged must not undo the release.
 inline constexpr std::string_view k_finish = R"lua(#!lua
 if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return 0 end
 if ARGV[3] == '1' then redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[5]) end
@@ -110,9 +116,73 @@ if ARGV[6] == '1' then
   redis.call('HSET', KEYS[3], 'fence', ARGV[2], 'record', ARGV[7])
   redis.call('PEXPIRE', KEYS[3], ARGV[8])
 end
+if ARGV[10] ~= '' then
+  redis.pcall('XADD', KEYS[4], ARGV[10], 'f', ARGV[2], 'e', ARGV[11], 'h', ARGV[12],
+              't', ARGV[13])
+  redis.pcall('PEXPIRE', KEYS[4], ARGV[8])
+end
 redis.call('DEL', KEYS[1])
 redis.call('PUBLISH', ARGV[9], ARGV[2])
 redis.pcall('SPUBLISH', ARGV[9], ARGV[2])
+return 1
+)lua";
+
+// KEYS: live
+// ARGV: fence, id ("0-<end offset>" of the piece, or of a marker), minid ("0-<offset>": the
+//       window's start, "" for none), stream (o/e; "" for a look without a piece), bytes,
+//       past_head (1/0), ttl_ms, drop_laggards (1/0)
+// Adds a piece of the running command's output to its live stream (SPEC §1). Each follower
+// reads through a consumer group of its own, whose last-delivered-id says how far it has
+// read: the stream is trimmed to the window, but never past what a follower has still to
+// read (2 is returned then, and the holder waits for it), unless drop_laggards, which
+// destroys the groups of the followers that lag. Past the head, only while someone
+// follows: otherwise the stream becomes one marker ('p'), so that a caller that comes later
+// finds the start gone, never a head and then nothing, and 0 is returned (the holder stops
+// publishing). Returns 1 when published.
+inline constexpr std::string_view k_publish_live = R"lua(#!lua
+local groups = {}
+if redis.call('EXISTS', KEYS[1]) == 1 then groups = redis.call('XINFO', 'GROUPS', KEYS[1]) end
+if ARGV[6] == '1' and #groups == 0 then
+  redis.call('DEL', KEYS[1])
+  redis.call('XADD', KEYS[1], ARGV[2], 'f', ARGV[1], 'p', '1')
+  redis.call('PEXPIRE', KEYS[1], ARGV[7])
+  return 0
+end
+if ARGV[4] ~= '' then
+  redis.call('XADD', KEYS[1], ARGV[2], 'f', ARGV[1], 's', ARGV[4], 'd', ARGV[5])
+end
+local lags = false
+if ARGV[3] ~= '' then
+  local keep, keep_n = ARGV[3], tonumber(string.sub(ARGV[3], 3))
+  for _, group in ipairs(groups) do
+    local name, read = nil, '0-0'
+    for i = 1, #group, 2 do
+      if group[i] == 'name' then name = group[i + 1] end
+      if group[i] == 'last-delivered-id' then read = group[i + 1] end
+    end
+    local read_n = tonumber(string.sub(read, 3)) or 0
+    if read_n < tonumber(string.sub(ARGV[3], 3)) then
+      if ARGV[8] == '1' then
+        redis.call('XGROUP', 'DESTROY', KEYS[1], name)
+      else
+        lags = true
+        if read_n < keep_n then keep, keep_n = read, read_n end
+      end
+    end
+  end
+  redis.call('XTRIM', KEYS[1], 'MINID', keep)
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[7])
+if lags then return 2 end
+return 1
+)lua";
+
+// KEYS: live   ARGV: group, ttl_ms
+// A follower's consumer group (k_publish_live), from the stream's start; the stream is
+// made if the holder has published nothing yet, and then expires like one it publishes.
+inline constexpr std::string_view k_follow_live = R"lua(#!lua
+redis.call('XGROUP', 'CREATE', KEYS[1], ARGV[1], '0-0', 'MKSTREAM')
+if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 1
 )lua";
 

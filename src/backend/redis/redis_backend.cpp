@@ -1,5 +1,8 @@
 #include "backend/redis/redis_backend.hpp"
 
+#include "backend/redis/redis_live.hpp"
+#include "util/random_token.hpp"
+
 #include <algorithm>
 #include <thread>
 
@@ -31,6 +34,8 @@ RedisBackend::RedisBackend(ConnectionSettings settings, std::string_view prefix,
       acquire_slot_script_(lua::k_acquire_slot),
       renew_slot_script_(lua::k_renew_slot),
       release_slot_script_(lua::k_release_slot),
+      publish_live_script_(lua::k_publish_live),
+      follow_live_script_(lua::k_follow_live),
       seal_(std::move(seal)) {}
 
 RedisConnection RedisBackend::open_connection(const ConnectionSettings& settings,
@@ -447,9 +452,10 @@ std::optional<Acquisition> RedisBackend::try_check_and_acquire(
             : call_with_retry(
                   acquire_script_,
                   {keys_.lock, keys_.fence, keys_.out, keys_.last, keys_.holders, keys_.holder,
-                   keys_.writer},
+                   keys_.writer, keys_.live},
                   {request.token, lease_ms, read_cache ? "1" : "0", waited_for, request.holder.host,
-                   pid, request.holder.user, request.holder.command, started, key_, writer_mark_ms},
+                   pid, request.holder.user, request.holder.command, started, key_, writer_mark_ms,
+                   request.publishes_live ? "1" : "0"},
                   interrupt_, step, &may_hold_lock_);
     AcquireReply parsed =
         parse_check_and_acquire_reply(reply, seal_, {keys_.out, keys_.last, unix_now_ms()});
@@ -765,11 +771,20 @@ bool RedisBackend::finish(const FinishRequest& request) {
     // A slot being migrated answers TRYAGAIN to a script of several keys for as long as the
     // migration lasts: half the step is given to it, the rest to releasing the lock alone.
     const Deadline stop_retrying = Deadline::after(step.at.left() / 2);
+    // The run's end, after every piece of its output in the live stream (SPEC §1).
+    std::string end_id, end_status, end_total;
+    if (request.live_end) {
+        end_id = "0-" + std::to_string(request.live_end->total_bytes + 1);
+        end_status = std::to_string(request.live_end->exit_status);
+        end_total = std::to_string(request.live_end->total_bytes);
+    }
+    const bool end_has_outcome = request.live_end && request.live_end->has_outcome;
     try {
         RespValue reply =
-            call_with_retry(finish_script_, {keys_.lock, keys_.out, keys_.last},
+            call_with_retry(finish_script_, {keys_.lock, keys_.out, keys_.last, keys_.live},
                             {request.token, fence, request.stored_record ? "1" : "0", stored, ttl,
-                             request.shared_record ? "1" : "0", shared, shared_ttl, keys_.released},
+                             request.shared_record ? "1" : "0", shared, shared_ttl, keys_.released,
+                             end_id, end_status, end_has_outcome ? "1" : "0", end_total},
                             nullptr, step, nullptr, stop_retrying);
         if (!reply.is_error()) {
             may_hold_lock_ = false;
@@ -990,6 +1005,78 @@ std::string RedisBackend::list_batch(RedisConnection& c, const std::string& curs
         if (key) listed.push_back(std::move(*key));
     }
     return scan.cursor;
+}
+
+}  // namespace lockrun
+
+namespace lockrun {
+
+namespace {
+// The live stream outlives a dead holder by this much at most (each piece renews it), and
+// goes this soon after a finished run (the shared outcome's TTL, SPEC §5 finish).
+Millis live_stream_ttl(Millis lease) {
+    return std::max(lease * 2, Millis(60'000));
+}
+}  // namespace
+
+std::unique_ptr<LivePublisher> RedisBackend::publish_live(std::uint64_t fence, Millis lease) {
+    // On the node that granted the lock: a cluster's slot owner, the Sentinels' master.
+    auto open = [this](Deadline deadline) {
+        ConnectionSettings to_node = settings_;
+        if (settings_.url.transport != RedisUrl::Transport::unix_socket &&
+            !connected_to_.host.empty()) {
+            to_node.url = settings_.url.at(connected_to_);
+        }
+        return open_connection(
+            to_node, nullptr,
+            StepDeadline::starting_now(settings_.connect_timeout, deadline.left()));
+    };
+    return std::make_unique<RedisLivePublisher>(
+        open, publish_live_script_,
+        RedisLivePublisher::Target{keys_.live, fence, live_stream_ttl(lease),
+                                   settings_.io_timeout});
+}
+
+std::unique_ptr<LiveFeed> RedisBackend::follow_live(const LockHeld& held) {
+    if (!held.live) return nullptr;
+    const std::string group = "follower:" + random_token();
+    // A stream it makes (nothing published yet) lasts as a dead holder's would at least.
+    const std::string ttl = std::to_string(live_stream_ttl(Millis(0)).count());
+    RedisLiveFeed::Calls calls;
+    calls.join = [this, group, ttl] {
+        RespValue reply = call_with_retry(follow_live_script_, {keys_.live}, {group, ttl},
+                                          interrupt_, begin_step());
+        return !reply.is_error();
+    };
+    calls.read = [this, group](Millis block) {
+        const StepDeadline step = begin_step();
+        const std::string block_ms = std::to_string(std::max(block, Millis(1)).count());
+        std::vector<std::string_view> args{"XREADGROUP", "GROUP", group, "follower",
+                                           "NOACK",      "COUNT", "8"};
+        if (block > Millis(0)) args.insert(args.end(), {"BLOCK", block_ms});
+        args.insert(args.end(), {"STREAMS", keys_.live, ">"});
+        try {
+            return routed([&](RedisConnection& c) { return c.call(args, step); }, interrupt_, step);
+        } catch (const BackendUnavailable&) {
+            connection_.reset();
+            throw;
+        }
+    };
+    calls.leave = [this, group]() noexcept {
+        try {
+            const StepDeadline step = begin_step();
+            routed(
+                [&](RedisConnection& c) {
+                    return c.call({"XGROUP", "DESTROY", keys_.live, group}, step);
+                },
+                nullptr, step);
+        } catch (...) {
+            // The holder waits for it k_live_patience at most, or it goes with the stream.
+        }
+    };
+    // Each read blocks for less than the I/O timeout that bounds its reply.
+    const Millis longest_block = std::clamp(settings_.io_timeout / 2, Millis(10), Millis(1000));
+    return std::make_unique<RedisLiveFeed>(std::move(calls), held.fence, longest_block);
 }
 
 }  // namespace lockrun

@@ -58,6 +58,9 @@ public:
     bool force_release() override;
     bool claim_refresh(Millis period) override;
     std::vector<ListedKey> list_keys() override;
+    // SPEC §1: the run's output in the stream PREFIX{KEY}:live (redis_live.hpp).
+    std::unique_ptr<LivePublisher> publish_live(std::uint64_t fence, Millis lease) override;
+    std::unique_ptr<LiveFeed> follow_live(const LockHeld& held) override;
 
 private:
     StepDeadline begin_step() const;
@@ -149,6 +152,8 @@ private:
     LuaScript acquire_slot_script_;
     LuaScript renew_slot_script_;
     LuaScript release_slot_script_;
+    LuaScript publish_live_script_;
+    LuaScript follow_live_script_;
     // -n N (SPEC §9): this caller takes a slot of a semaphore, whose scripts and keys the
     // lease's renewals and the release use.
     bool semaphore_ = false;

@@ -408,6 +408,43 @@ void RedisConnection::handshake_until(Deadline deadline, const std::string& with
     }
 }
 
+void RedisConnection::queue(const std::vector<std::string_view>& args) {
+    // The part sent already goes once it is large: the queue holds what is still to send.
+    if (outbox_sent_ > (1 << 20)) {
+        outbox_.erase(0, outbox_sent_);
+        outbox_sent_ = 0;
+    }
+    outbox_ += with_asking(formatted(args));
+}
+
+bool RedisConnection::send_queued() {
+    while (queued_bytes() > 0) {
+        IoResult written = write_some(std::string_view(outbox_).substr(outbox_sent_));
+        switch (written.kind) {
+            case IoResult::Kind::done:
+                outbox_sent_ += written.bytes;
+                break;
+            case IoResult::Kind::want_read:  // TLS: a write may need to read first
+                outbox_waits_for_ = POLLIN;
+                return false;
+            case IoResult::Kind::want_write:
+                outbox_waits_for_ = POLLOUT;
+                return false;
+            default:
+                fail_after_write(written);
+        }
+    }
+    outbox_.clear();
+    outbox_sent_ = 0;
+    return true;
+}
+
+void RedisConnection::send_queued_by(Deadline deadline) {
+    write_all(std::string_view(outbox_).substr(outbox_sent_), deadline);
+    outbox_.clear();
+    outbox_sent_ = 0;
+}
+
 void RedisConnection::write_all(std::string_view bytes, Deadline deadline) {
     while (!bytes.empty()) {
         IoResult written = write_some(bytes);

@@ -6,6 +6,7 @@
 // recv/send; the loops do all the waiting for both.
 
 #include <hiredis/hiredis.h>
+#include <poll.h>
 
 #include <memory>
 #include <optional>
@@ -103,6 +104,16 @@ public:
     // when there is more: no data waits unseen in the TLS layer.
     std::optional<RespValue> try_read_reply();
 
+    // Sending without waiting, for a caller that must never wait on the server (the live
+    // output's publisher): queue() adds a command, send_queued() writes what the socket
+    // takes now (true: all of it), send_queued_by() all of it by a deadline. Throws as send().
+    void queue(const std::vector<std::string_view>& args);
+    bool send_queued();
+    void send_queued_by(Deadline deadline);
+    std::size_t queued_bytes() const { return outbox_.size() - outbox_sent_; }
+    // The poll(2) events the queue waits for: 0 when it is empty.
+    short queue_waits_for() const { return queued_bytes() == 0 ? 0 : outbox_waits_for_; }
+
     // Whether this server takes lockrun's scripts without their "#!lua" first line (it did
     // not know it: Redis 6.x, KeyDB); decided on the connection's first script (LuaScript).
     bool scripts_without_header() const { return scripts_without_header_; }
@@ -181,6 +192,9 @@ private:
     bool asking_ = false;
     bool asking_ack_next_ = true;  // asking_: the next reply is an ASKING's +OK
     bool scripts_without_header_ = false;
+    std::string outbox_;  // queue()d, sent up to outbox_sent_
+    std::size_t outbox_sent_ = 0;
+    short outbox_waits_for_ = POLLOUT;
 };
 
 }  // namespace lockrun

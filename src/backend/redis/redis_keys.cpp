@@ -23,6 +23,7 @@ RedisKeyNames redis_key_names(std::string_view prefix, std::string_view key) {
         .holders = base + "holders",
         .holder = base + "holder",
         .writer = base + "writer",
+        .live = base + "live",
         .released = base + "released",
     };
 }

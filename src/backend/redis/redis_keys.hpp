@@ -19,6 +19,7 @@ struct RedisKeyNames {
     std::string holders;   // PREFIX{TAG}:holders   a semaphore's holders (-n N)
     std::string holder;    // PREFIX{TAG}:holder    their records, and the N in force
     std::string writer;    // PREFIX{TAG}:writer    an exclusive caller waits for readers
+    std::string live;      // PREFIX{TAG}:live      the running command's output (a stream)
     std::string released;  // PREFIX{TAG}:released   (a pub/sub channel, not a key)
 };
 RedisKeyNames redis_key_names(std::string_view prefix, std::string_view key);

@@ -94,7 +94,7 @@ AcquireReply parse_check_and_acquire_reply(const RespValue& reply, const RecordS
         reply.max_holders_in_force = optional_text(e[1]);
         return reply;
     }
-    if (kind == "held" && e.size() == 8) {
+    if (kind == "held" && (e.size() == 8 || e.size() == 9)) {
         LockHeld held;
         std::int64_t pttl = number_of(e[1], "lease left");
         // -1: a lock without expiry (made by hand); wait for its release or --wait.
@@ -105,6 +105,7 @@ AcquireReply parse_check_and_acquire_reply(const RespValue& reply, const RecordS
         held.holder.user = optional_text(e[5]);
         held.holder.command = optional_text(e[6]);
         held.holder.started_unix_ms = holder_number(e[7]);
+        held.live = e.size() == 9 && optional_text(e[8]) == "1";
         return AcquireReply{Acquisition{held, std::nullopt}, std::nullopt};
     }
     malformed("check-and-acquire returned '" + kind + "' with " + std::to_string(e.size()) +

@@ -43,8 +43,8 @@ teardown() { per_test_teardown; }
         IFS= read -r -d '' err <"c$i.err" || true
         [[ $status == 0 ]] || fail "c$i exited ${status}: $err"
         [[ $out == "$first" ]] || fail "c$i printed '$out', c1 printed '$first'"
-        # Nothing but the one line of a caller that replays (SPEC §1).
-        [[ -z $err || $err =~ ^lockrun:\ herd:\ replayed\ the\ run\ of\ [^$'\n']*$'\n'$ ]] ||
+        # Nothing but the one line of a caller that replays or followed the run (SPEC §1).
+        [[ -z $err || $err =~ ^lockrun:\ herd:\ (replayed|followed)\ the\ run\ of\ [^$'\n']*$'\n'$ ]] ||
             fail "c$i wrote to stderr: $err"
     done
     assert_equal "xargs: $EXIT_STATUS" 'xargs: 0'

@@ -233,6 +233,7 @@ public:
     std::map<std::string, LogFields> fields;
     std::map<std::string, LogValue, std::less<>> context;
     std::vector<OutputChunk> replayed;
+    std::vector<OutputChunk> printed_live;
 
     void warn(const std::string& message, const LogFields& f) override {
         record(warnings, message, f);
@@ -253,6 +254,9 @@ public:
         return for_each_output_piece(result, [&](OutputStream stream, std::string_view bytes) {
             replayed.push_back({stream, std::string(bytes)});
         });
+    }
+    void print_live(OutputStream stream, std::string_view bytes) override {
+        printed_live.push_back({stream, std::string(bytes)});
     }
 
 private:

@@ -1,0 +1,259 @@
+#include "backend/redis/redis_live.hpp"
+
+#include <poll.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "core/errors.hpp"
+
+namespace lockrun {
+namespace {
+
+std::string stream_id(std::uint64_t offset) {
+    return "0-" + std::to_string(offset);
+}
+
+// The sequence of an ID "0-<n>"; nullopt for any other.
+std::optional<std::uint64_t> offset_of(std::string_view id) {
+    if (!id.starts_with("0-")) return std::nullopt;
+    id.remove_prefix(2);
+    std::uint64_t n = 0;
+    auto [end, error] = std::from_chars(id.data(), id.data() + id.size(), n);
+    if (error != std::errc() || end != id.data() + id.size()) return std::nullopt;
+    return n;
+}
+
+std::optional<std::int64_t> number_of(const std::optional<std::string>& text) {
+    if (!text) return std::nullopt;
+    std::int64_t n = 0;
+    auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), n);
+    if (error != std::errc() || end != text->data() + text->size()) return std::nullopt;
+    return n;
+}
+
+}  // namespace
+
+RedisLivePublisher::RedisLivePublisher(Open open, const LuaScript& script, Target target)
+    : open_(std::move(open)),
+      script_(script),
+      target_(std::move(target)),
+      fence_text_(std::to_string(target_.fence)),
+      ttl_text_(std::to_string(target_.ttl.count())) {}
+
+void RedisLivePublisher::publish(OutputStream stream, std::string_view bytes) {
+    if (!publishing_ || bytes.empty()) return;
+    offset_ += bytes.size();
+    send(stream == OutputStream::stdout_stream ? "o" : "e", bytes);
+}
+
+void RedisLivePublisher::send(std::string_view stream, std::string_view bytes) {
+    // A look without a piece ends in a marker, should nobody follow any more: one past the
+    // last piece's ID.
+    const std::string id = stream_id(stream.empty() ? offset_ + 1 : offset_);
+    const std::string minid =
+        offset_ > k_live_window_bytes ? stream_id(offset_ - k_live_window_bytes) : std::string();
+    const bool drop_laggards = lagging_since_ && Clock::now() - *lagging_since_ >= k_live_patience;
+    const std::vector<std::string_view> args{fence_text_, id,
+                                             minid,       stream,
+                                             bytes,       offset_ > k_live_head_bytes ? "1" : "0",
+                                             ttl_text_,   drop_laggards ? "1" : "0"};
+    try {
+        if (!connection_) {
+            // The first piece waits for its connection and its reply (which loads the script
+            // where the server lacks it); the others are only queued.
+            const Deadline deadline = Deadline::after(target_.io_timeout);
+            connection_.emplace(open_(deadline));
+            take_reply(
+                script_.call(*connection_, {target_.live_key}, args, StepDeadline::bare(deadline)));
+            return;
+        }
+        script_.queue_by_sha(*connection_, {target_.live_key}, args);
+        awaited_sizes_.push_back(bytes.size());
+        awaited_bytes_ += bytes.size();
+        connection_->send_queued();
+        read_replies();
+    } catch (const Error&) {
+        give_up();
+    } catch (const std::bad_alloc&) {
+        // The output matters more than its followers: it goes on without them.
+        give_up();
+    }
+    check_backlog();
+}
+
+short RedisLivePublisher::poll_events() const {
+    if (!connection_) return 0;
+    return static_cast<short>(connection_->queue_waits_for() |
+                              (awaited_sizes_.empty() ? 0 : POLLIN));
+}
+
+void RedisLivePublisher::on_ready() {
+    if (!connection_) return;
+    try {
+        connection_->send_queued();
+        read_replies();
+    } catch (const Error&) {
+        give_up();
+    } catch (const std::bad_alloc&) {
+        give_up();
+    }
+    check_backlog();
+    // A follower lags and nothing is on its way that would say when it has caught up: look.
+    if (publishing_ && lagging_since_ && awaited_sizes_.empty() && look_again_.passed()) {
+        look_again_ = Deadline::after(Millis(10));
+        send("", "");
+    }
+}
+
+Deadline RedisLivePublisher::next_wakeup() const {
+    Deadline wakeup =
+        stalled_since_ ? Deadline(*stalled_since_ + target_.io_timeout) : Deadline::never();
+    return lagging_since_ ? earliest(wakeup, look_again_) : wakeup;
+}
+
+std::uint64_t RedisLivePublisher::backlog() const {
+    return connection_ ? connection_->queued_bytes() + awaited_bytes_ : 0;
+}
+
+void RedisLivePublisher::check_backlog() {
+    if (!publishing_ || backlog() <= k_live_backlog_bytes) {
+        stalled_since_.reset();
+        return;
+    }
+    if (!stalled_since_) stalled_since_ = Clock::now();
+    // A server that takes the output this much slower than the command makes it (paused,
+    // overloaded): the run goes on without publishing; its followers see a gap. What is
+    // queued is still sent (a command cut in half would garble the connection).
+    if (Clock::now() - *stalled_since_ >= target_.io_timeout) {
+        stop();
+        stalled_since_.reset();
+    }
+}
+
+void RedisLivePublisher::read_replies() {
+    while (!awaited_sizes_.empty()) {
+        std::optional<RespValue> reply = connection_->try_read_reply();
+        if (!reply) return;
+        awaited_bytes_ -= awaited_sizes_.front();
+        awaited_sizes_.pop_front();
+        take_reply(*reply);
+    }
+}
+
+void RedisLivePublisher::take_reply(const RespValue& reply) {
+    // 1: published; 2: published, and a follower is a window behind; 0: nobody follows; an
+    // error (NOSCRIPT after a SCRIPT FLUSH, a stream another client wrote to, a server out of
+    // memory): the followers see a gap.
+    const std::int64_t verdict = reply.type == RespValue::Type::integer ? reply.integer : -1;
+    if (verdict == 2) {
+        if (!lagging_since_) {
+            lagging_since_ = Clock::now();
+            look_again_ = Deadline::after(Millis(10));
+        }
+        return;
+    }
+    lagging_since_.reset();
+    if (verdict != 1) stop();
+}
+
+void RedisLivePublisher::flush(Deadline deadline) noexcept {
+    if (!connection_) return;
+    try {
+        connection_->send_queued_by(deadline);
+        while (!awaited_sizes_.empty()) {
+            std::optional<RespValue> reply = connection_->read_reply(deadline);
+            if (!reply) {
+                give_up();
+                return;
+            }
+            awaited_bytes_ -= awaited_sizes_.front();
+            awaited_sizes_.pop_front();
+            take_reply(*reply);
+        }
+    } catch (...) {
+        give_up();
+    }
+}
+
+void RedisLivePublisher::give_up() noexcept {
+    stop();
+    connection_.reset();
+    awaited_sizes_.clear();
+    awaited_bytes_ = 0;
+}
+
+LiveEvent RedisLiveFeed::next(std::uint64_t offset, Deadline deadline) {
+    if (!joined_) {
+        if (!calls_.join()) return LiveGap{};
+        joined_ = true;
+    }
+    if (buffered_.empty()) {
+        Millis block = std::min(deadline.left(), longest_block_);
+        if (!buffer(calls_.read(block))) return LiveGap{};
+        if (buffered_.empty()) return LiveNothingYet{};
+    }
+    return take(offset);
+}
+
+bool RedisLiveFeed::buffer(const RespValue& reply) {
+    if (reply.type == RespValue::Type::nil) return true;  // nothing within the block
+    // [[key, [[id, [field, value, ...]], ...]]]
+    if (reply.type != RespValue::Type::array || reply.elements.size() != 1) return false;
+    const RespValue& keyed = reply.elements[0];
+    if (keyed.type != RespValue::Type::array || keyed.elements.size() != 2 ||
+        keyed.elements[1].type != RespValue::Type::array) {
+        return false;
+    }
+    for (const RespValue& item : keyed.elements[1].elements) {
+        if (item.type != RespValue::Type::array || item.elements.size() != 2) return false;
+        std::optional<std::uint64_t> end = offset_of(item.elements[0].text);
+        const RespValue& fields = item.elements[1];
+        if (!end || fields.type != RespValue::Type::array || fields.elements.size() % 2 != 0) {
+            return false;
+        }
+        Entry entry;
+        entry.end = *end;
+        for (std::size_t i = 0; i < fields.elements.size(); i += 2) {
+            const std::string& name = fields.elements[i].text;
+            std::optional<std::string>* slot = name == "f"   ? &entry.fence
+                                               : name == "s" ? &entry.stream
+                                               : name == "d" ? &entry.bytes
+                                               : name == "p" ? &entry.paused
+                                               : name == "e" ? &entry.exit_status
+                                               : name == "h" ? &entry.has_outcome
+                                               : name == "t" ? &entry.total
+                                                             : nullptr;
+            if (slot != nullptr) *slot = fields.elements[i + 1].text;
+        }
+        buffered_.push_back(std::move(entry));
+    }
+    return true;
+}
+
+LiveEvent RedisLiveFeed::take(std::uint64_t offset) {
+    Entry entry = std::move(buffered_.front());
+    buffered_.pop_front();
+    // Another run's stream (a follower that came late), a marker, or anything not lockrun's
+    // is a gap: never printed.
+    if (number_of(entry.fence) != static_cast<std::int64_t>(fence_) || entry.paused) {
+        return LiveGap{};
+    }
+    if (entry.exit_status) {
+        std::optional<std::int64_t> status = number_of(entry.exit_status);
+        std::optional<std::int64_t> total = number_of(entry.total);
+        if (!status || !total || *total < 0) return LiveGap{};
+        return LiveEnd{static_cast<int>(*status), entry.has_outcome == "1",
+                       static_cast<std::uint64_t>(*total)};
+    }
+    if (!entry.bytes || !entry.stream || (*entry.stream != "o" && *entry.stream != "e") ||
+        entry.end < entry.bytes->size() || entry.end - entry.bytes->size() != offset) {
+        buffered_.clear();
+        return LiveGap{};
+    }
+    return LivePiece{
+        *entry.stream == "o" ? OutputStream::stdout_stream : OutputStream::stderr_stream,
+        std::move(*entry.bytes)};
+}
+
+}  // namespace lockrun

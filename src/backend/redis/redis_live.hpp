@@ -1,0 +1,118 @@
+#pragma once
+// SPEC §1 and §5 on Redis: a run's output in the stream PREFIX{KEY}:live. An entry's ID is
+// "0-<end>", the output offset after its bytes, so that trimming by MINID keeps a window of
+// bytes, not of entries. Fields: f (the fence) and s (o or e, the stream) and d (the bytes)
+// of a piece; p, a marker that publishing stopped for want of followers; e, h, t (exit
+// status, has an outcome, total) of the end, which the finish script adds with the release.
+//
+// Each follower reads through a consumer group of its own (XREADGROUP ... NOACK), whose
+// last-delivered-id tells the holder how far it has read (lua_scripts.hpp k_publish_live).
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "backend/redis/lua_script.hpp"
+#include "backend/redis/redis_connection.hpp"
+#include "core/live_output.hpp"
+
+namespace lockrun {
+
+// The most output sent to the server and not yet answered before the holder waits for it.
+inline constexpr std::uint64_t k_live_backlog_bytes = 4 << 20;
+
+class RedisLivePublisher : public LivePublisher {
+public:
+    // `open`: a connection to the node that granted the lock, by the deadline. Opened at the
+    // first piece, not before: a run that prints nothing costs no connection.
+    using Open = std::function<RedisConnection(Deadline)>;
+    struct Target {
+        std::string live_key;
+        std::uint64_t fence = 0;
+        Millis ttl{0};         // the stream's, renewed by each piece
+        Millis io_timeout{0};  // for the first piece, which waits for its reply
+    };
+    RedisLivePublisher(Open open, const LuaScript& script, Target target);
+
+    bool wants_bytes() const override { return publishing_; }
+    void publish(OutputStream stream, std::string_view bytes) override;
+    std::optional<std::uint64_t> published_total() const override {
+        return publishing_ ? std::optional(offset_) : std::nullopt;
+    }
+    int poll_fd() const override { return connection_ ? connection_->fd() : -1; }
+    short poll_events() const override;
+    void on_ready() override;
+    Deadline next_wakeup() const override;
+    // While the server has not answered k_live_backlog_bytes (for one --io-timeout at most),
+    // or a follower is a window behind (for k_live_patience at most).
+    bool holds_back() const override {
+        return publishing_ && (stalled_since_.has_value() || lagging_since_.has_value());
+    }
+    void flush(Deadline deadline) noexcept override;
+
+private:
+    // Queues the script for a piece, or (stream empty) a look at the followers.
+    void send(std::string_view stream, std::string_view bytes);
+    std::uint64_t backlog() const;
+    // After sending or reading: starts or ends a stall, and gives up on one too long.
+    void check_backlog();
+    void read_replies();
+    void take_reply(const RespValue& reply);
+    void stop() noexcept { publishing_ = false; }
+    // The connection broke, or memory ran out: nothing more is sent or read.
+    void give_up() noexcept;
+
+    Open open_;
+    const LuaScript& script_;
+    Target target_;
+    std::string fence_text_;
+    std::string ttl_text_;
+    std::optional<RedisConnection> connection_;
+    bool publishing_ = true;
+    std::uint64_t offset_ = 0;
+    std::deque<std::size_t> awaited_sizes_;  // of the calls sent and not yet answered
+    std::uint64_t awaited_bytes_ = 0;
+    std::optional<Clock::time_point> stalled_since_;  // the server lags
+    std::optional<Clock::time_point> lagging_since_;  // a follower lags
+    Deadline look_again_ = Deadline::never();         // at a follower that lags
+};
+
+class RedisLiveFeed : public LiveFeed {
+public:
+    struct Calls {
+        // Makes this follower's group; false: the stream is not one (another client's key).
+        std::function<bool()> join;
+        // XREADGROUP of what the group has not read yet, blocking up to the duration.
+        std::function<RespValue(Millis)> read;
+        // Destroys the group, so that the holder waits for it no more. Never throws.
+        std::function<void()> leave;
+    };
+    RedisLiveFeed(Calls calls, std::uint64_t fence, Millis longest_block)
+        : calls_(std::move(calls)), fence_(fence), longest_block_(longest_block) {}
+    ~RedisLiveFeed() override {
+        if (joined_) calls_.leave();
+    }
+    RedisLiveFeed(const RedisLiveFeed&) = delete;
+    RedisLiveFeed& operator=(const RedisLiveFeed&) = delete;
+
+    LiveEvent next(std::uint64_t offset, Deadline deadline) override;
+
+private:
+    struct Entry {
+        std::uint64_t end = 0;  // from the ID
+        std::optional<std::string> fence, stream, bytes, paused, exit_status, has_outcome, total;
+    };
+    LiveEvent take(std::uint64_t offset);
+    // The entries of an XREADGROUP reply; false when it is not one (the group is gone).
+    bool buffer(const RespValue& reply);
+
+    Calls calls_;
+    std::uint64_t fence_;
+    Millis longest_block_;
+    bool joined_ = false;
+    std::deque<Entry> buffered_;
+};
+
+}  // namespace lockrun

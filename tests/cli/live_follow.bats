@@ -1,0 +1,192 @@
+#!/usr/bin/env bats
+# Following a run live (SPEC §1): a caller that waits for a run prints its output as the
+# run produces it and exits with its status; output over --cache-max-bytes is still shared
+# with the callers already waiting; a waiter whose --wait runs out exits 75 after what it
+# printed; the followers of a run that loses its lock exit 76; a follower that falls
+# behind the kept window says so and exits 74, never printing torn output; memory stays
+# bounded on both sides.
+
+load common
+load cache_helpers
+setup_file() { start_redis; }
+teardown_file() { stop_redis; }
+setup() { per_test_setup; }
+teardown() { per_test_teardown; }
+
+# size_at_least FILE BYTES: FILE holds BYTES bytes or more.
+size_at_least() {
+    (($(stat -c %s "$1") >= $2))
+}
+
+# peak_kib NAME: the peak RSS (KiB) that GNU time wrote to NAME.time.
+peak_kib() {
+    tail -n 1 "$1.time"
+}
+
+@test "a waiter prints the run's first line while the run still goes on, then the rest, and its status" {
+    spawn holder "$LOCKRUN" --key live:first \
+        -c "echo run >> runs; echo 'first line'; echo 'to stderr' >&2; $(wait_for_go_cmd); echo 'second line'; exit 3"
+    wait_until 10 test -s runs
+    spawn follower "$LOCKRUN" -v --wait 30 --key live:first -c 'echo run >> runs'
+    # The holder is still blocked on ./go: the line can only have come live.
+    wait_until 10 grep -qx 'first line' follower.out
+    wait_until 10 grep -qx 'to stderr' follower.err
+    assert [ ! -e go ]
+    run is_gone "${SPAWNED[holder]}"
+    assert_failure
+    touch go
+    assert_exit holder 3 10
+    assert_exit follower 3 10
+    assert_runs 1
+    assert_equal "$(<follower.out)" $'first line\nsecond line'
+    run grep -c 'followed the run of .* (fence [0-9]*) live to its end, exit 3' follower.err
+    assert_output 1
+    run grep -c '^to stderr$' follower.err
+    assert_output 1
+}
+
+@test "20 waiters of a run printing 64 MiB, over --cache-max-bytes, all print it whole; it ran once" {
+    head -c $((64 << 20)) /dev/urandom >big
+    local sum
+    sum=$(sha256sum <big)
+    local cmd="echo run >> runs; $(wait_for_go_cmd); cat big"
+    spawn holder bash -o pipefail -c "\"\$0\" --key live:big -c '$cmd' | sha256sum" "$LOCKRUN"
+    wait_until 10 test -s runs
+    local i
+    for i in $(seq 20); do
+        spawn "f$i" bash -o pipefail -c \
+            "\"\$0\" -v --wait 60 --key live:big -c 'echo run >> runs' | sha256sum" "$LOCKRUN"
+    done
+    waiting() { (($(cat f*.err 2>/dev/null | grep -c 'waiting for') >= 20)); }
+    wait_until 20 waiting
+    touch go
+    assert_exit holder 0 60
+    for i in $(seq 20); do
+        assert_exit "f$i" 0 60
+        assert_equal "f$i: $(<"f$i.out")" "f$i: $sum"
+        run grep -c 'live to its end, exit 0' "f$i.err"
+        assert_output 1
+    done
+    assert_runs 1
+    run grep -c 'over --cache-max-bytes' holder.err
+    assert_output 1
+    # Only the storing was capped: a later caller runs it again.
+    run --separate-stderr lockrun --key live:big -c 'echo run >> runs; echo again'
+    assert_output again
+    assert_runs 2
+}
+
+@test "a waiter whose --wait runs out exits 75 after the part of the output it printed" {
+    spawn holder "$LOCKRUN" --key live:wait \
+        -c "echo run >> runs; echo 'part one'; $(wait_for_go_cmd); echo 'part two'"
+    wait_until 10 test -s runs
+    spawn follower "$LOCKRUN" --wait 2s --key live:wait -c 'echo run >> runs'
+    assert_exit follower 75 10
+    assert_equal "$(<follower.out)" 'part one'
+    run grep -c 'gave up after --wait 2s' follower.err
+    assert_output 1
+    touch go
+    assert_exit holder 0 10
+    assert_runs 1
+}
+
+@test "the followers of a run whose lock is deleted from outside exit 76 after what they printed" {
+    spawn holder "$LOCKRUN" --lease 3s --key live:lost \
+        -c "echo run >> runs; echo before; $(wait_for_go_cmd); echo after"
+    wait_until 10 test -s runs
+    local i
+    for i in 1 2 3; do
+        spawn "f$i" "$LOCKRUN" --wait 60 --key live:lost -c 'echo run >> runs'
+    done
+    for i in 1 2 3; do wait_until 10 grep -qx before "f$i.out"; done
+    force_release live:lost
+    for i in 1 2 3; do
+        assert_exit "f$i" 76 10
+        assert_equal "f$i: $(<"f$i.out")" "f$i: before"
+        run grep -c 'ended without an outcome after 7 bytes of its output: it lost its lock' "f$i.err"
+        assert_output 1
+    done
+    assert_exit holder 76 15
+    assert_runs 1
+}
+
+@test "a follower of a 1 GiB run, and its holder, keep their memory bounded" {
+    local cmd="echo run >> runs; $(wait_for_go_cmd); head -c $((1 << 30)) /dev/urandom"
+    spawn holder bash -o pipefail -c \
+        "/usr/bin/time -f %M -o holder.time \"\$0\" --key live:gib -c '$cmd' | wc -c" "$LOCKRUN"
+    wait_until 10 test -s runs
+    spawn follower bash -o pipefail -c \
+        "/usr/bin/time -f %M -o follower.time \"\$0\" -v --wait 120 --key live:gib -c 'echo run >> runs' | wc -c" \
+        "$LOCKRUN"
+    wait_until 10 grep -q 'waiting for' follower.err
+    touch go
+    assert_exit holder 0 120
+    assert_exit follower 0 120
+    assert_equal "$(<follower.out)" $((1 << 30))
+    assert_runs 1
+    # The kept window is 8 MiB and a read 256 KiB: whatever the output's size, neither side
+    # holds more than some tens of MiB (the holder's capture stops at --cache-max-bytes).
+    assert [ "$(peak_kib follower)" -lt $((48 << 10)) ]
+    assert [ "$(peak_kib holder)" -lt $((64 << 10)) ]
+}
+
+@test "a follower stopped past the window says so in one line and exits 74, never printing torn output" {
+    # The holder prints 1 KiB, then (after ./go) 40 MiB, more than the 8 MiB window.
+    head -c $((40 << 20)) /dev/urandom >rest
+    local cmd="echo run >> runs; head -c 1024 /dev/zero; $(wait_for_go_cmd); cat rest; touch printed; $(wait_for_go_cmd go2)"
+    spawn holder "$LOCKRUN" --key live:behind -c "$cmd"
+    wait_until 10 test -s runs
+    spawn follower "$LOCKRUN" --wait 60 --key live:behind -c 'echo run >> runs'
+    wait_until 10 size_at_least follower.out 1024
+    kill -STOP "${SPAWNED[follower]}"
+    touch go
+    wait_until 30 test -e printed
+    kill -CONT "${SPAWNED[follower]}"
+    assert_exit follower 74 20
+    # What it printed is the run's output up to where it fell behind, never past a gap.
+    head -c 1024 /dev/zero >expected
+    cat rest >>expected
+    local printed
+    printed=$(stat -c %s follower.out)
+    assert [ "$printed" -lt $((40 << 20)) ]
+    run cmp -n "$printed" follower.out expected
+    assert_success
+    run grep -c 'fell behind the run of .* (fence [0-9]*) of live:behind: after [0-9]* bytes' follower.err
+    assert_output 1
+    assert_equal "stderr lines: $(wc -l <follower.err)" 'stderr lines: 1'
+    touch go2
+    assert_exit holder 0 20
+    assert_runs 1
+}
+
+@test "a caller that comes after an unfollowed run passed its head waits for its end, and prints it once" {
+    # 2 MiB, past the 1 MiB that is always published, and under --cache-max-bytes: stored.
+    head -c $((2 << 20)) /dev/urandom >two
+    spawn holder "$LOCKRUN" --key live:late -c "echo run >> runs; cat two; $(wait_for_go_cmd)"
+    wait_until 10 size_at_least holder.out $((2 << 20))
+    spawn late "$LOCKRUN" -v --wait 30 --key live:late -c 'echo run >> runs'
+    wait_until 10 grep -q 'so far is no longer kept; waiting for its end' late.err
+    assert_equal "late printed: $(stat -c %s late.out)" 'late printed: 0'
+    touch go
+    assert_exit holder 0 10
+    assert_exit late 0 10
+    run cmp late.out two
+    assert_success
+    assert_runs 1
+}
+
+@test "--no-cache and --refresh callers wait without following; -q hides the follower's line" {
+    spawn holder "$LOCKRUN" --key live:modes -c "echo run >> runs; echo shared; $(wait_for_go_cmd)"
+    wait_until 10 test -s runs
+    spawn quiet "$LOCKRUN" -q --wait 30 --key live:modes -c 'echo run >> runs'
+    spawn nocache "$LOCKRUN" --no-cache --wait 30 --key live:modes -c 'echo run >> runs; echo own'
+    wait_until 10 grep -qx shared quiet.out
+    touch go
+    assert_exit holder 0 10
+    assert_exit quiet 0 10
+    assert_exit nocache 0 10
+    assert_equal "$(<quiet.out)" shared
+    assert_equal "quiet stderr: $(<quiet.err)" 'quiet stderr: '
+    assert_equal "$(<nocache.out)" own
+    assert_runs 2
+}
