@@ -38,8 +38,9 @@ std::string help_footer() {
     return R"(
 Runs COMMAND at most once at a time per KEY, across every host that shares the backend,
 and lets callers that come while it runs (or until --cache-ttl after it) replay its
-stdout and exit code instead of running it again. Use --no-cache for a job that must run
-every time it is started but never twice at once.
+stdout and exit code instead of running it again. A caller that waits for a run follows
+it live: it prints the run's output as it comes, then exits with the run's status. Use
+--no-cache for a job that must run every time it is started but never twice at once.
 
 The command sees LOCKRUN_KEY (the key), LOCKRUN_FENCING_TOKEN (a number that increases
 with every acquisition of the key, to hand to the systems it writes; 0 when run unguarded)
@@ -47,9 +48,10 @@ and LOCKRUN_LEASE_MS. A caller that replays a result it did not run says so in o
 on stderr (-q hides it).
 
 Exit codes: the command's own (128+N if killed by signal N); 64 usage error; 69 backend
-unavailable; 70 internal error; 75 lock not acquired within --wait (see -E); 76 lock lost
-while the command ran (another run may have overlapped it); 78 configuration error;
-126/127 command not executable/not found.
+unavailable; 70 internal error; 73 --files could not be written here; 74 a follower fell
+behind the run's kept output; 75 lock not acquired within --wait (see -E); 76 lock lost
+while the command ran, or by the run a caller followed (another run may have overlapped
+it); 78 configuration error; 126/127 command not executable/not found.
 
 Settings come from flags, then LOCKRUN_<NAME> in the environment (--cache-ttl:
 LOCKRUN_CACHE_TTL; --redis: LOCKRUN_REDIS_URL; switches take 1/true/yes or 0/false/no),

@@ -907,3 +907,159 @@ TEST_F(SingleFlight, AMissingPathIsAWarningAndTheResultIsStoredWithoutIt) {
 
 }  // namespace
 }  // namespace lockrun
+
+// ---- Following a run live (SPEC §1): a waiter prints the run's output as it comes.
+
+namespace lockrun {
+namespace {
+
+// A holder that publishes its output: its waiters follow it.
+Answer live_held(std::uint64_t fence) {
+    Answer answer = held(fence);
+    std::get<LockHeld>(answer.acquisition.outcome).live = true;
+    return answer;
+}
+LivePiece piece(OutputStream stream, std::string bytes) {
+    return {stream, std::move(bytes)};
+}
+
+TEST_F(SingleFlight, AWaiterPrintsTheRunsOutputAsItComesAndExitsWithItsStatus) {
+    settings.wait = 30s;
+    backend.live_events = {piece(OutputStream::stdout_stream, "first\n"),
+                           piece(OutputStream::stderr_stream, "oops\n"),
+                           piece(OutputStream::stdout_stream, "second\n"), LiveEnd{3, true, 18}};
+    SingleFlightOutcome outcome = run({held(7), live_held(7)});
+    EXPECT_EQ(outcome.kind, Kind::replayed);
+    EXPECT_EQ(outcome.exit_status, 3);
+    EXPECT_TRUE(runner.commands.empty());
+    EXPECT_TRUE(reporter.printed_live ==
+                (std::vector<OutputChunk>{{OutputStream::stdout_stream, "first\n"},
+                                          {OutputStream::stderr_stream, "oops\n"},
+                                          {OutputStream::stdout_stream, "second\n"}}));
+    EXPECT_EQ(backend.live_offsets, (std::vector<std::uint64_t>{0, 6, 11, 18}));
+    ASSERT_EQ(reporter.notices.size(), 1u);
+    EXPECT_TRUE(contains(reporter.notices[0], "followed the run of pid 77 on host-b"));
+    EXPECT_TRUE(contains(reporter.notices[0], "(fence 7) live to its end, exit 3"));
+    EXPECT_TRUE(reporter.replayed.empty());
+}
+
+TEST_F(SingleFlight, ARunThatDoesNotPublishIsWaitedForAsBefore) {
+    settings.wait = 30s;
+    run({held(7), held(7), found(result_of(0), true)});
+    EXPECT_TRUE(backend.followed.empty());
+    EXPECT_EQ(reporter.replayed, k_output);
+}
+
+TEST_F(SingleFlight, NoFollowingWithoutTheCacheOrWithFilesOrRefresh) {
+    settings.wait = 30s;
+    for (int i = 0; i < 3; ++i) {
+        backend = ScriptedBackend{};
+        SingleFlightSettings s = settings;
+        if (i == 0) s.use_cache = false;
+        if (i == 1) s.files = {"dist"};
+        if (i == 2) s.refresh = true;
+        backend.acquisitions = {held(7), live_held(7), acquired(8)};
+        run_single_flight(s, backend, runner, files, reporter);
+        EXPECT_TRUE(backend.followed.empty()) << i;
+        EXPECT_FALSE(backend.acquire_requests.back().publishes_live) << i;
+    }
+}
+
+TEST_F(SingleFlight, AStartNoLongerKeptIsWaitedForWithoutPrintingTwice) {
+    settings.wait = 30s;
+    backend.live_events = {LiveGap{}};
+    SingleFlightOutcome outcome = run({held(7), live_held(7), live_held(7), found(result_of(0))});
+    EXPECT_EQ(outcome.kind, Kind::replayed);
+    EXPECT_EQ(backend.followed.size(), 1u);  // not followed again
+    EXPECT_TRUE(reporter.printed_live.empty());
+    EXPECT_EQ(reporter.replayed, k_output);
+    EXPECT_EQ(backend.acquire_requests.back().waited_for_fence, std::optional<std::uint64_t>(7));
+}
+
+TEST_F(SingleFlight, AFollowerThatFallsBehindAfterPrintingExits74) {
+    settings.wait = 30s;
+    backend.live_events = {piece(OutputStream::stdout_stream, "part\n"), LiveGap{}};
+    SingleFlightOutcome outcome = run({held(7), live_held(7)});
+    EXPECT_EQ(outcome.exit_status, 74);
+    EXPECT_TRUE(contains(failure_of(outcome), "fell behind the run of pid 77 on host-b"));
+    EXPECT_TRUE(contains(failure_of(outcome), "after 5 bytes of its output"));
+    EXPECT_EQ(reporter.printed_live.size(), 1u);
+    EXPECT_TRUE(runner.commands.empty());
+}
+
+TEST_F(SingleFlight, AnEndThatClaimsMoreThanWasReadIsAGapNotASuccess) {
+    settings.wait = 30s;
+    backend.live_events = {piece(OutputStream::stdout_stream, "part\n"),
+                           LiveEnd{0, true, k_live_total_unknown}};
+    EXPECT_EQ(run({held(7), live_held(7)}).exit_status, 74);
+}
+
+TEST_F(SingleFlight, TheFollowersOfARunThatEndsWithoutItsEndExit76) {
+    settings.wait = 30s;
+    backend.live_events = {piece(OutputStream::stdout_stream, "before\n")};
+    backend.holder_reads = 0;  // the first look finds the key free: no end will come
+    SingleFlightOutcome outcome = run({held(7), live_held(7)});
+    EXPECT_EQ(outcome.kind, Kind::lost);
+    EXPECT_EQ(outcome.exit_status, 76);
+    EXPECT_TRUE(contains(failure_of(outcome), "ended without an outcome after 7 bytes"));
+    EXPECT_TRUE(runner.commands.empty());
+}
+
+TEST_F(SingleFlight, AFollowerThatPrintedNothingOfARunThatDiedRunsTheCommand) {
+    settings.wait = 30s;
+    backend.holder_reads = 0;
+    SingleFlightOutcome outcome = run({held(7), live_held(7), acquired(8)});
+    EXPECT_EQ(outcome.kind, Kind::ran);
+    EXPECT_EQ(runner.commands.size(), 1u);
+}
+
+TEST_F(SingleFlight, AFollowerWhoseWaitRunsOutExitsWithTheConflictCodeAfterWhatItPrinted) {
+    settings.wait = 300ms;
+    backend.live_events = {piece(OutputStream::stdout_stream, "part\n")};
+    SingleFlightOutcome outcome = run({held(7), live_held(7)});
+    EXPECT_EQ(outcome.kind, Kind::conflict);
+    EXPECT_EQ(outcome.exit_status, 75);
+    EXPECT_EQ(reporter.printed_live.size(), 1u);
+}
+
+TEST_F(SingleFlight, AStoppedRunIsRunAgainByAFollowerThatPrintedNothing) {
+    settings.wait = 30s;
+    backend.live_events = {LiveEnd{130, false, 0}};
+    SingleFlightOutcome outcome = run({held(7), live_held(7), acquired(8)});
+    EXPECT_EQ(outcome.kind, Kind::ran);
+}
+
+TEST_F(SingleFlight, TheHolderPublishesItsOutputAndItsEndGoesWithTheRelease) {
+    runner.report.exit_status = 0;
+    runner.report.output = k_output;
+    SingleFlightOutcome outcome = run({acquired(8)});
+    EXPECT_EQ(outcome.kind, Kind::ran);
+    EXPECT_TRUE(backend.acquire_requests[0].publishes_live);
+    EXPECT_EQ(backend.published, k_output);
+    ASSERT_TRUE(the_finish().live_end.has_value());
+    EXPECT_EQ(the_finish().live_end->total_bytes, 13u);
+    EXPECT_EQ(the_finish().live_end->exit_status, 0);
+    EXPECT_TRUE(the_finish().live_end->has_outcome);
+    // Every piece is in before the end: flushed just before the finish.
+    EXPECT_EQ(backend.calls, (Calls{"acquire", "finish"}));
+    EXPECT_EQ(backend.flushed_after, std::optional<std::size_t>(1));
+}
+
+TEST_F(SingleFlight, AnEndAfterPublishingStoppedSaysTheTotalIsUnknown) {
+    runner.report.output = k_output;
+    backend.publishing_stops = true;
+    run({acquired(8)});
+    ASSERT_TRUE(the_finish().live_end.has_value());
+    EXPECT_EQ(the_finish().live_end->total_bytes, k_live_total_unknown);
+}
+
+TEST_F(SingleFlight, ARunStoppedByASignalPublishesAnEndWithoutOutcome) {
+    runner.report.exit_status = 130;
+    runner.report.forwarded_signal = SIGINT;
+    run({acquired(8)});
+    ASSERT_TRUE(the_finish().live_end.has_value());
+    EXPECT_FALSE(the_finish().live_end->has_outcome);
+}
+
+}  // namespace
+}  // namespace lockrun

@@ -157,7 +157,71 @@ public:
     }
     int descriptor_for_command() const override { return command_fd; }
 
-    KeyStatus read_status() override { throw std::logic_error("not used by the algorithm"); }
+    // ---- Following (SPEC §1): follow_live() gives a feed of `live_events`, in order, then
+    // nothing (at the deadline it was given); read_status() says the run followed still
+    // holds the key for its first `holder_reads` calls, then that it is free. publish_live()
+    // gives a publisher that records what it is given.
+    std::deque<LiveEvent> live_events;
+    std::vector<std::uint64_t> live_offsets;  // of every next() of the feed
+    bool can_follow = true;
+    int holder_reads = 1'000'000;
+    std::vector<LockHeld> followed;
+    std::vector<OutputChunk> published;
+    bool publishing_stops = false;             // the publisher gives up at its first piece
+    std::optional<std::size_t> flushed_after;  // that many calls were made when it flushed
+
+    class Feed : public LiveFeed {
+    public:
+        explicit Feed(ScriptedBackend& backend) : backend_(backend) {}
+        LiveEvent next(std::uint64_t offset, Deadline deadline) override {
+            backend_.live_offsets.push_back(offset);
+            if (backend_.live_events.empty()) {
+                std::this_thread::sleep_until(
+                    std::min(deadline.at(), Clock::now() + std::chrono::seconds(2)));
+                return LiveNothingYet{};
+            }
+            LiveEvent event = std::move(backend_.live_events.front());
+            backend_.live_events.pop_front();
+            return event;
+        }
+
+    private:
+        ScriptedBackend& backend_;
+    };
+    class Publisher : public LivePublisher {
+    public:
+        explicit Publisher(ScriptedBackend& backend) : backend_(backend) {}
+        bool wants_bytes() const override { return publishing_; }
+        void publish(OutputStream stream, std::string_view bytes) override {
+            if (backend_.publishing_stops) publishing_ = false;
+            if (!publishing_) return;
+            backend_.published.push_back({stream, std::string(bytes)});
+            total_ += bytes.size();
+        }
+        std::optional<std::uint64_t> published_total() const override {
+            return publishing_ ? std::optional(total_) : std::nullopt;
+        }
+        void flush(Deadline) noexcept override { backend_.flushed_after = backend_.calls.size(); }
+
+    private:
+        ScriptedBackend& backend_;
+        bool publishing_ = true;
+        std::uint64_t total_ = 0;
+    };
+    std::unique_ptr<LiveFeed> follow_live(const LockHeld& held) override {
+        calls.emplace_back("follow");
+        followed.push_back(held);
+        return can_follow ? std::make_unique<Feed>(*this) : nullptr;
+    }
+    std::unique_ptr<LivePublisher> publish_live(std::uint64_t, Millis) override {
+        return std::make_unique<Publisher>(*this);
+    }
+    KeyStatus read_status() override {
+        if (followed.empty()) throw std::logic_error("not used by the algorithm");
+        KeyStatus status;
+        if (holder_reads-- > 0) status.holder = followed.back();
+        return status;
+    }
     bool drop_stored_result() override { throw std::logic_error("not used by the algorithm"); }
     bool force_release() override { throw std::logic_error("not used by the algorithm"); }
     bool claim_refresh(Millis) override {
@@ -190,6 +254,12 @@ public:
         commands.push_back(command);
         policies.push_back(policy);
         if (during_run) during_run(lease);
+        // What a supervisor's relays hand the live feed as the command writes it.
+        if (policy.live) {
+            for (const OutputChunk& chunk : report.output) {
+                if (policy.live->wants_bytes()) policy.live->publish(chunk.stream, chunk.bytes);
+            }
+        }
         return report;
     }
 };
