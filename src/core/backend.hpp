@@ -169,8 +169,11 @@ public:
     // within its lease.
     virtual bool lease_proves_exclusion() const { return true; }
 
-    // SPEC §1, following live: where this run, holding the lock with `fence`, publishes its
-    // output (null: this backend cannot), and a view of the run `held` that publishes.
+    // SPEC §1, following live: whether runs publish their output here and callers follow
+    // them (not where results are signed: what a follower prints must be as trustworthy as
+    // a replay, and the pieces are not signed); where this run, holding the lock with
+    // `fence`, publishes its output (null: it cannot), and a view of the run `held`.
+    virtual bool follows_live() const { return false; }
     virtual std::unique_ptr<LivePublisher> publish_live(std::uint64_t /*fence*/, Millis /*lease*/) {
         return nullptr;
     }

@@ -57,11 +57,12 @@ struct Looking {
     std::optional<std::uint64_t> not_followed_fence{};
 };
 
-// Whether this caller follows the runs it waits for: it shares their outcome, and needs no
-// --files from them (a follower gets no record to extract them from).
-bool follows(const SingleFlightSettings& settings) {
+// Whether this caller follows the runs it waits for, and publishes its own: it shares
+// their outcome, and needs no --files from them (a follower gets no record to extract them
+// from).
+bool follows(const SingleFlightSettings& settings, const Backend& backend) {
     return settings.use_cache && !settings.refresh && settings.files.empty() &&
-           settings.max_holders <= 1 && !settings.shared;
+           settings.max_holders <= 1 && !settings.shared && backend.follows_live();
 }
 
 // The lock from its acquisition until the finish step releases it. Any other way out (an
@@ -159,7 +160,7 @@ Entry take_lock_or_find_result(const SingleFlightSettings& settings, Backend& ba
         looking.waited_for_fence, settings.me,    std::max(1, settings.max_holders),
         settings.shared};
     // Only a run whose outcome can be shared has followers.
-    request.publishes_live = follows(settings);
+    request.publishes_live = follows(settings, backend);
     bool armed = false;
     bool said_unavailable = false;
     std::string said_wake_up;
@@ -227,7 +228,7 @@ Entry take_lock_or_find_result(const SingleFlightSettings& settings, Backend& ba
             request.waited_for_fence = held.fence;
             looking.waited_for_fence = held.fence;
         }
-        if (held.live && held.fence != 0 && follows(settings) &&
+        if (held.live && held.fence != 0 && follows(settings, backend) &&
             looking.not_followed_fence != held.fence) {
             return FollowRun{held};
         }
@@ -747,7 +748,7 @@ SingleFlightOutcome run_single_flight(const SingleFlightSettings& s, Backend& ba
         lease.report_to(reporter, s.key);
         // SPEC §1: its waiters follow the output as it comes.
         std::unique_ptr<LivePublisher> live;
-        if (follows(s)) live = backend.publish_live(lock.acquired.lock.fence, s.lease);
+        if (follows(s, backend)) live = backend.publish_live(lock.acquired.lock.fence, s.lease);
         RunReport report = run_holding(lock, s, runner, lease, live.get(), reporter);
         outcome.ran = report.duration;
         outcome.exit_status = report.exit_status;

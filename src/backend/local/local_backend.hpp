@@ -53,6 +53,7 @@ public:
     bool claim_refresh(Millis period) override;
     std::vector<ListedKey> list_keys() override;
     // SPEC §1: the run's output goes to STATE_DIR/<sha256(KEY)>.live (live_file.hpp).
+    bool follows_live() const override { return !seal_.signs(); }
     std::unique_ptr<LivePublisher> publish_live(std::uint64_t fence, Millis lease) override;
     std::unique_ptr<LiveFeed> follow_live(const LockHeld& held) override;
 

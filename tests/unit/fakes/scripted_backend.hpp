@@ -208,6 +208,7 @@ public:
         bool publishing_ = true;
         std::uint64_t total_ = 0;
     };
+    bool follows_live() const override { return true; }
     std::unique_ptr<LiveFeed> follow_live(const LockHeld& held) override {
         calls.emplace_back("follow");
         followed.push_back(held);
