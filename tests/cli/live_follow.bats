@@ -190,3 +190,23 @@ peak_kib() {
     assert_equal "$(<nocache.out)" own
     assert_runs 2
 }
+
+@test "with --cache-key-file nothing is followed: the waiter prints the signed outcome at the end" {
+    head -c 32 /dev/urandom | base64 >cache.key
+    chmod 600 cache.key
+    spawn holder "$LOCKRUN" --cache-key-file cache.key --key live:signed \
+        -c "echo run >> runs; echo first; $(wait_for_go_cmd); echo second"
+    wait_until 10 test -s runs
+    spawn waiter "$LOCKRUN" -v --cache-key-file cache.key --wait 30 --key live:signed \
+        -c 'echo run >> runs'
+    wait_until 10 grep -q 'waiting for' waiter.err
+    sleep 0.5
+    assert_equal "waiter printed: $(<waiter.out)" 'waiter printed: '
+    touch go
+    assert_exit holder 0 10
+    assert_exit waiter 0 10
+    assert_equal "$(<waiter.out)" $'first\nsecond'
+    run grep -c 'replayed the run of .*(fence [0-9]*)' waiter.err
+    assert_output 1
+    assert_runs 1
+}
