@@ -2,6 +2,7 @@
 
 #include <variant>
 
+#include "core/errors.hpp"
 #include "core/exit_code.hpp"
 #include "core/holder_text.hpp"
 
@@ -12,12 +13,6 @@ namespace {
 // holder that died publishes no end.
 constexpr Millis k_holder_check{1000};
 
-// Whether the run `held` still holds the key.
-bool still_held(Backend& backend, const LockHeld& held) {
-    KeyStatus status = backend.read_status();
-    return status.holder && status.holder->fence == held.fence;
-}
-
 std::string printed_text(std::uint64_t printed) {
     return std::to_string(printed) + (printed == 1 ? " byte" : " bytes");
 }
@@ -25,17 +20,28 @@ std::string printed_text(std::uint64_t printed) {
 }  // namespace
 
 FollowResult follow_run(const std::string& key, const LockHeld& held, LiveFeed& feed,
-                        Backend& backend, Deadline wait_deadline, Reporter& reporter) {
+                        Deadline wait_deadline, Reporter& reporter) {
     const std::string run =
         "the run of " + holder_text(held.holder) + " (fence " + std::to_string(held.fence) + ")";
     std::uint64_t printed = 0;
     bool released = false;  // the run no longer holds the key: what it published is all
     Deadline next_check = Deadline::after(k_holder_check);
     for (;;) {
+        // --wait bounds the follow too, however fast the output comes (SPEC §1: a waiter that
+        // reaches it exits 75 after what it printed).
+        if (wait_deadline.passed()) return FollowWaitOver{printed};
         // Once the run has let go, everything it published is there: read without waiting.
         Deadline until =
             released ? Deadline::after(Millis(0)) : earliest(wait_deadline, next_check);
-        LiveEvent event = feed.next(printed, until);
+        LiveEvent event;
+        try {
+            event = feed.next(printed, until);
+        } catch (const BackendUnavailable& e) {
+            // Nothing printed yet: the caller waits as one that does not follow, which may
+            // ride out a failover (SPEC §8) or run unguarded (--on-backend-error run).
+            if (printed == 0) return CannotFollow{std::string("following failed: ") + e.what()};
+            throw;
+        }
         if (auto* piece = std::get_if<LivePiece>(&event)) {
             if (printed == 0) reporter.info(key + ": following " + run + " live");
             reporter.print_live(piece->stream, piece->bytes);
@@ -59,19 +65,19 @@ FollowResult follow_run(const std::string& key, const LockHeld& held, LiveFeed& 
                 return FollowBroken{
                     exit_code::k_fell_behind,
                     "fell behind " + run + " of " + key + ": after " + printed_text(printed) +
-                        " of its output, the next bytes are no longer kept (a reader slower "
-                        "than the run by more than " +
+                        " of its output, the next bytes are no longer kept (this caller read "
+                        "more than " +
                         std::to_string(k_live_window_bytes >> 20) +
-                        " MiB); stopped here rather than print it torn"};
+                        " MiB slower than the run wrote, or the run could not publish them); "
+                        "stopped here rather than print it torn"};
             }
             return FollowBroken{exit_code::k_lock_lost,
                                 run + " of " + key + " ended without an outcome after " +
                                     printed_text(printed) +
                                     " of its output: it lost its lock, or its lockrun died"};
         }
-        if (wait_deadline.passed()) return FollowWaitOver{printed};
         if (next_check.passed()) {
-            released = !still_held(backend, held);
+            released = !feed.run_goes_on();
             next_check = Deadline::after(k_holder_check);
         }
     }

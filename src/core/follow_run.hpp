@@ -40,6 +40,6 @@ using FollowResult = std::variant<FollowedToEnd, CannotFollow, FollowWaitOver, F
 // Follows the run `held` until it ends, --wait (`wait_deadline`) runs out, or it cannot go
 // on. Throws BackendUnavailable, Interrupted.
 FollowResult follow_run(const std::string& key, const LockHeld& held, LiveFeed& feed,
-                        Backend& backend, Deadline wait_deadline, Reporter& reporter);
+                        Deadline wait_deadline, Reporter& reporter);
 
 }  // namespace lockrun

@@ -10,6 +10,7 @@
 // came after the holder stopped publishing for want of followers) sees a gap: it never
 // prints torn output.
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -27,10 +28,42 @@ inline constexpr std::uint64_t k_live_head_bytes = 1 << 20;
 // The most that the backend keeps of a run's output at once: a follower further behind
 // than this has lost the bytes it needs.
 inline constexpr std::uint64_t k_live_window_bytes = 8 << 20;
-// How long the holder waits for a follower that lags a window behind before it drops the
-// bytes that follower has not read: a reader stopped (^Z, a pager) costs the run that much
-// once.
+// How long a run may wait for followers that lag a window behind, in all: this, or half the
+// time it has run, whichever is longer. A follower that needs more is dropped (it falls
+// behind): a reader stopped (^Z, a pager) or slower than the run costs the run that much,
+// never more.
 inline constexpr Millis k_live_patience{2000};
+
+// A run's waits for its followers, against that budget.
+class HoldBackBudget {
+public:
+    // A stall starts (if none is under way), or ends.
+    void stall() {
+        if (!since_) since_ = Clock::now();
+    }
+    void resume() {
+        if (since_) spent_ += Clock::now() - *since_;
+        since_.reset();
+    }
+    bool stalled() const { return since_.has_value(); }
+    // Whether the stall under way may go on.
+    bool allows() const { return Clock::now() < runs_out().at(); }
+    // When the stall under way uses the budget up (looked at again then: the budget grows
+    // with the run's time).
+    Deadline runs_out() const {
+        if (!since_) return Deadline::never();
+        const Clock::time_point now = Clock::now();
+        const Clock::duration spent = spent_ + (now - *since_);
+        const Clock::duration budget =
+            std::max<Clock::duration>(k_live_patience, (now - started_) / 2);
+        return Deadline(now + (budget > spent ? budget - spent : Clock::duration::zero()));
+    }
+
+private:
+    Clock::time_point started_ = Clock::now();
+    Clock::duration spent_{};
+    std::optional<Clock::time_point> since_;
+};
 
 // How a published run ended, as its holder wrote it with the release (SPEC §5 finish).
 struct LiveEnd {
@@ -63,6 +96,10 @@ public:
     // The piece that starts at `offset`, the run's end when all before it was read, a gap,
     // or nothing by `deadline`. Throws BackendUnavailable, Interrupted.
     virtual LiveEvent next(std::uint64_t offset, Deadline deadline) = 0;
+    // Whether the run still goes on: false once it has let go of the key (everything it
+    // published is then there to read), or died. One atomic look: a false "gone" would end
+    // a follower of a run that succeeds. Throws BackendUnavailable.
+    virtual bool run_goes_on() = 0;
 };
 
 // The holder's side. publish() never waits for the backend: what it cannot send at once is

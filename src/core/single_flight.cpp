@@ -628,11 +628,11 @@ std::optional<SingleFlightOutcome> follow_the_run(const LockHeld& held,
                                                   const SingleFlightSettings& settings,
                                                   Backend& backend, Reporter& reporter,
                                                   Looking& looking, SingleFlightOutcome outcome) {
-    FollowResult result = CannotFollow{"this backend cannot follow a run"};
+    FollowResult result =
+        CannotFollow{"its live output is not there (it has ended, or it does not publish it)"};
     try {
         if (std::unique_ptr<LiveFeed> feed = backend.follow_live(held)) {
-            result =
-                follow_run(settings.key, held, *feed, backend, looking.wait_deadline, reporter);
+            result = follow_run(settings.key, held, *feed, looking.wait_deadline, reporter);
         }
     } catch (const Error&) {
         return ended_by(std::current_exception(), outcome);

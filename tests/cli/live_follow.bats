@@ -61,6 +61,7 @@ peak_kib() {
     wait_until 20 waiting
     touch go
     assert_exit holder 0 60
+    assert_equal "holder: $(<holder.out)" "holder: $sum"
     for i in $(seq 20); do
         assert_exit "f$i" 0 60
         assert_equal "f$i: $(<"f$i.out")" "f$i: $sum"
@@ -123,6 +124,7 @@ peak_kib() {
     assert_exit holder 0 120
     assert_exit follower 0 120
     assert_equal "$(<follower.out)" $((1 << 30))
+    assert_equal "holder printed: $(<holder.out)" "holder printed: $((1 << 30))"
     assert_runs 1
     # The kept window is 8 MiB and a read 256 KiB: whatever the output's size, neither side
     # holds more than some tens of MiB (the holder's capture stops at --cache-max-bytes).
@@ -139,8 +141,12 @@ peak_kib() {
     spawn follower "$LOCKRUN" --wait 60 --key live:behind -c 'echo run >> runs'
     wait_until 10 size_at_least follower.out 1024
     kill -STOP "${SPAWNED[follower]}"
+    local released
+    released=$(now_ms)
     touch go
     wait_until 30 test -e printed
+    # The holder waited for the stopped follower, within its budget (2 s), then went on.
+    assert_between "holder printed its 40 MiB after (ms)" $(($(now_ms) - released)) 0 8000
     kill -CONT "${SPAWNED[follower]}"
     assert_exit follower 74 20
     # What it printed is the run's output up to where it fell behind, never past a gap.
@@ -209,4 +215,46 @@ peak_kib() {
     run grep -c 'replayed the run of .*(fence [0-9]*)' waiter.err
     assert_output 1
     assert_runs 1
+}
+
+@test "--wait bounds a follow even while output is there to print: 75 after a part of it" {
+    head -c $((6 << 20)) /dev/urandom >six
+    spawn holder "$LOCKRUN" --key live:waitflow \
+        -c "echo run >> runs; $(wait_for_go_cmd go1); cat six; $(wait_for_go_cmd)"
+    wait_until 10 test -s runs
+    # Its reader takes nothing for 3 s: by then all 6 MiB wait to be printed, and --wait is
+    # over.
+    spawn follower bash -c \
+        "\"\$0\" -v --wait 1s --key live:waitflow -c 'echo run >> runs' | (sleep 3; cat) >slow.out; exit \${PIPESTATUS[0]}" \
+        "$LOCKRUN"
+    wait_until 10 grep -q 'waiting for' follower.err
+    touch go1
+    assert_exit follower 75 20
+    local printed
+    printed=$(stat -c %s slow.out)
+    assert [ "$printed" -gt 0 ]
+    assert [ "$printed" -lt $((6 << 20)) ]
+    run cmp -n "$printed" slow.out six
+    assert_success
+    touch go
+    assert_exit holder 0 10
+    assert_runs 1
+}
+
+@test "the followers of a run read on after the next run of the key has started" {
+    # The first run ends while its follower, read slowly, is still behind; a second run of
+    # the key starts at once: the follower still prints all of the first run's output.
+    head -c $((3 << 20)) /dev/urandom >three
+    spawn holder "$LOCKRUN" --cache-ttl 0 --key live:next -c "echo run >> runs; $(wait_for_go_cmd); cat three"
+    wait_until 10 test -s runs
+    spawn follower bash -c "\"\$0\" -v --wait 60 --key live:next -c 'echo run >> runs' | (sleep 3; cat) >slow.out" "$LOCKRUN"
+    wait_until 10 grep -q 'waiting for' follower.err
+    touch go
+    assert_exit holder 0 10
+    run --separate-stderr lockrun --cache-ttl 0 --key live:next -c 'echo run >> runs; echo second'
+    assert_output second
+    assert_exit follower 0 30
+    run cmp slow.out three
+    assert_success
+    assert_runs 2
 }

@@ -155,3 +155,24 @@ TEST_F(LiveFile, EachRunMakesANewFileAndAFollowerOfTheLastOneReadsOn) {
 
 }  // namespace
 }  // namespace lockrun
+
+namespace lockrun {
+namespace {
+
+TEST_F(LiveFile, AFollowerSeesTheRunGoOnUntilItsHolderLetsGoOrDies) {
+    std::unique_ptr<LiveFeed> feed;
+    {
+        LiveFilePublisher publisher = start(7);
+        feed = follow(7);
+        ASSERT_NE(feed, nullptr);
+        EXPECT_TRUE(feed->run_goes_on());
+        publisher.publish(OutputStream::stdout_stream, "piece\n");
+        EXPECT_TRUE(feed->run_goes_on());
+    }
+    // Its file closed (released, or its process gone): what it published is all there is.
+    EXPECT_FALSE(feed->run_goes_on());
+    EXPECT_EQ(std::get<LivePiece>(now(*feed, 0)).bytes, "piece\n");
+}
+
+}  // namespace
+}  // namespace lockrun

@@ -103,6 +103,17 @@ public:
     LiveFileFeed(UniqueFd file, UniqueFd watch, std::uint64_t fence, InterruptSource* interrupt)
         : file_(std::move(file)), watch_(std::move(watch)), fence_(fence), interrupt_(interrupt) {}
 
+    bool run_goes_on() override {
+        // The holder's write lock of the file's first byte goes with its lockrun: at the
+        // release, or at its death.
+        struct flock probe {};
+        probe.l_type = F_RDLCK;
+        probe.l_whence = SEEK_SET;
+        probe.l_start = 0;
+        probe.l_len = 1;
+        return ::fcntl(file_.get(), F_OFD_GETLK, &probe) == 0 && probe.l_type == F_WRLCK;
+    }
+
     LiveEvent next(std::uint64_t offset, Deadline deadline) override {
         for (;;) {
             if (std::optional<LiveEvent> event = read_frame(offset)) return std::move(*event);
@@ -206,6 +217,15 @@ UniqueFd start_live_file(int dir_fd, const std::string& name, std::uint64_t fenc
         throw BackendUnavailable("local state: cannot create " + name + ": " +
                                  std::strerror(errno));
     }
+    // Held while the run goes on (live_file.hpp): its followers look at it, atomically.
+    struct flock running {};
+    running.l_type = F_WRLCK;
+    running.l_whence = SEEK_SET;
+    running.l_start = 0;
+    running.l_len = 1;
+    if (::fcntl(file.get(), F_OFD_SETLK, &running) != 0) {
+        throw BackendUnavailable("local state: cannot lock " + name + ": " + std::strerror(errno));
+    }
     std::string header(k_live_magic);
     append_little_endian(header, fence);
     append_little_endian(header, k_live_header_bytes);  // kept_from: nothing punched yet
@@ -227,12 +247,16 @@ std::optional<std::uint64_t> live_file_fence(int dir_fd, const std::string& name
 void append_live_end(int fd, const LiveEnd& end) noexcept {
     off_t size = ::lseek(fd, 0, SEEK_END);
     if (size < 0) return;
-    std::string frame = frame_header(FrameKind::end, k_live_end_bytes, end.total_bytes);
-    append_little_endian(frame, static_cast<std::int32_t>(end.exit_status));
-    frame.push_back(end.has_outcome ? 1 : 0);
-    frame.append(3, '\0');
-    append_little_endian(frame, end.total_bytes);
-    write_at(fd, frame, static_cast<std::uint64_t>(size));
+    try {
+        std::string frame = frame_header(FrameKind::end, k_live_end_bytes, end.total_bytes);
+        append_little_endian(frame, static_cast<std::int32_t>(end.exit_status));
+        frame.push_back(end.has_outcome ? 1 : 0);
+        frame.append(3, '\0');
+        append_little_endian(frame, end.total_bytes);
+        write_at(fd, frame, static_cast<std::uint64_t>(size));
+    } catch (const std::bad_alloc&) {
+        // Its followers find the run gone without an end, and say so.
+    }
 }
 
 void LiveFilePublisher::publish(OutputStream stream, std::string_view bytes) {
@@ -244,9 +268,17 @@ void LiveFilePublisher::publish(OutputStream stream, std::string_view bytes) {
     const std::uint64_t starts_at = offset_;
     offset_ += bytes.size();
     if (offset_ > k_live_head_bytes && !followed()) return;
-    std::string header = frame_header(
-        stream == OutputStream::stdout_stream ? FrameKind::stdout_piece : FrameKind::stderr_piece,
-        static_cast<std::uint32_t>(bytes.size()), starts_at);
+    std::string header;
+    try {
+        header = frame_header(stream == OutputStream::stdout_stream ? FrameKind::stdout_piece
+                                                                    : FrameKind::stderr_piece,
+                              static_cast<std::uint32_t>(bytes.size()), starts_at);
+        frame_starts_.push_back(end_);
+    } catch (const std::bad_alloc&) {
+        // The output matters more than its followers: it goes on without them.
+        stop();
+        return;
+    }
     iovec parts[2] = {{header.data(), header.size()},
                       {const_cast<char*>(bytes.data()), bytes.size()}};
     const std::uint64_t length = header.size() + bytes.size();
@@ -256,7 +288,6 @@ void LiveFilePublisher::publish(OutputStream stream, std::string_view bytes) {
         stop();
         return;
     }
-    frame_starts_.push_back(end_);
     end_ += length;
     trim();
 }
@@ -286,14 +317,14 @@ std::optional<std::uint64_t> LiveFilePublisher::lowest_reader_below(std::uint64_
 }
 
 Deadline LiveFilePublisher::next_wakeup() const {
-    return lagging_since_ ? look_again_ : Deadline::never();
+    return waits_.stalled() ? look_again_ : Deadline::never();
 }
 
 void LiveFilePublisher::trim() {
     // While a follower lags: soon again, to see whether it has moved on.
     look_again_ = Deadline::after(Millis(5));
     if (!publishing_ || frame_starts_.empty()) {
-        lagging_since_.reset();
+        waits_.resume();
         return;
     }
     // The window: the frames that end within k_live_window_bytes of the end.
@@ -304,21 +335,21 @@ void LiveFilePublisher::trim() {
     }
     std::uint64_t keep_from = drop == 0 ? kept_from_ : frame_starts_[drop];
     if (keep_from <= kept_from_) {
-        lagging_since_.reset();
+        waits_.resume();
         return;
     }
     if (std::optional<std::uint64_t> reader = lowest_reader_below(keep_from)) {
-        if (!lagging_since_) lagging_since_ = Clock::now();
-        if (Clock::now() - *lagging_since_ < k_live_patience) {
+        waits_.stall();
+        if (waits_.allows()) {
             // Only what every follower has read goes; the run waits for the rest.
             while (drop > 0 && frame_starts_[drop] > *reader) --drop;
             keep_from = drop == 0 ? kept_from_ : frame_starts_[drop];
             if (keep_from <= kept_from_) return;
         } else {
-            lagging_since_.reset();  // waited long enough: that follower falls behind
+            waits_.resume();  // waited long enough: that follower falls behind
         }
     } else {
-        lagging_since_.reset();
+        waits_.resume();
     }
     frame_starts_.erase(frame_starts_.begin(), frame_starts_.begin() + drop);
     const std::uint64_t punched_from = kept_from_;
@@ -354,8 +385,11 @@ std::unique_ptr<LiveFeed> follow_live_file(int dir_fd, const std::string& path,
     if (!header || header->fence != fence) return nullptr;
     // From the first frame on: the holder punches out nothing of it unread.
     if (!set_read_lock(file.get(), F_RDLCK, k_live_header_bytes)) return nullptr;
+    // The file opened, not whatever is at its name by now (a newer run's).
+    const std::string opened = "/proc/self/fd/" + std::to_string(file.get());
     UniqueFd watch(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
     if (watch.valid() &&
+        ::inotify_add_watch(watch.get(), opened.c_str(), IN_MODIFY | IN_CLOSE_WRITE) < 0 &&
         ::inotify_add_watch(watch.get(), path.c_str(), IN_MODIFY | IN_CLOSE_WRITE) < 0) {
         watch.reset();
     }

@@ -13,8 +13,13 @@
 //
 // A follower holds a read lock (fcntl(2), open file description) of the first byte of the
 // frame it reads next, so that the holder punches out only what every follower has
-// read: one that lags a window behind makes the holder wait (holds_back()), for
-// k_live_patience at most, after which it loses the bytes it had not read.
+// read: one that lags a window behind makes the holder wait (holds_back()), within the
+// run's HoldBackBudget, after which it loses the bytes it had not read.
+//
+// The holder holds a write lock of the file's first byte while the run goes on (it goes
+// with its lockrun, dead or done): a follower looks at it to know that no end will come.
+// /proc/locks, which `status` reads, is no snapshot: a follower that read it while others
+// moved their locks could miss the holder and stop short.
 //
 // A follower also holds a shared flock(2) of the file while it follows; a holder past the head
 // (k_live_head_bytes) that can take it exclusively has no followers, and stops publishing:
@@ -55,7 +60,7 @@ public:
         return publishing_ ? std::optional(offset_) : std::nullopt;
     }
     void flush(Deadline) noexcept override {}  // every frame is written when published
-    bool holds_back() const override { return publishing_ && lagging_since_.has_value(); }
+    bool holds_back() const override { return publishing_ && waits_.stalled() && waits_.allows(); }
     Deadline next_wakeup() const override;
     void on_ready() override { trim(); }
 
@@ -75,9 +80,9 @@ private:
     std::uint64_t end_ = 0;        // the file's length: where the next frame goes
     std::uint64_t kept_from_ = 0;  // as in the header
     std::deque<std::uint64_t> frame_starts_;
-    // Since when a follower has kept the window from moving on (it reads slower than the
-    // command writes).
-    std::optional<Clock::time_point> lagging_since_;
+    // The run's waits for followers that keep the window from moving on (they read slower
+    // than the command writes).
+    HoldBackBudget waits_;
     Deadline look_again_ = Deadline::never();
 };
 

@@ -196,11 +196,16 @@ Acquisition LocalBackend::check_and_acquire(const AcquireRequest& request) {
     try {
         me = {next_fence(), request.holder};
         record_key();
-        if (request.publishes_live)
-            live_file_ = start_live_file(dir_.get(), name(".live"), me.fence);
     } catch (...) {
         abandon(request.token);
         throw;
+    }
+    if (request.publishes_live) {
+        try {
+            live_file_ = start_live_file(dir_.get(), name(".live"), me.fence);
+        } catch (const BackendUnavailable&) {
+            // The run goes on without followers: its waiters wait for its end, as before.
+        }
     }
     std::string encoded = encode_local_holder(me);
     if (::ftruncate(lock_file_.get(), 0) != 0 ||

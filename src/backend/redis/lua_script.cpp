@@ -104,6 +104,13 @@ void LuaScript::queue_by_sha(RedisConnection& connection, const std::vector<std:
     connection.queue(command("EVALSHA", sha1_for(connection), keys, args, key_count));
 }
 
+void LuaScript::queue_by_source(RedisConnection& connection,
+                                const std::vector<std::string_view>& keys,
+                                const std::vector<std::string_view>& args) const {
+    std::string key_count;
+    connection.queue(command("EVAL", source_for(connection), keys, args, key_count));
+}
+
 void LuaScript::send_by_source(RedisConnection& connection,
                                const std::vector<std::string_view>& keys,
                                const std::vector<std::string_view>& args, Deadline deadline) const {

@@ -35,9 +35,12 @@ public:
                      const std::vector<std::string_view>& args, Deadline deadline) const;
     void send_by_source(RedisConnection& connection, const std::vector<std::string_view>& keys,
                         const std::vector<std::string_view>& args, Deadline deadline) const;
-    // EVALSHA queued on the connection (RedisConnection::queue), sent and answered later.
+    // EVALSHA, or EVAL with the text (which loads it), queued on the connection
+    // (RedisConnection::queue): sent and answered later.
     void queue_by_sha(RedisConnection& connection, const std::vector<std::string_view>& keys,
                       const std::vector<std::string_view>& args) const;
+    void queue_by_source(RedisConnection& connection, const std::vector<std::string_view>& keys,
+                         const std::vector<std::string_view>& args) const;
     static bool is_noscript(const RespValue& reply);
     // The compiler error of a server that does not know the "#!lua" line.
     static bool is_header_refused(const RespValue& reply);

@@ -16,7 +16,7 @@
 
 namespace lockrun::lua {
 
-// KEYS: lock, fence, out, last, holders, holder, writer, live
+// KEYS: lock, fence, out, last, holders, holder, writer
 // ARGV: token, lease_ms, read_cache (1/0), waited_for_fence ("" for none),
 //       host, pid, user, command, started_ms, key, wait_left_ms (-1: without limit),
 //       publishes_live (1/0)
@@ -72,7 +72,7 @@ if not holder then
   end
   local fence = redis.call('INCR', KEYS[2])
   redis.call('PEXPIRE', KEYS[2], 604800000)
-  redis.call('DEL', KEYS[1], KEYS[8])
+  redis.call('DEL', KEYS[1])
   redis.call('HSET', KEYS[1], 'token', ARGV[1], 'fence', fence, 'host', ARGV[5],
              'pid', ARGV[6], 'user', ARGV[7], 'command', ARGV[8], 'started', ARGV[9],
              'key', ARGV[10])
@@ -89,13 +89,17 @@ local h = redis.call('HMGET', KEYS[1], 'fence', 'host', 'pid', 'user', 'command'
 return {'held', redis.call('PTTL', KEYS[1]), h[1], h[2], h[3], h[4], h[5], h[6], h[7]}
 )lua";
 
-// KEYS: lock   ARGV: token, lease_ms
+// KEYS: lock, live   ARGV: token, lease_ms
 // Returns 1 when renewed, 0 when the lock is gone or someone else's (never re-created).
 // allow-oom: a PEXPIRE takes no memory, and a full server must not cost a running holder
-// its lock.
+// its lock. The live stream (SPEC §1) lives as long as its run, however long that prints
+// nothing: max(2 x lease, 60 s) from each renewal.
 inline constexpr std::string_view k_renew = R"lua(#!lua flags=allow-oom
 if redis.call('HGET', KEYS[1], 'token') == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  if redis.call('PTTL', KEYS[2]) > 0 then
+    redis.call('PEXPIRE', KEYS[2], math.max(2 * tonumber(ARGV[2]), 60000))
+  end
   return 1
 end
 return 0
@@ -127,19 +131,22 @@ redis.pcall('SPUBLISH', ARGV[9], ARGV[2])
 return 1
 )lua";
 
-// KEYS: live
-// ARGV: fence, id ("0-<end offset>" of the piece, or of a marker), minid ("0-<offset>": the
-//       window's start, "" for none), stream (o/e; "" for a look without a piece), bytes,
-//       past_head (1/0), ttl_ms, drop_laggards (1/0)
-// Adds a piece of the running command's output to its live stream (SPEC §1). Each follower
+// KEYS: live, lock
+// ARGV: fence, id ("<fence>-<end offset>" of the piece, or of a marker), minid
+//       ("<fence>-<offset>": the window's start, "" for none), stream (o/e; "" for a look
+//       without a piece), bytes, past_head (1/0), ttl_ms, drop_laggards (1/0)
+// Adds a piece of the running command's output to its live stream (SPEC §1); the IDs of a
+// run are "<fence>-<offset>", so that the next run's go after them in the same stream, and
+// a holder that lost its lock can write nothing into it (and is told 0). Each follower
 // reads through a consumer group of its own, whose last-delivered-id says how far it has
 // read: the stream is trimmed to the window, but never past what a follower has still to
 // read (2 is returned then, and the holder waits for it), unless drop_laggards, which
-// destroys the groups of the followers that lag. Past the head, only while someone
-// follows: otherwise the stream becomes one marker ('p'), so that a caller that comes later
-// finds the start gone, never a head and then nothing, and 0 is returned (the holder stops
+// destroys the groups of the followers that lag. Past the head, only while someone follows:
+// otherwise the stream becomes one marker ('p'), so that a caller that comes later finds
+// the start gone, never a head and then nothing, and 0 is returned (the holder stops
 // publishing). Returns 1 when published.
 inline constexpr std::string_view k_publish_live = R"lua(#!lua
+if redis.call('HGET', KEYS[2], 'fence') ~= ARGV[1] then return 0 end
 local groups = {}
 if redis.call('EXISTS', KEYS[1]) == 1 then groups = redis.call('XINFO', 'GROUPS', KEYS[1]) end
 if ARGV[6] == '1' and #groups == 0 then
@@ -151,38 +158,45 @@ end
 if ARGV[4] ~= '' then
   redis.call('XADD', KEYS[1], ARGV[2], 'f', ARGV[1], 's', ARGV[4], 'd', ARGV[5])
 end
+-- "<ms>-<seq>" as two numbers, to compare IDs (offsets and fences stay below 2^53).
+local function id_of(text)
+  local ms, seq = string.match(text, '^(%d+)-(%d+)$')
+  return {tonumber(ms) or 0, tonumber(seq) or 0}
+end
+local function before(a, b) return a[1] < b[1] or (a[1] == b[1] and a[2] < b[2]) end
 local lags = false
 if ARGV[3] ~= '' then
-  local keep, keep_n = ARGV[3], tonumber(string.sub(ARGV[3], 3))
+  local window, keep, keep_text = id_of(ARGV[3]), id_of(ARGV[3]), ARGV[3]
   for _, group in ipairs(groups) do
     local name, read = nil, '0-0'
     for i = 1, #group, 2 do
       if group[i] == 'name' then name = group[i + 1] end
       if group[i] == 'last-delivered-id' then read = group[i + 1] end
     end
-    local read_n = tonumber(string.sub(read, 3)) or 0
-    if read_n < tonumber(string.sub(ARGV[3], 3)) then
+    local at = id_of(read)
+    if before(at, window) then
       if ARGV[8] == '1' then
         redis.call('XGROUP', 'DESTROY', KEYS[1], name)
       else
         lags = true
-        if read_n < keep_n then keep, keep_n = read, read_n end
+        if before(at, keep) then keep, keep_text = at, read end
       end
     end
   end
-  redis.call('XTRIM', KEYS[1], 'MINID', keep)
+  redis.call('XTRIM', KEYS[1], 'MINID', keep_text)
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[7])
 if lags then return 2 end
 return 1
 )lua";
 
-// KEYS: live   ARGV: group, ttl_ms
-// A follower's consumer group (k_publish_live), from the stream's start; the stream is
-// made if the holder has published nothing yet, and then expires like one it publishes.
+// KEYS: live   ARGV: group, first_id ("<fence>-0"), ttl_ms
+// A follower's consumer group (k_publish_live), from the start of its run's entries; the
+// stream is made if the holder has published nothing yet, and then expires like one it
+// publishes.
 inline constexpr std::string_view k_follow_live = R"lua(#!lua
-redis.call('XGROUP', 'CREATE', KEYS[1], ARGV[1], '0-0', 'MKSTREAM')
-if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+redis.call('XGROUP', 'CREATE', KEYS[1], ARGV[1], ARGV[2], 'MKSTREAM')
+if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
 return 1
 )lua";
 

@@ -1,22 +1,29 @@
 #include "backend/redis/redis_backend.hpp"
 
-#include "backend/redis/redis_live.hpp"
-#include "util/random_token.hpp"
-
 #include <algorithm>
 #include <thread>
 
 #include "backend/redis/cluster_redirect.hpp"
 #include "backend/redis/key_listing.hpp"
 #include "backend/redis/lua_scripts.hpp"
+#include "backend/redis/redis_live.hpp"
 #include "backend/redis/script_replies.hpp"
 #include "backend/wait_for_fd.hpp"
 #include "core/errors.hpp"
 #include "core/holder_text.hpp"
 #include "util/one_line.hpp"
+#include "util/random_token.hpp"
 #include "util/wall_clock.hpp"
 
 namespace lockrun {
+
+namespace {
+// The live stream outlives a dead holder by this much at most (each piece renews it), and
+// goes this soon after a finished run (the shared outcome's TTL, SPEC §5 finish).
+Millis live_stream_ttl(Millis lease) {
+    return std::max(lease * 2, Millis(60'000));
+}
+}  // namespace
 
 RedisBackend::RedisBackend(ConnectionSettings settings, std::string_view prefix,
                            std::string_view key, InterruptSource* interrupt, RecordSeal seal)
@@ -452,7 +459,7 @@ std::optional<Acquisition> RedisBackend::try_check_and_acquire(
             : call_with_retry(
                   acquire_script_,
                   {keys_.lock, keys_.fence, keys_.out, keys_.last, keys_.holders, keys_.holder,
-                   keys_.writer, keys_.live},
+                   keys_.writer},
                   {request.token, lease_ms, read_cache ? "1" : "0", waited_for, request.holder.host,
                    pid, request.holder.user, request.holder.command, started, key_, writer_mark_ms,
                    request.publishes_live ? "1" : "0"},
@@ -643,7 +650,7 @@ void RedisBackend::send_renewal(const std::string& token, Millis lease, Deadline
                                     earliest(deadline, Deadline::after(settings_.io_timeout))));
         }
         connection_->set_interrupt(nullptr);
-        lease_script().send_by_sha(*connection_, lease_keys(), {renewal.token, renewal.lease_ms},
+        lease_script().send_by_sha(*connection_, renewal_keys(), {renewal.token, renewal.lease_ms},
                                    deadline);
     } catch (const BackendUnavailable&) {
         connection_.reset();
@@ -687,7 +694,7 @@ std::optional<bool> RedisBackend::take_renewal_reply() {
             // A server without "#!lua" (Redis 6.x): the same renewal, without that line.
             connection_->send_scripts_without_header();
             pending_renewal_->sent_by_source = false;
-            lease_script().send_by_sha(*connection_, lease_keys(),
+            lease_script().send_by_sha(*connection_, renewal_keys(),
                                        {pending_renewal_->token, pending_renewal_->lease_ms},
                                        pending_renewal_->deadline);
             return std::nullopt;
@@ -695,7 +702,7 @@ std::optional<bool> RedisBackend::take_renewal_reply() {
         if (reply && LuaScript::is_noscript(*reply)) {
             pending_renewal_->sent_by_source = true;
             // The server lost its script cache (a restart): send the text this time.
-            lease_script().send_by_source(*connection_, lease_keys(),
+            lease_script().send_by_source(*connection_, renewal_keys(),
                                           {pending_renewal_->token, pending_renewal_->lease_ms},
                                           pending_renewal_->deadline);
             return std::nullopt;
@@ -734,7 +741,7 @@ void RedisBackend::resend_renewal_to(const ClusterRedirect& redirect) {
         connected_to_ = redirect.node;
     }
     renewal.sent_by_source = false;
-    lease_script().send_by_sha(*connection_, lease_keys(), {renewal.token, renewal.lease_ms},
+    lease_script().send_by_sha(*connection_, renewal_keys(), {renewal.token, renewal.lease_ms},
                                renewal.deadline);
     pending_renewal_ = std::move(renewal);
 }
@@ -774,7 +781,8 @@ bool RedisBackend::finish(const FinishRequest& request) {
     // The run's end, after every piece of its output in the live stream (SPEC §1).
     std::string end_id, end_status, end_total;
     if (request.live_end) {
-        end_id = "0-" + std::to_string(request.live_end->total_bytes + 1);
+        end_id =
+            std::to_string(request.fence) + "-" + std::to_string(request.live_end->total_bytes + 1);
         end_status = std::to_string(request.live_end->exit_status);
         end_total = std::to_string(request.live_end->total_bytes);
     }
@@ -829,7 +837,7 @@ bool RedisBackend::renew_now(const std::string& token, Millis lease) {
     }
     std::string lease_ms = std::to_string(lease.count());
     return parse_renew_reply(
-        call_with_retry(lease_script(), lease_keys(), {token, lease_ms}, nullptr, step));
+        call_with_retry(lease_script(), renewal_keys(), {token, lease_ms}, nullptr, step));
 }
 
 void RedisBackend::abandon(const std::string& token) noexcept {
@@ -1007,33 +1015,23 @@ std::string RedisBackend::list_batch(RedisConnection& c, const std::string& curs
     return scan.cursor;
 }
 
-}  // namespace lockrun
-
-namespace lockrun {
-
-namespace {
-// The live stream outlives a dead holder by this much at most (each piece renews it), and
-// goes this soon after a finished run (the shared outcome's TTL, SPEC §5 finish).
-Millis live_stream_ttl(Millis lease) {
-    return std::max(lease * 2, Millis(60'000));
-}
-}  // namespace
-
 std::unique_ptr<LivePublisher> RedisBackend::publish_live(std::uint64_t fence, Millis lease) {
-    // On the node that granted the lock: a cluster's slot owner, the Sentinels' master.
-    auto open = [this](Deadline deadline) {
+    // To the node that granted the lock (a cluster's slot owner, the Sentinels' master),
+    // before the command starts, so that no piece of its output waits for a connection.
+    std::optional<RedisConnection> connection;
+    try {
         ConnectionSettings to_node = settings_;
         if (settings_.url.transport != RedisUrl::Transport::unix_socket &&
             !connected_to_.host.empty()) {
             to_node.url = settings_.url.at(connected_to_);
         }
-        return open_connection(
-            to_node, nullptr,
-            StepDeadline::starting_now(settings_.connect_timeout, deadline.left()));
-    };
+        connection.emplace(open_connection(to_node, nullptr, begin_step()));
+    } catch (const Error&) {
+        // The run goes on without followers: its waiters wait for its end, as before.
+    }
     return std::make_unique<RedisLivePublisher>(
-        open, publish_live_script_,
-        RedisLivePublisher::Target{keys_.live, fence, live_stream_ttl(lease),
+        std::move(connection), publish_live_script_,
+        RedisLivePublisher::Target{keys_.live, keys_.lock, fence, live_stream_ttl(lease),
                                    settings_.io_timeout});
 }
 
@@ -1043,8 +1041,9 @@ std::unique_ptr<LiveFeed> RedisBackend::follow_live(const LockHeld& held) {
     // A stream it makes (nothing published yet) lasts as a dead holder's would at least.
     const std::string ttl = std::to_string(live_stream_ttl(Millis(0)).count());
     RedisLiveFeed::Calls calls;
-    calls.join = [this, group, ttl] {
-        RespValue reply = call_with_retry(follow_live_script_, {keys_.live}, {group, ttl},
+    const std::string first = std::to_string(held.fence) + "-0";
+    calls.join = [this, group, first, ttl] {
+        RespValue reply = call_with_retry(follow_live_script_, {keys_.live}, {group, first, ttl},
                                           interrupt_, begin_step());
         return !reply.is_error();
     };
@@ -1074,8 +1073,13 @@ std::unique_ptr<LiveFeed> RedisBackend::follow_live(const LockHeld& held) {
             // The holder waits for it k_live_patience at most, or it goes with the stream.
         }
     };
-    // Each read blocks for less than the I/O timeout that bounds its reply.
-    const Millis longest_block = std::clamp(settings_.io_timeout / 2, Millis(10), Millis(1000));
+    calls.run_goes_on = [this, fence = held.fence] {
+        KeyStatus status = read_status();
+        return status.holder && status.holder->fence == fence;
+    };
+    // Each read blocks for less than the I/O timeout that bounds its reply, and for a quarter
+    // of a second at most: a signal is noticed between two reads.
+    const Millis longest_block = std::clamp(settings_.io_timeout / 2, Millis(10), Millis(250));
     return std::make_unique<RedisLiveFeed>(std::move(calls), held.fence, longest_block);
 }
 

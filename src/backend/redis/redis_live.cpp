@@ -10,18 +10,23 @@
 namespace lockrun {
 namespace {
 
-std::string stream_id(std::uint64_t offset) {
-    return "0-" + std::to_string(offset);
+// "<fence>-<offset>", an entry's ID.
+std::string stream_id(std::uint64_t fence, std::uint64_t offset) {
+    return std::to_string(fence) + "-" + std::to_string(offset);
 }
 
-// The sequence of an ID "0-<n>"; nullopt for any other.
-std::optional<std::uint64_t> offset_of(std::string_view id) {
-    if (!id.starts_with("0-")) return std::nullopt;
-    id.remove_prefix(2);
-    std::uint64_t n = 0;
-    auto [end, error] = std::from_chars(id.data(), id.data() + id.size(), n);
-    if (error != std::errc() || end != id.data() + id.size()) return std::nullopt;
-    return n;
+// The two numbers of an ID "<ms>-<seq>"; nullopt for any other text.
+std::optional<std::pair<std::uint64_t, std::uint64_t>> id_parts(std::string_view id) {
+    const std::size_t dash = id.find('-');
+    if (dash == std::string_view::npos) return std::nullopt;
+    std::uint64_t ms = 0, seq = 0;
+    auto [ms_end, ms_error] = std::from_chars(id.data(), id.data() + dash, ms);
+    auto [seq_end, seq_error] = std::from_chars(id.data() + dash + 1, id.data() + id.size(), seq);
+    if (ms_error != std::errc() || ms_end != id.data() + dash || seq_error != std::errc() ||
+        seq_end != id.data() + id.size()) {
+        return std::nullopt;
+    }
+    return std::pair{ms, seq};
 }
 
 std::optional<std::int64_t> number_of(const std::optional<std::string>& text) {
@@ -32,43 +37,48 @@ std::optional<std::int64_t> number_of(const std::optional<std::string>& text) {
     return n;
 }
 
+// How often a holder that waits for a follower looks whether it has caught up.
+constexpr Millis k_look_interval{10};
+
 }  // namespace
 
-RedisLivePublisher::RedisLivePublisher(Open open, const LuaScript& script, Target target)
-    : open_(std::move(open)),
-      script_(script),
+RedisLivePublisher::RedisLivePublisher(std::optional<RedisConnection> connection,
+                                       const LuaScript& script, Target target)
+    : script_(script),
       target_(std::move(target)),
       fence_text_(std::to_string(target_.fence)),
-      ttl_text_(std::to_string(target_.ttl.count())) {}
+      ttl_text_(std::to_string(target_.ttl.count())),
+      connection_(std::move(connection)),
+      publishing_(connection_.has_value()) {}
 
 void RedisLivePublisher::publish(OutputStream stream, std::string_view bytes) {
     if (!publishing_ || bytes.empty()) return;
     offset_ += bytes.size();
-    send(stream == OutputStream::stdout_stream ? "o" : "e", bytes);
+    send_piece(stream == OutputStream::stdout_stream ? "o" : "e", bytes);
 }
 
-void RedisLivePublisher::send(std::string_view stream, std::string_view bytes) {
-    // A look without a piece ends in a marker, should nobody follow any more: one past the
-    // last piece's ID.
-    const std::string id = stream_id(stream.empty() ? offset_ + 1 : offset_);
-    const std::string minid =
-        offset_ > k_live_window_bytes ? stream_id(offset_ - k_live_window_bytes) : std::string();
-    const bool drop_laggards = lagging_since_ && Clock::now() - *lagging_since_ >= k_live_patience;
-    const std::vector<std::string_view> args{fence_text_, id,
-                                             minid,       stream,
-                                             bytes,       offset_ > k_live_head_bytes ? "1" : "0",
-                                             ttl_text_,   drop_laggards ? "1" : "0"};
+void RedisLivePublisher::send_piece(std::string_view stream, std::string_view bytes) {
     try {
-        if (!connection_) {
-            // The first piece waits for its connection and its reply (which loads the script
-            // where the server lacks it); the others are only queued.
-            const Deadline deadline = Deadline::after(target_.io_timeout);
-            connection_.emplace(open_(deadline));
-            take_reply(
-                script_.call(*connection_, {target_.live_key}, args, StepDeadline::bare(deadline)));
-            return;
+        // A look ends in a marker, should nobody follow any more: one past the last piece.
+        const std::string id = stream_id(target_.fence, stream.empty() ? offset_ + 1 : offset_);
+        const std::string minid = offset_ > k_live_window_bytes
+                                      ? stream_id(target_.fence, offset_ - k_live_window_bytes)
+                                      : std::string();
+        const bool drop_laggards = waits_.stalled() && !waits_.allows();
+        const std::vector<std::string_view> args{
+            fence_text_, id,
+            minid,       stream,
+            bytes,       offset_ > k_live_head_bytes ? "1" : "0",
+            ttl_text_,   drop_laggards ? "1" : "0"};
+        const std::vector<std::string_view> keys{target_.live_key, target_.lock_key};
+        // The first call carries the script's text (EVAL), which loads it; the others, queued
+        // behind it on the same connection, call it by its SHA1.
+        if (sent_source_) {
+            script_.queue_by_sha(*connection_, keys, args);
+        } else {
+            script_.queue_by_source(*connection_, keys, args);
+            sent_source_ = true;
         }
-        script_.queue_by_sha(*connection_, {target_.live_key}, args);
         awaited_sizes_.push_back(bytes.size());
         awaited_bytes_ += bytes.size();
         connection_->send_queued();
@@ -100,16 +110,19 @@ void RedisLivePublisher::on_ready() {
     }
     check_backlog();
     // A follower lags and nothing is on its way that would say when it has caught up: look.
-    if (publishing_ && lagging_since_ && awaited_sizes_.empty() && look_again_.passed()) {
-        look_again_ = Deadline::after(Millis(10));
-        send("", "");
+    if (publishing_ && waits_.stalled() && awaited_sizes_.empty() && look_again_.passed()) {
+        look_again_ = Deadline::after(k_look_interval);
+        send_look();
     }
 }
 
 Deadline RedisLivePublisher::next_wakeup() const {
     Deadline wakeup =
         stalled_since_ ? Deadline(*stalled_since_ + target_.io_timeout) : Deadline::never();
-    return lagging_since_ ? earliest(wakeup, look_again_) : wakeup;
+    if (!waits_.stalled()) return wakeup;
+    // While a reply is on its way, its arrival (POLLIN) is the wake-up, not a timer.
+    if (awaited_sizes_.empty()) wakeup = earliest(wakeup, look_again_);
+    return earliest(wakeup, waits_.runs_out());
 }
 
 std::uint64_t RedisLivePublisher::backlog() const {
@@ -142,18 +155,16 @@ void RedisLivePublisher::read_replies() {
 }
 
 void RedisLivePublisher::take_reply(const RespValue& reply) {
-    // 1: published; 2: published, and a follower is a window behind; 0: nobody follows; an
-    // error (NOSCRIPT after a SCRIPT FLUSH, a stream another client wrote to, a server out of
-    // memory): the followers see a gap.
+    // 1: published; 2: published, and a follower is a window behind; 0: nobody follows, or
+    // the lock is another run's now; an error (NOSCRIPT after a SCRIPT FLUSH, a stream
+    // another client wrote to, a server out of memory): the followers see a gap.
     const std::int64_t verdict = reply.type == RespValue::Type::integer ? reply.integer : -1;
     if (verdict == 2) {
-        if (!lagging_since_) {
-            lagging_since_ = Clock::now();
-            look_again_ = Deadline::after(Millis(10));
-        }
+        if (!waits_.stalled()) look_again_ = Deadline::after(k_look_interval);
+        waits_.stall();
         return;
     }
-    lagging_since_.reset();
+    waits_.resume();
     if (verdict != 1) stop();
 }
 
@@ -184,14 +195,19 @@ void RedisLivePublisher::give_up() noexcept {
 }
 
 LiveEvent RedisLiveFeed::next(std::uint64_t offset, Deadline deadline) {
-    if (!joined_) {
-        if (!calls_.join()) return LiveGap{};
-        joined_ = true;
-    }
-    if (buffered_.empty()) {
-        Millis block = std::min(deadline.left(), longest_block_);
-        if (!buffer(calls_.read(block))) return LiveGap{};
-        if (buffered_.empty()) return LiveNothingYet{};
+    try {
+        if (!joined_) {
+            if (!calls_.join()) return LiveGap{};
+            joined_ = true;
+        }
+        if (buffered_.empty()) {
+            Millis block = std::min(deadline.left(), longest_block_);
+            if (!buffer(calls_.read(block))) return LiveGap{};
+            if (buffered_.empty()) return LiveNothingYet{};
+        }
+    } catch (const BackendUnavailable&) {
+        broken_ = true;
+        throw;
     }
     return take(offset);
 }
@@ -207,16 +223,17 @@ bool RedisLiveFeed::buffer(const RespValue& reply) {
     }
     for (const RespValue& item : keyed.elements[1].elements) {
         if (item.type != RespValue::Type::array || item.elements.size() != 2) return false;
-        std::optional<std::uint64_t> end = offset_of(item.elements[0].text);
+        auto id = id_parts(item.elements[0].text);
         const RespValue& fields = item.elements[1];
-        if (!end || fields.type != RespValue::Type::array || fields.elements.size() % 2 != 0) {
+        if (!id || fields.type != RespValue::Type::array || fields.elements.size() % 2 != 0) {
             return false;
         }
         Entry entry;
-        entry.end = *end;
+        entry.fence = id->first;
+        entry.end = id->second;
         for (std::size_t i = 0; i < fields.elements.size(); i += 2) {
             const std::string& name = fields.elements[i].text;
-            std::optional<std::string>* slot = name == "f"   ? &entry.fence
+            std::optional<std::string>* slot = name == "f"   ? &entry.fence_field
                                                : name == "s" ? &entry.stream
                                                : name == "d" ? &entry.bytes
                                                : name == "p" ? &entry.paused
@@ -236,7 +253,8 @@ LiveEvent RedisLiveFeed::take(std::uint64_t offset) {
     buffered_.pop_front();
     // Another run's stream (a follower that came late), a marker, or anything not lockrun's
     // is a gap: never printed.
-    if (number_of(entry.fence) != static_cast<std::int64_t>(fence_) || entry.paused) {
+    if (entry.fence != fence_ ||
+        number_of(entry.fence_field) != static_cast<std::int64_t>(fence_) || entry.paused) {
         return LiveGap{};
     }
     if (entry.exit_status) {

@@ -1,9 +1,11 @@
 #pragma once
 // SPEC §1 and §5 on Redis: a run's output in the stream PREFIX{KEY}:live. An entry's ID is
-// "0-<end>", the output offset after its bytes, so that trimming by MINID keeps a window of
-// bytes, not of entries. Fields: f (the fence) and s (o or e, the stream) and d (the bytes)
-// of a piece; p, a marker that publishing stopped for want of followers; e, h, t (exit
-// status, has an outcome, total) of the end, which the finish script adds with the release.
+// "<fence>-<end>", the run's fence and the output offset after its bytes, so that trimming
+// by MINID keeps a window of bytes, not of entries, and the next run's entries go after
+// this run's in the same stream (the followers of the last run read on). Fields: f (the fence) and
+// s (o or e, the stream) and d (the bytes) of a piece; p, a marker that publishing stopped for want
+// of followers; e, h, t (exit status, has an outcome, total) of the end, which the finish script
+// adds with the release.
 //
 // Each follower reads through a consumer group of its own (XREADGROUP ... NOACK), whose
 // last-delivered-id tells the holder how far it has read (lua_scripts.hpp k_publish_live).
@@ -25,16 +27,17 @@ inline constexpr std::uint64_t k_live_backlog_bytes = 4 << 20;
 
 class RedisLivePublisher : public LivePublisher {
 public:
-    // `open`: a connection to the node that granted the lock, by the deadline. Opened at the
-    // first piece, not before: a run that prints nothing costs no connection.
-    using Open = std::function<RedisConnection(Deadline)>;
     struct Target {
         std::string live_key;
+        std::string lock_key;  // a holder that lost it publishes nothing more
         std::uint64_t fence = 0;
-        Millis ttl{0};         // the stream's, renewed by each piece
-        Millis io_timeout{0};  // for the first piece, which waits for its reply
+        Millis ttl{0};  // the stream's, renewed by each piece
+        Millis io_timeout{0};
     };
-    RedisLivePublisher(Open open, const LuaScript& script, Target target);
+    // `connection`: to the node that granted the lock, opened before the command starts,
+    // so that no piece waits for it; nullopt: it could not be opened (nothing is published).
+    RedisLivePublisher(std::optional<RedisConnection> connection, const LuaScript& script,
+                       Target target);
 
     bool wants_bytes() const override { return publishing_; }
     void publish(OutputStream stream, std::string_view bytes) override;
@@ -46,15 +49,16 @@ public:
     void on_ready() override;
     Deadline next_wakeup() const override;
     // While the server has not answered k_live_backlog_bytes (for one --io-timeout at most),
-    // or a follower is a window behind (for k_live_patience at most).
+    // or a follower is a window behind (within the run's HoldBackBudget).
     bool holds_back() const override {
-        return publishing_ && (stalled_since_.has_value() || lagging_since_.has_value());
+        return publishing_ && (stalled_since_.has_value() || (waits_.stalled() && waits_.allows()));
     }
     void flush(Deadline deadline) noexcept override;
 
 private:
-    // Queues the script for a piece, or (stream empty) a look at the followers.
-    void send(std::string_view stream, std::string_view bytes);
+    // Queues the script for a piece (stream "o" or "e"), or for a look at the followers.
+    void send_piece(std::string_view stream, std::string_view bytes);
+    void send_look() { send_piece("", ""); }
     std::uint64_t backlog() const;
     // After sending or reading: starts or ends a stall, and gives up on one too long.
     void check_backlog();
@@ -64,7 +68,6 @@ private:
     // The connection broke, or memory ran out: nothing more is sent or read.
     void give_up() noexcept;
 
-    Open open_;
     const LuaScript& script_;
     Target target_;
     std::string fence_text_;
@@ -74,8 +77,9 @@ private:
     std::uint64_t offset_ = 0;
     std::deque<std::size_t> awaited_sizes_;  // of the calls sent and not yet answered
     std::uint64_t awaited_bytes_ = 0;
+    bool sent_source_ = false;  // the first call sends the script's text, which loads it
     std::optional<Clock::time_point> stalled_since_;  // the server lags
-    std::optional<Clock::time_point> lagging_since_;  // a follower lags
+    HoldBackBudget waits_;                            // for followers that lag
     Deadline look_again_ = Deadline::never();         // at a follower that lags
 };
 
@@ -88,21 +92,27 @@ public:
         std::function<RespValue(Millis)> read;
         // Destroys the group, so that the holder waits for it no more. Never throws.
         std::function<void()> leave;
+        // Whether the run still holds the key (one status script: atomic).
+        std::function<bool()> run_goes_on;
     };
     RedisLiveFeed(Calls calls, std::uint64_t fence, Millis longest_block)
         : calls_(std::move(calls)), fence_(fence), longest_block_(longest_block) {}
     ~RedisLiveFeed() override {
-        if (joined_) calls_.leave();
+        // Not over a connection that just failed: it would wait for a server that is gone.
+        if (joined_ && !broken_) calls_.leave();
     }
     RedisLiveFeed(const RedisLiveFeed&) = delete;
     RedisLiveFeed& operator=(const RedisLiveFeed&) = delete;
 
     LiveEvent next(std::uint64_t offset, Deadline deadline) override;
+    bool run_goes_on() override { return calls_.run_goes_on(); }
 
 private:
     struct Entry {
-        std::uint64_t end = 0;  // from the ID
-        std::optional<std::string> fence, stream, bytes, paused, exit_status, has_outcome, total;
+        std::uint64_t fence = 0;  // from the ID
+        std::uint64_t end = 0;
+        std::optional<std::string> fence_field, stream, bytes, paused, exit_status, has_outcome,
+            total;
     };
     LiveEvent take(std::uint64_t offset);
     // The entries of an XREADGROUP reply; false when it is not one (the group is gone).
@@ -112,6 +122,7 @@ private:
     std::uint64_t fence_;
     Millis longest_block_;
     bool joined_ = false;
+    bool broken_ = false;  // a call failed: the group stays, and goes with the stream
     std::deque<Entry> buffered_;
 };
 

@@ -74,17 +74,17 @@ def parse_resp(buf, pos):
 def is_check_and_acquire(command):
     """EVALSHA/EVAL of a script over the keys of SPEC §5's check-and-acquire (:lock :fence
     :out :last, then a semaphore's or readers' :holders :holder and a writer's :writer, which
-    it checks, and the :live stream it starts afresh)."""
-    if not isinstance(command, list) or len(command) < 11:
+    it checks)."""
+    if not isinstance(command, list) or len(command) < 10:
         return False
-    if not all(isinstance(part, bytes) for part in command[:11]):
+    if not all(isinstance(part, bytes) for part in command[:10]):
         return False
     verb = command[0].upper()
-    return (verb in (b"EVALSHA", b"EVAL") and command[2] == b"8"
+    return (verb in (b"EVALSHA", b"EVAL") and command[2] == b"7"
             and command[3].endswith(b":lock") and command[4].endswith(b":fence")
             and command[5].endswith(b":out") and command[6].endswith(b":last")
             and command[7].endswith(b":holders") and command[8].endswith(b":holder")
-            and command[9].endswith(b":writer") and command[10].endswith(b":live"))
+            and command[9].endswith(b":writer"))
 
 
 def reply_matches(reply, mode):

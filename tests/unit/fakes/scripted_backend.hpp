@@ -158,8 +158,8 @@ public:
     int descriptor_for_command() const override { return command_fd; }
 
     // ---- Following (SPEC §1): follow_live() gives a feed of `live_events`, in order, then
-    // nothing (at the deadline it was given); read_status() says the run followed still
-    // holds the key for its first `holder_reads` calls, then that it is free. publish_live()
+    // nothing (at the deadline it was given); its run goes on for its first `holder_reads`
+    // looks, then it has let go of the key. publish_live()
     // gives a publisher that records what it is given.
     std::deque<LiveEvent> live_events;
     std::vector<std::uint64_t> live_offsets;  // of every next() of the feed
@@ -184,6 +184,7 @@ public:
             backend_.live_events.pop_front();
             return event;
         }
+        bool run_goes_on() override { return backend_.holder_reads-- > 0; }
 
     private:
         ScriptedBackend& backend_;
@@ -217,12 +218,7 @@ public:
     std::unique_ptr<LivePublisher> publish_live(std::uint64_t, Millis) override {
         return std::make_unique<Publisher>(*this);
     }
-    KeyStatus read_status() override {
-        if (followed.empty()) throw std::logic_error("not used by the algorithm");
-        KeyStatus status;
-        if (holder_reads-- > 0) status.holder = followed.back();
-        return status;
-    }
+    KeyStatus read_status() override { throw std::logic_error("not used by the algorithm"); }
     bool drop_stored_result() override { throw std::logic_error("not used by the algorithm"); }
     bool force_release() override { throw std::logic_error("not used by the algorithm"); }
     bool claim_refresh(Millis) override {
