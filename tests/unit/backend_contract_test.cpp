@@ -17,6 +17,7 @@
 #include "backend/local/local_backend.hpp"
 #include "backend/redis/redis_backend.hpp"
 #include "core/errors.hpp"
+#include "fakes/test_redis_server.hpp"
 #include "util/random_token.hpp"
 
 namespace lockrun {
@@ -49,14 +50,8 @@ private:
 class RedisFactory : public BackendFactory {
 public:
     std::unique_ptr<Backend> make(const std::string& key, InterruptSource* interrupt) override {
-        const char* url = std::getenv("LOCKRUN_TEST_REDIS_URL");
-        if (url == nullptr) {
-            throw std::runtime_error(
-                "LOCKRUN_TEST_REDIS_URL is not set: run scripts/test, which starts a "
-                "redis-server for these tests");
-        }
-        ConnectionSettings settings{parse_redis_url(url), Millis(2000), Millis(2000), {}, {}};
-        return std::make_unique<RedisBackend>(settings, "lockrun-test:", key, interrupt);
+        return std::make_unique<RedisBackend>(fakes::test_redis_server(), "lockrun-test:", key,
+                                              interrupt);
     }
 };
 

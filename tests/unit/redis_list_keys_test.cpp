@@ -12,6 +12,7 @@
 #include "backend/redis/redis_backend.hpp"
 #include "backend/redis/script_replies.hpp"
 #include "core/errors.hpp"
+#include "fakes/test_redis_server.hpp"
 #include "util/digest.hpp"
 #include "util/random_token.hpp"
 
@@ -21,13 +22,7 @@ namespace {
 using namespace std::chrono_literals;
 
 ConnectionSettings test_server() {
-    const char* url = std::getenv("LOCKRUN_TEST_REDIS_URL");
-    if (url == nullptr) {
-        throw std::runtime_error(
-            "LOCKRUN_TEST_REDIS_URL is not set: run scripts/test, which starts a redis-server "
-            "for these tests");
-    }
-    return ConnectionSettings{parse_redis_url(url), 2000ms, 2000ms, {}, {}};
+    return fakes::test_redis_server();
 }
 
 CachedResult result_of(const std::string& host) {

@@ -89,17 +89,13 @@ local h = redis.call('HMGET', KEYS[1], 'fence', 'host', 'pid', 'user', 'command'
 return {'held', redis.call('PTTL', KEYS[1]), h[1], h[2], h[3], h[4], h[5], h[6], h[7]}
 )lua";
 
-// KEYS: lock, live   ARGV: token, lease_ms
+// KEYS: lock   ARGV: token, lease_ms
 // Returns 1 when renewed, 0 when the lock is gone or someone else's (never re-created).
 // allow-oom: a PEXPIRE takes no memory, and a full server must not cost a running holder
-// its lock. The live stream (SPEC §1) lives as long as its run, however long that prints
-// nothing: max(2 x lease, 60 s) from each renewal.
+// its lock. One key: a slot being migrated answers a request of several TRYAGAIN.
 inline constexpr std::string_view k_renew = R"lua(#!lua flags=allow-oom
 if redis.call('HGET', KEYS[1], 'token') == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  if redis.call('PTTL', KEYS[2]) > 0 then
-    redis.call('PEXPIRE', KEYS[2], math.max(2 * tonumber(ARGV[2]), 60000))
-  end
   return 1
 end
 return 0

@@ -650,7 +650,7 @@ void RedisBackend::send_renewal(const std::string& token, Millis lease, Deadline
                                     earliest(deadline, Deadline::after(settings_.io_timeout))));
         }
         connection_->set_interrupt(nullptr);
-        lease_script().send_by_sha(*connection_, renewal_keys(), {renewal.token, renewal.lease_ms},
+        lease_script().send_by_sha(*connection_, lease_keys(), {renewal.token, renewal.lease_ms},
                                    deadline);
     } catch (const BackendUnavailable&) {
         connection_.reset();
@@ -694,7 +694,7 @@ std::optional<bool> RedisBackend::take_renewal_reply() {
             // A server without "#!lua" (Redis 6.x): the same renewal, without that line.
             connection_->send_scripts_without_header();
             pending_renewal_->sent_by_source = false;
-            lease_script().send_by_sha(*connection_, renewal_keys(),
+            lease_script().send_by_sha(*connection_, lease_keys(),
                                        {pending_renewal_->token, pending_renewal_->lease_ms},
                                        pending_renewal_->deadline);
             return std::nullopt;
@@ -702,7 +702,7 @@ std::optional<bool> RedisBackend::take_renewal_reply() {
         if (reply && LuaScript::is_noscript(*reply)) {
             pending_renewal_->sent_by_source = true;
             // The server lost its script cache (a restart): send the text this time.
-            lease_script().send_by_source(*connection_, renewal_keys(),
+            lease_script().send_by_source(*connection_, lease_keys(),
                                           {pending_renewal_->token, pending_renewal_->lease_ms},
                                           pending_renewal_->deadline);
             return std::nullopt;
@@ -741,7 +741,7 @@ void RedisBackend::resend_renewal_to(const ClusterRedirect& redirect) {
         connected_to_ = redirect.node;
     }
     renewal.sent_by_source = false;
-    lease_script().send_by_sha(*connection_, renewal_keys(), {renewal.token, renewal.lease_ms},
+    lease_script().send_by_sha(*connection_, lease_keys(), {renewal.token, renewal.lease_ms},
                                renewal.deadline);
     pending_renewal_ = std::move(renewal);
 }
@@ -837,7 +837,7 @@ bool RedisBackend::renew_now(const std::string& token, Millis lease) {
     }
     std::string lease_ms = std::to_string(lease.count());
     return parse_renew_reply(
-        call_with_retry(lease_script(), renewal_keys(), {token, lease_ms}, nullptr, step));
+        call_with_retry(lease_script(), lease_keys(), {token, lease_ms}, nullptr, step));
 }
 
 void RedisBackend::abandon(const std::string& token) noexcept {

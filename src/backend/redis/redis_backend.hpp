@@ -164,11 +164,6 @@ private:
     const LuaScript& free_script() const {
         return semaphore_ ? release_slot_script_ : release_script_;
     }
-    // The renewal's: an exclusive lock's renews its live stream too (SPEC §1).
-    std::vector<std::string_view> renewal_keys() const {
-        if (semaphore_) return lease_keys();
-        return {keys_.lock, keys_.live};
-    }
     std::vector<std::string_view> lease_keys() const {
         if (semaphore_) return {keys_.holders, keys_.holder};
         return {keys_.lock};

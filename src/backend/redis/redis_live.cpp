@@ -49,7 +49,8 @@ RedisLivePublisher::RedisLivePublisher(std::optional<RedisConnection> connection
       fence_text_(std::to_string(target_.fence)),
       ttl_text_(std::to_string(target_.ttl.count())),
       connection_(std::move(connection)),
-      publishing_(connection_.has_value()) {}
+      publishing_(connection_.has_value()),
+      keep_alive_(Deadline::after(target_.ttl / 3)) {}
 
 void RedisLivePublisher::publish(OutputStream stream, std::string_view bytes) {
     if (!publishing_ || bytes.empty()) return;
@@ -79,8 +80,9 @@ void RedisLivePublisher::send_piece(std::string_view stream, std::string_view by
             script_.queue_by_source(*connection_, keys, args);
             sent_source_ = true;
         }
-        awaited_sizes_.push_back(bytes.size());
+        awaited_.push_back({bytes.size(), false});
         awaited_bytes_ += bytes.size();
+        keep_alive_ = Deadline::after(target_.ttl / 3);
         connection_->send_queued();
         read_replies();
     } catch (const Error&) {
@@ -94,8 +96,7 @@ void RedisLivePublisher::send_piece(std::string_view stream, std::string_view by
 
 short RedisLivePublisher::poll_events() const {
     if (!connection_) return 0;
-    return static_cast<short>(connection_->queue_waits_for() |
-                              (awaited_sizes_.empty() ? 0 : POLLIN));
+    return static_cast<short>(connection_->queue_waits_for() | (awaited_.empty() ? 0 : POLLIN));
 }
 
 void RedisLivePublisher::on_ready() {
@@ -110,18 +111,33 @@ void RedisLivePublisher::on_ready() {
     }
     check_backlog();
     // A follower lags and nothing is on its way that would say when it has caught up: look.
-    if (publishing_ && waits_.stalled() && awaited_sizes_.empty() && look_again_.passed()) {
+    if (publishing_ && waits_.stalled() && awaited_.empty() && look_again_.passed()) {
         look_again_ = Deadline::after(k_look_interval);
         send_look();
+    }
+    if (publishing_ && keep_alive_.passed()) send_keep_alive();
+}
+
+void RedisLivePublisher::send_keep_alive() {
+    keep_alive_ = Deadline::after(target_.ttl / 3);
+    try {
+        connection_->queue({"PEXPIRE", target_.live_key, ttl_text_});
+        awaited_.push_back({0, true});
+        connection_->send_queued();
+    } catch (const Error&) {
+        give_up();
+    } catch (const std::bad_alloc&) {
+        give_up();
     }
 }
 
 Deadline RedisLivePublisher::next_wakeup() const {
     Deadline wakeup =
         stalled_since_ ? Deadline(*stalled_since_ + target_.io_timeout) : Deadline::never();
+    if (publishing_) wakeup = earliest(wakeup, keep_alive_);
     if (!waits_.stalled()) return wakeup;
     // While a reply is on its way, its arrival (POLLIN) is the wake-up, not a timer.
-    if (awaited_sizes_.empty()) wakeup = earliest(wakeup, look_again_);
+    if (awaited_.empty()) wakeup = earliest(wakeup, look_again_);
     return earliest(wakeup, waits_.runs_out());
 }
 
@@ -145,13 +161,19 @@ void RedisLivePublisher::check_backlog() {
 }
 
 void RedisLivePublisher::read_replies() {
-    while (!awaited_sizes_.empty()) {
+    while (!awaited_.empty()) {
         std::optional<RespValue> reply = connection_->try_read_reply();
         if (!reply) return;
-        awaited_bytes_ -= awaited_sizes_.front();
-        awaited_sizes_.pop_front();
-        take_reply(*reply);
+        answered(*reply);
     }
+}
+
+void RedisLivePublisher::answered(const RespValue& reply) {
+    const Awaited call = awaited_.front();
+    awaited_.pop_front();
+    awaited_bytes_ -= call.bytes;
+    // A keep-alive's answer says nothing of the followers.
+    if (!call.keep_alive) take_reply(reply);
 }
 
 void RedisLivePublisher::take_reply(const RespValue& reply) {
@@ -172,15 +194,13 @@ void RedisLivePublisher::flush(Deadline deadline) noexcept {
     if (!connection_) return;
     try {
         connection_->send_queued_by(deadline);
-        while (!awaited_sizes_.empty()) {
+        while (!awaited_.empty()) {
             std::optional<RespValue> reply = connection_->read_reply(deadline);
             if (!reply) {
                 give_up();
                 return;
             }
-            awaited_bytes_ -= awaited_sizes_.front();
-            awaited_sizes_.pop_front();
-            take_reply(*reply);
+            answered(*reply);
         }
     } catch (...) {
         give_up();
@@ -190,7 +210,7 @@ void RedisLivePublisher::flush(Deadline deadline) noexcept {
 void RedisLivePublisher::give_up() noexcept {
     stop();
     connection_.reset();
-    awaited_sizes_.clear();
+    awaited_.clear();
     awaited_bytes_ = 0;
 }
 

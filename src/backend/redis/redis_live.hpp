@@ -63,6 +63,10 @@ private:
     // After sending or reading: starts or ends a stall, and gives up on one too long.
     void check_backlog();
     void read_replies();
+    // The stream lives as long as its run, however long that prints nothing: its time to
+    // live is renewed (PEXPIRE) a third of the way through, by a piece or else by this.
+    void send_keep_alive();
+    void answered(const RespValue& reply);
     void take_reply(const RespValue& reply);
     void stop() noexcept { publishing_ = false; }
     // The connection broke, or memory ran out: nothing more is sent or read.
@@ -75,12 +79,18 @@ private:
     std::optional<RedisConnection> connection_;
     bool publishing_ = true;
     std::uint64_t offset_ = 0;
-    std::deque<std::size_t> awaited_sizes_;  // of the calls sent and not yet answered
+    // The calls sent and not yet answered: the bytes of each piece, or a keep-alive.
+    struct Awaited {
+        std::size_t bytes = 0;
+        bool keep_alive = false;
+    };
+    std::deque<Awaited> awaited_;
     std::uint64_t awaited_bytes_ = 0;
     bool sent_source_ = false;  // the first call sends the script's text, which loads it
     std::optional<Clock::time_point> stalled_since_;  // the server lags
     HoldBackBudget waits_;                            // for followers that lag
     Deadline look_again_ = Deadline::never();         // at a follower that lags
+    Deadline keep_alive_ = Deadline::never();
 };
 
 class RedisLiveFeed : public LiveFeed {
