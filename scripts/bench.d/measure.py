@@ -2,9 +2,10 @@
 """Measurements for scripts/bench (lockrun's benchmark). Not a test: it prints tables.
 
     measure.py FIGURE --work DIR --results FILE [--quick]     (FIGURE: latency, cachehit,
-               handoff, stampede, throughput, rss, syscalls; the rest of the setup comes from
-               the environment that scripts/bench exports: BENCH_LOCKRUN, BENCH_CLASSIC,
-               BENCH_FLOOR, BENCH_FLOOR_GUARD, BENCH_FLOOR_LINKED, BENCH_REDIS_PORT, BENCH_STATE_DIR)
+               handoff, stampede, throughput, rss, syscalls, cluster, files, follow; the rest
+               of the setup comes from the environment that scripts/bench exports:
+               BENCH_LOCKRUN, BENCH_CLASSIC, BENCH_FLOOR, BENCH_FLOOR_GUARD, BENCH_FLOOR_LINKED,
+               BENCH_REDIS_PORT, BENCH_STATE_DIR)
     measure.py table --results FILE                             (the final table)
 
 Every figure runs its contenders in the same invocation, interleaved where the figure is a
@@ -14,16 +15,21 @@ Every child is started in its own session and killed (with its group) on the way
 """
 import argparse
 import base64
+import collections
 import math
 import os
 import random
 import re
+import resource
+import select
 import shlex
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 LIVE = []  # Popen objects (each a session leader) to kill on the way out
@@ -999,6 +1005,375 @@ def fig_files(s):
     r.show()
 
 
+# ---------------------------------------------------------------- following a run live
+
+# The holder's command of the line-latency rows: creates GO.started, prints a ready line,
+# waits for the file GO, then prints N lines spaced 10-20 ms apart, each with CLOCK_MONOTONIC
+# (ns) taken just before its write(2) (unbuffered: one line, one write).
+FOLLOW_LINES = r"""
+import os, random, sys, time
+go, n, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+open(go + ".started", "w").close()
+os.write(1, b"ready\n")
+while not os.path.exists(go):
+    time.sleep(0.001)
+rng = random.Random(seed)
+for i in range(n):
+    time.sleep(rng.uniform(0.010, 0.020))
+    os.write(1, b"%d %d\n" % (i, time.monotonic_ns()))
+"""
+
+
+def follow_lines_once(s, name, argv, n, go, timeout=60):
+    """Runs argv, whose stdout is FOLLOW_LINES' (directly or relayed), and reads that stdout
+    through a pipe as it comes, stamping every read with CLOCK_MONOTONIC. Creates GO when
+    the ready line arrived. Returns the latency of each line (ms: arrival - written)."""
+    if os.path.exists(go):
+        os.unlink(go)
+    err = open(s.path("fo.lines.err"), "a")
+    proc = popen(argv, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL)
+    fd = proc.stdout.fileno()
+    buf, lat, ready = b"", [], False
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            die(f"{name}: no output for {timeout} s ({len(lat)} lines read)")
+        chunk = os.read(fd, 65536)
+        now = time.monotonic_ns()
+        if not chunk:
+            break
+        buf += chunk
+        *lines, buf = buf.split(b"\n")
+        for line in lines:
+            if line == b"ready":
+                ready = True
+                open(go, "w").close()
+            elif ready:
+                lat.append((now - int(line.split()[1])) / 1e6)
+            else:
+                die(f"{name}: printed {line!r} before its ready line")
+    code = reap(proc, 10, name)
+    proc.stdout.close()
+    LIVE.remove(proc)
+    err.close()
+    if code != 0 or len(lat) != n or buf:
+        die(f"{name}: exited {code} after {len(lat)} of {n} lines (see {s.path('fo.lines.err')})")
+    return lat
+
+
+def ping_round_trips(port, n, rng):
+    """n PINGs to the Redis server on a raw socket, 10-20 ms apart as the lines are (so
+    that each, like a line, wakes an idle server and client): round trips in ms."""
+    rtt = []
+    with socket.create_connection(("127.0.0.1", int(port)), timeout=5) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for _ in range(n):
+            time.sleep(rng.uniform(0.010, 0.020))
+            t0 = time.monotonic_ns()
+            sock.sendall(b"PING\r\n")
+            got = b""
+            while not got.endswith(b"\r\n"):
+                got += sock.recv(64)
+            rtt.append((time.monotonic_ns() - t0) / 1e6)
+            if got != b"+PONG\r\n":
+                die(f"PING answered {got!r}")
+    return rtt
+
+
+def follow_latency(s, r, rounds, per_round):
+    """Line latency: from the holder's write of a line to its arrival from a follower."""
+    n = rounds * per_round
+    prog = s.path("follow-lines.py")
+    with open(prog, "w") as f:
+        f.write(FOLLOW_LINES)
+    go = s.path("fo.go")
+    py = sys.executable
+
+    def pipe(seed):
+        return ["sh", "-c", f'"$0" "$1" "$2" "$3" "$4" | cat', py, prog, go, str(per_round),
+                str(seed)]
+
+    def follower(make):
+        """make: s.local or s.redis. Returns a function that starts a holder running
+        FOLLOW_LINES (its stdout to /dev/null), waits until its command runs, and returns
+        the holder and the argv of a follower, whose stdout is read."""
+        def start(seed):
+            key = s.key("fo")
+            for f in (go, go + ".started"):
+                if os.path.exists(f):
+                    os.unlink(f)
+            with open(s.path("fo.holder.err"), "a") as err:
+                holder = popen(make(key) + [py, prog, go, str(per_round), str(seed)],
+                               stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL)
+            wait_for(lambda: os.path.exists(go + ".started") or holder.poll() is not None, 20,
+                     "the holder to start its command")
+            if holder.poll() is not None:
+                die(f"{make(key)[0]}: the holder exited {holder.returncode} before its command"
+                    f" started (see {s.path('fo.holder.err')})")
+            return holder, make(key, "-v", "--wait", "60") + ["true"]
+        return start
+
+    contenders = {
+        "prog | cat": None,
+        "lockrun local, follower": follower(s.local),
+        "lockrun redis, follower": follower(s.redis),
+    }
+    lat = {name: [] for name in contenders}
+    order = list(contenders)
+    rng = random.Random(20261210)
+    for _ in range(rounds):
+        rng.shuffle(order)
+        for name in order:
+            seed = rng.randrange(1 << 30)
+            if contenders[name] is None:
+                lat[name] += follow_lines_once(s, name, pipe(seed), per_round, go)
+                continue
+            holder, argv = contenders[name](seed)
+            # The follower prints the ready line only once it follows: GO comes after that.
+            lat[name] += follow_lines_once(s, name, argv, per_round, go)
+            if reap(holder, 20, f"{name}'s holder") != 0:
+                die(f"{name}: the holder failed (see {s.path('fo.holder.err')})")
+            LIVE.remove(holder)
+    ping = ping_round_trips(s.port, n, rng)
+    base50, base90 = statistics.median(lat["prog | cat"]), pct(lat["prog | cat"], 90)
+    r.add("line latency, prog | cat: p50", f"{base50:.3f} ms", "1.00x pipe")
+    r.add("line latency, prog | cat: p90", f"{base90:.3f} ms", "1.00x pipe")
+    ping50 = statistics.median(ping)
+    r.add("redis PING round trip (raw socket): p50", f"{ping50:.3f} ms")
+    for name in contenders:
+        p50, p90 = statistics.median(lat[name]), pct(lat[name], 90)
+        print(f"  {name}: {len(lat[name])} lines, p50 {p50:.3f} ms, p90 {p90:.3f} ms,"
+              f" p99 {pct(lat[name], 99):.3f} ms, max {max(lat[name]):.3f} ms")
+        if name.startswith("lockrun"):
+            extra = f", {ratio(p50, ping50)} PING" if "redis" in name else ""
+            r.add(f"line latency, {name}: p50", f"{p50:.3f} ms", ratio(p50, base50) + " pipe"
+                  + extra)
+            r.add(f"line latency, {name}: p90", f"{p90:.3f} ms", ratio(p90, base90) + " pipe",
+                  "<= 5 ms p90", verdict(p90 <= 5.0))
+    print(f"  redis PING: {len(ping)} round trips, p50 {ping50:.3f} ms,"
+          f" p90 {pct(ping, 90):.3f} ms", flush=True)
+
+
+def reap_all(procs, timeout, what):
+    """Waits for every proc in a blocking waitpid(2), so that the time after the last is
+    that of the last exit (Popen.wait with a timeout polls, sleeping up to 50 ms between
+    looks); after timeout seconds kills them all and dies. Returns their exit codes."""
+    expired = threading.Event()
+
+    def expire():
+        expired.set()
+        for p in procs:
+            if p.returncode is None:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
+    timer = threading.Timer(timeout, expire)
+    timer.daemon = True
+    timer.start()
+    codes = [p.wait() for p in procs]
+    timer.cancel()
+    if expired.is_set():
+        die(f"{what} did not finish within {timeout:.0f} s")
+    return codes
+
+
+def big_run_once(s, tag, argvs, size, head, timeout, waiting=0):
+    """Starts every argv of argvs at once, each with its stdout piped into its own `wc -c`
+    and its stderr to its own file; each runs (or follows) the command
+        echo x >> COUNTER; head -c HEAD BIG; read _ < FIFO; tail -c +HEAD+1 BIG
+    which prints SIZE bytes in all. The bench holds FIFO open (read and write), so a command
+    waits in read(2) until it writes a line for each caller (a second execution would pass
+    too, and show in COUNTER). It writes them once the commands started and `waiting`
+    callers printed its first HEAD bytes (they follow it: -v says "following"). Returns
+    (executions, exit codes, bytes each printed, wall s from the gate to the last exit, the
+    callers' stderr, CPU s of every process started, from the gate on)."""
+    counter, fifo = s.path(f"{tag}.counter"), s.path(f"{tag}.fifo")
+    for f in (counter, fifo):
+        if os.path.exists(f):
+            os.unlink(f)
+    open(counter, "w").close()
+    os.mkfifo(fifo)
+    gate = os.open(fifo, os.O_RDWR)
+    procs, counts, errs = [], [], []
+    for i, argv in enumerate(argvs):
+        cnt, errf = s.path(f"{tag}.wc{i}"), s.path(f"{tag}.err{i}")
+        counts.append(cnt)
+        errs.append(errf)
+        rfd, wfd = os.pipe()
+        with open(cnt, "w") as out, open(errf, "w") as err:
+            procs.append(popen(argv, stdout=wfd, stderr=err, stdin=subprocess.DEVNULL))
+            procs.append(popen(["wc", "-c"], stdin=rfd, stdout=out, stderr=err))
+        os.close(rfd)
+        os.close(wfd)
+
+    def following():
+        n = 0
+        for errf in errs:
+            with open(errf, errors="replace") as f:
+                n += "following " in f.read()
+        return n
+
+    def ran():
+        with open(counter) as f:
+            return len(f.read().splitlines())
+
+    # Unguarded callers each run the command.
+    runners = len(argvs) if waiting == 0 else 1
+    wait_for(lambda: ran() >= runners and following() >= waiting, 60 + 0.2 * len(argvs),
+             f"{tag}: the command to start and {waiting} callers to follow it")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    os.write(gate, b"\n" * len(argvs))
+    codes = reap_all(procs, timeout, tag)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    os.close(gate)
+    for p in procs:
+        LIVE.remove(p)
+    printed = []
+    for cnt in counts:
+        with open(cnt) as f:
+            text = f.read().split()
+            printed.append(int(text[0]) if text else -1)
+    stderr = []
+    for errf in errs:
+        with open(errf, errors="replace") as f:
+            stderr.append(f.read())
+    return ran(), codes[0::2], printed, wall, stderr, cpu
+
+
+def redis_cpu(port):
+    """CPU seconds redis-server has used (INFO cpu: user + system, all its threads)."""
+    out = subprocess.run(["redis-cli", "-p", port, "INFO", "cpu"], capture_output=True,
+                         text=True, timeout=10).stdout
+    fields = dict(line.split(":", 1) for line in out.split() if ":" in line)
+    return float(fields["used_cpu_user"]) + float(fields["used_cpu_sys"])
+
+
+def follow_stampede(s, r, n, reps, paced):
+    """n callers at once on a run that prints 64 MiB, over --cache-max-bytes: at once (a
+    64 ms cat), or `paced` (1 MiB every 30 ms, about 2 s, as a build or a test suite logs)."""
+    size, head = 64 << 20, 4096
+    s.incompressible(size)  # makes the file, read from the page cache from now on
+    big = shlex.quote(s.path("random-64MiB"))
+    rest = (f"python3 -c 'import sys, time\nf = open(sys.argv[1], \"rb\"); f.seek({head})\n"
+            f"while True:\n    b = f.read(1 << 20)\n    if not b: break\n"
+            f"    sys.stdout.buffer.write(b); sys.stdout.flush(); time.sleep(0.03)' {big}"
+            if paced else f"tail -c +{head + 1} {big}")
+    label = "64 MiB paced over 2 s" if paced else "64 MiB at once"
+
+    def cmd(tag):
+        counter = shlex.quote(s.path(f"{tag}.counter"))
+        fifo = shlex.quote(s.path(f"{tag}.fifo"))
+        return ["sh", "-c", f"echo x >> {counter}; head -c {head} {big}; read _ < {fifo};"
+                            f" {rest}"]
+
+    one = {"bare command": lambda tag: [cmd(tag)],
+           "lockrun local, alone": lambda tag: [s.local(s.key("fo"), "--wait", "120") + cmd(tag)],
+           "lockrun redis, alone": lambda tag: [s.redis(s.key("fo"), "--wait", "120") + cmd(tag)]}
+    walls = {name: [] for name in one}
+    order = list(one)
+    for rep in range(reps):
+        random.shuffle(order)
+        for name in order:
+            tag = f"fo.one.{paced}.{rep}.{name.split()[0]}{name.split()[1][:5]}"
+            execs, codes, printed, wall, err, _ = big_run_once(s, tag, one[name](tag), size,
+                                                               head, 60)
+            if execs != 1 or codes != [0] or printed != [size]:
+                die(f"{name}: {execs} executions, exit {codes}, printed {printed} bytes:"
+                    f" {err[0][-300:]!r}")
+            walls[name].append(wall)
+    bare = statistics.median(walls["bare command"])
+    for name in one:
+        v = statistics.median(walls[name])
+        r.add(f"{label}, {name}: wall", f"{v:.3f} s", ratio(v, bare) + " bare")
+        print(f"  {label}, {name}: runs {', '.join(f'{x:.3f}' for x in walls[name])} s")
+    # The physical floor of the stampede's copying: n unguarded runs at once, each reading
+    # the file and writing it through its own pipe.
+    tag = f"fo.unguarded.{paced}"
+    execs, codes, printed, unguarded, err, cpu = big_run_once(
+        s, tag, [cmd(tag)] * n, size, head, 120)
+    if execs != n or set(codes) != {0} or set(printed) != {size}:
+        die(f"{n} unguarded runs: {execs} executions, exits {sorted(set(codes))}")
+    r.add(f"{label}, N={n} unguarded runs at once: wall", f"{unguarded:.3f} s",
+          ratio(unguarded, bare) + " bare")
+    print(f"  {label}, N={n} unguarded runs at once: wall {unguarded:.3f} s, CPU {cpu:.2f} s", flush=True)
+    for backend, make in (("local", s.local), ("redis", s.redis)):
+        name = f"{label}, N={n} lockrun {backend} --wait 120"
+        key = s.key("fo")
+        tag = f"fo.st.{paced}.{backend}"
+        server0 = redis_cpu(s.port)
+        execs, codes, printed, wall, err, cpu = big_run_once(
+            s, tag, [make(key, "-v", "--wait", "120") + cmd(tag)] * n, size, head, 150,
+            waiting=n - 1)
+        server = redis_cpu(s.port) - server0
+        whole = sum(p == size for p in printed)
+        failed = [c for c in codes if c != 0]
+        fell = sum(c == 74 for c in codes)
+        alone = statistics.median(walls[f"lockrun {backend}, alone"])
+        r.add(f"{name}: executions", str(execs), "", "= 1", verdict(execs == 1))
+        r.add(f"{name}: callers printed all of it", f"{whole}/{n}", "", "all",
+              verdict(whole == n))
+        r.add(f"{name}: callers failed", f"{len(failed)}/{n}", "", "0", verdict(not failed))
+        r.add(f"{name}: wall", f"{wall:.3f} s", ratio(wall, alone) + " one run",
+              "<= 1.5x one run", verdict(wall <= 1.5 * alone))
+        r.add(f"{name}: wall against the bare command", f"{wall:.3f} s",
+              ratio(wall, bare) + " bare")
+        r.add(f"{name}: wall against {n} unguarded runs", f"{wall:.3f} s",
+              ratio(wall, unguarded) + " unguarded")
+        rate = n * size / wall / 1e6
+        exits = ", ".join(f"{c}: {k}" for c, k in sorted(collections.Counter(codes).items()))
+        print(f"  {name}: {execs} executions, {whole}/{n} printed 64 MiB, exit codes ({exits}),"
+              f" wall {wall:.3f} s ({rate:.0f} MB/s to the callers in all); CPU: the callers,"
+              f" their wc -c and the command {cpu:.2f} s, redis-server {server:.2f} s"
+              f" ({(cpu + server) / wall:.2f} of {os.cpu_count()} cores)", flush=True)
+        if failed or whole != n:
+            sizes = sorted(p for p in printed if p != size)
+            first = next((e for c, e in zip(codes, err) if c != 0), "")
+            last = [line for line in first.splitlines() if line][-1:] or [""]
+            print(f"  note: {name}: {len(failed)} callers failed, {fell} of them fell behind"
+                  f" (74); short byte counts {sizes[:5]}; a failed caller's last line:"
+                  f" {last[0][:400]!r}")
+        warned = sum("over --cache-max-bytes" in e for e in err)
+        followed = sum("live to its end, exit 0" in e for e in err)
+        print(f"  {name}: {followed} callers followed the run to its end, {warned} warned it"
+              f" was over --cache-max-bytes")
+    if paced:
+        return
+    alone = min(statistics.median(walls[f"lockrun {b}, alone"]) for b in ("local", "redis"))
+    print(f"  what dominates the stampede: its callers print {n} x 64 MiB = {n / 16:.1f} GiB"
+          f" (each into a pipe that its wc -c reads) on {os.cpu_count()} cores, one run"
+          f" 64 MiB: {n} unguarded runs at once, which do nothing but that copying, take"
+          f" {ratio(unguarded, alone)} one lockrun run, so <= 1.5x is out of reach here for"
+          f" any N much above the core count. With Redis every byte also leaves the one"
+          f" redis-server thread once per follower (XREADGROUP), and is parsed from RESP by"
+          f" each follower; the local followers pread(2) a file in the page cache.",
+          flush=True)
+
+
+def fig_follow(s):
+    rounds, per_round = (2, 25) if s.quick else (4, 50)
+    n, reps = (10, 2) if s.quick else (50, 3)
+    r = Results(s.results, "10 following a run live")
+    print(f"== 10. Following a run live. Line latency: a holder prints {rounds * per_round} lines"
+          f" 10-20 ms apart, each with its CLOCK_MONOTONIC before its write(2); a follower's"
+          f" stdout is read through a pipe and each line stamped on arrival ({rounds} rounds,"
+          f" interleaved), against the same lines through `prog | cat` and a Redis PING."
+          f" Stampede: {n} callers on a run printing 64 MiB of random bytes (over"
+          f" --cache-max-bytes) at once, then paced (1 MiB every 30 ms, as a build logs),"
+          f" each into its own `wc -c`, released by a FIFO gate once all"
+          f" follow it; wall from the gate to the last exit, against the same command run"
+          f" once (median of {reps}) and {n} unguarded runs at once", flush=True)
+    follow_latency(s, r, rounds, per_round)
+    follow_stampede(s, r, n, reps, paced=False)
+    follow_stampede(s, r, n, reps, paced=True)
+    r.show()
+
+
 # ---------------------------------------------------------------- final table
 
 
@@ -1022,7 +1397,7 @@ def table(results):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("figure", choices=["latency", "cachehit", "handoff", "stampede", "throughput",
-                                       "rss", "syscalls", "cluster", "files", "table"])
+                                       "rss", "syscalls", "cluster", "files", "follow", "table"])
     ap.add_argument("--work")
     ap.add_argument("--results", required=True)
     ap.add_argument("--quick", action="store_true")
@@ -1037,7 +1412,7 @@ def main():
     try:
         {"latency": fig_latency, "cachehit": fig_cachehit, "handoff": fig_handoff,
          "stampede": fig_stampede, "throughput": fig_throughput, "rss": fig_rss,
-         "cluster": fig_cluster, "files": fig_files,
+         "cluster": fig_cluster, "files": fig_files, "follow": fig_follow,
          "syscalls": fig_syscalls}[args.figure](s)
     finally:
         cleanup()
