@@ -59,7 +59,7 @@ void RedisLivePublisher::publish(OutputStream stream, std::string_view bytes) {
 }
 
 void RedisLivePublisher::send_piece(std::string_view stream, std::string_view bytes) {
-    try {
+    or_give_up([&] {
         // A look ends in a marker, should nobody follow any more: one past the last piece.
         const std::string id = stream_id(target_.fence, stream.empty() ? offset_ + 1 : offset_);
         const std::string minid = offset_ > k_live_window_bytes
@@ -85,12 +85,7 @@ void RedisLivePublisher::send_piece(std::string_view stream, std::string_view by
         keep_alive_ = Deadline::after(target_.ttl / 3);
         connection_->send_queued();
         read_replies();
-    } catch (const Error&) {
-        give_up();
-    } catch (const std::bad_alloc&) {
-        // The output matters more than its followers: it goes on without them.
-        give_up();
-    }
+    });
     check_backlog();
 }
 
@@ -101,14 +96,10 @@ short RedisLivePublisher::poll_events() const {
 
 void RedisLivePublisher::on_ready() {
     if (!connection_) return;
-    try {
+    or_give_up([this] {
         connection_->send_queued();
         read_replies();
-    } catch (const Error&) {
-        give_up();
-    } catch (const std::bad_alloc&) {
-        give_up();
-    }
+    });
     check_backlog();
     // A follower lags and nothing is on its way that would say when it has caught up: look.
     if (publishing_ && waits_.stalled() && awaited_.empty() && look_again_.passed()) {
@@ -120,15 +111,11 @@ void RedisLivePublisher::on_ready() {
 
 void RedisLivePublisher::send_keep_alive() {
     keep_alive_ = Deadline::after(target_.ttl / 3);
-    try {
+    or_give_up([this] {
         connection_->queue({"PEXPIRE", target_.live_key, ttl_text_});
         awaited_.push_back({0, true});
         connection_->send_queued();
-    } catch (const Error&) {
-        give_up();
-    } catch (const std::bad_alloc&) {
-        give_up();
-    }
+    });
 }
 
 Deadline RedisLivePublisher::next_wakeup() const {

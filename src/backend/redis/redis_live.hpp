@@ -71,6 +71,16 @@ private:
     void stop() noexcept { publishing_ = false; }
     // The connection broke, or memory ran out: nothing more is sent or read.
     void give_up() noexcept;
+    // Runs `talk` with the server; when it fails, or memory runs out, gives up: the output
+    // matters more than its followers, and goes on without them.
+    template <typename Talk>
+    void or_give_up(Talk talk) noexcept {
+        try {
+            talk();
+        } catch (const std::exception&) {  // Error, std::bad_alloc
+            give_up();
+        }
+    }
 
     const LuaScript& script_;
     Target target_;
