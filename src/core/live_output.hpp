@@ -28,19 +28,26 @@ inline constexpr std::uint64_t k_live_head_bytes = 1 << 20;
 // The most that the backend keeps of a run's output at once: a follower further behind
 // than this has lost the bytes it needs.
 inline constexpr std::uint64_t k_live_window_bytes = 8 << 20;
-// How long a run may wait for followers that lag a window behind, in all: this, or half the
-// time it has run, whichever is longer. A follower that needs more is dropped (it falls
-// behind): a reader stopped (^Z, a pager) or slower than the run costs the run that much,
-// never more.
+// How long a run waits for a follower that lags a window behind and does not move (a reader
+// stopped: ^Z, a pager) before it drops the bytes that follower has not read.
 inline constexpr Millis k_live_patience{2000};
+// And how long it waits in all for followers that lag but move (slower readers): this, or
+// as long again as it has run, whichever is longer. A follower that needs more is dropped
+// (it falls behind): a run's spectators can slow it, never more than that.
+inline constexpr Millis k_live_total_patience{10'000};
 
-// A run's waits for its followers, against that budget.
+// A run's waits for its followers, against those bounds.
 class HoldBackBudget {
 public:
-    // A stall starts (if none is under way), or ends.
-    void stall() {
-        if (!since_) since_ = Clock::now();
+    // A follower lags, the slowest of them at `position`: a stall starts, or goes on (and
+    // counts as progress when the position moved).
+    void lagging(const std::string& position) {
+        const Clock::time_point now = Clock::now();
+        if (!since_ || position != position_) progress_at_ = now;
+        if (!since_) since_ = now;
+        position_ = position;
     }
+    // No follower lags (any more): the stall ends.
     void resume() {
         if (since_) spent_ += Clock::now() - *since_;
         since_.reset();
@@ -48,21 +55,25 @@ public:
     bool stalled() const { return since_.has_value(); }
     // Whether the stall under way may go on.
     bool allows() const { return Clock::now() < runs_out().at(); }
-    // When the stall under way uses the budget up (looked at again then: the budget grows
-    // with the run's time).
+    // When the stall under way runs out: its follower stood still too long, or the waits of
+    // the run add up to too much (looked at again then: the budget grows with the run).
     Deadline runs_out() const {
         if (!since_) return Deadline::never();
         const Clock::time_point now = Clock::now();
         const Clock::duration spent = spent_ + (now - *since_);
         const Clock::duration budget =
-            std::max<Clock::duration>(k_live_patience, (now - started_) / 2);
-        return Deadline(now + (budget > spent ? budget - spent : Clock::duration::zero()));
+            std::max<Clock::duration>(k_live_total_patience, now - started_ - spent);
+        const Clock::time_point total_end =
+            now + (budget > spent ? budget - spent : Clock::duration::zero());
+        return Deadline(std::min(total_end, progress_at_ + k_live_patience));
     }
 
 private:
     Clock::time_point started_ = Clock::now();
     Clock::duration spent_{};
     std::optional<Clock::time_point> since_;
+    Clock::time_point progress_at_{};
+    std::string position_;
 };
 
 // How a published run ended, as its holder wrote it with the release (SPEC §5 finish).

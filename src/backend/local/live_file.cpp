@@ -339,7 +339,7 @@ void LiveFilePublisher::trim() {
         return;
     }
     if (std::optional<std::uint64_t> reader = lowest_reader_below(keep_from)) {
-        waits_.stall();
+        waits_.lagging(std::to_string(*reader));
         if (waits_.allows()) {
             // Only what every follower has read goes; the run waits for the rest.
             while (drop > 0 && frame_starts_[drop] > *reader) --drop;

@@ -136,7 +136,8 @@ return 1
 // a holder that lost its lock can write nothing into it (and is told 0). Each follower
 // reads through a consumer group of its own, whose last-delivered-id says how far it has
 // read: the stream is trimmed to the window, but never past what a follower has still to
-// read (2 is returned then, and the holder waits for it), unless drop_laggards, which
+// read ({2, the slowest one's last-delivered-id} is returned then, and the holder waits for
+// it), unless drop_laggards, which
 // destroys the groups of the followers that lag. Past the head, only while someone follows:
 // otherwise the stream becomes one marker ('p'), so that a caller that comes later finds
 // the start gone, never a head and then nothing, and 0 is returned (the holder stops
@@ -160,9 +161,9 @@ local function id_of(text)
   return {tonumber(ms) or 0, tonumber(seq) or 0}
 end
 local function before(a, b) return a[1] < b[1] or (a[1] == b[1] and a[2] < b[2]) end
-local lags = false
+local lags, keep_text = false, ARGV[3]
 if ARGV[3] ~= '' then
-  local window, keep, keep_text = id_of(ARGV[3]), id_of(ARGV[3]), ARGV[3]
+  local window, keep = id_of(ARGV[3]), id_of(ARGV[3])
   for _, group in ipairs(groups) do
     local name, read = nil, '0-0'
     for i = 1, #group, 2 do
@@ -182,7 +183,7 @@ if ARGV[3] ~= '' then
   redis.call('XTRIM', KEYS[1], 'MINID', keep_text)
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[7])
-if lags then return 2 end
+if lags then return {2, keep_text} end
 return 1
 )lua";
 

@@ -164,15 +164,16 @@ void RedisLivePublisher::answered(const RespValue& reply) {
 }
 
 void RedisLivePublisher::take_reply(const RespValue& reply) {
-    // 1: published; 2: published, and a follower is a window behind; 0: nobody follows, or
-    // the lock is another run's now; an error (NOSCRIPT after a SCRIPT FLUSH, a stream
-    // another client wrote to, a server out of memory): the followers see a gap.
-    const std::int64_t verdict = reply.type == RespValue::Type::integer ? reply.integer : -1;
-    if (verdict == 2) {
+    // 1: published; {2, position}: published, and a follower is a window behind; 0: nobody follows,
+    // or the lock is another run's now; an error (NOSCRIPT after a SCRIPT FLUSH, a stream another
+    // client wrote to, a server out of memory): the followers see a gap.
+    if (reply.type == RespValue::Type::array && reply.elements.size() == 2 &&
+        reply.elements[0].type == RespValue::Type::integer && reply.elements[0].integer == 2) {
         if (!waits_.stalled()) look_again_ = Deadline::after(k_look_interval);
-        waits_.stall();
+        waits_.lagging(reply.elements[1].text);
         return;
     }
+    const std::int64_t verdict = reply.type == RespValue::Type::integer ? reply.integer : -1;
     waits_.resume();
     if (verdict != 1) stop();
 }
