@@ -69,8 +69,8 @@ overlaps() {
     local waited=$((output - asked))
     # Readers are always in: the writer waits for those, which end within 0.6 s, while the
     # ones arriving meanwhile wait behind it (without its mark it would wait for the whole
-    # stream, 3 s and more).
-    assert_between "the writer's wait (ms)" "$waited" 100 2500
+    # stream, 3 s and a last reader's 0.6 s). 2.8 s leaves room for a loaded machine.
+    assert_between "the writer's wait (ms)" "$waited" 100 2800
     wait "$STREAM_PID"
     assert_regex "$(overlaps log)" 'writer-overlaps 0$'
     # Readers came after it too.
