@@ -36,6 +36,14 @@ FollowResult follow_run(const std::string& key, const LockHeld& held, LiveFeed& 
         LiveEvent event;
         try {
             event = feed.next(printed, until);
+            if (!released && std::holds_alternative<LiveNothingYet>(event) && next_check.passed()) {
+                next_check = Deadline::after(k_holder_check);
+                // Gone: its end, if it wrote one, went in before; one more read finds it.
+                if (!feed.run_goes_on()) {
+                    released = true;
+                    continue;
+                }
+            }
         } catch (const BackendUnavailable& e) {
             // Nothing printed yet: the caller waits as one that does not follow, which may
             // ride out a failover (SPEC §8) or run unguarded (--on-backend-error run).
@@ -75,10 +83,6 @@ FollowResult follow_run(const std::string& key, const LockHeld& held, LiveFeed& 
                                 run + " of " + key + " ended without an outcome after " +
                                     printed_text(printed) +
                                     " of its output: it lost its lock, or its lockrun died"};
-        }
-        if (next_check.passed()) {
-            released = !feed.run_goes_on();
-            next_check = Deadline::after(k_holder_check);
         }
     }
 }
