@@ -258,3 +258,23 @@ peak_kib() {
     assert_success
     assert_runs 2
 }
+
+@test "SIGINT to a follower: it exits 130 at once, and the run goes on without it" {
+    spawn holder "$LOCKRUN" --key live:int -c "echo run >> runs; echo before; $(wait_for_go_cmd); echo after"
+    wait_until 10 test -s runs
+    spawn follower "$LOCKRUN" --wait 60 --key live:int -c 'echo run >> runs'
+    wait_until 10 grep -qx before follower.out
+    if backend_is redis; then
+        assert_equal "groups: $(rcli XINFO GROUPS "$(key_base live:int)live" | grep -c follower)" 'groups: 1'
+    fi
+    kill -INT "${SPAWNED[follower]}"
+    assert_exit follower 130 3
+    if backend_is redis; then
+        # It left its consumer group: the holder waits for nobody.
+        assert_equal "groups: $(rcli XINFO GROUPS "$(key_base live:int)live" | grep -c follower)" 'groups: 0'
+    fi
+    touch go
+    assert_exit holder 0 10
+    assert_equal "$(<holder.out)" $'before\nafter'
+    assert_runs 1
+}

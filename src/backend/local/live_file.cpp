@@ -7,10 +7,10 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
+#include "backend/local/byte_range.hpp"
 #include "backend/wait_for_fd.hpp"
 #include "core/errors.hpp"
 #include "util/little_endian.hpp"
@@ -67,11 +67,7 @@ std::string read_at(int fd, std::size_t size, std::uint64_t at) {
 // A follower's read lock of the byte at `at`, the first it has still to read: one byte, so
 // that the lock of a follower the holder has dropped lies below the window, out of sight.
 bool set_read_lock(int fd, short type, std::uint64_t at) {
-    struct flock lock {};
-    lock.l_type = type;
-    lock.l_whence = SEEK_SET;
-    lock.l_start = static_cast<off_t>(at);
-    lock.l_len = 1;
+    struct flock lock = byte_range(type, static_cast<off_t>(at));
     return ::fcntl(fd, F_OFD_SETLK, &lock) == 0;
 }
 
@@ -106,11 +102,7 @@ public:
     bool run_goes_on() override {
         // The holder's write lock of the file's first byte goes with its lockrun: at the
         // release, or at its death.
-        struct flock probe {};
-        probe.l_type = F_RDLCK;
-        probe.l_whence = SEEK_SET;
-        probe.l_start = 0;
-        probe.l_len = 1;
+        struct flock probe = byte_range(F_RDLCK, 0);
         return ::fcntl(file_.get(), F_OFD_GETLK, &probe) == 0 && probe.l_type == F_WRLCK;
     }
 
@@ -218,11 +210,7 @@ UniqueFd start_live_file(int dir_fd, const std::string& name, std::uint64_t fenc
                                  std::strerror(errno));
     }
     // Held while the run goes on (live_file.hpp): its followers look at it, atomically.
-    struct flock running {};
-    running.l_type = F_WRLCK;
-    running.l_whence = SEEK_SET;
-    running.l_start = 0;
-    running.l_len = 1;
+    struct flock running = byte_range(F_WRLCK, 0);
     if (::fcntl(file.get(), F_OFD_SETLK, &running) != 0) {
         throw BackendUnavailable("local state: cannot lock " + name + ": " + std::strerror(errno));
     }
@@ -259,12 +247,11 @@ void append_live_end(int fd, const LiveEnd& end) noexcept {
     }
 }
 
+LiveFilePublisher::LiveFilePublisher(UniqueFd file)
+    : file_(std::move(file)), end_(k_live_header_bytes), kept_from_(k_live_header_bytes) {}
+
 void LiveFilePublisher::publish(OutputStream stream, std::string_view bytes) {
     if (!publishing_ || bytes.empty()) return;
-    if (end_ == 0) {
-        end_ = k_live_header_bytes;
-        kept_from_ = k_live_header_bytes;
-    }
     const std::uint64_t starts_at = offset_;
     offset_ += bytes.size();
     if (offset_ > k_live_head_bytes && !followed()) return;
@@ -304,11 +291,8 @@ std::optional<std::uint64_t> LiveFilePublisher::lowest_reader_below(std::uint64_
     // Each look finds one follower's lock in the range (whichever the kernel meets first);
     // the next looks below it, until none is left.
     while (limit > kept_from_) {
-        struct flock probe {};
-        probe.l_type = F_WRLCK;
-        probe.l_whence = SEEK_SET;
-        probe.l_start = static_cast<off_t>(kept_from_);
-        probe.l_len = static_cast<off_t>(limit - kept_from_);
+        struct flock probe = byte_range(F_WRLCK, static_cast<off_t>(kept_from_),
+                                        static_cast<off_t>(limit - kept_from_));
         if (::fcntl(file_.get(), F_OFD_GETLK, &probe) != 0 || probe.l_type == F_UNLCK) break;
         lowest = static_cast<std::uint64_t>(probe.l_start);
         limit = *lowest;
@@ -368,7 +352,7 @@ void LiveFilePublisher::stop() noexcept {
     publishing_ = false;
     // Past every frame, the end included: whoever reads on sees a gap, never an end that
     // claims the output it read was all of it.
-    kept_from_ = std::max(end_, k_live_header_bytes) + 1;
+    kept_from_ = end_ + 1;
     write_u64_at(file_.get(), kept_from_, k_live_kept_from_at);
 }
 

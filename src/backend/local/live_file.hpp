@@ -53,7 +53,8 @@ void append_live_end(int fd, const LiveEnd& end) noexcept;
 
 class LiveFilePublisher : public LivePublisher {
 public:
-    explicit LiveFilePublisher(UniqueFd file) : file_(std::move(file)) {}
+    // `file` from start_live_file: its header written, no frame yet.
+    explicit LiveFilePublisher(UniqueFd file);
     bool wants_bytes() const override { return publishing_; }
     void publish(OutputStream stream, std::string_view bytes) override;
     std::optional<std::uint64_t> published_total() const override {
@@ -77,8 +78,8 @@ private:
     UniqueFd file_;
     bool publishing_ = true;
     std::uint64_t offset_ = 0;
-    std::uint64_t end_ = 0;        // the file's length: where the next frame goes
-    std::uint64_t kept_from_ = 0;  // as in the header
+    std::uint64_t end_;        // the file's length: where the next frame goes
+    std::uint64_t kept_from_;  // as in the header
     std::deque<std::uint64_t> frame_starts_;
     // The run's waits for followers that keep the window from moving on (they read slower
     // than the command writes).

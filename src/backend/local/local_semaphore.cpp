@@ -16,6 +16,7 @@
 #include <cstring>
 #include <thread>
 
+#include "backend/local/byte_range.hpp"
 #include "backend/local/dir_files.hpp"
 #include "backend/local/flocked_files.hpp"
 #include "backend/local/local_backend.hpp"
@@ -38,16 +39,6 @@ constexpr off_t k_fence_lock_byte = 15;       // taken while a holder counts its
 
 off_t record_offset(int slot) {
     return (static_cast<off_t>(slot) + 1) * k_record_stride;
-}
-
-// The open-file-description lock of `length` bytes from `start`, as fcntl(2) takes it.
-struct flock byte_range(short type, off_t start, off_t length = 1) {
-    struct flock range {};
-    range.l_type = type;
-    range.l_whence = SEEK_SET;
-    range.l_start = start;
-    range.l_len = length;
-    return range;
 }
 
 bool lock_slot(int fd, int slot) {

@@ -1073,9 +1073,20 @@ std::unique_ptr<LiveFeed> RedisBackend::follow_live(const LockHeld& held) {
             // The holder waits for it k_live_patience at most, or it goes with the stream.
         }
     };
-    calls.run_goes_on = [this, fence = held.fence] {
-        KeyStatus status = read_status();
-        return status.holder && status.holder->fence == fence;
+    // One HGET: the status script would also send the stored result, if any, every second.
+    calls.run_goes_on = [this, fence = std::to_string(held.fence)] {
+        const StepDeadline step = begin_step();
+        try {
+            RespValue holder = routed(
+                [&](RedisConnection& c) {
+                    return c.call({"HGET", keys_.lock, "fence"}, step);
+                },
+                interrupt_, step);
+            return holder.type == RespValue::Type::string && holder.text == fence;
+        } catch (const BackendUnavailable&) {
+            connection_.reset();
+            throw;
+        }
     };
     // Each read blocks for less than the I/O timeout that bounds its reply, and for a quarter
     // of a second at most: a signal is noticed between two reads.
