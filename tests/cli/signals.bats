@@ -102,21 +102,30 @@ assert_waiter_interrupted() {
 }
 
 @test "SIGINT ignored when lockrun starts stays ignored by lockrun" {
-    spawn holder bash -c 'trap "" INT; exec "$LOCKRUN" --no-cache --key ignored -c "date +%s%3N > started; sleep 1; echo survived"'
+    # The command waits for the test's go-ahead rather than a fixed sleep: on a loaded
+    # machine lockrun could otherwise have exited, and a zombie ignores nothing, before the
+    # test looked at it.
+    spawn holder bash -c 'trap "" INT; exec "$LOCKRUN" --no-cache --key ignored -c "date +%s%3N > started; until [ -e go ]; do sleep 0.05; done; echo survived"'
     wait_until 10 test -s started
     assert sig_ignored "${SPAWNED[holder]}" 2
     kill -INT "${SPAWNED[holder]}"
+    sleep 0.3 # give a SIGINT that was not ignored the time to end the run
+    assert is_running "${SPAWNED[holder]}"
+    touch go
     assert_exit holder 0 10
     assert_equal "$(<holder.out)" survived
 }
 
 @test "SIGINT ignored when lockrun starts stays ignored in the command" {
-    spawn holder bash -c 'trap "" INT; exec "$LOCKRUN" --no-cache --key ignored -c "echo \$\$ > cmd.pid; sleep 1; echo survived"'
+    spawn holder bash -c 'trap "" INT; exec "$LOCKRUN" --no-cache --key ignored -c "echo \$\$ > cmd.pid; until [ -e go ]; do sleep 0.05; done; echo survived"'
     wait_until 10 test -s cmd.pid
     local command_pid
     command_pid=$(<cmd.pid)
     assert sig_ignored "$command_pid" 2
     kill -INT "$command_pid"
+    sleep 0.3 # give a SIGINT that was not ignored the time to end the command
+    assert is_running "$command_pid"
+    touch go
     assert_exit holder 0 10
     assert_equal "$(<holder.out)" survived
 }

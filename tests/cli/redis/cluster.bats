@@ -225,9 +225,10 @@ teardown() { per_test_teardown; }
     dst=$(other_port "$key")
     slot=$(slot_of "$key")
     spawn holder "$LOCKRUN" --redis "redis://127.0.0.1:$src" --lease 30s -k "$key" \
-        -c 'touch started; sleep 1; echo done'
+        -c 'touch started; until [ -e go ]; do sleep 0.05; done; echo done'
     wait_until 10 test -e started
     begin_migration "$slot" "$src" "$dst"
+    touch go
     assert_exit holder 0 20
     run cat holder.err
     assert_output --partial 'result was not stored'
