@@ -45,8 +45,9 @@ peak_kib() {
     assert_output 1
 }
 
-@test "20 waiters of a run printing 64 MiB, over --cache-max-bytes, all print it whole; it ran once" {
-    head -c $((64 << 20)) /dev/urandom >big
+@test "20 waiters of a run printing 24 MiB, over --cache-max-bytes, all print it whole; it ran once" {
+    # Three times the 8 MiB window, and over the 16 MiB --cache-max-bytes.
+    head -c $((24 << 20)) /dev/urandom >big
     local sum
     sum=$(sha256sum <big)
     local cmd="echo run >> runs; $(wait_for_go_cmd); cat big"
@@ -111,8 +112,9 @@ peak_kib() {
     assert_runs 1
 }
 
-@test "a follower of a 1 GiB run, and its holder, keep their memory bounded" {
-    local cmd="echo run >> runs; $(wait_for_go_cmd); head -c $((1 << 30)) /dev/urandom"
+@test "a follower of a 256 MiB run, and its holder, keep their memory bounded" {
+    # 32 times the kept window, and four times the largest peak allowed below.
+    local cmd="echo run >> runs; $(wait_for_go_cmd); head -c $((256 << 20)) /dev/urandom"
     spawn holder bash -o pipefail -c \
         "/usr/bin/time -f %M -o holder.time \"\$0\" --key live:gib -c '$cmd' | wc -c" "$LOCKRUN"
     wait_until 10 test -s runs
@@ -123,8 +125,8 @@ peak_kib() {
     touch go
     assert_exit holder 0 120
     assert_exit follower 0 120
-    assert_equal "$(<follower.out)" $((1 << 30))
-    assert_equal "holder printed: $(<holder.out)" "holder printed: $((1 << 30))"
+    assert_equal "$(<follower.out)" $((256 << 20))
+    assert_equal "holder printed: $(<holder.out)" "holder printed: $((256 << 20))"
     assert_runs 1
     # The kept window is 8 MiB and a read 256 KiB: whatever the output's size, neither side
     # holds more than some tens of MiB (the holder's capture stops at --cache-max-bytes).

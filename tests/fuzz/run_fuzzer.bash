@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # run_fuzzer.bash FUZZER SEEDS: runs one libFuzzer target for LOCKRUN_FUZZ_SECONDS (default
-# 15) of wall time on a copy of its seed corpus (SEEDS, a directory); fails on a crash, a
+# 10) of wall time on a copy of its seed corpus (SEEDS, a directory); fails on a crash, a
 # sanitizer report or a broken invariant. Its log (NAME.log) and any crashing input
 # (NAME-crash-...) stay in the working directory (ctest's: build-fuzz/tests).
 set -uo pipefail
-fuzzer=$1 seeds=$2 seconds=${LOCKRUN_FUZZ_SECONDS:-15}
+fuzzer=$1 seeds=$2 seconds=${LOCKRUN_FUZZ_SECONDS:-10}
 name=$(basename "$fuzzer")
 corpus=$(mktemp -d)
 trap 'rm -rf "$corpus"' EXIT
