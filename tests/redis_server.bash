@@ -15,6 +15,31 @@ is_running() {
     [[ ${stat%% *} != Z ]]
 }
 
+# process_start PID: when process PID started (clock ticks after boot, /proc/PID/stat field
+# 22), or nothing if there is none. A PID and its start name one process: a PID alone is
+# another process's once the first has gone and the kernel hands it out again, which a
+# suite that starts tens of thousands of processes under pid_max 32768 sees within a run.
+process_start() {
+    local stat
+    [[ $1 =~ ^[0-9]+$ ]] || return 0
+    { read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 0
+    stat=${stat##*) }
+    local -a fields
+    read -r -a fields <<<"$stat"
+    echo "${fields[19]}"
+}
+
+# remember_server DIR PID: adds process PID, just started, to DIR's list for
+# stop_redis_servers, as its PID and start time.
+remember_server() {
+    echo "$2 $(process_start "$2")" >>"$1/redis-servers.pid"
+}
+
+# same_process PID START: process PID is still the one that started at START, and running.
+same_process() {
+    [[ -n $2 && $(process_start "$1") == "$2" ]] && is_running "$1"
+}
+
 # free_port [cluster]: a loopback TCP port that nothing listens on right now; with
 # `cluster`, one below 55535 whose cluster bus port (port + 10000) is free as well.
 free_port() {
@@ -65,7 +90,7 @@ start_redis_server() {
         redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
             "${args[@]}" >"$dir/$name.log" 2>&1 </dev/null 3>&- &
         pid=$!
-        echo "$pid" >>"$dir/redis-servers.pid"
+        remember_server "$dir" "$pid"
         deadline=$((SECONDS + 10))
         while is_running "$pid"; do
             if [[ $(redis-cli "${cli[@]}" -p "$port" INFO server 2>/dev/null) == *"process_id:$pid"$'\r'* ]]; then
@@ -96,17 +121,21 @@ start_redis_server() {
 # stop_redis_servers DIR: stops every server started in DIR, also a stopped (SIGSTOP) one;
 # SIGKILL for one that has not gone 10 s after SIGTERM.
 stop_redis_servers() {
-    local list=$1/redis-servers.pid pid deadline
+    local list=$1/redis-servers.pid pid start deadline
     [[ -s $list ]] || return 0
-    while read -r pid; do
-        kill -CONT "$pid" 2>/dev/null || true
-        kill -TERM "$pid" 2>/dev/null || true
-        deadline=$((SECONDS + 10))
-        while is_running "$pid" && ((SECONDS <= deadline)); do
-            sleep 0.02
-        done
-        if is_running "$pid"; then
-            kill -KILL "$pid" 2>/dev/null || true
+    while read -r pid start; do
+        # A server that has gone already (a test killed it, or it found its port taken) is
+        # not signalled: its PID may be another process's now, another file's server.
+        if same_process "$pid" "$start"; then
+            kill -CONT "$pid" 2>/dev/null || true
+            kill -TERM "$pid" 2>/dev/null || true
+            deadline=$((SECONDS + 10))
+            while same_process "$pid" "$start" && ((SECONDS <= deadline)); do
+                sleep 0.02
+            done
+            if same_process "$pid" "$start"; then
+                kill -KILL "$pid" 2>/dev/null || true
+            fi
         fi
         wait "$pid" 2>/dev/null || true
     done <"$list"

@@ -182,7 +182,7 @@ sig_ignored() {
     return 1
 }
 
-declare -gA SPAWNED=()
+declare -gA SPAWNED=() SPAWNED_START=()
 
 # spawn NAME COMMAND...: starts COMMAND in the background, as a shell with job control
 # would: in its own process group, with SIGINT and SIGQUIT at their defaults (a plain
@@ -197,6 +197,7 @@ spawn() {
     # in lockrun, as it should: the tests start from the defaults.
     env --default-signal=HUP,INT,QUIT,TERM "$@" >"$name.out" 2>"$name.err" </dev/null 3>&- &
     SPAWNED[$name]=$!
+    SPAWNED_START[$name]=$(process_start $!)
     set +m
 }
 
@@ -336,7 +337,8 @@ per_test_teardown() {
     done
     for name in "${!SPAWNED[@]}"; do
         pid=${SPAWNED[$name]}
-        if is_running "$pid"; then
+        # Not by PID alone: one that exited during the test may be another's PID by now.
+        if same_process "$pid" "${SPAWNED_START[$name]}"; then
             kill -KILL "$pid" 2>/dev/null || true
         fi
         wait "$pid" 2>/dev/null || true

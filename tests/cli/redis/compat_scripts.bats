@@ -18,17 +18,15 @@ setup_file() {
     STANDIN_PORT=$(free_port)
     /usr/bin/python3 "$BATS_TEST_DIRNAME/../../support/redis62_standin.py" "$STANDIN_PORT" "$REDIS_PORT" \
         >"$BATS_FILE_TMPDIR/standin.out" 2>&1 3>&- &
-    echo $! >"$BATS_FILE_TMPDIR/standin.pid"
+    # In the list of this file's servers, which stop_redis stops (by PID and start time).
+    remember_server "$BATS_FILE_TMPDIR" $!
     local deadline=$((SECONDS + 10))
     until grep -q ready "$BATS_FILE_TMPDIR/standin.out"; do
         ((SECONDS < deadline)) || { cat "$BATS_FILE_TMPDIR/standin.out" >&2; return 1; }
         sleep 0.05
     done
 }
-teardown_file() {
-    kill "$(cat "$BATS_FILE_TMPDIR/standin.pid")" 2>/dev/null || true
-    stop_redis
-}
+teardown_file() { stop_redis; }
 # common.bash points LOCKRUN_REDIS_URL at the real server for every test: here, the stand-in.
 setup() {
     per_test_setup

@@ -40,7 +40,7 @@ start_sentinel_once() {
     } >"$conf"
     redis-server "$conf" --sentinel >"$BATS_FILE_TMPDIR/sentinel$1.log" 2>&1 </dev/null 3>&- &
     pid=$!
-    echo "$pid" >>"$BATS_FILE_TMPDIR/redis-servers.pid"
+    remember_server "$BATS_FILE_TMPDIR" "$pid"
     deadline=$((SECONDS + 10))
     until redis-cli -p "$port" ${3:+-a "$3" --no-auth-warning} SENTINEL masters 2>/dev/null | grep -q mymaster; do
         if ! is_running "$pid"; then
