@@ -21,8 +21,7 @@ std::string printed_text(std::uint64_t printed) {
 
 FollowResult follow_run(const std::string& key, const LockHeld& held, LiveFeed& feed,
                         Deadline wait_deadline, Reporter& reporter) {
-    const std::string run =
-        "the run of " + holder_text(held.holder) + " (fence " + std::to_string(held.fence) + ")";
+    const std::string run = run_text(held);
     std::uint64_t printed = 0;
     bool released = false;  // the run no longer holds the key: what it published is all
     Deadline next_check = Deadline::after(k_holder_check);

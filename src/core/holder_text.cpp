@@ -32,6 +32,10 @@ std::string describe_holder(const LockHeld& held) {
     return text + fmt::format(", fence {}", held.fence);
 }
 
+std::string run_text(const LockHeld& held) {
+    return "the run of " + holder_text(held.holder) + fmt::format(" (fence {})", held.fence);
+}
+
 std::string hold_kind(int max_holders, bool shared) {
     return shared ? "--shared" : "-n " + std::to_string(std::max(1, max_holders));
 }

@@ -21,6 +21,10 @@ std::string holder_text(const HolderInfo& holder);
 // "pid 4242 on build-7 (user ci) running 'make all' for 3s, fence 17".
 std::string describe_holder(const LockHeld& held);
 
+// The run that holds a lock, as a follower names it: "the run of pid 4242 on build-7
+// (uid 1001) (fence 17)".
+std::string run_text(const LockHeld& held);
+
 // How a caller holds a key, for the messages of SPEC §9: "-n 3", "--shared", "-n 1".
 std::string hold_kind(int max_holders, bool shared);
 

@@ -652,8 +652,7 @@ std::optional<SingleFlightOutcome> follow_the_run(const LockHeld& held,
                         outcome);
     }
     const LiveEnd& end = std::get<FollowedToEnd>(result).end;
-    std::string line = settings.key + ": followed the run of " + holder_text(held.holder) +
-                       " (fence " + std::to_string(held.fence) + ") live to its end, exit " +
+    std::string line = settings.key + ": followed " + run_text(held) + " live to its end, exit " +
                        std::to_string(end.exit_status);
     if (!end.has_outcome) line += " (it was stopped; nothing was stored)";
     reporter.notice(line, {{"outcome", std::string("cache_hit")},

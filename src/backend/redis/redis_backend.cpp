@@ -781,8 +781,7 @@ bool RedisBackend::finish(const FinishRequest& request) {
     // The run's end, after every piece of its output in the live stream (SPEC §1).
     std::string end_id, end_status, end_total;
     if (request.live_end) {
-        end_id =
-            std::to_string(request.fence) + "-" + std::to_string(request.live_end->total_bytes + 1);
+        end_id = live_entry_id(request.fence, request.live_end->total_bytes + 1);
         end_status = std::to_string(request.live_end->exit_status);
         end_total = std::to_string(request.live_end->total_bytes);
     }
@@ -1041,52 +1040,41 @@ std::unique_ptr<LiveFeed> RedisBackend::follow_live(const LockHeld& held) {
     // A stream it makes (nothing published yet) lasts as a dead holder's would at least.
     const std::string ttl = std::to_string(live_stream_ttl(Millis(0)).count());
     RedisLiveFeed::Calls calls;
-    const std::string first = std::to_string(held.fence) + "-0";
+    const std::string first = live_entry_id(held.fence, 0);
     calls.join = [this, group, first, ttl] {
         RespValue reply = call_with_retry(follow_live_script_, {keys_.live}, {group, first, ttl},
                                           interrupt_, begin_step());
         return !reply.is_error();
     };
-    calls.read = [this, group](Millis block) {
+    // One command, to the key's node; a connection that failed is not used again.
+    auto call = [this](const std::vector<std::string_view>& args, InterruptSource* interrupt) {
         const StepDeadline step = begin_step();
+        try {
+            return routed([&](RedisConnection& c) { return c.call(args, step); }, interrupt, step);
+        } catch (const BackendUnavailable&) {
+            connection_.reset();
+            throw;
+        }
+    };
+    calls.read = [this, group, call](Millis block) {
         const std::string block_ms = std::to_string(std::max(block, Millis(1)).count());
         std::vector<std::string_view> args{"XREADGROUP", "GROUP", group, "follower",
                                            "NOACK",      "COUNT", "8"};
         if (block > Millis(0)) args.insert(args.end(), {"BLOCK", block_ms});
         args.insert(args.end(), {"STREAMS", keys_.live, ">"});
-        try {
-            return routed([&](RedisConnection& c) { return c.call(args, step); }, interrupt_, step);
-        } catch (const BackendUnavailable&) {
-            connection_.reset();
-            throw;
-        }
+        return call(args, interrupt_);
     };
-    calls.leave = [this, group]() noexcept {
+    calls.leave = [this, group, call]() noexcept {
         try {
-            const StepDeadline step = begin_step();
-            routed(
-                [&](RedisConnection& c) {
-                    return c.call({"XGROUP", "DESTROY", keys_.live, group}, step);
-                },
-                nullptr, step);
+            call({"XGROUP", "DESTROY", keys_.live, group}, nullptr);
         } catch (...) {
             // The holder waits for it k_live_patience at most, or it goes with the stream.
         }
     };
     // One HGET: the status script would also send the stored result, if any, every second.
-    calls.run_goes_on = [this, fence = std::to_string(held.fence)] {
-        const StepDeadline step = begin_step();
-        try {
-            RespValue holder = routed(
-                [&](RedisConnection& c) {
-                    return c.call({"HGET", keys_.lock, "fence"}, step);
-                },
-                interrupt_, step);
-            return holder.type == RespValue::Type::string && holder.text == fence;
-        } catch (const BackendUnavailable&) {
-            connection_.reset();
-            throw;
-        }
+    calls.run_goes_on = [this, call, fence = std::to_string(held.fence)] {
+        RespValue holder = call({"HGET", keys_.lock, "fence"}, interrupt_);
+        return holder.type == RespValue::Type::string && holder.text == fence;
     };
     // Each read blocks for less than the I/O timeout that bounds its reply, and for a quarter
     // of a second at most: a signal is noticed between two reads.

@@ -10,11 +10,6 @@
 namespace lockrun {
 namespace {
 
-// "<fence>-<offset>", an entry's ID.
-std::string stream_id(std::uint64_t fence, std::uint64_t offset) {
-    return std::to_string(fence) + "-" + std::to_string(offset);
-}
-
 // The two numbers of an ID "<ms>-<seq>"; nullopt for any other text.
 std::optional<std::pair<std::uint64_t, std::uint64_t>> id_parts(std::string_view id) {
     const std::size_t dash = id.find('-');
@@ -42,6 +37,10 @@ constexpr Millis k_look_interval{10};
 
 }  // namespace
 
+std::string live_entry_id(std::uint64_t fence, std::uint64_t offset) {
+    return std::to_string(fence) + "-" + std::to_string(offset);
+}
+
 RedisLivePublisher::RedisLivePublisher(std::optional<RedisConnection> connection,
                                        const LuaScript& script, Target target)
     : script_(script),
@@ -61,9 +60,9 @@ void RedisLivePublisher::publish(OutputStream stream, std::string_view bytes) {
 void RedisLivePublisher::send_piece(std::string_view stream, std::string_view bytes) {
     or_give_up([&] {
         // A look ends in a marker, should nobody follow any more: one past the last piece.
-        const std::string id = stream_id(target_.fence, stream.empty() ? offset_ + 1 : offset_);
+        const std::string id = live_entry_id(target_.fence, stream.empty() ? offset_ + 1 : offset_);
         const std::string minid = offset_ > k_live_window_bytes
-                                      ? stream_id(target_.fence, offset_ - k_live_window_bytes)
+                                      ? live_entry_id(target_.fence, offset_ - k_live_window_bytes)
                                       : std::string();
         const bool drop_laggards = waits_.stalled() && !waits_.allows();
         const std::vector<std::string_view> args{

@@ -22,6 +22,10 @@
 
 namespace lockrun {
 
+// "<fence>-<offset>": the ID of the entry of run `fence` that ends at `offset` (an end: one
+// past the last byte; a follower's start: 0).
+std::string live_entry_id(std::uint64_t fence, std::uint64_t offset);
+
 // The most output sent to the server and not yet answered before the holder waits for it.
 inline constexpr std::uint64_t k_live_backlog_bytes = 4 << 20;
 
