@@ -15,7 +15,8 @@ start_cluster() {
         # shellcheck disable=SC2086
         start_redis_server "$CLUSTER_DIR" "node$i" cluster ${CLUSTER_CLI_ARGS:-} -- \
             --cluster-enabled yes --cluster-config-file "nodes-{port}.conf" \
-            --cluster-node-timeout 2000 --cluster-require-full-coverage no ${CLUSTER_SERVER_ARGS:-}
+            --cluster-node-timeout 2000 --cluster-require-full-coverage no \
+            --repl-diskless-sync-delay 0 ${CLUSTER_SERVER_ARGS:-}
         ports+=("$REDIS_SERVER_PORT")
     done
     ccli --cluster create "${ports[@]/#/127.0.0.1:}" --cluster-replicas "$2" --cluster-yes \
@@ -27,6 +28,19 @@ start_cluster() {
             if ((SECONDS > deadline)); then
                 echo "the cluster did not come up; node $port says:" >&2
                 ccli -p "$port" CLUSTER INFO >&2
+                return 1
+            fi
+            sleep 0.1
+        done
+    done
+    # And every replica synced: a replica still in its first sync (which Redis 7 delays 5 s
+    # by default, repl-diskless-sync-delay, for more replicas to join it) makes a CLUSTER
+    # FAILOVER time out, its master's offset out of its reach.
+    for port in "${ports[@]}"; do
+        [[ $(ccli -p "$port" ROLE | head -1) == slave ]] || continue
+        until [[ $(ccli -p "$port" INFO replication) == *master_link_status:up* ]]; do
+            if ((SECONDS > deadline)); then
+                echo "the replica on $port did not sync with its master" >&2
                 return 1
             fi
             sleep 0.1
