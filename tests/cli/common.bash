@@ -170,16 +170,14 @@ is_gone() {
 
 # sig_ignored PID SIGNUM: SIGNUM is ignored (SIG_IGN) in PID.
 sig_ignored() {
-    local line mask
-    while read -r line; do
-        if [[ $line == SigIgn:* ]]; then
-            mask=${line#SigIgn:}
-            mask=${mask//[[:space:]]/}
-            (((0x$mask >> ($2 - 1)) & 1))
-            return
-        fi
-    done <"/proc/$1/status"
-    return 1
+    local status
+    # Read whole, in one read(2): `while read` reads a file a line at a time, seeking back
+    # after each, and the kernel makes /proc/PID/status afresh at every read, so a State
+    # line that changed length in between ("R (running)", "S (sleeping)") shifted the lines
+    # after it, and SigIgn was not found.
+    status=$(<"/proc/$1/status") || return 1
+    [[ $status =~ SigIgn:[[:space:]]*([0-9a-f]+) ]] || return 1
+    (((0x${BASH_REMATCH[1]} >> ($2 - 1)) & 1))
 }
 
 declare -gA SPAWNED=() SPAWNED_START=()
@@ -401,12 +399,14 @@ flock_id() {
 # lockrun under test fail to acquire one.
 flocked_files() {
     local dir=${1:-$LOCKRUN_STATE_DIR} file id num kind rest
-    local -A held=()
+    local -A held=() locks
+    # Read whole first (see sig_ignored): the list changes while it is read.
+    locks=$(</proc/locks)
     while read -r num kind _ _ _ id rest; do
         if [[ $kind == FLOCK ]]; then # a blocked request reads "N: -> FLOCK ..."
             held[$id]=1
         fi
-    done </proc/locks
+    done <<<"$locks"
     for file in "$dir"/*; do
         [[ -f $file && ! -L $file ]] || continue
         id=$(flock_id "$file") || continue
