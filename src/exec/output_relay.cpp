@@ -59,7 +59,7 @@ OutputRelay::Moved OutputRelay::splice_to_destination(bool after_room) {
     } while (moved < 0 && errno == EINTR);
     if (moved == 0) source_ended();
     if (moved >= 0) {
-        grow_source_if_streaming(static_cast<std::size_t>(moved));
+        grow_pipes_if_streaming(static_cast<std::size_t>(moved));
         return Moved::done;
     }
     return kernel_move_failed(after_room);
@@ -96,17 +96,28 @@ OutputRelay::Moved OutputRelay::tee_and_capture(bool after_room) {
         have += static_cast<std::size_t>(got);
     }
     tap_.add(stream_, std::string_view(bytes, have));
-    grow_source_if_streaming(have);
+    grow_pipes_if_streaming(have);
     return Moved::done;
 }
 
-void OutputRelay::grow_source_if_streaming(std::size_t bytes) {
-    if (source_grown_ || !source_.valid()) return;
+void OutputRelay::grow_pipes_if_streaming(std::size_t bytes) {
+    if (pipes_grown_ || !source_.valid()) return;
     int capacity = ::fcntl(source_.get(), F_GETPIPE_SZ);
     if (capacity <= 0 || bytes < static_cast<std::size_t>(capacity)) return;
-    source_grown_ = true;
-    // Refused past the user's pipe limits (EPERM): the pipe keeps its size.
-    (void)::fcntl(source_.get(), F_SETPIPE_SZ, k_streaming_pipe);
+    pipes_grown_ = true;
+    grow_pipe(source_.get());
+    // Our own pipe, too: each move is at most what it has room for, and at its default
+    // 64 KiB a streaming command cost four times the moves and wake-ups (1 GiB of zeros,
+    // captured: 22,000 context switches against 6,000, 10% more CPU).
+    if (destination_is_fifo_) grow_pipe(destination_);
+}
+
+void OutputRelay::grow_pipe(int fd) {
+    // Never shrunk (its owner may have made it larger); refused past the user's pipe limits
+    // (EPERM): the pipe keeps its size.
+    int capacity = ::fcntl(fd, F_GETPIPE_SZ);
+    if (capacity > 0 && capacity < k_streaming_pipe)
+        (void)::fcntl(fd, F_SETPIPE_SZ, k_streaming_pipe);
 }
 
 void OutputRelay::read_into_pending() {
@@ -121,7 +132,7 @@ void OutputRelay::read_into_pending() {
     }
     std::string_view read(bytes, static_cast<std::size_t>(got));
     tap_.add(stream_, read);
-    grow_source_if_streaming(read.size());
+    grow_pipes_if_streaming(read.size());
     if (!destination_broken_) {
         pending_.assign(read);
         written_ = 0;

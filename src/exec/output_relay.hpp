@@ -18,9 +18,10 @@
 namespace lockrun {
 
 inline constexpr std::size_t k_relay_buffer = 256 * 1024;
-// The command's pipe grows to this once it has filled up (a command that streams): fewer,
-// larger moves. Only then, since every byte of a user's pipes counts against
-// /proc/sys/fs/pipe-user-pages-soft, past which all of that user's new pipes are shrunk.
+// The command's pipe, and ours when it is a pipe, grow to this once the command has filled
+// its pipe (a command that streams): fewer, larger moves. Only then, since every byte of a user's
+// pipes counts against /proc/sys/fs/pipe-user-pages-soft, past which all of that user's new pipes
+// are shrunk.
 inline constexpr int k_streaming_pipe = 1024 * 1024;
 
 class OutputRelay {
@@ -65,8 +66,10 @@ private:
     // source empty), refuses kernel moves (EINVAL), or failed.
     Moved kernel_move_failed(bool after_room);
     void read_into_pending();
-    // After a move of `bytes`: grows the source pipe once the command fills it.
-    void grow_source_if_streaming(std::size_t bytes);
+    // After a move of `bytes`: grows the source pipe (and a pipe destination) once the
+    // command fills it.
+    void grow_pipes_if_streaming(std::size_t bytes);
+    static void grow_pipe(int fd);
     void write_pending();
     // The read end of the command's pipe gave EOF or failed.
     void source_ended() { source_.reset(); }
@@ -84,7 +87,7 @@ private:
     bool kernel_moves_;  // splice/tee to this destination (a pipe or a file) are worth trying
     bool destination_full_ = false;  // a kernel move found no room: wait for POLLOUT
     bool destination_broken_ = false;
-    bool source_grown_ = false;
+    bool pipes_grown_ = false;
     OutputStream stream_;
     OutputTap& tap_;
     std::unique_ptr<char[]> buffer_;  // k_relay_buffer bytes, allocated on first use

@@ -161,6 +161,35 @@ TEST(OutputRelay, KeepsMovingEveryByteAfterTheCapturePassesItsLimit) {
     EXPECT_TRUE(capture.chunks.empty());
 }
 
+// The size of our pipe after the command wrote `output` through the relay into it, having
+// been `size` bytes before.
+int pipe_size_after(const std::string& output, int size, bool capturing) {
+    TestPipe command, ours;
+    EXPECT_EQ(::fcntl(ours.write_end.get(), F_SETPIPE_SZ, size), size);
+    Reader reader(std::move(ours.read_end));
+    Capture capture = capturing ? capture_up_to(16 * 1024 * 1024) : Capture{};
+    {
+        Writer writer(std::move(command.write_end), output);
+        OutputTap tap{capture};
+        OutputRelay relay(std::move(command.read_end), ours.write_end.get(),
+                          OutputStream::stdout_stream, tap);
+        pump(relay);
+    }
+    int grown = ::fcntl(ours.write_end.get(), F_GETPIPE_SZ);
+    ours.write_end.reset();
+    EXPECT_TRUE(reader.bytes() == output);
+    return grown;
+}
+
+TEST(OutputRelay, GrowsOurPipeOnlyForACommandThatStreams) {
+    for (bool capturing : {false, true}) {
+        EXPECT_EQ(pipe_size_after(numbered_bytes(1000), 65536, capturing), 65536)
+            << "capturing: " << capturing;
+        EXPECT_EQ(pipe_size_after(numbered_bytes(k_large), 65536, capturing), k_streaming_pipe)
+            << "capturing: " << capturing;
+    }
+}
+
 TEST(OutputRelay, WritesAndCapturesToAFile) {
     for (bool capturing : {false, true}) {
         std::string output = numbered_bytes(k_large);
