@@ -582,22 +582,28 @@ def fig_stampede(s):
             print(f"  note: redis-server takes {maxclients} clients, and {n} callers that wait open"
                   f" up to {2 * n}: raise the open-files limit (ulimit -n) for a fair run")
         flock_wait = int(n * 0.5 * 2) + 30  # every flock caller runs in turn: let them all
-        contenders = [
-            ("bare (unguarded)", []),
-            (f"flock -w {flock_wait}", s.flock(s.path(f"st.flock.{n}"), flock_wait)),
-            (STAMPEDE_FLOOR, s.floor_single_flight(s.path(f"st.floor.{n}"))),
-            (STAMPEDE_FLOOR_LINKED, s.floor_single_flight(s.path(f"st.linked.{n}"), linked=True)),
-            ("lockrun local --wait 60", s.local(s.key("st"), "--wait", "60")),
-            ("lockrun redis --wait 60", s.redis(s.key("st"), "--wait", "60")),
-            ("classic script, cache", s.classic_cron(s.key("st"), ttl=300, wait=60)),
-        ]
+
+        def contenders(round_no):
+            """Each round its own keys and files: the run of one round must not be replayed."""
+            tag = f"{n}.{round_no}"
+            return [
+                ("bare (unguarded)", []),
+                (f"flock -w {flock_wait}", s.flock(s.path(f"st.flock.{tag}"), flock_wait)),
+                (STAMPEDE_FLOOR, s.floor_single_flight(s.path(f"st.floor.{tag}"))),
+                (STAMPEDE_FLOOR_LINKED,
+                 s.floor_single_flight(s.path(f"st.linked.{tag}"), linked=True)),
+                ("lockrun local --wait 60", s.local(s.key("st"), "--wait", "60")),
+                ("lockrun redis --wait 60", s.redis(s.key("st"), "--wait", "60")),
+                ("classic script, cache", s.classic_cron(s.key("st"), ttl=300, wait=60)),
+            ]
+        names = [name for name, _ in contenders(0)]
         # Per contender: the walls, and the worst executions, printed and failed of any round.
-        walls = {name: [] for name, _ in contenders}
+        walls = {name: [] for name in names}
         worst = {}
-        plan = [[c for c in contenders if not c[0].startswith("flock")] for _ in range(rounds)]
+        plan = [[c for c in contenders(i) if not c[0].startswith("flock")] for i in range(rounds)]
         for order in plan:
             random.shuffle(order)
-        plan[0] += [c for c in contenders if c[0].startswith("flock")]
+        plan[0] += [c for c in contenders(0) if c[0].startswith("flock")]
         for round_no, order in enumerate(plan, 1):
             for name, prefix in order:
                 # flock's callers run in turn (n x 0.5 s); the others give up after --wait 60,
@@ -612,7 +618,7 @@ def fig_stampede(s):
                       f" {errors} non-zero exits, wall {wall:.2f} s", flush=True)
         median = {name: statistics.median(w) for name, w in walls.items()}
         base, floor_wall = median["bare (unguarded)"], median[STAMPEDE_FLOOR_LINKED]
-        for name, _ in contenders:
+        for name in names:
             execs, printed, errors = worst[name]
             wall = median[name]
             label = f"N={n} {name}"
@@ -629,7 +635,7 @@ def fig_stampede(s):
                 r.add(f"{label}: wall against the floor linked as lockrun", f"{wall:.2f} s",
                       ratio(wall, floor_wall) + " floor", "", "")
         print(f"  N={n} walls, s: " + "; ".join(
-            f"{name} {', '.join(f'{w:.2f}' for w in walls[name])}" for name, _ in contenders),
+            f"{name} {', '.join(f'{w:.2f}' for w in walls[name])}" for name in names),
             flush=True)
     r.show()
 

@@ -18,6 +18,11 @@ size_at_least() {
     (($(stat -c %s "$1") >= $2))
 }
 
+# inotify_instances PID: how many inotify instances process PID holds open.
+inotify_instances() {
+    find "/proc/$1/fd" -lname 'anon_inode:inotify' 2>/dev/null | wc -l
+}
+
 # peak_kib NAME: the peak RSS (KiB) that GNU time wrote to NAME.time.
 peak_kib() {
     tail -n 1 "$1.time"
@@ -175,6 +180,10 @@ peak_kib() {
     spawn late "$LOCKRUN" -v --wait 30 --key live:late -c 'echo run >> runs'
     wait_until 10 grep -q 'so far is no longer kept; waiting for its end' late.err
     assert_equal "late printed: $(stat -c %s late.out)" 'late printed: 0'
+    if backend_is local; then
+        # It stopped watching the lock to follow, and watches it again to wait.
+        wait_until 5 test "$(inotify_instances "${SPAWNED[late]}")" = 1
+    fi
     touch go
     assert_exit holder 0 10
     assert_exit late 0 10
@@ -259,6 +268,23 @@ peak_kib() {
     run cmp slow.out three
     assert_success
     assert_runs 2
+}
+
+@test "a local follower holds one inotify instance, on the run's file, not two" {
+    # Closing an instance waits for the kernel to retire its watches (tens of ms while a
+    # stampede's followers close theirs): the watch on the lock goes when following starts,
+    # and 128 instances a user (fs.inotify.max_user_instances) serve 128 followers.
+    backend_is local || skip "inotify is the local backend's"
+    spawn holder "$LOCKRUN" --key live:ino -c "echo run >> runs; echo before; $(wait_for_go_cmd); echo after"
+    wait_until 10 test -s runs
+    spawn follower "$LOCKRUN" --wait 60 --key live:ino -c 'echo run >> runs'
+    wait_until 10 grep -qx before follower.out
+    assert_equal "instances: $(inotify_instances "${SPAWNED[follower]}")" 'instances: 1'
+    touch go
+    assert_exit holder 0 10
+    assert_exit follower 0 10
+    assert_equal "$(<follower.out)" $'before\nafter'
+    assert_runs 1
 }
 
 @test "SIGINT to a follower: it exits 130 at once, and the run goes on without it" {

@@ -269,6 +269,12 @@ void LocalBackend::wait_for_release(Deadline wait_deadline) {
         wait_for_fd(-1, 0, deadline, interrupt_);  // sleeps; nothing to watch
         return;
     }
+    // Closed while this caller followed a run: watch again, then look again at once rather
+    // than miss a release that came before the watch.
+    if (!release_watch_.valid()) {
+        prepare_to_wait();
+        return;
+    }
     // The lock file was replaced since we began to watch: watch the new one, and look
     // again at once rather than miss a release that came before the watch.
     struct stat current {};
@@ -342,8 +348,16 @@ std::unique_ptr<LivePublisher> LocalBackend::publish_live(std::uint64_t, Millis)
 }
 
 std::unique_ptr<LiveFeed> LocalBackend::follow_live(const LockHeld& held) {
-    return follow_live_file(dir_.get(), state_dir_ + "/" + name(".live"), name(".live"), held.fence,
-                            interrupt_);
+    std::unique_ptr<LiveFeed> feed = follow_live_file(dir_.get(), state_dir_ + "/" + name(".live"),
+                                                      name(".live"), held.fence, interrupt_);
+    // A follower listens to the run's file, not for the release. Closing an inotify instance
+    // waits until the kernel has retired its watches (an SRCU grace period: 8-24 ms while a
+    // stampede's followers close theirs at once), so it is closed now, while the run goes
+    // on, not in the follower's exit; and a stampede's followers hold one instance each, not
+    // two, of the 128 a user may have (fs.inotify.max_user_instances). A caller that waits
+    // again watches again (wait_for_release()).
+    if (feed) release_watch_.reset();
+    return feed;
 }
 
 bool LocalBackend::renew_now(const std::string&, Millis) {
