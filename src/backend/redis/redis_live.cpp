@@ -268,6 +268,7 @@ LiveEvent RedisLiveFeed::take(std::uint64_t offset) {
         std::optional<std::int64_t> status = number_of(entry.exit_status);
         std::optional<std::int64_t> total = number_of(entry.total);
         if (!status || !total || *total < 0) return LiveGap{};
+        ended_ = true;
         return LiveEnd{static_cast<int>(*status), entry.has_outcome == "1",
                        static_cast<std::uint64_t>(*total)};
     }

@@ -114,8 +114,10 @@ public:
         std::function<bool()> join;
         // XREADGROUP of what the group has not read yet, blocking up to the duration.
         std::function<RespValue(Millis)> read;
-        // Destroys the group, so that the holder waits for it no more. Never throws.
-        std::function<void()> leave;
+        // Destroys the group, so that the holder waits for it no more. `run_ended`: the run's
+        // end was read, nobody waits for the group, and this caller is done with the
+        // connection: sent without waiting for the answer. Never throws.
+        std::function<void(bool run_ended)> leave;
         // Whether the run still holds the key (one status script: atomic).
         std::function<bool()> run_goes_on;
     };
@@ -123,7 +125,7 @@ public:
         : calls_(std::move(calls)), fence_(fence), longest_block_(longest_block) {}
     ~RedisLiveFeed() override {
         // Not over a connection that just failed: it would wait for a server that is gone.
-        if (joined_ && !broken_) calls_.leave();
+        if (joined_ && !broken_) calls_.leave(ended_);
     }
     RedisLiveFeed(const RedisLiveFeed&) = delete;
     RedisLiveFeed& operator=(const RedisLiveFeed&) = delete;
@@ -147,6 +149,7 @@ private:
     Millis longest_block_;
     bool joined_ = false;
     bool broken_ = false;  // a call failed: the group stays, and goes with the stream
+    bool ended_ = false;   // the run's end was read
     std::deque<Entry> buffered_;
 };
 
