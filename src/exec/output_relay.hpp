@@ -17,7 +17,12 @@
 
 namespace lockrun {
 
-inline constexpr std::size_t k_relay_buffer = 256 * 1024;
+// The most one move takes. Once the pipes have grown (below), a move of 256 KiB was no
+// cheaper than one of 128 KiB, and the bytes of a move are held up to three times at the
+// peak of a captured stream (this buffer, the capture's copy, a live piece queued for
+// Redis): 256 KiB cost 0.4 MiB more there. At 64 KiB, a command that streams into a
+// pipe woke lockrun twice as often.
+inline constexpr std::size_t k_relay_buffer = 128 * 1024;
 // The command's pipe, and ours when it is a pipe, grow to this once the command has filled
 // its pipe (a command that streams): fewer, larger moves. Only then, since every byte of a user's
 // pipes counts against /proc/sys/fs/pipe-user-pages-soft, past which all of that user's new pipes

@@ -138,7 +138,7 @@ peak_kib() {
     assert_equal "$(<follower.out)" $((256 << 20))
     assert_equal "holder printed: $(<holder.out)" "holder printed: $((256 << 20))"
     assert_runs 1
-    # The kept window is 8 MiB and a read 256 KiB: whatever the output's size, neither side
+    # The kept window is 8 MiB and a read 128 KiB: whatever the output's size, neither side
     # holds more than some tens of MiB (the holder's capture stops at --cache-max-bytes).
     assert [ "$(peak_kib follower)" -lt $((48 << 10)) ]
     assert [ "$(peak_kib holder)" -lt $((64 << 10)) ]

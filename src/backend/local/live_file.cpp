@@ -23,7 +23,7 @@ constexpr std::uint64_t k_live_header_bytes = 64;
 constexpr std::uint64_t k_live_kept_from_at = 24;
 constexpr std::size_t k_live_frame_header_bytes = 16;
 constexpr std::uint32_t k_live_end_bytes = 16;
-// No frame is larger: a relay reads at most 256 KiB at once. A longer one is damage.
+// No frame is larger: a relay reads at most 128 KiB at once. A longer one is damage.
 constexpr std::uint32_t k_live_max_payload = 16 << 20;
 // How often a follower without inotify looks at the file.
 constexpr Millis k_live_poll_interval{10};

@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "backend/redis/name_lookup.hpp"
+#include "backend/redis/resp_command.hpp"
 #include "backend/wait_for_fd.hpp"
 #include "core/errors.hpp"
 
@@ -256,7 +257,7 @@ std::vector<RespValue> RedisConnection::call_pipelined(
     const bool step_binds = step.described() && step.at.at() <= own.at();
     Deadline bounded = earliest(own, step.at);
     std::string bytes;
-    for (const auto& args : commands) bytes += with_asking(formatted(args));
+    for (const auto& args : commands) append_command(bytes, args);
     write_all(bytes, bounded);
     std::vector<RespValue> replies;
     replies.reserve(commands.size());
@@ -339,30 +340,16 @@ void RedisConnection::fail_no_reply(const StepDeadline& step, bool step_binds) c
          "check --io-timeout)");
 }
 
-std::string RedisConnection::formatted(const std::vector<std::string_view>& args) {
-    std::vector<const char*> argv;
-    std::vector<size_t> lengths;
-    argv.reserve(args.size());
-    lengths.reserve(args.size());
-    for (std::string_view arg : args) {
-        argv.push_back(arg.data());
-        lengths.push_back(arg.size());
-    }
-    char* raw = nullptr;
-    int length =
-        redisFormatCommandArgv(&raw, static_cast<int>(argv.size()), argv.data(), lengths.data());
-    if (length < 0) throw InternalError("cannot format a Redis command");
-    std::unique_ptr<char, decltype(&redisFreeCommand)> owned(raw, redisFreeCommand);
-    return std::string(raw, static_cast<size_t>(length));
+void RedisConnection::append_command(std::string& out,
+                                     const std::vector<std::string_view>& args) const {
+    if (asking_) append_resp_command(out, {"ASKING"});
+    append_resp_command(out, args);
 }
 
 void RedisConnection::send(const std::vector<std::string_view>& args, Deadline deadline) {
-    write_all(with_asking(formatted(args)), earliest(deadline, Deadline::after(io_timeout_)));
-}
-
-std::string RedisConnection::with_asking(std::string command) {
-    if (!asking_) return command;
-    return "*1\r\n$6\r\nASKING\r\n" + command;
+    std::string bytes;
+    append_command(bytes, args);
+    write_all(bytes, earliest(deadline, Deadline::after(io_timeout_)));
 }
 
 std::optional<RespValue> RedisConnection::read_reply(Deadline deadline) {
@@ -414,7 +401,7 @@ void RedisConnection::queue(const std::vector<std::string_view>& args) {
         outbox_.erase(0, outbox_sent_);
         outbox_sent_ = 0;
     }
-    outbox_ += with_asking(formatted(args));
+    append_command(outbox_, args);
 }
 
 bool RedisConnection::send_queued() {

@@ -1,8 +1,8 @@
 #pragma once
 // One connection to a Redis server on a socket that lockrun owns (Debian's hiredis 0.14
-// has neither TLS nor usable timeouts): hiredis formats commands and parses replies, we do
-// the I/O, so every operation has a deadline and a pending signal can cut a wait short.
-// A rediss:// connection runs the same I/O loops through a TlsChannel instead of
+// has neither TLS nor usable timeouts): hiredis parses replies, we format commands
+// (resp_command.hpp) and do the I/O, so every operation has a deadline and a pending signal can cut
+// a wait short. A rediss:// connection runs the same I/O loops through a TlsChannel instead of
 // recv/send; the loops do all the waiting for both.
 
 #include <hiredis/hiredis.h>
@@ -156,9 +156,9 @@ private:
     void throw_if_refused(const RespValue& reply, std::string_view command) const;
     // The message of a reply that did not come by `step` or io_timeout.
     [[noreturn]] void fail_no_reply(const StepDeadline& step, bool step_binds) const;
-    static std::string formatted(const std::vector<std::string_view>& args);
-    // `command` with an ASKING before it when ask_before_each_command() was called.
-    std::string with_asking(std::string command);
+    // Appends `args` to `out` as RESP sends a command, with an ASKING before it when
+    // ask_before_each_command() was called.
+    void append_command(std::string& out, const std::vector<std::string_view>& args) const;
     void write_all(std::string_view bytes, Deadline deadline);
     // Feeds the reader what can be read now. Returns 0 when it fed something, else the
     // poll(2) events to wait for before trying again.
