@@ -3,8 +3,9 @@
 #include <fmt/format.h>
 
 #include <cctype>
-#include <charconv>
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 
 namespace lockrun {
 namespace {
@@ -72,9 +73,23 @@ std::optional<double> parse_number(std::string_view text) {
     if (text == "+Inf") return HUGE_VAL;
     if (text == "-Inf") return -HUGE_VAL;
     if (text == "NaN") return std::nan("");
-    double value = 0;
-    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    // strtod, not std::from_chars: libstdc++'s from_chars for a double is the one thing that
+    // linked libm into lockrun (fesetround), which every run then loaded (300 KiB of RSS).
+    // lockrun sets no locale, so the decimal point is '.'. What strtod takes and from_chars
+    // does not is refused first: a sign '+', leading blanks, hexadecimal.
+    if (text.empty() || text.front() == '+' ||
+        std::isspace(static_cast<unsigned char>(text.front())) ||
+        text.find_first_of("xX") != std::string_view::npos) {
+        return std::nullopt;
+    }
+    const std::string terminated(text);
+    char* end = nullptr;
+    errno = 0;
+    const double value = std::strtod(terminated.c_str(), &end);
+    // Out of range: past the largest double, or below the least but not zero. A subnormal
+    // value is in range for from_chars; strtod says ERANGE for it too.
+    const bool out_of_range = errno == ERANGE && (std::isinf(value) || value == 0);
+    if (out_of_range || end != terminated.c_str() + terminated.size()) return std::nullopt;
     return value;
 }
 

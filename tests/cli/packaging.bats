@@ -45,11 +45,12 @@ setup_file() {
     assert_line --regexp '^Description: run a command once per key'
 }
 
-@test "the binary loads libc alone: hiredis, OpenSSL, libstdc++, spdlog, fmt and toml++ are built in" {
+@test "the binary loads libc alone: hiredis, OpenSSL, libstdc++, spdlog, fmt and toml++ are built in, libm unused" {
     run readelf -d "$LOCKRUN"
     assert_success
     assert_line --regexp '\(NEEDED\).*\[libc\.so\.6\]'
-    refute_line --regexp '\(NEEDED\).*\[lib(hiredis|ssl|crypto|stdc\+\+|gcc_s|spdlog|fmt|tomlplusplus)'
+    refute_line --regexp '\(NEEDED\).*\[lib(hiredis|ssl|crypto|stdc\+\+|gcc_s|spdlog|fmt|tomlplusplus|m)\.'
+    assert_equal "$(grep -c '(NEEDED)' <<<"$output")" 2  # libc.so.6, ld-linux
 }
 
 @test "the packaged man page is the one in the tree" {

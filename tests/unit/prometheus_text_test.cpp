@@ -55,6 +55,17 @@ TEST(PrometheusSamples, AFileThatIsNotTheFormatIsNotRead) {
     }
 }
 
+TEST(PrometheusSamples, AValueIsADecimalNumberInRange) {
+    for (const char* good : {"x 0\n", "x -1.5\n", "x 3e2\n", "x 5e-324\n", "x 1796581725.521\n"}) {
+        EXPECT_TRUE(parse_prometheus_samples(good)) << good;
+    }
+    EXPECT_EQ((*parse_prometheus_samples("x 5e-324"))[0].value, 5e-324);
+    for (const char* bad :
+         {"x +1\n", "x 0x10\n", "x 1e999\n", "x 1e-999\n", "x 1.5.2\n", "x -\n"}) {
+        EXPECT_FALSE(parse_prometheus_samples(bad)) << bad;
+    }
+}
+
 TEST(PrometheusSamples, RoundTripsLabelsItWrote) {
     PrometheusLabels labels{{"job", "we\"ird\\key\n"}, {"team", "ops"}};
     auto samples = parse_prometheus_samples("m" + prometheus_labels(labels) + " " +
