@@ -74,7 +74,7 @@ std::optional<double> parse_number(std::string_view text) {
     if (text == "-Inf") return -HUGE_VAL;
     if (text == "NaN") return std::nan("");
     // strtod, not std::from_chars: libstdc++'s from_chars for a double is the one thing that
-    // linked libm into lockrun (fesetround), which every run then loaded (300 KiB of RSS).
+    // linked libm into lockrun (fesetround), which every run then loaded (250 KiB of RSS).
     // lockrun sets no locale, so the decimal point is '.'. What strtod takes and from_chars
     // does not is refused first: a sign '+', leading blanks, hexadecimal.
     if (text.empty() || text.front() == '+' ||

@@ -1,9 +1,9 @@
 #pragma once
 // One connection to a Redis server on a socket that lockrun owns (Debian's hiredis 0.14
 // has neither TLS nor usable timeouts): hiredis parses replies, we format commands
-// (resp_command.hpp) and do the I/O, so every operation has a deadline and a pending signal can cut
-// a wait short. A rediss:// connection runs the same I/O loops through a TlsChannel instead of
-// recv/send; the loops do all the waiting for both.
+// (resp_command.hpp) and do the I/O, so every operation has a deadline and a pending
+// signal can cut a wait short. A rediss:// connection runs the same I/O loops through a
+// TlsChannel instead of recv/send; the loops do all the waiting for both.
 
 #include <hiredis/hiredis.h>
 #include <poll.h>
