@@ -123,9 +123,14 @@ struct TempFile {
 const std::size_t k_large = 3 * 1024 * 1024 + 17;  // many pipefuls, not a whole page at the end
 
 // What reaches a pipe destination when the command writes `output` and the relay runs
-// to its end with `capture`.
-std::string relayed_through_a_pipe(const std::string& output, Capture& capture) {
+// to its end with `capture`. `our_pipe_size`, if given: that pipe's size, set before and
+// read back after.
+std::string relayed_through_a_pipe(const std::string& output, Capture& capture,
+                                   int* our_pipe_size = nullptr) {
     TestPipe command, ours;
+    if (our_pipe_size != nullptr) {
+        EXPECT_EQ(::fcntl(ours.write_end.get(), F_SETPIPE_SZ, *our_pipe_size), *our_pipe_size);
+    }
     Reader reader(std::move(ours.read_end));
     {
         Writer writer(std::move(command.write_end), output);
@@ -134,6 +139,7 @@ std::string relayed_through_a_pipe(const std::string& output, Capture& capture) 
                           OutputStream::stdout_stream, tap);
         pump(relay);
     }
+    if (our_pipe_size != nullptr) *our_pipe_size = ::fcntl(ours.write_end.get(), F_GETPIPE_SZ);
     ours.write_end.reset();
     return reader.bytes();
 }
@@ -164,21 +170,9 @@ TEST(OutputRelay, KeepsMovingEveryByteAfterTheCapturePassesItsLimit) {
 // The size of our pipe after the command wrote `output` through the relay into it, having
 // been `size` bytes before.
 int pipe_size_after(const std::string& output, int size, bool capturing) {
-    TestPipe command, ours;
-    EXPECT_EQ(::fcntl(ours.write_end.get(), F_SETPIPE_SZ, size), size);
-    Reader reader(std::move(ours.read_end));
     Capture capture = capturing ? capture_up_to(16 * 1024 * 1024) : Capture{};
-    {
-        Writer writer(std::move(command.write_end), output);
-        OutputTap tap{capture};
-        OutputRelay relay(std::move(command.read_end), ours.write_end.get(),
-                          OutputStream::stdout_stream, tap);
-        pump(relay);
-    }
-    int grown = ::fcntl(ours.write_end.get(), F_GETPIPE_SZ);
-    ours.write_end.reset();
-    EXPECT_TRUE(reader.bytes() == output);
-    return grown;
+    EXPECT_TRUE(relayed_through_a_pipe(output, capture, &size) == output);
+    return size;
 }
 
 TEST(OutputRelay, GrowsOurPipeOnlyForACommandThatStreams) {
