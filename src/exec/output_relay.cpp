@@ -10,6 +10,18 @@
 #include <cerrno>
 
 namespace lockrun {
+namespace {
+
+// Grows pipe `fd` to k_streaming_pipe. Never shrunk (its owner may have made it larger);
+// refused past the user's pipe limits (EPERM): the pipe keeps its size.
+void grow_pipe(int fd) {
+    int capacity = ::fcntl(fd, F_GETPIPE_SZ);
+    if (capacity > 0 && capacity < k_streaming_pipe) {
+        (void)::fcntl(fd, F_SETPIPE_SZ, k_streaming_pipe);
+    }
+}
+
+}  // namespace
 
 OutputRelay::OutputRelay(UniqueFd source, int destination, OutputStream stream, OutputTap& tap)
     : source_(std::move(source)), destination_(destination), stream_(stream), tap_(tap) {
@@ -110,14 +122,6 @@ void OutputRelay::grow_pipes_if_streaming(std::size_t bytes) {
     // the reader emptied it, each side waking the other at every move (1 GiB of zeros,
     // captured: 20,000-22,000 context switches against 9,000-13,000, and 10% more CPU).
     if (destination_is_fifo_) grow_pipe(destination_);
-}
-
-void OutputRelay::grow_pipe(int fd) {
-    // Never shrunk (its owner may have made it larger); refused past the user's pipe limits
-    // (EPERM): the pipe keeps its size.
-    int capacity = ::fcntl(fd, F_GETPIPE_SZ);
-    if (capacity > 0 && capacity < k_streaming_pipe)
-        (void)::fcntl(fd, F_SETPIPE_SZ, k_streaming_pipe);
 }
 
 void OutputRelay::read_into_pending() {

@@ -74,7 +74,6 @@ private:
     // After a move of `bytes`: grows the source pipe (and a pipe destination) once the
     // command fills it.
     void grow_pipes_if_streaming(std::size_t bytes);
-    static void grow_pipe(int fd);
     void write_pending();
     // The read end of the command's pipe gave EOF or failed.
     void source_ended() { source_.reset(); }
