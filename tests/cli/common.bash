@@ -182,6 +182,19 @@ sig_ignored() {
 
 declare -gA SPAWNED=() SPAWNED_START=()
 
+# Set while a test runs (empty in setup_file), and so in the environment of every process
+# the test starts and their children: what per_test_teardown asks of a PID from a *.pid file
+# before it kills it (started_by_this_test).
+export TEST_PROCESS_OWNER=${BATS_TEST_TMPDIR:-}
+
+# started_by_this_test PID: process PID carries this test's TEST_PROCESS_OWNER. A PID alone
+# is not enough: a command that wrote its PID and exited early leaves a number the kernel
+# may give, seconds later under ctest -j, to another file's process (a server it started).
+started_by_this_test() {
+    [[ -n $TEST_PROCESS_OWNER ]] &&
+        grep -qzxF "TEST_PROCESS_OWNER=$TEST_PROCESS_OWNER" "/proc/$1/environ" 2>/dev/null
+}
+
 # spawn NAME COMMAND...: starts COMMAND in the background, as a shell with job control
 # would: in its own process group, with SIGINT and SIGQUIT at their defaults (a plain
 # `cmd &` in a script ignores both, and lockrun rightly keeps them ignored). Its stdout
@@ -317,8 +330,9 @@ per_test_setup() {
     fi
 }
 
-# per_test_teardown: kills (by PID) whatever the test started that is still running:
-# spawned lockruns, and commands or grandchildren whose PID a test wrote to a *.pid file.
+# per_test_teardown: kills whatever the test started that is still running: spawned
+# lockruns (by PID and start time), and commands or grandchildren whose PID a test wrote to a
+# *.pid file (by PID, if the process there is this test's).
 per_test_teardown() {
     local name pid file
     # After a CLIENT PAUSE test; Redis 7.0 answers this only when the pause is over.
@@ -328,7 +342,7 @@ per_test_teardown() {
     for file in "$BATS_TEST_TMPDIR"/*.pid; do
         [[ -e $file ]] || continue
         while read -r pid; do
-            if is_running "$pid"; then
+            if is_running "$pid" && started_by_this_test "$pid"; then
                 kill -KILL "$pid" 2>/dev/null || true
             fi
         done <"$file"
