@@ -542,8 +542,11 @@ def stampede_once(s, name, prefix, n, timeout):
             procs.append(popen(barrier + prefix + cmd, stdout=f, stderr=err, stdin=subprocess.DEVNULL))
     # Starting a caller is a fork and an exec of sh: 500 of them take seconds on 2 busy cores.
     wait_for(lambda: os.path.getsize(ready) >= n, 60 + 0.2 * n, f"{n} callers to reach the barrier")
-    wfd = os.open(fifo, os.O_WRONLY)  # releases every caller blocked opening the FIFO
+    # The clock starts before the release: once the open has woken n callers, this process
+    # waits for a core behind them, and a clock read after it started 40-60 ms late, more
+    # for contenders whose callers take the cores at once (the bare command's) than others.
     t0 = time.perf_counter()
+    wfd = os.open(fifo, os.O_WRONLY)  # releases every caller blocked opening the FIFO
     deadline = t0 + timeout
     codes = [reap(p, max(0.1, deadline - time.perf_counter()), f"{name} stampede") for p in procs]
     wall = time.perf_counter() - t0
