@@ -213,9 +213,14 @@ Entry take_lock_or_find_result(const SingleFlightSettings& settings, Backend& ba
 
         const LockHeld& held = std::get<LockHeld>(attempt.outcome);
         if (settings.wait == Millis(0) || wait_deadline.passed()) return Conflict{held, ""};
+        // A follower learns of the run's end from the run's output, not from the release:
+        // it arms no wake-up (a second connection and a second look, or an inotify
+        // instance whose close waits for the kernel), which in a stampede every waiter paid.
+        const bool followable = held.live && held.fence != 0 && follows(settings, backend) &&
+                                looking.not_followed_fence != held.fence;
         // Arm the wake-up before the next attempt, so that a release between that attempt
         // and the wait cannot be missed (SPEC §5).
-        if (!armed) {
+        if (!armed && !followable) {
             backend.prepare_to_wait();
             armed = true;
             say_how_woken();
@@ -228,10 +233,7 @@ Entry take_lock_or_find_result(const SingleFlightSettings& settings, Backend& ba
             request.waited_for_fence = held.fence;
             looking.waited_for_fence = held.fence;
         }
-        if (held.live && held.fence != 0 && follows(settings, backend) &&
-            looking.not_followed_fence != held.fence) {
-            return FollowRun{held};
-        }
+        if (followable) return FollowRun{held};
         // A holder that died is noticed when its lease runs out; the margin lets the
         // server expire the key before we look again.
         Deadline lease_end = held.lease_left == k_infinite

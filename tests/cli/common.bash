@@ -466,6 +466,19 @@ subscribers_above() {
     (($(subscribers "$1") > $2))
 }
 
+# live_followers KEY (Redis): how many callers follow KEY's run live: the consumer groups of
+# its live stream, one a follower. A follower listens for no release (it reads the run's
+# end in the stream), so `subscribers` does not count it.
+live_followers() {
+    rcli XINFO GROUPS "$(key_base "$1")live" 2>/dev/null | grep -c '^follower:' || true
+}
+
+# waiting_above KEY N (Redis): more than N callers wait for KEY's run, subscribed to its
+# release or following it live.
+waiting_above() {
+    (($(subscribers "$1") + $(live_followers "$1") > $2))
+}
+
 subscribers_at_most() {
     (($(subscribers "$1") <= $2))
 }

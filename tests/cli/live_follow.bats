@@ -275,20 +275,46 @@ peak_kib() {
     assert_runs 2
 }
 
-@test "a local follower holds one inotify instance, on the run's file, not two" {
+@test "a local follower holds no inotify instance: it waits on the run's file" {
     # Closing an instance waits for the kernel to retire its watches (tens of ms while a
-    # stampede's followers close theirs): the watch on the lock goes when following starts,
-    # and 128 instances a user (fs.inotify.max_user_instances) serve 128 followers.
+    # stampede's followers close theirs), and a user has only 128: a follower waits on the
+    # live file's wake word (futex), with no instance from its first look to its exit.
     backend_is local || skip "inotify is the local backend's"
     spawn holder "$LOCKRUN" --key live:ino -c "echo run >> runs; echo before; $(wait_for_go_cmd); echo after"
     wait_until 10 test -s runs
     spawn follower "$LOCKRUN" --wait 60 --key live:ino -c 'echo run >> runs'
     wait_until 10 grep -qx before follower.out
-    assert_equal "instances: $(inotify_instances "${SPAWNED[follower]}")" 'instances: 1'
+    assert_equal "instances: $(inotify_instances "${SPAWNED[follower]}")" 'instances: 0'
     touch go
     assert_exit holder 0 10
     assert_exit follower 0 10
     assert_equal "$(<follower.out)" $'before\nafter'
+    assert_runs 1
+}
+
+# subscribed_clients: how many of the test server's connections hold a subscription.
+subscribed_clients() {
+    rcli CLIENT LIST | grep -cE ' (sub|ssub)=[1-9]'
+}
+
+@test "a follower listens for no release: it reads the run's end from the run's output" {
+    # A wake-up armed for the release was a second connection and a second look for every
+    # follower of a stampede (an inotify instance on the local backend), never used.
+    backend_is redis || skip "the subscription is Redis's; a local follower's one inotify instance is tested above"
+    spawn holder "$LOCKRUN" --key live:sub -c "echo run >> runs; echo before; $(wait_for_go_cmd); echo after"
+    wait_until 10 test -s runs
+    # A caller that does not follow (--no-cache) still subscribes: the count sees it.
+    spawn waiter "$LOCKRUN" --no-cache --wait 60 --key live:sub -c 'echo waited'
+    wait_until 10 test "$(subscribed_clients)" = 1
+    spawn follower "$LOCKRUN" --wait 60 --key live:sub -c 'echo run >> runs'
+    wait_until 10 grep -qx before follower.out
+    assert_equal "subscribed: $(subscribed_clients)" 'subscribed: 1'
+    touch go
+    assert_exit holder 0 10
+    assert_exit follower 0 10
+    assert_exit waiter 0 10
+    assert_equal "$(<follower.out)" $'before\nafter'
+    assert_equal "$(<waiter.out)" waited
     assert_runs 1
 }
 

@@ -32,7 +32,7 @@ protected:
         return LiveFilePublisher(start_live_file(dir_.get(), "k.live", fence));
     }
     std::unique_ptr<LiveFeed> follow(std::uint64_t fence) {
-        return follow_live_file(dir_.get(), path_ + "/k.live", "k.live", fence, nullptr);
+        return follow_live_file(dir_.get(), "k.live", fence, nullptr);
     }
     // The next event at `offset`, without waiting.
     static LiveEvent now(LiveFeed& feed, std::uint64_t offset) {
@@ -80,6 +80,43 @@ TEST_F(LiveFile, AFollowerWokenByTheHolderSeesItsPieceWithinItsWait) {
     LiveEvent event = feed->next(0, Deadline::after(5s));
     writer.join();
     EXPECT_EQ(std::get<LivePiece>(event).bytes, "late\n");
+}
+
+TEST_F(LiveFile, TheHolderCountsEachFrameAndStopInTheWakeWord) {
+    LiveFilePublisher publisher = start(7);
+    UniqueFd reader(::openat(dir_.get(), "k.live", O_RDONLY | O_CLOEXEC));
+    auto count = [&] {
+        std::uint32_t word = 0;
+        EXPECT_EQ(::pread(reader.get(), &word, sizeof word, 32), 4);
+        return word;
+    };
+    EXPECT_EQ(count(), 0u);
+    publisher.publish(OutputStream::stdout_stream, "one\n");
+    publisher.publish(OutputStream::stderr_stream, "two\n");
+    EXPECT_EQ(count(), 2u);
+    UniqueFd holder(::openat(dir_.get(), "k.live", O_RDWR | O_CLOEXEC));
+    append_live_end(holder.get(), LiveEnd{0, true, 8});
+    EXPECT_EQ(count(), 3u);
+}
+
+TEST_F(LiveFile, AWaiterOnTheWakeWordIsWokenThroughAnotherMappingOfTheFile) {
+    // Two mappings of one file, as a holder's and a follower's process have: the wake-up
+    // goes by the file, not by the address (a private futex would sleep the full 10 s).
+    UniqueFd file = start_live_file(dir_.get(), "k.live", 7);
+    UniqueFd reader(::openat(dir_.get(), "k.live", O_RDONLY | O_CLOEXEC));
+    LiveWakeWord holder(file.get(), true);
+    const LiveWakeWord follower(reader.get(), false);
+    ASSERT_TRUE(holder.valid() && follower.valid());
+    const std::uint32_t seen = follower.load();
+    std::thread waker([&] {
+        std::this_thread::sleep_for(50ms);
+        holder.wake_all();
+    });
+    const auto started = Clock::now();
+    while (follower.load() == seen && Clock::now() - started < 10s) follower.wait_while(seen, 10s);
+    waker.join();
+    EXPECT_EQ(follower.load(), seen + 1);
+    EXPECT_LT(Clock::now() - started, 5s);
 }
 
 TEST_F(LiveFile, AnotherRunsFileIsNotFollowed) {

@@ -965,6 +965,19 @@ TEST_F(SingleFlight, NoFollowingWithoutTheCacheOrWithFilesOrRefresh) {
     }
 }
 
+TEST_F(SingleFlight, AFollowerArmsNoWakeUpButOneThatCannotFollowDoes) {
+    settings.wait = 30s;
+    backend.live_events = {piece(OutputStream::stdout_stream, "out\n"), LiveEnd{0, true, 4}};
+    run({live_held(7)});
+    // It learns of the run's end from the run's output: no subscription, no second look.
+    EXPECT_EQ(backend.calls, (Calls{"acquire", "follow"}));
+
+    backend = ScriptedBackend{};
+    backend.can_follow = false;  // its output gone by the time it is opened
+    run({live_held(7), live_held(7), found(result_of(0))});
+    EXPECT_EQ(backend.calls, (Calls{"acquire", "follow", "acquire", "prepare", "acquire"}));
+}
+
 TEST_F(SingleFlight, AStartNoLongerKeptIsWaitedForWithoutPrintingTwice) {
     settings.wait = 30s;
     backend.live_events = {LiveGap{}};

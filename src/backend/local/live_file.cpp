@@ -1,9 +1,7 @@
 #include "backend/local/live_file.hpp"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <sys/file.h>
-#include <sys/inotify.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -11,7 +9,7 @@
 #include <cstring>
 
 #include "backend/local/byte_range.hpp"
-#include "backend/wait_for_fd.hpp"
+#include "backend/local/live_wake_word.hpp"
 #include "core/errors.hpp"
 #include "util/little_endian.hpp"
 
@@ -25,8 +23,9 @@ constexpr std::size_t k_live_frame_header_bytes = 16;
 constexpr std::uint32_t k_live_end_bytes = 16;
 // No frame is larger: a relay reads at most 128 KiB at once. A longer one is damage.
 constexpr std::uint32_t k_live_max_payload = 16 << 20;
-// How often a follower without inotify looks at the file.
-constexpr Millis k_live_poll_interval{10};
+// How long a follower waits on the wake word before it looks for a signal: futex(2) does
+// not watch our signalfd, and a follower stopped with SIGINT exits at once (SPEC §4).
+constexpr Millis k_signal_look{50};
 
 enum class FrameKind : std::uint8_t { stdout_piece = 1, stderr_piece = 2, end = 3 };
 
@@ -96,8 +95,10 @@ std::optional<Header> read_header(int fd) {
 
 class LiveFileFeed : public LiveFeed {
 public:
-    LiveFileFeed(UniqueFd file, UniqueFd watch, std::uint64_t fence, InterruptSource* interrupt)
-        : file_(std::move(file)), watch_(std::move(watch)), fence_(fence), interrupt_(interrupt) {}
+    LiveFileFeed(UniqueFd file, std::uint64_t fence, InterruptSource* interrupt)
+        : file_(std::move(file)), wake_(file_.get(), false), fence_(fence), interrupt_(interrupt) {}
+
+    bool can_wait() const { return wake_.valid(); }
 
     bool run_goes_on() override {
         // The holder's write lock of the file's first byte goes with its lockrun: at the
@@ -108,9 +109,12 @@ public:
 
     LiveEvent next(std::uint64_t offset, Deadline deadline) override {
         for (;;) {
+            // Read before the look: a frame written after it has changed the count.
+            const std::uint32_t seen = wake_.load();
             if (std::optional<LiveEvent> event = read_frame(offset)) return std::move(*event);
             if (deadline.passed()) return LiveNothingYet{};
-            wait_for_change(deadline);
+            wake_.wait_while(seen, earliest(deadline, Deadline::after(k_signal_look)).left());
+            if (interrupt_ != nullptr) interrupt_->throw_if_interrupted();
         }
     }
 
@@ -170,25 +174,8 @@ private:
         pos_ = pos;
     }
 
-    void wait_for_change(Deadline deadline) {
-        if (!watch_.valid()) {
-            wait_for_fd(-1, 0, earliest(deadline, Deadline::after(k_live_poll_interval)),
-                        interrupt_);
-            return;
-        }
-        FdWait waited = wait_for_fd(watch_.get(), POLLIN, deadline, interrupt_);
-        if (waited == FdWait::failed) {
-            throw BackendUnavailable(std::string("local state: poll: ") + std::strerror(errno));
-        }
-        if (waited == FdWait::ready) {
-            alignas(inotify_event) char events[4096];
-            while (::read(watch_.get(), events, sizeof events) > 0) {
-            }
-        }
-    }
-
-    UniqueFd file_;   // held shared (flock) while it is followed
-    UniqueFd watch_;  // inotify on it; invalid: none to be had, look every few ms
+    UniqueFd file_;  // held shared (flock) while it is followed
+    LiveWakeWord wake_;
     std::uint64_t fence_;
     InterruptSource* interrupt_;
     std::uint64_t pos_ = k_live_header_bytes;
@@ -241,14 +228,18 @@ void append_live_end(int fd, const LiveEnd& end) noexcept {
         frame.push_back(end.has_outcome ? 1 : 0);
         frame.append(3, '\0');
         append_little_endian(frame, end.total_bytes);
-        write_at(fd, frame, static_cast<std::uint64_t>(size));
+        if (write_at(fd, frame, static_cast<std::uint64_t>(size)))
+            LiveWakeWord(fd, true).wake_all();
     } catch (const std::bad_alloc&) {
         // Its followers find the run gone without an end, and say so.
     }
 }
 
 LiveFilePublisher::LiveFilePublisher(UniqueFd file)
-    : file_(std::move(file)), end_(k_live_header_bytes), kept_from_(k_live_header_bytes) {}
+    : file_(std::move(file)),
+      wake_(file_.get(), true),
+      end_(k_live_header_bytes),
+      kept_from_(k_live_header_bytes) {}
 
 void LiveFilePublisher::publish(OutputStream stream, std::string_view bytes) {
     if (!publishing_ || bytes.empty()) return;
@@ -276,6 +267,7 @@ void LiveFilePublisher::publish(OutputStream stream, std::string_view bytes) {
         return;
     }
     end_ += length;
+    wake_.wake_all();
     trim();
 }
 
@@ -354,10 +346,10 @@ void LiveFilePublisher::stop() noexcept {
     // claims the output it read was all of it.
     kept_from_ = end_ + 1;
     write_u64_at(file_.get(), kept_from_, k_live_kept_from_at);
+    wake_.wake_all();
 }
 
-std::unique_ptr<LiveFeed> follow_live_file(int dir_fd, const std::string& path,
-                                           const std::string& name, std::uint64_t fence,
+std::unique_ptr<LiveFeed> follow_live_file(int dir_fd, const std::string& name, std::uint64_t fence,
                                            InterruptSource* interrupt) {
     UniqueFd file(::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
     if (!file.valid()) return nullptr;
@@ -369,15 +361,9 @@ std::unique_ptr<LiveFeed> follow_live_file(int dir_fd, const std::string& path,
     if (!header || header->fence != fence) return nullptr;
     // From the first frame on: the holder punches out nothing of it unread.
     if (!set_read_lock(file.get(), F_RDLCK, k_live_header_bytes)) return nullptr;
-    // The file opened, not whatever is at its name by now (a newer run's).
-    const std::string opened = "/proc/self/fd/" + std::to_string(file.get());
-    UniqueFd watch(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
-    if (watch.valid() &&
-        ::inotify_add_watch(watch.get(), opened.c_str(), IN_MODIFY | IN_CLOSE_WRITE) < 0 &&
-        ::inotify_add_watch(watch.get(), path.c_str(), IN_MODIFY | IN_CLOSE_WRITE) < 0) {
-        watch.reset();
-    }
-    return std::make_unique<LiveFileFeed>(std::move(file), std::move(watch), fence, interrupt);
+    auto feed = std::make_unique<LiveFileFeed>(std::move(file), fence, interrupt);
+    if (!feed->can_wait()) return nullptr;  // it waits for the run's end instead
+    return feed;
 }
 
 }  // namespace lockrun

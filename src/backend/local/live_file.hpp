@@ -1,6 +1,7 @@
 #pragma once
 // The local backend's live output of a run (SPEC §1, §6): STATE_DIR/<sha256(KEY)>.live, an
-// append-only file that the holder writes and its followers read, woken by inotify.
+// append-only file that the holder writes and its followers read, woken through its wake
+// word (live_wake_word.hpp).
 //
 // Each run makes a new file (the old one is unlinked, so that a follower of the last run
 // still reads that run's file). A 64-byte header: "lockrun-live\n" and three zero bytes,
@@ -9,7 +10,8 @@
 // a kind (1 stdout, 2 stderr, 3 end), three zero bytes, the payload's length (u32), the
 // output offset it starts at (u64), and the payload. An end's payload: the exit status
 // (i32), 1 or 0 (it has an outcome), three zero bytes, and the total (u64). Integers are
-// little-endian.
+// little-endian. Byte 32 of the header is the wake word: the count of frames written (and
+// of stops), in the host's order, which followers wait on.
 //
 // A follower holds a read lock (fcntl(2), open file description) of the first byte of the
 // frame it reads next, so that the holder punches out only what every follower has
@@ -32,6 +34,7 @@
 #include <optional>
 #include <string>
 
+#include "backend/local/live_wake_word.hpp"
 #include "core/interrupt_source.hpp"
 #include "core/live_output.hpp"
 #include "util/deadline.hpp"
@@ -76,6 +79,7 @@ private:
     void stop() noexcept;
 
     UniqueFd file_;
+    LiveWakeWord wake_;  // counts each frame written, and wakes the followers
     bool publishing_ = true;
     std::uint64_t offset_ = 0;
     std::uint64_t end_;        // the file's length: where the next frame goes
@@ -88,9 +92,8 @@ private:
 };
 
 // Opens the live file of the run `fence`, if it is that run's, and holds it shared. nullptr
-// when it is not there, or is another run's.
-std::unique_ptr<LiveFeed> follow_live_file(int dir_fd, const std::string& path,
-                                           const std::string& name, std::uint64_t fence,
+// when it is not there, is another run's, or cannot be mapped to wait on.
+std::unique_ptr<LiveFeed> follow_live_file(int dir_fd, const std::string& name, std::uint64_t fence,
                                            InterruptSource* interrupt);
 
 }  // namespace lockrun

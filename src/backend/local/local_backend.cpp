@@ -348,14 +348,13 @@ std::unique_ptr<LivePublisher> LocalBackend::publish_live(std::uint64_t, Millis)
 }
 
 std::unique_ptr<LiveFeed> LocalBackend::follow_live(const LockHeld& held) {
-    std::unique_ptr<LiveFeed> feed = follow_live_file(dir_.get(), state_dir_ + "/" + name(".live"),
-                                                      name(".live"), held.fence, interrupt_);
-    // A follower listens to the run's file, not for the release. Closing an inotify instance
-    // waits until the kernel has retired its watches (an SRCU grace period: 8-24 ms while a
-    // stampede's followers close theirs at once), so it is closed now, while the run goes
-    // on, not in the follower's exit; and a stampede's followers hold one instance each, not
-    // two, of the 128 a user may have (fs.inotify.max_user_instances). A caller that waits
-    // again watches again (wait_for_release()).
+    std::unique_ptr<LiveFeed> feed =
+        follow_live_file(dir_.get(), name(".live"), held.fence, interrupt_);
+    // A follower waits on the run's file, not for the release. A watch armed before the run
+    // was found followable goes now, while the run goes on, not in the follower's exit:
+    // closing an inotify instance waits until the kernel has retired its watches (8-24 ms
+    // while a stampede's callers close theirs at once). A caller that waits again watches
+    // again (wait_for_release()).
     if (feed) release_watch_.reset();
     return feed;
 }

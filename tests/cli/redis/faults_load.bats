@@ -26,7 +26,7 @@ teardown() { per_test_teardown; }
     seq "$n" >callers
     spawn herd xargs -P "$n" -I{} -a callers /bin/sh -c "$caller" sh "$cmd" {}
     wait_until 30 test -s counter
-    wait_until 30 subscribers_above herd $((n - 2))
+    wait_until 30 waiting_above herd $((n - 2))
     touch go
 
     wait_exit herd 40

@@ -237,7 +237,8 @@ lock_exists_cmd() {
 
 @test "over TLS, a waiter is woken by the release and replays the holder's result" {
     local tls=(--redis "rediss://127.0.0.1:$TLS_PORT" --tls-server-name localhost --tls-ca-file "$PKI/ca.crt")
-    spawn holder "$LOCKRUN" "${tls[@]}" --key tls-handoff \
+    # A --refresh run publishes no output to follow: its waiter waits for the release.
+    spawn holder "$LOCKRUN" "${tls[@]}" --refresh --key tls-handoff \
         -c "touch started; $(wait_for_go_cmd); echo from-holder"
     wait_until 10 test -e started
     spawn waiter "$LOCKRUN" "${tls[@]}" --wait 20s --key tls-handoff -- echo from-waiter
@@ -247,6 +248,21 @@ lock_exists_cmd() {
     assert_exit holder 0 10
     assert_exit waiter 0 10
     assert_equal "$(<waiter.out)" from-holder
+}
+
+@test "over TLS, a waiter follows the run live on its one connection, and exits with it" {
+    local tls=(--redis "rediss://127.0.0.1:$TLS_PORT" --tls-server-name localhost --tls-ca-file "$PKI/ca.crt")
+    spawn holder "$LOCKRUN" "${tls[@]}" --key tls-follow \
+        -c "echo before; $(wait_for_go_cmd); echo after; exit 3"
+    wait_until 10 grep -qx before holder.out
+    spawn follower "$LOCKRUN" "${tls[@]}" --wait 20s --key tls-follow -- echo from-follower
+    wait_until 10 grep -qx before follower.out
+    run tls_subscribed 'lockrun:{tls-follow}:released'
+    assert_failure  # no second connection: it listens for no release
+    touch go
+    assert_exit holder 3 10
+    assert_exit follower 3 10
+    assert_equal "$(<follower.out)" $'before\nafter'
 }
 
 # tls_subscribed CHANNEL: some client listens on CHANNEL of the TLS server.
