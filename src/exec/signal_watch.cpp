@@ -1,6 +1,7 @@
 #include "exec/signal_watch.hpp"
 
 #include <sys/signalfd.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -19,17 +20,27 @@ bool ignored_at_start(int signal_number) {
     return current.sa_handler == SIG_IGN;
 }
 
+// Runs only inside interruptible(), where the forwarded signals are let through: it makes
+// the signal pending again and has it blocked once the handler returns, so that the
+// interrupted call ends (EINTR) and the signalfd reads the signal as if no handler had run.
+void keep_pending(int signal_number, siginfo_t*, void* context) {
+    sigaddset(&static_cast<ucontext_t*>(context)->uc_sigmask, signal_number);
+    ::raise(signal_number);  // blocked while this handler runs: it stays pending
+}
+
 }  // namespace
 
 SignalWatch::SignalWatch() {
     sigset_t watched;
     sigemptyset(&watched);
-    sigaddset(&watched, SIGCHLD);
+    sigemptyset(&forwarded_);
     // A signal ignored when we started (nohup, a background job) stays ignored: it is not
     // watched, and the command inherits the ignoring disposition.
     for (int signal_number : k_forwarded) {
-        if (!ignored_at_start(signal_number)) sigaddset(&watched, signal_number);
+        if (!ignored_at_start(signal_number)) sigaddset(&forwarded_, signal_number);
     }
+    watched = forwarded_;
+    sigaddset(&watched, SIGCHLD);
     if (::sigprocmask(SIG_BLOCK, &watched, &original_mask_) != 0) {
         throw InternalError(std::string("sigprocmask: ") + std::strerror(errno));
     }
@@ -40,11 +51,43 @@ SignalWatch::SignalWatch() {
     struct sigaction ignore {};
     ignore.sa_handler = SIG_IGN;
     ::sigaction(SIGPIPE, &ignore, &original_sigpipe_);
+    // Blocked from here on but inside interruptible(). Not SA_RESTART: the call ends.
+    struct sigaction keep {};
+    keep.sa_sigaction = keep_pending;
+    keep.sa_flags = SA_SIGINFO;
+    keep.sa_mask = forwarded_;
+    for (int signal_number : k_forwarded) {
+        if (sigismember(&forwarded_, signal_number)) {
+            ::sigaction(signal_number, &keep, &original_actions_[signal_number]);
+        }
+    }
 }
 
 SignalWatch::~SignalWatch() {
+    // The dispositions first: a signal still pending acts as it would have without us.
+    for (int signal_number : k_forwarded) {
+        if (sigismember(&forwarded_, signal_number)) {
+            ::sigaction(signal_number, &original_actions_[signal_number], nullptr);
+        }
+    }
     ::sigaction(SIGPIPE, &original_sigpipe_, nullptr);
     ::sigprocmask(SIG_SETMASK, &original_mask_, nullptr);
+}
+
+void SignalWatch::interruptible(const std::function<void()>& wait) {
+    ::sigprocmask(SIG_UNBLOCK, &forwarded_, nullptr);
+    // A signal already pending ran the handler as the mask changed, and is blocked again:
+    // waiting now would not see it.
+    sigset_t pending;
+    sigemptyset(&pending);
+    ::sigpending(&pending);
+    bool any_pending = false;
+    for (int signal_number : k_forwarded) {
+        any_pending = any_pending || (sigismember(&forwarded_, signal_number) &&
+                                      sigismember(&pending, signal_number));
+    }
+    if (!any_pending) wait();
+    ::sigprocmask(SIG_BLOCK, &forwarded_, nullptr);
 }
 
 void SignalWatch::throw_if_interrupted() {

@@ -1,11 +1,13 @@
 #pragma once
 // SPEC §4 signals. From construction on, SIGINT, SIGTERM, SIGHUP, SIGQUIT (those not
 // ignored when lockrun started) and SIGCHLD are blocked and delivered through a signalfd,
-// so that every wait of lockrun can poll for them and no handler runs at a random point.
+// so that every wait of lockrun can poll for them and no handler runs at a random point
+// (one runs only inside interruptible(), for a wait that poll(2) cannot watch).
 // SIGPIPE is ignored: a reader that goes away must not kill lockrun while it holds a lock.
 
 #include <signal.h>
 
+#include <functional>
 #include <optional>
 
 #include "core/interrupt_source.hpp"
@@ -23,6 +25,9 @@ public:
     int fd() const override { return signal_fd_.get(); }
     // Throws Interrupted for a pending forwarded signal; SIGCHLD is dropped.
     void throw_if_interrupted() override;
+    // Lets the forwarded signals through while `wait` runs: a handler that only makes the
+    // signal pending again, blocked, ends the call, and the signalfd reads it as any other.
+    void interruptible(const std::function<void()>& wait) override;
 
     // The next pending signal, or nullopt when none is.
     std::optional<int> take_signal();
@@ -33,6 +38,8 @@ public:
 private:
     UniqueFd signal_fd_;
     sigset_t original_mask_;
+    sigset_t forwarded_;                          // the watched signals but SIGCHLD
+    struct sigaction original_actions_[NSIG] {};  // of the forwarded signals
     struct sigaction original_sigpipe_;
 };
 

@@ -23,9 +23,6 @@ constexpr std::size_t k_live_frame_header_bytes = 16;
 constexpr std::uint32_t k_live_end_bytes = 16;
 // No frame is larger: a relay reads at most 128 KiB at once. A longer one is damage.
 constexpr std::uint32_t k_live_max_payload = 16 << 20;
-// How long a follower waits on the wake word before it looks for a signal: futex(2) does
-// not watch our signalfd, and a follower stopped with SIGINT exits at once (SPEC §4).
-constexpr Millis k_signal_look{50};
 
 enum class FrameKind : std::uint8_t { stdout_piece = 1, stderr_piece = 2, end = 3 };
 
@@ -112,9 +109,16 @@ public:
             // Read before the look: a frame written after it has changed the count.
             const std::uint32_t seen = wake_.load();
             if (std::optional<LiveEvent> event = read_frame(offset)) return std::move(*event);
-            if (deadline.passed()) return LiveNothingYet{};
-            wake_.wait_while(seen, earliest(deadline, Deadline::after(k_signal_look)).left());
-            if (interrupt_ != nullptr) interrupt_->throw_if_interrupted();
+            do {
+                if (deadline.passed()) return LiveNothingYet{};
+                auto wait = [&] { wake_.wait_while(seen, deadline.left()); };
+                if (interrupt_ == nullptr) {
+                    wait();
+                } else {
+                    interrupt_->interruptible(wait);
+                    interrupt_->throw_if_interrupted();
+                }
+            } while (wake_.load() == seen);
         }
     }
 

@@ -50,8 +50,8 @@ void LiveWakeWord::wait_while(std::uint32_t seen, Millis timeout) const {
     const auto ms = timeout.count();
     const timespec relative{static_cast<time_t>(ms / 1000),
                             static_cast<long>(ms % 1000) * 1'000'000};
-    // EAGAIN (the count moved on), ETIMEDOUT and EINTR all mean: look again.
-    futex(word(), FUTEX_WAIT, seen, &relative);
+    // EAGAIN (the count moved on), ETIMEDOUT and EINTR (a signal) all mean: look again.
+    futex(word(), FUTEX_WAIT, seen, timeout == k_infinite ? nullptr : &relative);
 }
 
 }  // namespace lockrun

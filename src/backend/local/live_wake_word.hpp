@@ -26,8 +26,8 @@ public:
     std::uint32_t load() const;
     // The holder, after a frame is written: counts it and wakes every follower waiting.
     void wake_all() noexcept;
-    // Returns when the count is no longer `seen`, after `timeout` at the latest, or sooner
-    // (a wake-up for another change).
+    // Returns when the count is no longer `seen`, after `timeout` at the latest (never:
+    // k_infinite), or sooner: a wake-up for another change, a signal let through.
     void wait_while(std::uint32_t seen, Millis timeout) const;
 
 private:
