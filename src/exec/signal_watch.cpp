@@ -6,13 +6,14 @@
 
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 
 #include "core/errors.hpp"
 
 namespace lockrun {
 namespace {
 
-constexpr int k_forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+constexpr int k_forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};  // original_actions_
 
 bool ignored_at_start(int signal_number) {
     struct sigaction current {};
@@ -51,23 +52,13 @@ SignalWatch::SignalWatch() {
     struct sigaction ignore {};
     ignore.sa_handler = SIG_IGN;
     ::sigaction(SIGPIPE, &ignore, &original_sigpipe_);
-    // Blocked from here on but inside interruptible(). Not SA_RESTART: the call ends.
-    struct sigaction keep {};
-    keep.sa_sigaction = keep_pending;
-    keep.sa_flags = SA_SIGINFO;
-    keep.sa_mask = forwarded_;
-    for (int signal_number : k_forwarded) {
-        if (sigismember(&forwarded_, signal_number)) {
-            ::sigaction(signal_number, &keep, &original_actions_[signal_number]);
-        }
-    }
 }
 
 SignalWatch::~SignalWatch() {
     // The dispositions first: a signal still pending acts as it would have without us.
-    for (int signal_number : k_forwarded) {
-        if (sigismember(&forwarded_, signal_number)) {
-            ::sigaction(signal_number, &original_actions_[signal_number], nullptr);
+    for (std::size_t i = 0; i < std::size(k_forwarded) && keeps_pending_; ++i) {
+        if (sigismember(&forwarded_, k_forwarded[i])) {
+            ::sigaction(k_forwarded[i], &original_actions_[i], nullptr);
         }
     }
     ::sigaction(SIGPIPE, &original_sigpipe_, nullptr);
@@ -75,9 +66,26 @@ SignalWatch::~SignalWatch() {
 }
 
 void SignalWatch::interruptible(const std::function<void()>& wait) {
+    if (!keeps_pending_) {
+        // Set at the first such wait (a follower's), not in every run. Not SA_RESTART: the
+        // call ends.
+        static_assert(std::size(k_forwarded) ==
+                      sizeof(original_actions_) / sizeof(original_actions_[0]));
+        struct sigaction keep {};
+        keep.sa_sigaction = keep_pending;
+        keep.sa_flags = SA_SIGINFO;
+        keep.sa_mask = forwarded_;
+        for (std::size_t i = 0; i < std::size(k_forwarded); ++i) {
+            if (sigismember(&forwarded_, k_forwarded[i])) {
+                ::sigaction(k_forwarded[i], &keep, &original_actions_[i]);
+            }
+        }
+        keeps_pending_ = true;
+    }
     ::sigprocmask(SIG_UNBLOCK, &forwarded_, nullptr);
     // A signal already pending ran the handler as the mask changed, and is blocked again:
-    // waiting now would not see it.
+    // waiting now would not see it. One that comes in the few instructions between this
+    // look and the call is seen when the wait ends (a follower's: within a second).
     sigset_t pending;
     sigemptyset(&pending);
     ::sigpending(&pending);

@@ -38,8 +38,9 @@ public:
 private:
     UniqueFd signal_fd_;
     sigset_t original_mask_;
-    sigset_t forwarded_;                          // the watched signals but SIGCHLD
-    struct sigaction original_actions_[NSIG] {};  // of the forwarded signals
+    sigset_t forwarded_;                      // the watched signals but SIGCHLD
+    bool keeps_pending_ = false;              // keep_pending() handles the forwarded signals
+    struct sigaction original_actions_[4]{};  // of SIGINT, SIGTERM, SIGHUP, SIGQUIT
     struct sigaction original_sigpipe_;
 };
 

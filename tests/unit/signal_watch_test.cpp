@@ -69,18 +69,20 @@ TEST(SignalWatch, OutsideAnInterruptibleWaitASignalOnlyWaitsForTheSignalfd) {
     EXPECT_EQ(interrupting_signal(watch), SIGHUP);
 }
 
-TEST(SignalWatch, TheDispositionsAreGivenBackAtTheEnd) {
-    struct sigaction before {};
-    ::sigaction(SIGQUIT, nullptr, &before);
+TEST(SignalWatch, AHandlerIsSetOnlyForAnInterruptibleWaitAndTakenAwayAtTheEnd) {
+    auto handler_of_sigquit = [] {
+        struct sigaction now {};
+        ::sigaction(SIGQUIT, nullptr, &now);
+        return now.sa_handler;
+    };
+    const auto before = handler_of_sigquit();
     {
         SignalWatch watch;
-        struct sigaction during {};
-        ::sigaction(SIGQUIT, nullptr, &during);
-        EXPECT_NE(during.sa_handler, before.sa_handler);
+        EXPECT_EQ(handler_of_sigquit(), before);  // a run that never waits so sets none
+        watch.interruptible([] {});
+        EXPECT_NE(handler_of_sigquit(), before);
     }
-    struct sigaction after {};
-    ::sigaction(SIGQUIT, nullptr, &after);
-    EXPECT_EQ(after.sa_handler, before.sa_handler);
+    EXPECT_EQ(handler_of_sigquit(), before);
 }
 
 }  // namespace
