@@ -300,7 +300,7 @@ subscribed_clients() {
 @test "a follower listens for no release: it reads the run's end from the run's output" {
     # A wake-up armed for the release was a second connection and a second look for every
     # follower of a stampede (an inotify instance on the local backend), never used.
-    backend_is redis || skip "the subscription is Redis's; a local follower's one inotify instance is tested above"
+    backend_is redis || skip "the subscription is Redis's; that a local follower holds no inotify instance is tested above"
     spawn holder "$LOCKRUN" --key live:sub -c "echo run >> runs; echo before; $(wait_for_go_cmd); echo after"
     wait_until 10 test -s runs
     # A caller that does not follow (--no-cache) still subscribes: the count sees it.
