@@ -32,15 +32,13 @@ void keep_pending(int signal_number, siginfo_t*, void* context) {
 }  // namespace
 
 SignalWatch::SignalWatch() {
-    sigset_t watched;
-    sigemptyset(&watched);
     sigemptyset(&forwarded_);
     // A signal ignored when we started (nohup, a background job) stays ignored: it is not
     // watched, and the command inherits the ignoring disposition.
     for (int signal_number : k_forwarded) {
         if (!ignored_at_start(signal_number)) sigaddset(&forwarded_, signal_number);
     }
-    watched = forwarded_;
+    sigset_t watched = forwarded_;
     sigaddset(&watched, SIGCHLD);
     if (::sigprocmask(SIG_BLOCK, &watched, &original_mask_) != 0) {
         throw InternalError(std::string("sigprocmask: ") + std::strerror(errno));
@@ -89,12 +87,8 @@ void SignalWatch::interruptible(const std::function<void()>& wait) {
     sigset_t pending;
     sigemptyset(&pending);
     ::sigpending(&pending);
-    bool any_pending = false;
-    for (int signal_number : k_forwarded) {
-        any_pending = any_pending || (sigismember(&forwarded_, signal_number) &&
-                                      sigismember(&pending, signal_number));
-    }
-    if (!any_pending) wait();
+    sigandset(&pending, &pending, &forwarded_);
+    if (sigisemptyset(&pending)) wait();
     ::sigprocmask(SIG_BLOCK, &forwarded_, nullptr);
 }
 

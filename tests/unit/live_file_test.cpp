@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <functional>
 #include <string>
 #include <thread>
 #include <variant>
@@ -117,6 +118,28 @@ TEST_F(LiveFile, AWaiterOnTheWakeWordIsWokenThroughAnotherMappingOfTheFile) {
     waker.join();
     EXPECT_EQ(follower.load(), seen + 1);
     EXPECT_LT(Clock::now() - started, 5s);
+}
+
+// Counts the waits run through it: a futex(2) wait that a signal could not end would
+// keep a follower past Ctrl-C until its deadline.
+class CountingInterrupt : public InterruptSource {
+public:
+    int fd() const override { return -1; }
+    void throw_if_interrupted() override {}
+    void interruptible(const std::function<void()>& wait) override {
+        ++waits;
+        wait();
+    }
+    int waits = 0;
+};
+
+TEST_F(LiveFile, AFollowerWaitsForTheNextFrameSoThatASignalEndsTheWait) {
+    LiveFilePublisher publisher = start(7);
+    CountingInterrupt interrupt;
+    std::unique_ptr<LiveFeed> feed = follow_live_file(dir_.get(), "k.live", 7, &interrupt);
+    ASSERT_NE(feed, nullptr);
+    EXPECT_TRUE(std::holds_alternative<LiveNothingYet>(feed->next(0, Deadline::after(50ms))));
+    EXPECT_GE(interrupt.waits, 1);
 }
 
 TEST_F(LiveFile, AnotherRunsFileIsNotFollowed) {
