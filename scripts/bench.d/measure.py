@@ -180,14 +180,14 @@ class Setup:
 
     def floor_linked(self, state):
         """The guard's floor linked as lockrun is (scripts/bench.d/floor-linked.cpp): PIE,
-        static libstdc++ and OpenSSL. The gap from floor_guard is what that link costs every
+        static libstdc++, no OpenSSL but SHA-256 (lockrun-openssl has the rest). The gap from floor_guard is what that link costs every
         start; the gap from it to lockrun is lockrun's own code."""
         return [self.floor_linked_bin, state]
 
     def floor_single_flight(self, state, linked=False):
         """The stampede's floor (scripts/bench.d/floor-single-flight.c): the first caller runs
         the command and keeps its output in a file, the others wait in flock(2) and copy that
-        file. linked: that floor linked as lockrun is (PIE, static libstdc++ and OpenSSL)."""
+        file. linked: that floor linked as lockrun is (PIE, static libstdc++)."""
         return [self.floor_single_flight_linked_bin if linked else self.floor_single_flight_bin,
                 state]
 
@@ -224,7 +224,7 @@ class Setup:
 
 FLOOR = "floor (C: flock(2)+fork+exec)"
 FLOOR_GUARD = "guard floor (C: floor + fence, record, watcher)"
-FLOOR_LINKED = "guard floor linked as lockrun (PIE, static C++ and OpenSSL)"
+FLOOR_LINKED = "guard floor linked as lockrun (PIE, static C++)"
 FLOOR_LINKED_REDIS = "guard floor linked as lockrun, Redis (connect + 2 round trips)"
 STAMPEDE_FLOOR = "single-flight floor (C: flock, one run, a result file)"
 STAMPEDE_FLOOR_LINKED = "single-flight floor linked as lockrun"

@@ -22,6 +22,7 @@
 #include "core/errors.hpp"
 #include "core/single_flight.hpp"
 #include "exec/host_identity.hpp"
+#include "exec/openssl_companion.hpp"
 #include "exec/signal_watch.hpp"
 #include "exec/standard_streams.hpp"
 #include "exec/supervisor.hpp"
@@ -71,6 +72,22 @@ std::string sentinel_password(const Options& o) {
 bool uses_redis(const Options& o) {
     return o.backend == Options::BackendKind::redis ||
            (o.backend == Options::BackendKind::automatic && !o.redis_url.empty());
+}
+
+// What only lockrun-openssl can do, when this run asks for it: TLS to Redis, and records
+// signed with --cache-key-file.
+std::optional<std::string> openssl_use(const Invocation& invocation) {
+    const Options& o = invocation.options;
+    if (invocation.action == Invocation::Action::config) return std::nullopt;  // connects nowhere
+    if (!o.cache_key_file.empty()) return "--cache-key-file";
+    if (!uses_redis(o)) return std::nullopt;
+    try {
+        RedisUrl url = parse_redis_url(o.redis_url);
+        if (url.transport == RedisUrl::Transport::tls) return "TLS to " + url.redacted();
+    } catch (const ConfigError&) {
+        // This lockrun says what is wrong with the URL.
+    }
+    return std::nullopt;
 }
 
 std::string state_dir_of(const Options& o) {
@@ -362,7 +379,7 @@ int refresh_failed(const std::string& message, int code) {
 
 }  // namespace
 
-int run_main(int argc, const char* const* argv) {
+int run_main(int argc, const char* const* argv, bool openssl_linked_in) {
     if (!open_closed_standard_streams()) return exit_code::k_internal;  // nowhere to say so
     std::optional<TerminalReporter> reporter;
     FailureContext at{argc, argv, reporter, std::nullopt, ""};
@@ -374,6 +391,10 @@ int run_main(int argc, const char* const* argv) {
             invocation.action == Invocation::Action::version) {
             std::cout << invocation.text << std::flush;
             return 0;
+        }
+        // Before anything is said or done, so that lockrun-openssl starts this run afresh.
+        if (!openssl_linked_in) {
+            if (auto use = openssl_use(invocation)) become_openssl_companion(argv, *use);
         }
         const Options& o = invocation.options;
         at.json_document = invocation.json;

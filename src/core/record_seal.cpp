@@ -1,10 +1,8 @@
 #include "core/record_seal.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
-#include "core/errors.hpp"
+#include "util/hmac_sha256.hpp"
 
 namespace lockrun {
 namespace {
@@ -39,15 +37,7 @@ std::string tag_of(const std::string& secret, std::string_view record, std::stri
     message.append(name);
     message.append(expiry);
     message.append(record);
-    unsigned char tag[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    if (HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-             reinterpret_cast<const unsigned char*>(message.data()), message.size(), tag,
-             &length) == nullptr ||
-        length != k_tag_bytes) {
-        throw InternalError("OpenSSL cannot compute HMAC-SHA256");
-    }
-    return std::string(reinterpret_cast<const char*>(tag), length);
+    return hmac_sha256(secret, message);
 }
 
 }  // namespace

@@ -1,12 +1,12 @@
 #pragma once
-// SHA-256 of bytes given piece by piece (OpenSSL's EVP), for inputs too large to hold: the
-// files of --key-file (SPEC §1).
+// SHA-256 of bytes given piece by piece, for inputs too large to hold: the files of
+// --key-file (SPEC §1). OpenSSL's SHA256_* functions, not EVP: see util/digest.cpp.
 
 #include <memory>
 #include <string>
 #include <string_view>
 
-struct evp_md_ctx_st;
+struct SHA256state_st;
 
 namespace lockrun {
 
@@ -22,10 +22,7 @@ public:
     std::string hex_digest();
 
 private:
-    struct Free {
-        void operator()(evp_md_ctx_st* context) const;
-    };
-    std::unique_ptr<evp_md_ctx_st, Free> context_;
+    std::unique_ptr<SHA256state_st> context_;
 };
 
 }  // namespace lockrun

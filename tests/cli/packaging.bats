@@ -27,10 +27,11 @@ setup_file() {
     [[ $(basename "$DEB") == "lockrun_${version}_$(dpkg --print-architecture).deb" ]]
 }
 
-@test "the package installs the binary, the man page and the completions" {
+@test "the package installs the binaries, the man page and the completions" {
     run dpkg-deb -c "$DEB"
     assert_success
     assert_line --regexp '^-rwxr-xr-x .* \./usr/bin/lockrun$'
+    assert_line --regexp '^-rwxr-xr-x .* \./usr/libexec/lockrun/lockrun-openssl$'
     assert_line --regexp ' \./usr/share/man/man1/lockrun\.1\.gz$'
     assert_line --regexp ' \./usr/share/bash-completion/completions/lockrun$'
     assert_line --regexp ' \./usr/share/zsh/vendor-completions/_lockrun$'
@@ -45,15 +46,17 @@ setup_file() {
     assert_line --regexp '^Description: run a command once per key'
 }
 
-@test "the binary loads libc alone: hiredis, OpenSSL, libstdc++, spdlog, fmt and toml++ are built in, libm unused" {
-    run readelf -d "$LOCKRUN"
-    assert_success
-    assert_line --regexp '\(NEEDED\).*\[libc\.so\.6\]'
-    refute_line --regexp '\(NEEDED\).*\[lib(hiredis|ssl|crypto|stdc\+\+|gcc_s|spdlog|fmt|tomlplusplus|m)\.'
-    assert_equal "$(grep -c '(NEEDED)' <<<"$output")" 2  # libc.so.6, ld-linux
+@test "the binaries load libc alone: hiredis, OpenSSL, libstdc++, spdlog, fmt and toml++ are built in, libm unused" {
+    for binary in "$LOCKRUN" "$BUILD_DIR/lockrun-openssl"; do
+        run readelf -d "$binary"
+        assert_success
+        assert_line --regexp '\(NEEDED\).*\[libc\.so\.6\]'
+        refute_line --regexp '\(NEEDED\).*\[lib(hiredis|ssl|crypto|stdc\+\+|gcc_s|spdlog|fmt|tomlplusplus|m)\.'
+        assert_equal "$(grep -c '(NEEDED)' <<<"$output")" 2  # libc.so.6, ld-linux
+    done
 }
 
-@test "the packaged man page is the one in the tree" {
+@test "the packaged man page is the one in the tree, and the packaged lockrun runs" {
     local unpacked=$BATS_TEST_TMPDIR/unpacked
     dpkg-deb -x "$DEB" "$unpacked"
     run cmp <(gzip -dc "$unpacked/usr/share/man/man1/lockrun.1.gz") "$BATS_TEST_DIRNAME/../../man/lockrun.1"
@@ -61,6 +64,13 @@ setup_file() {
     run "$unpacked/usr/bin/lockrun" --version
     assert_success
     assert_output --regexp '^lockrun [0-9]+\.[0-9]+\.[0-9]+$'
+    # The installed lockrun finds its lockrun-openssl, for the runs that need OpenSSL.
+    head -c 32 /dev/urandom | base64 >"$BATS_TEST_TMPDIR/cache.key"
+    run "$unpacked/usr/bin/lockrun" --state-dir "$BATS_TEST_TMPDIR/state" \
+        --cache-key-file "$BATS_TEST_TMPDIR/cache.key" -k packaged -- \
+        sh -c 'readlink /proc/$PPID/exe'
+    assert_success
+    assert_output "$unpacked/usr/libexec/lockrun/lockrun-openssl"
 }
 
 @test "the bash completion offers the subcommands and the options" {

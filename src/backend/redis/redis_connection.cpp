@@ -157,10 +157,9 @@ RedisConnection RedisConnection::connect(const ConnectionSettings& settings,
                                          const ConnectBound& bound, InterruptSource* interrupt) {
     const RedisUrl& url = settings.url;
     // Before connecting: a TLS file that cannot be used is wrong whether the server is up or not.
-    std::optional<TlsChannel> tls;
+    std::unique_ptr<TlsSession> tls;
     if (url.transport == RedisUrl::Transport::tls) {
-        tls.emplace(settings.tls_context.get(settings.tls, describe_url(url)), settings.tls,
-                    url.host, describe_url(url));
+        tls = start_tls_session(settings.tls_context, settings.tls, url.host, describe_url(url));
     }
     UniqueFd socket = url.transport == RedisUrl::Transport::unix_socket
                           ? connect_unix(url, bound, interrupt)
@@ -211,8 +210,8 @@ void RedisConnection::select_database(const RedisUrl& url, const StepDeadline& s
     if (reply.is_error()) throw ConfigError(where_ + " refused db " + db + ": " + reply.text);
 }
 
-RedisConnection::RedisConnection(UniqueFd socket, std::optional<TlsChannel> tls, std::string where,
-                                 Millis io_timeout, InterruptSource* interrupt)
+RedisConnection::RedisConnection(UniqueFd socket, std::unique_ptr<TlsSession> tls,
+                                 std::string where, Millis io_timeout, InterruptSource* interrupt)
     : socket_(std::move(socket)),
       tls_(std::move(tls)),
       reader_(redisReaderCreate()),
@@ -230,7 +229,7 @@ bool RedisConnection::answers_plain_resp(const RedisUrl& url, Deadline deadline,
                                          InterruptSource* interrupt) {
     try {
         ConnectBound bound{deadline, "the probe's time"};
-        RedisConnection probe(connect_tcp(url, bound, interrupt), std::nullopt, describe_url(url),
+        RedisConnection probe(connect_tcp(url, bound, interrupt), nullptr, describe_url(url),
                               deadline.left(), interrupt);
         probe.exchange({"PING"},
                        StepDeadline::bare(deadline));  // +PONG, or -NOAUTH: either is plain Redis

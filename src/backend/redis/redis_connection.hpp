@@ -3,7 +3,7 @@
 // has neither TLS nor usable timeouts): hiredis parses replies, we format commands
 // (resp_command.hpp) and do the I/O, so every operation has a deadline and a pending
 // signal can cut a wait short. A rediss:// connection runs the same I/O loops through a
-// TlsChannel instead of recv/send; the loops do all the waiting for both.
+// TlsSession instead of recv/send; the loops do all the waiting for both.
 
 #include <hiredis/hiredis.h>
 #include <poll.h>
@@ -17,7 +17,7 @@
 #include "backend/redis/redis_url.hpp"
 #include "backend/redis/resp_value.hpp"
 #include "backend/redis/step_deadline.hpp"
-#include "backend/redis/tls_channel.hpp"
+#include "backend/redis/tls_session.hpp"
 #include "core/errors.hpp"
 #include "core/interrupt_source.hpp"
 #include "util/deadline.hpp"
@@ -132,7 +132,7 @@ public:
     void set_key_prefix(std::string prefix) { key_prefix_ = std::move(prefix); }
 
 private:
-    RedisConnection(UniqueFd socket, std::optional<TlsChannel> tls, std::string where,
+    RedisConnection(UniqueFd socket, std::unique_ptr<TlsSession> tls, std::string where,
                     Millis io_timeout, InterruptSource* interrupt);
     // open()'s steps, all within `bound`. connect: the socket, and for rediss:// the TLS
     // session on it. handshake: that session's, and when a silent server let it time out,
@@ -179,7 +179,7 @@ private:
         void operator()(redisReader* r) const { redisReaderFree(r); }
     };
     UniqueFd socket_;
-    std::optional<TlsChannel> tls_;  // rediss://; destroyed before the socket it runs on
+    std::unique_ptr<TlsSession> tls_;  // rediss://; destroyed before the socket it runs on
     std::unique_ptr<redisReader, ReaderDeleter> reader_;
     std::string where_;
     std::string acl_user_ = "default";  // for the message of an ACL refusal

@@ -257,4 +257,11 @@ void TlsChannel::reject_client_certificate(const std::string& reason) const {
                       " (check --tls-cert-file and --tls-key-file)");
 }
 
+std::unique_ptr<TlsSession> start_tls_session(const SharedTlsContext& contexts,
+                                              const TlsSettings& settings, const std::string& host,
+                                              std::string where) {
+    return std::make_unique<TlsChannel>(contexts.get(settings, where), settings, host,
+                                        std::move(where));
+}
+
 }  // namespace lockrun

@@ -18,31 +18,11 @@
 #include <string_view>
 
 #include "backend/redis/tls_context.hpp"
+#include "backend/redis/tls_session.hpp"
 
 namespace lockrun {
 
-// What one non-blocking read, write or handshake step did (plain socket or TLS).
-struct IoResult {
-    enum class Kind {
-        done,        // bytes moved (a read or write), or the handshake is complete
-        want_read,   // try again once the socket is readable
-        want_write,  // try again once the socket is writable
-        closed,      // the server closed the connection
-        failed,      // the connection broke: `error` says how
-    };
-    Kind kind = Kind::done;
-    std::size_t bytes = 0;
-    std::string error;
-    int system_error = 0;  // failed: the errno behind it, if any
-
-    static IoResult moved(std::size_t bytes) { return {Kind::done, bytes, {}, 0}; }
-    static IoResult of(Kind kind) { return {kind, 0, {}, 0}; }
-    static IoResult failure(std::string error, int system_error = 0) {
-        return {Kind::failed, 0, std::move(error), system_error};
-    }
-};
-
-class TlsChannel {
+class TlsChannel final : public TlsSession {
 public:
     // A client session that verifies the server's certificate (always) against
     // settings.ca_file or the system's CAs, and its name against settings.server_name or
@@ -56,30 +36,30 @@ public:
 
     TlsChannel(TlsChannel&&) noexcept;
     TlsChannel& operator=(TlsChannel&&) noexcept;
-    ~TlsChannel();
+    ~TlsChannel() override;
 
     // Runs the session over `fd`: a connected, non-blocking stream socket that the caller
     // owns and keeps open for the channel's life. Call once, before handshake().
-    void attach(int fd);
+    void attach(int fd) override;
 
     // One step of the handshake: done, or what to wait for before calling again. Throws
     // ConfigError when the server's certificate fails verification or carries another name,
     // when the server does not speak TLS, or when it rejects our certificate.
-    IoResult handshake();
+    IoResult handshake() override;
 
     // After the handshake. Like recv(2)/send(2) on a non-blocking socket: either may want
     // the socket readable or writable. A write that wants to be retried must be retried
     // with the same bytes. Throw ConfigError when the server rejects our certificate (with
     // TLS 1.3 that is known only after the handshake).
-    IoResult read(char* buffer, std::size_t size);
-    IoResult write(std::string_view bytes);
+    IoResult read(char* buffer, std::size_t size) override;
+    IoResult write(std::string_view bytes) override;
 
     // Whether the session holds bytes already read from the socket: poll(2) on the socket
     // cannot see them, so a reader must read() again before it polls.
-    bool has_buffered() const;
+    bool has_buffered() const override;
 
     // Whether any byte came back from the server yet (a silent peer may be no TLS server).
-    bool heard_from_server() const;
+    bool heard_from_server() const override;
 
 private:
     struct SessionDeleter {

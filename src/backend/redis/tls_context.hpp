@@ -9,16 +9,9 @@
 #include <memory>
 #include <string>
 
-namespace lockrun {
+#include "backend/redis/tls_session.hpp"
 
-// For rediss:// URLs. Empty fields: the system's CAs, the URL's host name, no client
-// certificate.
-struct TlsSettings {
-    std::string ca_file;
-    std::string cert_file;  // client certificate (mutual TLS), with key_file
-    std::string key_file;
-    std::string server_name;  // the name the certificate must carry, if not the URL's host
-};
+namespace lockrun {
 
 class TlsContext {
 public:
@@ -33,19 +26,6 @@ private:
         void operator()(SSL_CTX* context) const { SSL_CTX_free(context); }
     };
     std::unique_ptr<SSL_CTX, ContextDeleter> context_;
-};
-
-// One TlsContext for every copy of a backend's connection settings, made on first use.
-class SharedTlsContext {
-public:
-    // The context, made from `settings` by the first call (which throws as TlsContext does;
-    // a later call tries again).
-    std::shared_ptr<const TlsContext> get(const TlsSettings& settings,
-                                          const std::string& where) const;
-
-private:
-    std::shared_ptr<std::shared_ptr<const TlsContext>> made_ =
-        std::make_shared<std::shared_ptr<const TlsContext>>();
 };
 
 }  // namespace lockrun

@@ -58,9 +58,11 @@ lock_exists_cmd() {
 
 @test "rediss:// with --tls-ca-file: the command runs under a lock taken over TLS" {
     run --separate-stderr lockrun --redis "rediss://127.0.0.1:$TLS_PORT" --tls-server-name localhost --tls-ca-file "$PKI/ca.crt" \
-        --key tls-works -c "$(lock_exists_cmd "$TLS_PORT" tls-works)"
+        --key tls-works -c "$(lock_exists_cmd "$TLS_PORT" tls-works); readlink /proc/\$PPID/exe"
     assert_status 0
-    assert_output 1
+    assert_line --index 0 1
+    # Run by lockrun-openssl, which lockrun became: lockrun itself carries no TLS.
+    assert_line --index 1 "$(dirname "$(readlink -f "$LOCKRUN")")/lockrun-openssl"
     assert_equal "$stderr" ''
     # The fence and the cached result were written on the TLS server.
     assert_regex "$(tls_cli "$TLS_PORT" GET 'lockrun:{tls-works}:fence')" '^[0-9]{13}$' # a fence starts from the clock (ms)
@@ -69,7 +71,7 @@ lock_exists_cmd() {
     run --separate-stderr lockrun --redis "rediss://127.0.0.1:$TLS_PORT" --tls-server-name localhost --tls-ca-file "$PKI/ca.crt" \
         --key tls-works -- touch ran
     assert_status 0
-    assert_output 1
+    assert_line --index 0 1
     assert [ ! -e ran ]
 }
 

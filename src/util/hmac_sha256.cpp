@@ -1,0 +1,22 @@
+#include "util/hmac_sha256.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "core/errors.hpp"
+
+namespace lockrun {
+
+std::string hmac_sha256(std::string_view key, std::string_view message) {
+    unsigned char tag[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+             reinterpret_cast<const unsigned char*>(message.data()), message.size(), tag,
+             &length) == nullptr ||
+        length != 32) {
+        throw InternalError("OpenSSL cannot compute HMAC-SHA256");
+    }
+    return std::string(reinterpret_cast<const char*>(tag), length);
+}
+
+}  // namespace lockrun
