@@ -79,7 +79,11 @@ bool uses_redis(const Options& o) {
 std::optional<std::string> openssl_use(const Invocation& invocation) {
     const Options& o = invocation.options;
     if (invocation.action == Invocation::Action::config) return std::nullopt;  // connects nowhere
-    if (!o.cache_key_file.empty()) return "--cache-key-file";
+    // Freeing a lock or dropping a result reads no record (record_seal() below).
+    using A = Invocation::Action;
+    const bool reads_records =
+        invocation.action != A::release && invocation.action != A::cache_drop;
+    if (!o.cache_key_file.empty() && reads_records) return "--cache-key-file";
     if (!uses_redis(o)) return std::nullopt;
     try {
         RedisUrl url = parse_redis_url(o.redis_url);

@@ -54,6 +54,11 @@ report_parent='readlink /proc/$PPID/exe; cat /proc/$(cut -d" " -f4 /proc/$PPID/s
     run lockrun --wait 0 -k alone -- echo free
     assert_success
     assert_output free
+    # Freeing a key or dropping its result reads no record: no HMAC, no lockrun-openssl.
+    run --separate-stderr bin/lockrun --cache-key-file cache.key cache drop alone
+    assert_success
+    run --separate-stderr bin/lockrun --cache-key-file cache.key release alone --force
+    assert_success
 }
 
 @test "an installed lockrun finds lockrun-openssl in ../libexec/lockrun" {
