@@ -1,7 +1,7 @@
 #pragma once
 // lockrun is built twice from the same code: `lockrun`, which carries no OpenSSL, and
 // `lockrun-openssl`, which has OpenSSL's TLS and HMAC linked in. Most runs need neither, and
-// OpenSSL's tables cost every start of a position-independent binary ~0.4 ms of relocation
+// OpenSSL's tables cost every start of a position-independent binary ~0.3 ms of relocation
 // and ~100 page faults; so `lockrun` runs lockrun-openssl in its own place (the same
 // process, arguments and environment) for the runs that do: a rediss:// URL, or
 // --cache-key-file.

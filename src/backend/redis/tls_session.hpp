@@ -3,7 +3,7 @@
 // connection's I/O loops drive a TlsSession as they drive a plain socket. TlsChannel
 // (tls_channel.hpp) is the session; only lockrun-openssl, the build with OpenSSL linked in,
 // has it. The lockrun that most runs start carries no OpenSSL (its relocations alone cost
-// every start ~0.4 ms and ~100 page faults) and runs lockrun-openssl in its own place for a
+// every start ~0.3 ms and ~100 page faults) and runs lockrun-openssl in its own place for a
 // rediss:// URL (exec/openssl_companion.hpp), so it never starts a session itself.
 
 #include <cstddef>
