@@ -180,8 +180,9 @@ class Setup:
 
     def floor_linked(self, state):
         """The guard's floor linked as lockrun is (scripts/bench.d/floor-linked.cpp): PIE,
-        static libstdc++, no OpenSSL but SHA-256 (lockrun-openssl has the rest). The gap from floor_guard is what that link costs every
-        start; the gap from it to lockrun is lockrun's own code."""
+        static libstdc++, no OpenSSL but SHA-256 (lockrun-openssl has the rest). The gap from
+        floor_guard is what that link costs every start; the gap from it to lockrun is
+        lockrun's own code."""
         return [self.floor_linked_bin, state]
 
     def floor_single_flight(self, state, linked=False):

@@ -74,16 +74,21 @@ bool uses_redis(const Options& o) {
            (o.backend == Options::BackendKind::automatic && !o.redis_url.empty());
 }
 
+// Whether this invocation signs or checks records with --cache-key-file. Freeing a stuck
+// lock or dropping a result reads no record: an operator who cannot read the key file must
+// still be able to.
+bool seals_records(const Invocation& invocation) {
+    using A = Invocation::Action;
+    return !invocation.options.cache_key_file.empty() && invocation.action != A::release &&
+           invocation.action != A::cache_drop;
+}
+
 // What only lockrun-openssl can do, when this run asks for it: TLS to Redis, and records
 // signed with --cache-key-file.
 std::optional<std::string> openssl_use(const Invocation& invocation) {
     const Options& o = invocation.options;
     if (invocation.action == Invocation::Action::config) return std::nullopt;  // connects nowhere
-    // Freeing a lock or dropping a result reads no record (record_seal() below).
-    using A = Invocation::Action;
-    const bool reads_records =
-        invocation.action != A::release && invocation.action != A::cache_drop;
-    if (!o.cache_key_file.empty() && reads_records) return "--cache-key-file";
+    if (seals_records(invocation)) return "--cache-key-file";
     if (!uses_redis(o)) return std::nullopt;
     try {
         RedisUrl url = parse_redis_url(o.redis_url);
@@ -155,13 +160,7 @@ void refuse_min_replicas_without_redis(const Invocation& invocation) {
 // that it cannot be guessed.
 RecordSeal record_seal(const Invocation& invocation) {
     const Options& o = invocation.options;
-    // Freeing a stuck lock or dropping a result reads no record: an operator who cannot
-    // read the key file must still be able to.
-    using A = Invocation::Action;
-    if (o.cache_key_file.empty() || invocation.action == A::release ||
-        invocation.action == A::cache_drop) {
-        return {};
-    }
+    if (!seals_records(invocation)) return {};
     std::string secret = read_secret_file(o.cache_key_file, "--cache-key-file");
     if (secret.size() < k_min_cache_key_bytes) {
         throw ConfigError("--cache-key-file " + o.cache_key_file + " holds " +

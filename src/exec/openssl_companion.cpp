@@ -10,10 +10,6 @@
 
 #include "core/errors.hpp"
 
-#ifndef LOCKRUN_COMPANION_DIR
-#define LOCKRUN_COMPANION_DIR "../libexec/lockrun"
-#endif
-
 namespace lockrun {
 namespace {
 

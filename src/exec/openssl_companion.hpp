@@ -12,9 +12,9 @@ namespace lockrun {
 
 // Replaces this process with lockrun-openssl, given the same argv, for `use` (what this run
 // needs of OpenSSL, for the message): the one next to this executable (a build tree), else
-// the one in LOCKRUN_COMPANION_DIR relative to this executable's directory (an installed
-// lockrun: ../libexec/lockrun). Returns only by throwing ConfigError (78), naming where it
-// looked and why it could not run it.
+// the one in LOCKRUN_COMPANION_DIR (set by CMakeLists.txt) relative to this executable's directory
+// (an installed lockrun: ../libexec/lockrun). Returns only by throwing ConfigError (78), naming
+// where it looked and why it could not run it.
 [[noreturn]] void become_openssl_companion(const char* const* argv, const std::string& use);
 
 }  // namespace lockrun

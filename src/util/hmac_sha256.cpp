@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/sha.h>
 
 #include "core/errors.hpp"
 
@@ -13,7 +14,7 @@ std::string hmac_sha256(std::string_view key, std::string_view message) {
     if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
              reinterpret_cast<const unsigned char*>(message.data()), message.size(), tag,
              &length) == nullptr ||
-        length != 32) {
+        length != SHA256_DIGEST_LENGTH) {
         throw InternalError("OpenSSL cannot compute HMAC-SHA256");
     }
     return std::string(reinterpret_cast<const char*>(tag), length);
