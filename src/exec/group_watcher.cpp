@@ -38,10 +38,11 @@ namespace {
     ::sigemptyset(&death);
     ::sigaddset(&death, SIGUSR1);
     ::prctl(PR_SET_PDEATHSIG, SIGUSR1);
-    // The parent may have died before the request above took effect.
-    if (::getppid() == parent) {
-        while (::sigwaitinfo(&death, nullptr) < 0 && errno == EINTR) {
-        }
+    // The parent's death is the one reason to act, and it is checked, not inferred from the
+    // signal: the command may send SIGUSR1 to its own group (`kill -USR1 0`), which this
+    // process is in. The parent may also have died before the request above took effect.
+    while (::getppid() == parent) {
+        ::sigwaitinfo(&death, nullptr);
     }
     ::kill(0, SIGKILL);  // the whole group, this process last
     ::_exit(0);
@@ -59,9 +60,15 @@ GroupWatcher GroupWatcher::start() {
     return GroupWatcher(pid);
 }
 
+void GroupWatcher::stop() {
+    if (pid_ < 0 || stopped_) return;
+    ::kill(pid_, SIGKILL);
+    stopped_ = true;
+}
+
 GroupWatcher::~GroupWatcher() {
     if (pid_ < 0) return;
-    ::kill(pid_, SIGKILL);
+    stop();
     int status = 0;
     while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
     }

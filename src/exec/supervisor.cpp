@@ -229,6 +229,8 @@ RunReport Supervisor::run(const CommandSpec& command, LeaseKeeper& lease, const 
         loop.keep_lease();       // on loss: SIGTERM, then SIGKILL after --kill-after
         loop.pump_output();      // read what is there, write what the reader takes
     }
+    watcher.stop();
+    stopped_watcher_.emplace(std::move(watcher));
     report.exit_status = loop.ending().exit_status;
     report.killed_by_signal = loop.ending().signal;
     report.duration = std::chrono::duration_cast<Millis>(Clock::now() - started);

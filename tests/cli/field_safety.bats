@@ -50,6 +50,27 @@ group_is_empty() {
     fi
 }
 
+@test "a command that sends SIGUSR1 to its own group is not killed for it, and stays guarded" {
+    # lockrun's watcher leads the command's group and waits for SIGUSR1, the signal that
+    # the kernel sends it when lockrun dies; a `kill -USR1 0` in the command reaches it too.
+    spawn holder "$LOCKRUN" --no-cache --key guard:usr1 \
+        -c 'trap "" USR1; echo $$ > sh.pid; kill -USR1 0; sleep 0.3; touch survived; sleep 30'
+    wait_until 10 test -e survived
+    local pgid
+    pgid=$(ps -o pgid= -p "$(<sh.pid)" | tr -d ' ')
+    kill -KILL "${SPAWNED[holder]}"
+    if ! poll_until 1 group_is_empty "$pgid"; then
+        fail "the command's group outlived its lockrun by more than a second: $(pgrep -a -r R,S,D,T,t -g "$pgid")"
+    fi
+}
+
+@test "a normal run reaps its watcher: no process of lockrun's is left, not even a zombie" {
+    run --separate-stderr lockrun --no-cache --key guard:reaped -c 'ps -o pgid= -p $$'
+    assert_status 0
+    # The group's leader is the watcher; lockrun waited for it before it exited.
+    [ ! -e "/proc/${output// /}" ] || fail "the watcher (pid ${output// /}) is still there: $(cat "/proc/${output// /}/stat")"
+}
+
 @test "a normal run leaves its daemonised leftovers alone and the lock free" {
     run --separate-stderr lockrun --no-cache --key guard:leftover \
         -c 'sleep 30 >/dev/null 2>&1 & echo $! > leftover.pid; echo done'
