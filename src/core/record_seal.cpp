@@ -1,7 +1,5 @@
 #include "core/record_seal.hpp"
 
-#include <openssl/crypto.h>
-
 #include "util/hmac_sha256.hpp"
 
 namespace lockrun {
@@ -64,8 +62,7 @@ std::variant<CachedResult, UnreadableRecord> RecordSeal::open(std::string_view s
         const std::string_view expiry =
             stored.substr(k_signed_magic.size() + k_tag_bytes, k_expiry_bytes);
         const std::string expected = tag_of(*secret_, record, name, expiry);
-        if (CRYPTO_memcmp(expected.data(), stored.data() + k_signed_magic.size(), k_tag_bytes) !=
-            0) {
+        if (!hmac_tags_match(expected, stored.substr(k_signed_magic.size(), k_tag_bytes))) {
             return UnreadableRecord{
                 "its signature does not verify (--cache-key-file): written without this key, "
                 "or for another key"};

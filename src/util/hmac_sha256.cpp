@@ -1,5 +1,6 @@
 #include "util/hmac_sha256.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
@@ -18,6 +19,11 @@ std::string hmac_sha256(std::string_view key, std::string_view message) {
         throw InternalError("OpenSSL cannot compute HMAC-SHA256");
     }
     return std::string(reinterpret_cast<const char*>(tag), length);
+}
+
+bool hmac_tags_match(std::string_view expected, std::string_view given) {
+    return expected.size() == given.size() &&
+           CRYPTO_memcmp(expected.data(), given.data(), expected.size()) == 0;
 }
 
 }  // namespace lockrun

@@ -12,4 +12,8 @@ namespace lockrun {
 // The 32-byte tag of `message` under `key`.
 std::string hmac_sha256(std::string_view key, std::string_view message);
 
+// Whether two tags of the same length are equal, in a time that does not tell where they
+// differ (a forger learns nothing from how long a check took).
+bool hmac_tags_match(std::string_view expected, std::string_view given);
+
 }  // namespace lockrun

@@ -351,13 +351,6 @@ damage_stored() {
 
 # --- --key-from-command ----------------------------------------------------------------
 
-# nul_joined_sha256 ARG...: hex SHA-256 of the arguments joined by NUL (no NUL at the end).
-nul_joined_sha256() {
-    local sum
-    sum=$(printf '%s\0' "$@" | head -c -1 | sha256sum)
-    echo "${sum%% *}"
-}
-
 @test "--key-from-command: two identical commands share a key, the second replays" {
     run --separate-stderr lockrun --key-from-command -- sh -c 'echo run >> runs; echo same'
     assert_status 0

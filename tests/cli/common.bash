@@ -388,6 +388,14 @@ release_channel() { printf '%sreleased\n' "$(key_base "$@")"; }
 
 # --- local state (SPEC §6) -------------------------------------------------------------
 
+# nul_joined_sha256 ARG...: hex SHA-256 of the arguments joined by NUL (no NUL at the end).
+nul_joined_sha256() {
+    local sum
+    sum=$(printf '%s\0' "$@" | head -c -1 | sha256sum)
+    echo "${sum%% *}"
+}
+
+
 # key_hash KEY: the hex SHA-256 of KEY, which names KEY's files in the state dir.
 key_hash() {
     local sum

@@ -23,6 +23,36 @@ report_parent='readlink /proc/$PPID/exe; cat /proc/$(cut -d" " -f4 /proc/$PPID/s
     run nm "$LOCKRUN"
     assert_success
     refute_output --regexp 'SSL_CTX_new|EVP_MD_fetch|HMAC|OSSL_PROVIDER'
+    # Nor, on x86-64, OpenSSL's CPU probe (src/without_openssl/openssl_ia32cap.cpp).
+    if [[ $(uname -m) == x86_64 ]] && ! ldd "$LOCKRUN" | grep -q libcrypto; then
+        refute_output --partial OPENSSL_cpuid_setup
+    fi
+}
+
+@test "lockrun's SHA-256, without OpenSSL's CPU probe, agrees with sha256sum across block sizes" {
+    # --key-from-command names the key cmd:<SHA-256 of argv joined by NUL>; "echo" and a
+    # NUL are 5 bytes of it. 51 and 59 put the padding on either side of a block's end.
+    local n payload
+    for n in 1 50 51 59 60 1000 100000; do
+        payload=$(head -c "$n" /dev/zero | tr '\0' x)
+        lockrun --key-from-command -- echo "$payload" >/dev/null
+        run --separate-stderr lockrun cache show "cmd:$(nul_joined_sha256 echo "$payload")"
+        assert_success
+        assert_output "$payload"
+    done
+}
+
+@test "lockrun's SHA-1 names its Redis scripts as Redis does: they are called by it, not sent again" {
+    backend_is redis || skip "the scripts are Redis's"
+    lockrun --no-cache -k sha1:first -- true  # the server learns the scripts
+    rcli CONFIG RESETSTAT >/dev/null
+    # Taking and releasing the lock: EVALSHA each, and no EVAL after a NOSCRIPT. (Live
+    # output sends its script's text with its first piece, by design: --no-cache has none.)
+    run lockrun --no-cache -k sha1:second -- true
+    assert_success
+    run rcli INFO commandstats
+    assert_output --partial cmdstat_evalsha:
+    refute_output --partial cmdstat_eval:
 }
 
 @test "--cache-key-file: lockrun-openssl runs in lockrun's place, the same process with its arguments and environment" {
