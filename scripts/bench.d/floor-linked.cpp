@@ -1,15 +1,16 @@
 // A floor as lockrun is linked, for scripts/bench: floor-guard.c's (or floor-single-flight.c's)
 // main, unchanged, in a binary built the way CMakeLists.txt builds lockrun (position-
 // independent, libstdc++ linked statically, relative relocations packed, unused sections
-// dropped; like lockrun, no OpenSSL but its SHA-256, which lockrun-openssl alone adds to).
-// It never calls SHA-256 or the C++ streams; the branch that names them keeps them in the
+// dropped; like lockrun, no OpenSSL but its SHA-256, which lockrun-openssl alone adds to, and
+// without OpenSSL's CPU probe: scripts/bench links src/without_openssl/openssl_ia32cap.cpp).
+// It never calls SHA-256 or a C++ stream; the branch that names them keeps them in the
 // binary, as lockrun keeps its own, so that what every start of such a binary costs (the
 // loader's relocations, the C++ runtime's set-up) is measured apart from lockrun's own code.
 //   floor-linked STATE COMMAND [ARG...]     (compiled with floor-guard.c -Dmain=floor_main)
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/sha.h>
 
-#include <iostream>
+#include <sstream>
 
 extern "C" int floor_main(int argc, char** argv);
 
@@ -20,7 +21,9 @@ int main(int argc, char** argv) {
         SHA256_Init(&context);
         SHA256_Update(&context, argv[0], 1);
         SHA256_Final(digest, &context);
-        std::cout << argv[0] << digest[0] << std::endl;
+        std::ostringstream text;  // as lockrun prints: the streams' code, not <iostream>'s set-up
+        text << argv[0] << digest[0];
+        return static_cast<int>(text.str().size());
     }
     return floor_main(argc, argv);
 }

@@ -3,11 +3,10 @@
 // LOCKRUN_* environment or the config file, is then checked by one converter
 // (cli/settings_to_options.cpp) whose error names where the bad value came from.
 
-#include <CLI/CLI.hpp>
-
 #include <algorithm>
 #include <cstdlib>
 
+#include "cli/cli11.hpp"
 #include "cli/key_inputs.hpp"
 #include "cli/options.hpp"
 #include "cli/shared_paths.hpp"

@@ -1,8 +1,9 @@
 #include "cli/doctor.hpp"
 
 #include <algorithm>
-#include <iostream>
+#include <sstream>
 
+#include "cli/standard_output.hpp"
 #include "core/exit_code.hpp"
 #include "util/json.hpp"
 
@@ -18,6 +19,7 @@ std::string_view level_name(Finding::Level level) {
 int report_diagnosis(const Diagnosis& diagnosis, std::string_view backend, bool json) {
     bool usable = std::ranges::none_of(
         diagnosis, [](const Finding& f) { return f.level == Finding::Level::fail; });
+    std::ostringstream out;
     if (json) {
         std::vector<std::string> findings;
         for (const Finding& finding : diagnosis) {
@@ -27,12 +29,12 @@ int report_diagnosis(const Diagnosis& diagnosis, std::string_view backend, bool 
                                    .string("detail", finding.detail)
                                    .str());
         }
-        std::cout << JsonObject()
-                         .string("backend", backend)
-                         .boolean("usable", usable)
-                         .raw("findings", json_array(findings))
-                         .str()
-                  << "\n";
+        out << JsonObject()
+                   .string("backend", backend)
+                   .boolean("usable", usable)
+                   .raw("findings", json_array(findings))
+                   .str()
+            << "\n";
     } else {
         for (const Finding& finding : diagnosis) {
             std::string level(level_name(finding.level));
@@ -40,11 +42,11 @@ int report_diagnosis(const Diagnosis& diagnosis, std::string_view backend, bool 
             level.resize(4, ' ');
             std::string check = finding.check + ":";
             check.resize(std::max<std::size_t>(check.size() + 1, 18), ' ');
-            std::cout << level << "  " << check << finding.detail << "\n";
+            out << level << "  " << check << finding.detail << "\n";
         }
-        std::cout << (usable ? "usable\n" : "NOT usable\n");
+        out << (usable ? "usable\n" : "NOT usable\n");
     }
-    std::cout << std::flush;
+    print_to_stdout(out.str());
     return usable ? 0 : exit_code::k_backend_unavailable;
 }
 

@@ -5,9 +5,10 @@
 
 #include <chrono>
 #include <ctime>
-#include <iostream>
+#include <sstream>
 #include <variant>
 
+#include "cli/standard_output.hpp"
 #include "core/errors.hpp"
 #include "core/holder_text.hpp"
 #include "exec/host_identity.hpp"
@@ -158,30 +159,31 @@ int show_status(Backend& backend, const std::string& key, bool json, const Backe
         JsonObject backend_json;
         backend_json.string("name", choice.redis ? "redis" : "local")
             .string("source", choice.source);
-        std::cout << status_json(key, status).raw("backend", backend_json.str()).str() << "\n"
-                  << std::flush;
+        print_to_stdout(status_json(key, status).raw("backend", backend_json.str()).str() + "\n");
         return 0;
     }
-    std::cout << "key:        " << key << "\n";
-    std::cout << "backend:    " << choice.description << "\n";
+    std::ostringstream out;
+    out << "key:        " << key << "\n";
+    out << "backend:    " << choice.description << "\n";
     if (!status.holder) {
-        std::cout << "state:      free\n";
+        out << "state:      free\n";
     } else {
-        std::cout << "state:      " << held_text(status) << "\n";
+        out << "state:      " << held_text(status) << "\n";
         const std::vector<LockHeld> holders =
             status.holders.empty() ? std::vector<LockHeld>{*status.holder} : status.holders;
         for (const LockHeld& held : holders) {
-            std::cout << "holder:     " << holder_text(held.holder) << "\n";
-            std::cout << "command:    " << one_line(held.holder.command) << "\n";
+            out << "holder:     " << holder_text(held.holder) << "\n";
+            out << "command:    " << one_line(held.holder.command) << "\n";
             if (held.holder.started_unix_ms > 0) {
-                std::cout << "started:    " << iso_time(held.holder.started_unix_ms) << " ("
-                          << ago(held.holder.started_unix_ms) << ")\n";
+                out << "started:    " << iso_time(held.holder.started_unix_ms) << " ("
+                    << ago(held.holder.started_unix_ms) << ")\n";
             }
-            std::cout << "lease left: " << lease_text(held.lease_left) << "\n";
-            std::cout << "fence:      " << held.fence << "\n";
+            out << "lease left: " << lease_text(held.lease_left) << "\n";
+            out << "fence:      " << held.fence << "\n";
         }
     }
-    std::cout << "cache:      " << cache_line(status.stored) << "\n" << std::flush;
+    out << "cache:      " << cache_line(status.stored) << "\n";
+    print_to_stdout(out.str());
     return 0;
 }
 
@@ -228,15 +230,15 @@ int release_lock(Backend& backend, const std::string& key, bool force) {
     KeyStatus status = with_user_name(backend.read_status());
     bool was_held = backend.force_release();
     if (was_held && has_several_holders(status) && !status.holders.empty()) {
-        std::cout << fmt::format("released {} (all {} of its holders)\n", key,
-                                 status.holders.size());
+        print_to_stdout(
+            fmt::format("released {} (all {} of its holders)\n", key, status.holders.size()));
     } else if (was_held && status.holder) {
-        std::cout << fmt::format("released {} (held by {}, fence {})\n", key,
-                                 holder_text(status.holder->holder), status.holder->fence);
+        print_to_stdout(fmt::format("released {} (held by {}, fence {})\n", key,
+                                    holder_text(status.holder->holder), status.holder->fence));
     } else if (was_held) {
-        std::cout << "released " << key << "\n";
+        print_to_stdout("released " + key + "\n");
     } else {
-        std::cout << key << " was not held\n";
+        print_to_stdout(key + " was not held\n");
     }
     return 0;
 }
@@ -344,8 +346,8 @@ int show_cached_result(Backend& backend, const std::string& key, bool json,
 
 int drop_cached_result(Backend& backend, const std::string& key) {
     bool dropped = backend.drop_stored_result();
-    std::cout << (dropped ? "dropped the cached result of " : "nothing was cached for ") << key
-              << "\n";
+    print_to_stdout((dropped ? "dropped the cached result of " : "nothing was cached for ") + key +
+                    "\n");
     return 0;
 }
 

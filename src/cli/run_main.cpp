@@ -1,7 +1,6 @@
 #include "cli/run_main.hpp"
 
 #include <cstdlib>
-#include <iostream>
 #include <memory>
 #include <optional>
 
@@ -18,6 +17,7 @@
 #include "cli/options.hpp"
 #include "cli/secret_file.hpp"
 #include "cli/show_config.hpp"
+#include "cli/standard_output.hpp"
 #include "cli/terminal_reporter.hpp"
 #include "core/errors.hpp"
 #include "core/single_flight.hpp"
@@ -341,7 +341,7 @@ void print_error_document(const std::string& message, int code, const FailureCon
     JsonObject document;
     if (!at.key.empty()) document.string("key", at.key);
     document.raw("error", JsonObject().string("message", message).number("exit_code", code).str());
-    std::cout << document.str() << "\n" << std::flush;
+    print_to_stdout(document.str() + "\n");
 }
 
 // The one place an error becomes lockrun's exit status: one line on stderr (a JSON object
@@ -392,7 +392,7 @@ int run_main(int argc, const char* const* argv, bool openssl_linked_in) {
         if (refresh) become_background_refresh(invocation, *refresh);
         if (invocation.action == Invocation::Action::help ||
             invocation.action == Invocation::Action::version) {
-            std::cout << invocation.text << std::flush;
+            print_to_stdout(invocation.text);
             return 0;
         }
         // Before anything is said or done, so that lockrun-openssl starts this run afresh.

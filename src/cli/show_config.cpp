@@ -2,10 +2,11 @@
 
 #include <algorithm>
 #include <charconv>
-#include <iostream>
+#include <sstream>
 
 #include "backend/local/state_dir.hpp"
 #include "backend/redis/redis_url.hpp"
+#include "cli/standard_output.hpp"
 #include "config/setting_reader.hpp"
 #include "core/errors.hpp"
 #include "util/json.hpp"
@@ -131,15 +132,14 @@ int show_config_json(const Invocation& invocation) {
                                     .str());
     }
     const char* password = password_source();
-    std::cout << JsonObject()
-                     .raw("config_file", invocation.config_file
-                                             ? json_string(*invocation.config_file)
-                                             : std::string("null"))
-                     .raw("settings", settings.str())
-                     .raw("redis_password_from", password ? json_string(password) : "null")
-                     .str()
-              << "\n"
-              << std::flush;
+    print_to_stdout(JsonObject()
+                        .raw("config_file", invocation.config_file
+                                                ? json_string(*invocation.config_file)
+                                                : std::string("null"))
+                        .raw("settings", settings.str())
+                        .raw("redis_password_from", password ? json_string(password) : "null")
+                        .str() +
+                    "\n");
     return 0;
 }
 
@@ -147,20 +147,20 @@ int show_config_json(const Invocation& invocation) {
 
 int show_config(const Invocation& invocation) {
     if (invocation.json) return show_config_json(invocation);
-    std::cout << "# config file: " << invocation.config_file.value_or("none") << "\n";
+    std::ostringstream out;
+    out << "# config file: " << invocation.config_file.value_or("none") << "\n";
     for (const SettingSpec* listed : listed_settings()) {
         const SettingSpec& spec = *listed;
         const SettingValue& value = invocation.settings.at(std::string(spec.name));
         std::string text = effective_text(invocation, spec);
         std::string line = std::string(spec.name) + " = " + toml_value(spec, text);
         if (line.size() < 40) line.resize(40, ' ');
-        std::cout << line << " # " << origin_text(value) << "\n";
+        out << line << " # " << origin_text(value) << "\n";
     }
-    std::cout << "# redis password: "
-              << (password_source() ? "set in LOCKRUN_REDIS_PASSWORD (hidden)"
-                                    : "not in the environment")
-              << "\n"
-              << std::flush;
+    out << "# redis password: "
+        << (password_source() ? "set in LOCKRUN_REDIS_PASSWORD (hidden)" : "not in the environment")
+        << "\n";
+    print_to_stdout(out.str());
     return 0;
 }
 

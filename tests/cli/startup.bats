@@ -19,6 +19,15 @@ teardown() { per_test_teardown; }
     assert_failure
 }
 
+@test "lockrun builds no C++ standard streams at start: it holds no std::ios_base::Init" {
+    # <iostream>'s initialiser (the eight streams and the classic locale) cost every run
+    # ~50 us; lockrun prints with write(2) (src/cli/standard_output.hpp, src/cli/cli11.hpp).
+    run nm -C "$LOCKRUN"
+    assert_success
+    refute_output --partial 'std::ios_base::Init::Init'
+    refute_output --partial 'std::cout'
+}
+
 @test "a cached run and its replay read no user database and no OpenSSL configuration" {
     run traced --key startup-cached -- echo hi
     assert_status 0
