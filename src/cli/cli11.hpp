@@ -13,12 +13,12 @@
 
 #if defined(__GLIBCXX__) && !defined(_GLIBCXX_IOSTREAM)
 #define _GLIBCXX_IOSTREAM 1
-namespace std _GLIBCXX_VISIBILITY(default) {
-    extern istream cin;
-    extern ostream cout;
-    extern ostream cerr;
-    extern ostream clog;
-}  // namespace )
+namespace std {
+extern istream cin;
+extern ostream cout;
+extern ostream cerr;
+extern ostream clog;
+}  // namespace std
 #endif
 
 #include <CLI/CLI.hpp>
