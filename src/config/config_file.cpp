@@ -4,7 +4,10 @@
 
 #include <toml++/toml.h>
 
+#include <cstring>
+
 #include "core/errors.hpp"
+#include "util/small_file.hpp"
 
 namespace lockrun {
 namespace {
@@ -99,9 +102,24 @@ std::optional<std::string> find_config_file(const std::string& config_flag,
 }
 
 SettingValues read_config_file(const std::string& path) {
+    // Read whole, then parsed: toml::parse_file reads through a std::ifstream, whose
+    // construction builds the C++ classic locale (cli/cli11.hpp) in every run that has a
+    // config file.
+    constexpr std::size_t k_largest = 1 << 20;
+    SmallFile file = read_small_file(path, k_largest);
+    switch (file.problem) {
+        case SmallFile::Problem::unreadable:
+            throw ConfigError(path + ": cannot be read: " + std::strerror(file.error));
+        case SmallFile::Problem::not_regular:
+            throw ConfigError(path + ": not a regular file");
+        case SmallFile::Problem::too_large:
+            throw ConfigError(path + ": larger than 1 MiB, which no config file of lockrun's is");
+        case SmallFile::Problem::none:
+            break;
+    }
     toml::table table;
     try {
-        table = toml::parse_file(path);
+        table = toml::parse(file.text, path);
     } catch (const toml::parse_error& e) {
         throw ConfigError(path + ":" + std::to_string(e.source().begin.line) + ":" +
                           std::to_string(e.source().begin.column) +

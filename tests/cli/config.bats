@@ -283,6 +283,17 @@ $output"
     assert_rejected 78 'LOCKRUN_CONFIG' --no-cache --key config-bad -- touch ran
 }
 
+@test "a config file that cannot be read: 78, naming it and why" {
+    # /proc/self/mem is a regular file whose first page no process has mapped: read fails.
+    assert_rejected 78 '^lockrun: /proc/self/mem: cannot be read: Input/output error$' \
+        --config /proc/self/mem --no-cache --key config-bad -- touch ran
+}
+
+@test "a config file over 1 MiB: 78, naming it" {
+    head -c 1100000 /dev/zero | tr '\0' '#' >big.toml
+    assert_rejected 78 'big\.toml: larger than 1 MiB' --config big.toml --no-cache --key config-bad -- touch ran
+}
+
 @test "a bad value in the environment: 78, naming the variable" {
     export LOCKRUN_WAIT=soon
     assert_rejected 78 'LOCKRUN_WAIT.*soon' --no-cache --key config-bad -- touch ran
