@@ -20,8 +20,8 @@ teardown() { per_test_teardown; }
 }
 
 @test "lockrun builds no C++ standard streams at start: it holds no std::ios_base::Init" {
-    # <iostream>'s initialiser (the eight streams and the classic locale) cost every run
-    # ~50 us; lockrun prints with write(2) (src/cli/standard_output.hpp, src/cli/cli11.hpp).
+    # <iostream>'s initialiser (the eight streams) cost every run ~40 us; lockrun prints
+    # with write(2) (src/cli/standard_output.hpp, src/cli/cli11.hpp).
     run nm -C "$LOCKRUN"
     assert_success
     refute_output --partial 'std::ios_base::Init::Init'
