@@ -8,14 +8,20 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "core/errors.hpp"
+#include "exec/companion_paths.hpp"
 
 namespace lockrun {
 namespace {
 
+constexpr const char* k_watcher_program = "lockrun-watcher";
+
 // The watcher's whole life, between fork and _exit: async-signal-safe calls only.
-[[noreturn]] void watch_parent(pid_t parent) {
+// `programs`: where lockrun-watcher may be, null-terminated; `parent_text`: `parent` as text.
+[[noreturn]] void watch_parent(pid_t parent, const char* const* programs, const char* parent_text) {
     // Lead the group the command will join (the parent sets it too, whichever runs first).
     ::setpgid(0, 0);
     // Every signal stays pending but the parent's death: a Ctrl-C, a forwarded SIGTERM or
@@ -34,13 +40,24 @@ namespace {
     if (::close_range(3, ~0U, 0) != 0) {
         for (int fd = 3; fd < 1024; ++fd) ::close(fd);
     }
-    sigset_t death;
-    ::sigemptyset(&death);
-    ::sigaddset(&death, SIGUSR1);
     ::prctl(PR_SET_PDEATHSIG, SIGUSR1);
+    // lockrun-watcher takes over, which keeps all of the above through exec, and whose exit
+    // costs the kernel a few pages where this copy of lockrun's memory costs it ~50 µs of
+    // lockrun's CPU when lockrun stops it (src/watcher/lockrun_watcher.cpp). A death signal
+    // that comes meanwhile stays pending through exec.
+    char* const argv[] = {const_cast<char*>(k_watcher_program), const_cast<char*>(parent_text),
+                          nullptr};
+    char* const no_environment[] = {nullptr};
+    for (const char* const* program = programs; *program != nullptr; ++program) {
+        ::execve(*program, argv, no_environment);
+    }
+    // Not there (a lockrun copied alone, or built where it is not): this process watches.
     // The parent's death is the one reason to act, and it is checked, not inferred from the
     // signal: the command may send SIGUSR1 to its own group (`kill -USR1 0`), which this
     // process is in. The parent may also have died before the request above took effect.
+    sigset_t death;
+    ::sigemptyset(&death);
+    ::sigaddset(&death, SIGUSR1);
     while (::getppid() == parent) {
         ::sigwaitinfo(&death, nullptr);
     }
@@ -52,9 +69,15 @@ namespace {
 
 GroupWatcher GroupWatcher::start() {
     pid_t parent = ::getpid();
+    // Made before the fork: the child calls nothing that allocates.
+    const std::string parent_text = std::to_string(parent);
+    const CompanionPaths paths = companion_paths(k_watcher_program);
+    std::vector<const char*> programs;
+    for (const std::string& candidate : paths.candidates) programs.push_back(candidate.c_str());
+    programs.push_back(nullptr);
     pid_t pid = ::fork();
     if (pid < 0) throw InternalError(std::string("fork: ") + std::strerror(errno));
-    if (pid == 0) watch_parent(parent);
+    if (pid == 0) watch_parent(parent, programs.data(), parent_text.c_str());
     // The command joins the group right after this; it must exist by then.
     ::setpgid(pid, pid);
     return GroupWatcher(pid);

@@ -7,6 +7,8 @@
 // and it kills the whole group, itself included, at once. It is a fork, with its own copy
 // of our memory: a process that shared it (clone(CLONE_VM), ~0.16 ms cheaper a run) would be
 // killed with us by the OOM killer, which kills every process sharing its victim's memory.
+// Once set up, it becomes lockrun-watcher (src/watcher/), whose exit is cheap, when that
+// program is installed (x86-64 and arm64); otherwise it watches by itself.
 
 #include <sys/types.h>
 

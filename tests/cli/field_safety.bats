@@ -64,6 +64,46 @@ group_is_empty() {
     fi
 }
 
+# leader_of PID: the name of the leader of PID's process group (its /proc comm).
+leader_of() {
+    cat "/proc/$(ps -o pgid= -p "$1" | tr -d ' ')/comm"
+}
+
+@test "the watcher is lockrun-watcher, a small program of its own that leads the command's group" {
+    [[ -x $(dirname "$LOCKRUN")/lockrun-watcher ]] ||
+        skip "lockrun-watcher is built for x86-64 and arm64 only; the forked watcher is tested below"
+    run --separate-stderr lockrun --no-cache --key guard:program -c "$(declare -f leader_of); leader_of \$\$"
+    assert_success
+    assert_output lockrun-watcher
+}
+
+@test "a lockrun copied without lockrun-watcher still guards: its forked watcher kills the group" {
+    mkdir bin
+    cp "$LOCKRUN" bin/lockrun
+    spawn holder bin/lockrun --no-cache --key guard:alone \
+        -c "$(declare -f leader_of); echo \$\$ > sh.pid; leader_of \$\$ > leader; touch started; sleep 30"
+    wait_until 10 test -e started
+    assert_equal "$(<leader)" lockrun
+    local pgid
+    pgid=$(ps -o pgid= -p "$(<sh.pid)" | tr -d ' ')
+    kill -KILL "${SPAWNED[holder]}"
+    if ! poll_until 1 group_is_empty "$pgid"; then
+        fail "the command's group outlived its lockrun by more than a second: $(pgrep -a -r R,S,D,T,t -g "$pgid")"
+    fi
+}
+
+@test "lockrun-watcher run by hand does nothing: exit 64, and no process is killed" {
+    local watcher
+    watcher=$(dirname "$LOCKRUN")/lockrun-watcher
+    [[ -x $watcher ]] || skip "lockrun-watcher is built for x86-64 and arm64 only"
+    run "$watcher"
+    assert_status 64
+    run "$watcher" "$$"  # no parent-death signal: not started by lockrun
+    assert_status 64
+    run "$watcher" 12x
+    assert_status 64
+}
+
 @test "a normal run reaps its watcher: no process of lockrun's is left, not even a zombie" {
     run --separate-stderr lockrun --no-cache --key guard:reaped -c 'ps -o pgid= -p $$'
     assert_status 0

@@ -32,6 +32,9 @@ setup_file() {
     assert_success
     assert_line --regexp '^-rwxr-xr-x .* \./usr/bin/lockrun$'
     assert_line --regexp '^-rwxr-xr-x .* \./usr/libexec/lockrun/lockrun-openssl$'
+    if [[ -x $BUILD_DIR/lockrun-watcher ]]; then
+        assert_line --regexp '^-rwxr-xr-x .* \./usr/libexec/lockrun/lockrun-watcher$'
+    fi
     assert_line --regexp ' \./usr/share/man/man1/lockrun\.1\.gz$'
     assert_line --regexp ' \./usr/share/bash-completion/completions/lockrun$'
     assert_line --regexp ' \./usr/share/zsh/vendor-completions/_lockrun$'
@@ -54,6 +57,11 @@ setup_file() {
         refute_line --regexp '\(NEEDED\).*\[lib(hiredis|ssl|crypto|stdc\+\+|gcc_s|spdlog|fmt|tomlplusplus|m)\.'
         assert_equal "$(grep -c '(NEEDED)' <<<"$output")" 2  # libc.so.6, ld-linux
     done
+    # lockrun-watcher loads nothing at all: static, without libc.
+    if [[ -x $BUILD_DIR/lockrun-watcher ]]; then
+        run readelf -d "$BUILD_DIR/lockrun-watcher"
+        assert_output --partial 'There is no dynamic section'
+    fi
 }
 
 @test "the packaged man page is the one in the tree, and the packaged lockrun runs" {
