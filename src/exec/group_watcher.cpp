@@ -42,9 +42,9 @@ constexpr const char* k_watcher_program = "lockrun-watcher";
     }
     ::prctl(PR_SET_PDEATHSIG, SIGUSR1);
     // lockrun-watcher takes over, which keeps all of the above through exec, and whose exit
-    // costs the kernel a few pages where this copy of lockrun's memory costs it ~50 µs of
-    // lockrun's CPU when lockrun stops it (src/watcher/lockrun_watcher.cpp). A death signal
-    // that comes meanwhile stays pending through exec.
+    // costs the kernel a few pages where this copy of lockrun's memory cost ~0.1 ms of
+    // lockrun's wall time when lockrun stopped it (src/watcher/lockrun_watcher.cpp). A death
+    // signal that comes meanwhile stays pending through exec.
     char* const argv[] = {const_cast<char*>(k_watcher_program), const_cast<char*>(parent_text),
                           nullptr};
     char* const no_environment[] = {nullptr};

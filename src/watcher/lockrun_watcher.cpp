@@ -4,7 +4,7 @@
 // descriptor, SIGUSR1 as its parent-death signal; all of which exec keeps. It is built
 // without libc (a few system calls, written here for x86-64 and arm64): when lockrun stops
 // it, its exit frees a few pages, where the copy of lockrun's memory that it replaces took
-// the kernel ~50 µs to tear down, on lockrun's own CPU. Not a command: run by hand (no
+// the kernel ~0.1 ms to tear down, on lockrun's own CPU. Not a command: run by hand (no
 // parent-death signal, or no parent's pid), it exits 64 and touches nothing.
 //   lockrun-watcher PARENT_PID
 #include <asm/unistd.h>
