@@ -1,7 +1,6 @@
 #include "cli/operator_commands.hpp"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <ctime>
@@ -17,7 +16,6 @@
 #include "util/size.hpp"
 #include "util/utf8.hpp"
 #include "util/wall_clock.hpp"
-#include "util/write_all.hpp"
 
 namespace lockrun {
 namespace {
@@ -197,7 +195,7 @@ int list_keys(Backend& backend, bool json, TerminalReporter& reporter) {
                                   .boolean("name_known", listed.name_known)
                                   .str());
         }
-        write_all(STDOUT_FILENO, json_array(objects) + "\n");
+        print_to_stdout(json_array(objects) + "\n");
         return 0;
     }
     if (keys.empty()) {
@@ -218,7 +216,7 @@ int list_keys(Backend& backend, bool json, TerminalReporter& reporter) {
         }
         out += "; cache: " + cache_line(listed.status.stored) + "\n";
     }
-    write_all(STDOUT_FILENO, out);
+    print_to_stdout(out);
     return 0;
 }
 
@@ -267,7 +265,7 @@ public:
         } else {
             object.string("base64", base64(chunk));
         }
-        write_all(STDOUT_FILENO, (first_ ? "" : ",") + object.str());
+        print_to_stdout((first_ ? "" : ",") + object.str());
         first_ = false;
         bytes_.erase(0, chunk.size());
     }
@@ -307,7 +305,7 @@ int show_cached_result(Backend& backend, const std::string& key, bool json,
             JsonObject miss;
             miss.string("key", key).boolean("cached", false);
             if (stored) miss.string("unreadable", unreadable);
-            write_all(STDOUT_FILENO, miss.str() + "\n");
+            print_to_stdout(miss.str() + "\n");
         }
         return 1;
     }
@@ -319,7 +317,7 @@ int show_cached_result(Backend& backend, const std::string& key, bool json,
     if (!json) {
         std::string why =
             for_each_output_piece(*result, [](OutputStream stream, std::string_view bytes) {
-                if (stream == OutputStream::stdout_stream) write_all(STDOUT_FILENO, bytes);
+                if (stream == OutputStream::stdout_stream) print_to_stdout(bytes);
             });
         return stopped_short(why) ? 1 : 0;
     }
@@ -335,12 +333,12 @@ int show_cached_result(Backend& backend, const std::string& key, bool json,
                            .string("host", result->host)
                            .str();
     head.pop_back();  // the closing brace: "output" comes last
-    write_all(STDOUT_FILENO, head + ",\"output\":[");
+    print_to_stdout(head + ",\"output\":[");
     JsonChunkWriter chunks;
     std::string why = for_each_output_piece(
         *result, [&](OutputStream stream, std::string_view bytes) { chunks.add(stream, bytes); });
     chunks.flush();
-    write_all(STDOUT_FILENO, "]}\n");
+    print_to_stdout("]}\n");
     return stopped_short(why) ? 1 : 0;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
-// What lockrun itself prints on stdout (help, the version, status, release, config, doctor,
-// the documents of --json), written with one call. Not std::cout: see cli/cli11.hpp.
+// What lockrun itself prints on stdout (help, the version, what the subcommands say, the
+// documents of --json), each piece written with one call. Not std::cout: see cli/cli11.hpp.
 
 #include <string_view>
 
