@@ -35,6 +35,18 @@ OutputRelay::OutputRelay(UniqueFd source, int destination, OutputStream stream, 
     kernel_moves_ = destination_is_fifo_ || (known && S_ISREG(info.st_mode));
 }
 
+void OutputRelay::command_ended() {
+    int unread = 0;
+    if (source_.valid() && ::ioctl(source_.get(), FIONREAD, &unread) == 0 && unread > 0) {
+        owed_ = static_cast<std::size_t>(unread);
+    }
+}
+
+void OutputRelay::took_from_source(std::size_t bytes) {
+    owed_ -= std::min(owed_, bytes);
+    if (stopping_ && owed_ == 0) close_source();
+}
+
 char* OutputRelay::buffer() {
     if (!buffer_) buffer_ = std::make_unique<char[]>(k_relay_buffer);
     return buffer_.get();
@@ -72,6 +84,7 @@ OutputRelay::Moved OutputRelay::splice_to_destination(bool after_room) {
     if (moved == 0) source_ended();
     if (moved >= 0) {
         grow_pipes_if_streaming(static_cast<std::size_t>(moved));
+        took_from_source(static_cast<std::size_t>(moved));
         return Moved::done;
     }
     return kernel_move_failed(after_room);
@@ -109,6 +122,7 @@ OutputRelay::Moved OutputRelay::tee_and_capture(bool after_room) {
     }
     tap_.add(stream_, std::string_view(bytes, have));
     grow_pipes_if_streaming(have);
+    took_from_source(have);
     return Moved::done;
 }
 
@@ -141,6 +155,7 @@ void OutputRelay::read_into_pending() {
         pending_.assign(read);
         written_ = 0;
     }
+    took_from_source(read.size());
 }
 
 std::size_t OutputRelay::pipe_room() const {

@@ -46,10 +46,14 @@ public:
     void read_source();
     // Moves what the destination takes without blocking (call when it polled writable).
     void write_destination();
-    // Stops reading: the command's leftover children may keep the pipe open.
-    void close_source() {
-        source_.reset();
-        destination_full_ = false;
+    // The command exited: what its pipe holds now was written before that, by it or by
+    // children it left, and is owed to the destination however slowly the reader takes it.
+    void command_ended();
+    // Stops reading once the owed bytes are read: a leftover child may keep the pipe open,
+    // and what it writes from now on is not the command's output.
+    void stop_after_owed() {
+        stopping_ = true;
+        if (owed_ == 0) close_source();
     }
     bool done() const { return !source_.valid() && pending_.empty(); }
 
@@ -77,6 +81,12 @@ private:
     void write_pending();
     // The read end of the command's pipe gave EOF or failed.
     void source_ended() { source_.reset(); }
+    void close_source() {
+        source_.reset();
+        destination_full_ = false;
+    }
+    // `bytes` were taken off the source: fewer owed, and none left closes it if stopping.
+    void took_from_source(std::size_t bytes);
     // The reader went away (EPIPE) or the output failed: as in a shell pipeline, the
     // command learns it from its own pipe closing, and gets SIGPIPE.
     void destination_failed();
@@ -92,6 +102,8 @@ private:
     bool destination_full_ = false;  // a kernel move found no room: wait for POLLOUT
     bool destination_broken_ = false;
     bool pipes_grown_ = false;
+    std::size_t owed_ = 0;   // unread in the source when the command exited (command_ended)
+    bool stopping_ = false;  // stop_after_owed() was called
     OutputStream stream_;
     OutputTap& tap_;
     std::unique_ptr<char[]> buffer_;  // k_relay_buffer bytes, allocated on first use

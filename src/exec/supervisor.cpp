@@ -137,6 +137,7 @@ public:
         child_may_have_ended_ = false;
         ending_ = child_.try_reap();
         if (!ending_) return;
+        for (OutputRelay& relay : relays_) relay.command_ended();
         drain_deadline_ = Deadline::after(k_output_drain);
         report_.ended_in_lease = lease_.valid_now();
     }
@@ -162,10 +163,11 @@ public:
             if (poll_set_.ready(relay_slots_[i].first)) relays_[i].read_source();
             if (poll_set_.ready(relay_slots_[i].second)) relays_[i].write_destination();
         }
-        // Output held back for a follower is still in the pipe: read before it is dropped.
-        if (drain_deadline_.passed() && !(policy_.live && policy_.live->holds_back())) {
-            for (OutputRelay& relay : relays_) relay.close_source();
-            // What was read is still written out, at the reader's pace, without spinning.
+        // What the command wrote before it exited is relayed whole, at the reader's pace
+        // (a slow reader once lost what was still in the pipe); only what its leftover
+        // children write after the drain is dropped.
+        if (drain_deadline_.passed()) {
+            for (OutputRelay& relay : relays_) relay.stop_after_owed();
             drain_deadline_ = Deadline::never();
         }
         relays_done_ = std::ranges::all_of(relays_, &OutputRelay::done);

@@ -25,6 +25,45 @@ teardown() { per_test_teardown; }
     cmp in.bin out.bin
 }
 
+# slow_reader: stdin to stdout, after a pause longer than the second that lockrun reads its
+# command's pipe for once the command has exited.
+slow_reader() { sleep 2.5; cat; }
+
+@test "a reader slower than the drain second gets all the command wrote, and the cache keeps it whole" {
+    # 1.5 MB: the command writes it all into the pipes and exits while the reader sleeps.
+    # lockrun 0.1 then dropped what was still in the command's pipe (the last 0.5 MB),
+    # exited 0, and cached the cut output for every later caller.
+    head -c 1500000 /dev/urandom >in.bin
+    lockrun --key slow -- cat in.bin | slow_reader >out.bin
+    cmp in.bin out.bin
+    # A later caller replays it whole, with the run's status.
+    lockrun --key slow -- false >replayed.bin 2>/dev/null
+    cmp in.bin replayed.bin
+    # Moved in the kernel (nothing captured), and with stderr captured too.
+    lockrun --no-cache --key slow-spliced -- cat in.bin | slow_reader >spliced.bin
+    cmp in.bin spliced.bin
+    lockrun --cache-stderr --key slow-stderr -c 'cat in.bin >&2' 2>&1 >/dev/null | slow_reader >stderr.bin
+    cmp in.bin stderr.bin
+    assert_nothing_held
+}
+
+@test "output a leftover child writes after the drain second is cut; the command's own reaches a slow reader" {
+    head -c 1500000 /dev/urandom >in.bin
+    local started_at
+    started_at=$(now_ms)
+    # The grandchild writes for ever into the pipe it inherited; the run must still end.
+    lockrun --no-cache --key leftover -c 'cat in.bin; (exec yes leftover) & echo $! > grandchild.pid' |
+        slow_reader >out.bin
+    assert_between "ms until the run ended" $(($(now_ms) - started_at)) 0 10000
+    cmp -n 1500000 in.bin out.bin
+    # After the command's bytes, only the grandchild's lines (the last one may be cut).
+    run bash -c 'tail -c +1500001 out.bin | head -n -1 | grep -cvx leftover'
+    assert_output 0
+    # Its pipe closed, it dies of SIGPIPE.
+    wait_until 5 is_gone "$(<grandchild.pid)"
+    assert_nothing_held
+}
+
 @test "a daemonised grandchild that keeps stdout open does not hold the run" {
     local started_at
     started_at=$(now_ms)

@@ -263,6 +263,48 @@ TEST(OutputRelay, WaitsForRoomWhileTheReaderIsSlowWithoutLosingBytes) {
     }
 }
 
+TEST(OutputRelay, RelaysAllThatThePipeHeldWhenTheCommandEndedThenStops) {
+    // The command filled its pipe and exited; a child it left keeps the write end open.
+    // Told to stop (the drain second is over) before the reader has taken anything, the
+    // relay still moves every byte the command wrote, and only then closes the pipe.
+    auto previous = std::signal(SIGPIPE, SIG_IGN);
+    for (bool capturing : {false, true}) {
+        std::string output = numbered_bytes(600 * 1024);
+        TestPipe command, ours;
+        ASSERT_GE(::fcntl(command.write_end.get(), F_SETPIPE_SZ, 1024 * 1024), 1024 * 1024);
+        ASSERT_EQ(::write(command.write_end.get(), output.data(), output.size()),
+                  static_cast<ssize_t>(output.size()));
+        Capture capture = capturing ? capture_up_to(16 * 1024 * 1024) : Capture{};
+        OutputTap tap{capture};
+        OutputRelay relay(std::move(command.read_end), ours.write_end.get(),
+                          OutputStream::stdout_stream, tap);
+        relay.command_ended();
+        relay.stop_after_owed();
+        EXPECT_FALSE(relay.done()) << "capturing: " << capturing;
+        Reader reader(std::move(ours.read_end));
+        pump(relay);
+        ours.write_end.reset();
+        EXPECT_TRUE(reader.bytes() == output) << "capturing: " << capturing;
+        EXPECT_TRUE(kept(capture) == (capturing ? output : "")) << "capturing: " << capturing;
+        // What the leftover child writes now goes nowhere: the relay closed its end.
+        EXPECT_EQ(::write(command.write_end.get(), "y", 1), -1) << "capturing: " << capturing;
+        EXPECT_EQ(errno, EPIPE);
+    }
+    std::signal(SIGPIPE, previous);
+}
+
+TEST(OutputRelay, StopsAtOnceWhenThePipeWasEmptyAtTheCommandsEnd) {
+    TestPipe command, ours;
+    Capture off;
+    OutputTap tap{off};
+    OutputRelay relay(std::move(command.read_end), ours.write_end.get(),
+                      OutputStream::stdout_stream, tap);
+    relay.command_ended();
+    command.put('x');  // a leftover child's, after the end: not the command's output
+    relay.stop_after_owed();
+    EXPECT_TRUE(relay.done());
+}
+
 TEST(OutputRelay, StopsReadingWhenTheReaderGoesAway) {
     // As in a shell pipeline: `lockrun ... | head -1`; the command then gets SIGPIPE from
     // its own pipe, which the relay closes.
