@@ -141,6 +141,13 @@ wait_until() {
     fi
 }
 
+# prints VALUE COMMAND...: COMMAND prints VALUE. For wait_until, which runs it again each
+# time: in `wait_until 10 test "$(cmd)" = 1` the shell runs cmd once, before the wait, and
+# the wait compares that first answer for ever.
+prints() {
+    [[ $("${@:2}") == "$1" ]]
+}
+
 # sleep_until_ms EPOCH_MS: for waits on the clock itself (a lease running out), never on
 # state.
 sleep_until_ms() {

@@ -187,7 +187,7 @@ peak_kib() {
     assert_equal "late printed: $(stat -c %s late.out)" 'late printed: 0'
     if backend_is local; then
         # It stopped watching the lock to follow, and watches it again to wait.
-        wait_until 5 test "$(inotify_instances "${SPAWNED[late]}")" = 1
+        wait_until 5 prints 1 inotify_instances "${SPAWNED[late]}"
     fi
     touch go
     assert_exit holder 0 10
@@ -305,7 +305,7 @@ subscribed_clients() {
     wait_until 10 test -s runs
     # A caller that does not follow (--no-cache) still subscribes: the count sees it.
     spawn waiter "$LOCKRUN" --no-cache --wait 60 --key live:sub -c 'echo waited'
-    wait_until 10 test "$(subscribed_clients)" = 1
+    wait_until 10 prints 1 subscribed_clients
     spawn follower "$LOCKRUN" --wait 60 --key live:sub -c 'echo run >> runs'
     wait_until 10 grep -qx before follower.out
     assert_equal "subscribed: $(subscribed_clients)" 'subscribed: 1'

@@ -22,7 +22,7 @@ teardown() { per_test_teardown; }
     run --separate-stderr lockrun --lease 5s --key paused -c 'echo run >> runs; echo second'
     assert_status 0
     assert_output second
-    wait_until 10 test "$(runs_count)" -ge 2
+    assert_equal "runs: $(runs_count)" 'runs: 2'
     sleep_until_ms $(($(now_ms) + 500)) # the paused holder's command has ended by now
     kill -CONT "${SPAWNED[holder]}"
     assert_exit holder 76 10
