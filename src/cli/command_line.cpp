@@ -47,8 +47,9 @@ and LOCKRUN_LEASE_MS. A caller that replays a result it did not run says so in o
 on stderr (-q hides it).
 
 Exit codes: the command's own (128+N if killed by signal N); 64 usage error; 69 backend
-unavailable; 70 internal error; 73 --files could not be written here; 74 a follower fell
-behind the run's kept output; 75 lock not acquired within --wait (see -E); 76 lock lost
+unavailable; 70 internal error; 73 --files could not be written here; 74 the output printed
+is incomplete (a follower fell behind the run's kept output, or stdout or stderr refused
+it: a full disk); 75 lock not acquired within --wait (see -E); 76 lock lost
 while the command ran, or by the run a caller followed (another run may have overlapped
 it); 78 configuration error; 126/127 command not executable/not found.
 

@@ -256,6 +256,13 @@ int run_command(const Invocation& invocation, TerminalReporter& reporter,
             run_single_flight(settings, *backend, supervisor, files, reporter);
         summary = summary_of(outcome);
         if (outcome.failure) std::rethrow_exception(outcome.failure);
+        if (const auto& why =
+                outcome.output_failed ? outcome.output_failed : reporter.output_failed()) {
+            throw Error(exit_code::k_output_incomplete,
+                        o.run.key + ": its output could not be written to " + *why +
+                            "; what was printed is incomplete (the command's status: " +
+                            std::to_string(outcome.exit_status) + ")");
+        }
         stale_fence = outcome.stale_fence;
         if (is_background_refresh(o)) {
             if (outcome.kind != SingleFlightOutcome::Kind::ran) return outcome.exit_status;

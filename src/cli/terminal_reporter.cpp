@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 
 #include "util/columns.hpp"
 #include "util/json.hpp"
@@ -94,14 +95,21 @@ void TerminalReporter::log(spdlog::level::level_enum level, std::string_view lev
 }
 
 std::string TerminalReporter::replay(const CachedResult& result) {
-    // A reader that has gone (EPIPE) is not an error of ours: the rest is dropped.
-    return for_each_output_piece(result, [](OutputStream stream, std::string_view bytes) {
-        write_all(stream == OutputStream::stdout_stream ? STDOUT_FILENO : STDERR_FILENO, bytes);
+    return for_each_output_piece(result, [this](OutputStream stream, std::string_view bytes) {
+        print_output(stream, bytes);
     });
 }
 
 void TerminalReporter::print_live(OutputStream stream, std::string_view bytes) {
-    write_all(stream == OutputStream::stdout_stream ? STDOUT_FILENO : STDERR_FILENO, bytes);
+    print_output(stream, bytes);
+}
+
+void TerminalReporter::print_output(OutputStream stream, std::string_view bytes) {
+    const bool to_stdout = stream == OutputStream::stdout_stream;
+    if (write_all(to_stdout ? STDOUT_FILENO : STDERR_FILENO, bytes)) return;
+    // A reader that has gone (EPIPE) is not an error of ours: the rest is dropped.
+    if (errno == EPIPE || output_failed_) return;
+    output_failed_ = std::string(to_stdout ? "stdout" : "stderr") + ": " + std::strerror(errno);
 }
 
 void TerminalReporter::waiting(const std::string& key, const LockHeld& held, Millis wait_left) {

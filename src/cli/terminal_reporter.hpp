@@ -5,6 +5,8 @@
 // terminal, one status line redrawn in place.
 
 #include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -40,18 +42,23 @@ public:
     void add_context(std::string_view name, LogValue value) override;
     std::string replay(const CachedResult& result) override;
     void print_live(OutputStream stream, std::string_view bytes) override;
+    // Why our stdout or stderr refused replayed or followed output ("stdout: No space left
+    // on device"), if it did; a reader that went away (EPIPE) is not counted.
+    const std::optional<std::string>& output_failed() const { return output_failed_; }
 
     bool shows_progress() const override { return progress_; }
     void waiting(const std::string& key, const LockHeld& held, Millis wait_left) override;
     void waiting_ended() override;
 
 private:
+    void print_output(OutputStream stream, std::string_view bytes);
     void log(spdlog::level::level_enum level, std::string_view level_name,
              const std::string& message, const LogFields& fields);
     std::shared_ptr<spdlog::logger> logger_;
     LogFormat format_;
     bool progress_;
     std::vector<std::pair<std::string, LogValue>> context_;  // in the order added
+    std::optional<std::string> output_failed_;
 };
 
 }  // namespace lockrun

@@ -57,6 +57,9 @@ struct RunReport {
     std::uint64_t compressed_bytes = 0;         // its size decompressed
     bool output_over_limit = false;             // more than capture_limit: output is incomplete
     std::optional<std::string> capture_failed;  // why the output could not be kept otherwise
+    // Our stdout or stderr refused the output ("stdout: No space left on device"): it is
+    // incomplete here, though the command ran on and its captured output is whole.
+    std::optional<std::string> output_failed;
     Millis duration{0};
     // The lease was still valid by the holder's own clock when the command was seen to
     // have ended: no other run can have overlapped it (SPEC §5 validity rule).

@@ -70,7 +70,7 @@ FollowResult follow_run(const std::string& key, const LockHeld& held, LiveFeed& 
             }
             if (gap) {
                 return FollowBroken{
-                    exit_code::k_fell_behind,
+                    exit_code::k_output_incomplete,
                     "fell behind " + run + " of " + key + ": after " + printed_text(printed) +
                         " of its output, the next bytes are no longer kept (this caller read "
                         "more than " +

@@ -423,6 +423,7 @@ SingleFlightOutcome run_unguarded(const Unreachable& unreachable,
     RunReport report = runner.run(command_with_environment(settings, 0), no_lease, policy);
     outcome.ran = report.duration;
     outcome.exit_status = report.exit_status;
+    outcome.output_failed = report.output_failed;
     if (report.start_failure) return ended_by(start_error(*report.start_failure), outcome);
     return outcome;
 }
@@ -753,6 +754,7 @@ SingleFlightOutcome run_single_flight(const SingleFlightSettings& s, Backend& ba
         RunReport report = run_holding(lock, s, runner, lease, live.get(), reporter);
         outcome.ran = report.duration;
         outcome.exit_status = report.exit_status;
+        outcome.output_failed = report.output_failed;
         // Step 4: store what deserves it, release and wake the waiters, in one atomic step
         // (not for a run stopped for losing its lock: it has nothing to store).
         std::optional<std::string> failed_release;

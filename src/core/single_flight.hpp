@@ -71,6 +71,8 @@ struct SingleFlightOutcome {
     // refresh.
     std::optional<std::uint64_t> stale_fence;
     bool stored = false;  // a result was stored for later callers
+    // The run's output could not be written where this caller prints it (RunReport's).
+    std::optional<std::string> output_failed;
 };
 
 // SPEC §1 from start to end. Errors of core/errors.hpp end the run as `failure`; nothing is

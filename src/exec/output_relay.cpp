@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 namespace lockrun {
 namespace {
@@ -96,7 +97,7 @@ OutputRelay::Moved OutputRelay::kernel_move_failed(bool after_room) {
         return Moved::done;
     }
     if (errno == EINVAL) return Moved::not_supported;
-    destination_failed();
+    destination_failed(errno);
     return Moved::done;
 }
 
@@ -175,7 +176,7 @@ void OutputRelay::write_pending() {
     ssize_t put = ::write(destination_, pending_.data() + written_, chunk);
     if (put < 0) {
         if (errno == EINTR || errno == EAGAIN) return;
-        destination_failed();
+        destination_failed(errno);
         return;
     }
     written_ += static_cast<std::size_t>(put);
@@ -185,11 +186,16 @@ void OutputRelay::write_pending() {
     }
 }
 
-void OutputRelay::destination_failed() {
+void OutputRelay::destination_failed(int error) {
     destination_broken_ = true;
     destination_full_ = false;
     pending_.clear();
-    source_.reset();
+    if (error == EPIPE) {
+        source_.reset();
+        return;
+    }
+    failure_ = std::string(stream_ == OutputStream::stdout_stream ? "stdout" : "stderr") + ": " +
+               std::strerror(error);
 }
 
 }  // namespace lockrun

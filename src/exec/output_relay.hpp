@@ -10,6 +10,7 @@
 // read(2) and write(2).
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "exec/output_tap.hpp"
@@ -56,6 +57,11 @@ public:
         if (owed_ == 0) close_source();
     }
     bool done() const { return !source_.valid() && pending_.empty(); }
+    // Why the destination refused the output (ENOSPC, EIO...), when it did: the command
+    // was left to run, its output still read for the tap, the rest not written. A reader
+    // that went away (EPIPE) is no failure of the output: the command is told as in a
+    // shell pipeline.
+    const std::optional<std::string>& failure() const { return failure_; }
 
 private:
     enum class Moved { done, not_supported };
@@ -87,9 +93,11 @@ private:
     }
     // `bytes` were taken off the source: fewer owed, and none left closes it if stopping.
     void took_from_source(std::size_t bytes);
-    // The reader went away (EPIPE) or the output failed: as in a shell pipeline, the
-    // command learns it from its own pipe closing, and gets SIGPIPE.
-    void destination_failed();
+    // A write or move to the destination failed with `error`. The reader went away
+    // (EPIPE): as in a shell pipeline, the command learns it from its own pipe closing, and
+    // gets SIGPIPE. Anything else (a full disk): the command runs on, unaware, so that its
+    // outcome, stored and shared, is its own; this caller's failure() says what happened.
+    void destination_failed(int error);
     // Bytes a pipe destination takes without blocking (sockets: PIPE_BUF).
     std::size_t pipe_room() const;
     char* buffer();
@@ -109,6 +117,7 @@ private:
     std::unique_ptr<char[]> buffer_;  // k_relay_buffer bytes, allocated on first use
     std::string pending_;             // read, not yet written (read/write path only)
     std::size_t written_ = 0;
+    std::optional<std::string> failure_;
 };
 
 }  // namespace lockrun

@@ -99,6 +99,12 @@ public:
 
     bool finished() const { return ending_ && relays_done_; }
     const ChildProcess::Ending& ending() const { return *ending_; }
+    std::optional<std::string> output_failure() const {
+        for (const OutputRelay& relay : relays_) {
+            if (relay.failure()) return relay.failure();
+        }
+        return std::nullopt;
+    }
 
     void wait() {
         poll_set_ = PollSet();
@@ -235,6 +241,7 @@ RunReport Supervisor::run(const CommandSpec& command, LeaseKeeper& lease, const 
     stopped_watcher_.emplace(std::move(watcher));
     report.exit_status = loop.ending().exit_status;
     report.killed_by_signal = loop.ending().signal;
+    report.output_failed = loop.output_failure();
     report.duration = std::chrono::duration_cast<Millis>(Clock::now() - started);
     capture.finish();
     report.output = std::move(capture.chunks);

@@ -318,6 +318,25 @@ subscribed_clients() {
     assert_runs 1
 }
 
+@test "a follower whose stdout refuses the output says so and exits 74; one with a non-blocking stdout prints it whole" {
+    head -c 1500000 /dev/urandom >in.bin
+    spawn holder "$LOCKRUN" --key live:full -c "echo run >> runs; head -c 1000 in.bin; $(wait_for_go_cmd); tail -c +1001 in.bin"
+    wait_until 10 test -s runs
+    spawn full bash -c '"$0" -v --wait 60 --key live:full -c "echo run >> runs" >/dev/full' "$LOCKRUN"
+    # O_NONBLOCK on its stdout (a CI runner's, a Node.js parent's), and a slow reader.
+    spawn nonblocking bash -c 'python3 -c "import os, sys; os.set_blocking(1, False); os.execv(sys.argv[1], sys.argv[1:])" "$0" -v --wait 60 --key live:full -c "echo run >> runs" | { sleep 2.5; cat; } >nonblocking.bin' "$LOCKRUN"
+    wait_until 10 grep -q 'following the run of' full.err
+    wait_until 10 grep -q 'following the run of' nonblocking.err
+    touch go
+    assert_exit holder 0 10
+    assert_exit full 74 10
+    run grep -c 'live:full: its output could not be written to stdout: No space left on device; what was printed is incomplete (the command.s status: 0)' full.err
+    assert_output 1
+    assert_exit nonblocking 0 10
+    cmp in.bin nonblocking.bin
+    assert_runs 1
+}
+
 @test "SIGINT to a follower: it exits 130 at once, and the run goes on without it" {
     spawn holder "$LOCKRUN" --key live:int -c "echo run >> runs; echo before; $(wait_for_go_cmd); echo after"
     wait_until 10 test -s runs

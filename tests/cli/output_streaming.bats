@@ -4,6 +4,7 @@
 # §4, CONVENTIONS pitfall SIGPIPE).
 
 load common
+load cache_helpers
 setup_file() { start_redis; }
 teardown_file() { stop_redis; }
 setup() { per_test_setup; }
@@ -62,6 +63,42 @@ slow_reader() { sleep 2.5; cat; }
     # Its pipe closed, it dies of SIGPIPE.
     wait_until 5 is_gone "$(<grandchild.pid)"
     assert_nothing_held
+}
+
+@test "stdout on a full disk: one line and 74, the command runs to its end, and its result is stored whole" {
+    head -c 300000 /dev/urandom >in.bin
+    run --separate-stderr bash -c 'lockrun --key full -c "cat in.bin; echo run >> runs" >/dev/full'
+    assert_status 74
+    assert_one_error_line 'full: its output could not be written to stdout: No space left on device; .*incomplete.*status: 0'
+    # Not cut short by lockrun's own stdout: it ran once, to its end, and later callers get
+    # all of its output.
+    assert_runs 1
+    lockrun -q --key full -- false >replayed.bin
+    cmp in.bin replayed.bin
+    # A replay and a run without the cache say so too; nothing stays held.
+    run --separate-stderr bash -c 'lockrun -q --key full -- false >/dev/full'
+    assert_status 74
+    assert_one_error_line 'full: its output could not be written to stdout: No space left on device'
+    run --separate-stderr bash -c 'lockrun --no-cache --key full-unkept -- cat in.bin >/dev/full'
+    assert_status 74
+    assert_one_error_line 'full-unkept: its output could not be written to stdout'
+    assert_nothing_held
+}
+
+# nonblocking COMMAND...: runs COMMAND with O_NONBLOCK set on its stdout, as a CI runner or a
+# Node.js parent can leave a shared descriptor.
+nonblocking() {
+    python3 -c 'import os, sys; os.set_blocking(1, False); os.execvp(sys.argv[1], sys.argv[1:])' "$@"
+}
+
+@test "a non-blocking stdout gets the whole output of a run and of a replay" {
+    # lockrun 0.1 took EAGAIN for a reader that had gone: a replay into a full non-blocking
+    # pipe printed 64 KiB, and exited 0.
+    head -c 1500000 /dev/urandom >in.bin
+    nonblocking "$LOCKRUN" --key nonblocking -- cat in.bin | slow_reader >run.bin
+    cmp in.bin run.bin
+    nonblocking "$LOCKRUN" -q --key nonblocking -- false | slow_reader >replayed.bin
+    cmp in.bin replayed.bin
 }
 
 @test "a daemonised grandchild that keeps stdout open does not hold the run" {

@@ -9,6 +9,7 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -305,6 +306,27 @@ TEST(OutputRelay, StopsAtOnceWhenThePipeWasEmptyAtTheCommandsEnd) {
     EXPECT_TRUE(relay.done());
 }
 
+TEST(OutputRelay, ADestinationThatFailsIsReportedWhileTheCommandRunsOnAndIsCapturedWhole) {
+    // A full disk under our stdout is this caller's trouble, not the command's: it is not
+    // sent SIGPIPE, and the capture (the result other callers get) keeps everything.
+    std::string output = numbered_bytes(k_large);
+    TestPipe command;
+    UniqueFd full(::open("/dev/full", O_WRONLY | O_CLOEXEC));
+    ASSERT_TRUE(full.valid());
+    Capture capture = capture_up_to(16 * 1024 * 1024);
+    std::optional<std::string> failure;
+    {
+        Writer writer(std::move(command.write_end), output);
+        OutputTap tap{capture};
+        OutputRelay relay(std::move(command.read_end), full.get(), OutputStream::stdout_stream,
+                          tap);
+        pump(relay);
+        failure = relay.failure();
+    }
+    EXPECT_EQ(failure.value_or("none"), "stdout: No space left on device");
+    EXPECT_TRUE(kept(capture) == output);
+}
+
 TEST(OutputRelay, StopsReadingWhenTheReaderGoesAway) {
     // As in a shell pipeline: `lockrun ... | head -1`; the command then gets SIGPIPE from
     // its own pipe, which the relay closes.
@@ -319,6 +341,7 @@ TEST(OutputRelay, StopsReadingWhenTheReaderGoesAway) {
         command.put('x');
         pump(relay);
         EXPECT_TRUE(relay.done()) << "capturing: " << capturing;
+        EXPECT_FALSE(relay.failure()) << "capturing: " << capturing;
         EXPECT_EQ(::write(command.write_end.get(), "y", 1), -1) << "capturing: " << capturing;
         EXPECT_EQ(errno, EPIPE);
     }

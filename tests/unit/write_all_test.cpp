@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -21,22 +22,36 @@ std::string read_everything(int fd) {
     return bytes;
 }
 
-TEST(WriteAll, WritesMoreThanOnePipeBufferInShortWrites) {
-    TestPipe pipe;
-    ASSERT_EQ(::fcntl(pipe.write_end.get(), F_SETPIPE_SZ, 4096), 4096);
-    const std::string bytes(256 * 1024, 'x');
+// Writes `bytes` into `pipe` with write_all while a child process reads them, starting
+// `reader_delay_us` late (the pipe is full by then); true when every byte went through.
+bool written_and_read_whole(TestPipe& pipe, const std::string& bytes, useconds_t reader_delay_us) {
     pid_t reader = ::fork();
-    ASSERT_GE(reader, 0);
+    if (reader < 0) return false;
     if (reader == 0) {
         pipe.write_end.reset();
+        ::usleep(reader_delay_us);
+        ::fcntl(pipe.read_end.get(), F_SETFL, 0);  // the reader blocks, whatever the writer does
         ::_exit(read_everything(pipe.read_end.get()) == bytes ? 0 : 1);
     }
     pipe.read_end.reset();
-    EXPECT_TRUE(write_all(pipe.write_end.get(), bytes));
+    bool written = write_all(pipe.write_end.get(), bytes);
     pipe.write_end.reset();
     int status = 0;
-    ASSERT_EQ(::waitpid(reader, &status, 0), reader);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    return ::waitpid(reader, &status, 0) == reader && written && WIFEXITED(status) &&
+           WEXITSTATUS(status) == 0;
+}
+
+TEST(WriteAll, WritesMoreThanOnePipeBufferInShortWrites) {
+    TestPipe pipe;
+    ASSERT_EQ(::fcntl(pipe.write_end.get(), F_SETPIPE_SZ, 4096), 4096);
+    EXPECT_TRUE(written_and_read_whole(pipe, std::string(256 * 1024, 'x'), 0));
+}
+
+TEST(WriteAll, WaitsForRoomInANonBlockingPipe) {
+    // A descriptor that another program made non-blocking: EAGAIN is a full pipe, not a
+    // failure.
+    TestPipe pipe(O_NONBLOCK);
+    EXPECT_TRUE(written_and_read_whole(pipe, std::string(1024 * 1024, 'y'), 200 * 1000));
 }
 
 TEST(WriteAll, FailsWithEpipeWhenTheReaderHasGone) {
