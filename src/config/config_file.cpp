@@ -4,6 +4,7 @@
 
 #include <toml++/toml.h>
 
+#include <cerrno>
 #include <cstring>
 
 #include "core/errors.hpp"
@@ -15,6 +16,19 @@ namespace {
 bool is_file(const std::string& path) {
     struct stat info {};
     return ::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
+}
+
+// The file that --config or LOCKRUN_CONFIG (`named_by`) names, which must be one; /dev/null,
+// as for other tools, names no file: the defaults, without the usual files either.
+std::optional<std::string> named_config_file(const std::string& path, const std::string& named_by) {
+    if (path == "/dev/null") return std::nullopt;
+    struct stat info {};
+    if (::stat(path.c_str(), &info) != 0) {
+        throw ConfigError(named_by + ": " + std::strerror(errno));
+    }
+    if (S_ISDIR(info.st_mode)) throw ConfigError(named_by + ": a directory, not a TOML file");
+    if (!S_ISREG(info.st_mode)) throw ConfigError(named_by + ": not a regular file");
+    return path;
 }
 
 std::string kind_wanted(SettingKind kind) {
@@ -78,15 +92,9 @@ std::optional<std::string> value_text(const toml::node& node, SettingKind kind) 
 
 std::optional<std::string> find_config_file(const std::string& config_flag,
                                             const EnvironmentLookup& environment) {
-    if (!config_flag.empty()) {
-        if (!is_file(config_flag)) throw ConfigError("--config " + config_flag + ": no such file");
-        return config_flag;
-    }
+    if (!config_flag.empty()) return named_config_file(config_flag, "--config " + config_flag);
     if (const char* named = environment("LOCKRUN_CONFIG"); named && *named) {
-        if (!is_file(named)) {
-            throw ConfigError(std::string("LOCKRUN_CONFIG=") + named + ": no such file");
-        }
-        return std::string(named);
+        return named_config_file(named, std::string("LOCKRUN_CONFIG=") + named);
     }
     std::string user_dir;
     if (const char* xdg = environment("XDG_CONFIG_HOME"); xdg && *xdg) {

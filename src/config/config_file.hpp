@@ -13,7 +13,8 @@ namespace lockrun {
 
 using EnvironmentLookup = std::function<const char*(const char*)>;
 
-// Which file to read: --config, else $LOCKRUN_CONFIG (both must exist), else
+// Which file to read: --config, else $LOCKRUN_CONFIG (both must name a file; /dev/null names
+// none, and then the next two are not read either), else
 // $XDG_CONFIG_HOME/lockrun/config.toml (XDG_CONFIG_HOME defaulting to ~/.config), else
 // /etc/lockrun/config.toml, the last two only if they exist. nullopt: no file.
 std::optional<std::string> find_config_file(const std::string& config_flag,

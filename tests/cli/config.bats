@@ -94,6 +94,16 @@ assert_secret_hidden() {
     assert_output 2500
 }
 
+@test "--config /dev/null and LOCKRUN_CONFIG=/dev/null: the defaults, without the user's file" {
+    write_config "$USER_CONFIG" 'lease = "1s"'
+    lease_seen --config /dev/null
+    assert_status 0
+    assert_output 30000
+    LOCKRUN_CONFIG=/dev/null lease_seen
+    assert_status 0
+    assert_output 30000
+}
+
 @test "--config wins over LOCKRUN_CONFIG" {
     write_config named.toml 'lease = "1s"'
     write_config flagged.toml 'lease = "2500ms"'
@@ -276,6 +286,13 @@ $output"
 
 @test "a missing --config file: 78, naming it" {
     assert_rejected 78 'absent\.toml' --config absent.toml --no-cache --key config-bad -- touch ran
+}
+
+@test "a --config directory or device: 78, saying what it is" {
+    assert_rejected 78 "^lockrun: --config $(re "$PWD"): a directory, not a TOML file$" \
+        --config "$PWD" --no-cache --key config-bad -- touch ran
+    assert_rejected 78 '^lockrun: --config /dev/zero: not a regular file$' \
+        --config /dev/zero --no-cache --key config-bad -- touch ran
 }
 
 @test "a missing LOCKRUN_CONFIG file: 78, naming the variable" {

@@ -335,7 +335,22 @@ TEST_F(ConfigFileFind, AConfigFlagNamingADirectoryIsAConfigError) {
     Environment environment;
     std::string message =
         message_of<ConfigError>([&] { find_config_file(dir_, lookup_in(environment)); });
-    EXPECT_NE(message.find("--config"), std::string::npos) << message;
+    EXPECT_EQ(message, "--config " + dir_ + ": a directory, not a TOML file");
+}
+
+TEST_F(ConfigFileFind, DevNullNamesNoFileAndSkipsTheUsualOnes) {
+    write("xdg/lockrun/config.toml", "");
+    Environment environment = {{"XDG_CONFIG_HOME", dir_ + "/xdg"}};
+    EXPECT_EQ(find_config_file("/dev/null", lookup_in(environment)), std::nullopt);
+    environment["LOCKRUN_CONFIG"] = "/dev/null";
+    EXPECT_EQ(find_config_file("", lookup_in(environment)), std::nullopt);
+}
+
+TEST_F(ConfigFileFind, ADeviceOtherThanDevNullIsNoConfigFile) {
+    Environment environment;
+    EXPECT_EQ(
+        message_of<ConfigError>([&] { find_config_file("/dev/zero", lookup_in(environment)); }),
+        "--config /dev/zero: not a regular file");
 }
 
 TEST_F(ConfigFileFind, LockrunConfigComesNext) {
