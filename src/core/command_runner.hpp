@@ -60,6 +60,9 @@ struct RunReport {
     // Our stdout or stderr refused the output ("stdout: No space left on device"): it is
     // incomplete here, though the command ran on and its captured output is whole.
     std::optional<std::string> output_failed;
+    // The reader of our output went away before its end (`| head -1`), and the command, as
+    // in a shell pipeline, was cut off by SIGPIPE: its output, and so its outcome, is a part.
+    bool output_cut = false;
     Millis duration{0};
     // The lease was still valid by the holder's own clock when the command was seen to
     // have ended: no other run can have overlapped it (SPEC §5 validity rule).

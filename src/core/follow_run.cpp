@@ -59,6 +59,16 @@ FollowResult follow_run(const std::string& key, const LockHeld& held, LiveFeed& 
             if (printed == 0 && !end->has_outcome) {
                 return CannotFollow{run + " ended without an outcome to share"};
             }
+            if (end->output_cut) {
+                // A part of the output, with the status of a command cut off: not the run's.
+                return FollowBroken{
+                    exit_code::k_output_incomplete,
+                    "the output of " + run + " of " + key + " was cut off after " +
+                        printed_text(printed) +
+                        ": the reader of its holder's output went away, which stopped the "
+                        "command (SIGPIPE; exit " +
+                        std::to_string(end->exit_status) + "); nothing was stored"};
+            }
             if (end->total_bytes == printed) return FollowedToEnd{*end};
             event = LiveGap{};  // the end says more was published than this caller read
         }

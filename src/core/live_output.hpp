@@ -86,6 +86,9 @@ struct LiveEnd {
     // before the output's end (nobody followed, or the backend could not take it): then no
     // follower can have printed all of it, and none ends as if it had.
     std::uint64_t total_bytes = 0;
+    // The reader of the holder's output went away and the command got SIGPIPE: what was
+    // published is a part of its output (no outcome either).
+    bool output_cut = false;
 };
 inline constexpr std::uint64_t k_live_total_unknown = std::uint64_t{1} << 62;
 

@@ -505,9 +505,22 @@ FinishRequest finish_request(const SingleFlightSettings& settings, const HeldLoc
                       ": its output could not be kept (" + *report.capture_failed + ")");
         return request;
     }
+    if (report.output_cut) {
+        reporter.warn("not caching the result of " + settings.key +
+                      ": the reader of its output went away before the end, which cut the "
+                      "command off (SIGPIPE)");
+        return request;
+    }
+    // A command killed by a signal (the OOM killer, a timeout) failed this once: its
+    // waiters share that, but it is never kept for later callers, --cache-failures or not.
+    const bool keepable =
+        report.exit_status == 0 || (settings.cache_failures && !report.killed_by_signal);
     if (report.output_over_limit) {
-        reporter.warn("not caching the result of " + settings.key + ": its output is over " +
-                      "--cache-max-bytes " + std::to_string(settings.cache_max_bytes));
+        // A failure that would not be kept anyway is not said to be too large.
+        if (keepable) {
+            reporter.warn("not caching the result of " + settings.key + ": its output is over " +
+                          "--cache-max-bytes " + std::to_string(settings.cache_max_bytes));
+        }
         return request;
     }
     // A run that the user stopped, or that never started, has no outcome: its waiters run
@@ -524,10 +537,6 @@ FinishRequest finish_request(const SingleFlightSettings& settings, const HeldLoc
                         lock.acquired.lock.fence,
                         std::move(report.compressed_output),
                         report.compressed_bytes};
-    // A command killed by a signal (the OOM killer, a timeout) failed this once: its
-    // waiters share that, but it is never kept for later callers, --cache-failures or not.
-    const bool keepable =
-        report.exit_status == 0 || (settings.cache_failures && !report.killed_by_signal);
     if (keepable && !settings.files.empty() &&
         !add_files(result, settings, files, record_room(settings, result), lease, reporter)) {
         return request;
@@ -557,8 +566,9 @@ std::optional<std::string> finish(HeldLock& lock, const SingleFlightSettings& se
             // Everything published goes before the end, which the release publishes.
             live->flush(Deadline::after(settings.io_timeout));
             request.live_end =
-                LiveEnd{report.exit_status, !report.start_failure && !report.forwarded_signal,
-                        live->published_total().value_or(k_live_total_unknown)};
+                LiveEnd{report.exit_status,
+                        !report.start_failure && !report.forwarded_signal && !report.output_cut,
+                        live->published_total().value_or(k_live_total_unknown), report.output_cut};
         }
         const bool storing = request.stored_record.has_value();
         if (!lock.finish(request)) {

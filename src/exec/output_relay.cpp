@@ -191,6 +191,7 @@ void OutputRelay::destination_failed(int error) {
     destination_full_ = false;
     pending_.clear();
     if (error == EPIPE) {
+        cut_ = source_.valid();
         source_.reset();
         return;
     }

@@ -62,6 +62,9 @@ public:
     // that went away (EPIPE) is no failure of the output: the command is told as in a
     // shell pipeline.
     const std::optional<std::string>& failure() const { return failure_; }
+    // The reader went away (EPIPE) while the command's pipe was still open: the command was
+    // cut off (SIGPIPE at its next write), and what the tap got is a part of its output.
+    bool cut() const { return cut_; }
 
 private:
     enum class Moved { done, not_supported };
@@ -118,6 +121,7 @@ private:
     std::string pending_;             // read, not yet written (read/write path only)
     std::size_t written_ = 0;
     std::optional<std::string> failure_;
+    bool cut_ = false;
 };
 
 }  // namespace lockrun

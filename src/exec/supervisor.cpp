@@ -99,6 +99,7 @@ public:
 
     bool finished() const { return ending_ && relays_done_; }
     const ChildProcess::Ending& ending() const { return *ending_; }
+    bool output_cut() const { return std::ranges::any_of(relays_, &OutputRelay::cut); }
     std::optional<std::string> output_failure() const {
         for (const OutputRelay& relay : relays_) {
             if (relay.failure()) return relay.failure();
@@ -242,6 +243,7 @@ RunReport Supervisor::run(const CommandSpec& command, LeaseKeeper& lease, const 
     report.exit_status = loop.ending().exit_status;
     report.killed_by_signal = loop.ending().signal;
     report.output_failed = loop.output_failure();
+    report.output_cut = loop.output_cut();
     report.duration = std::chrono::duration_cast<Millis>(Clock::now() - started);
     capture.finish();
     report.output = std::move(capture.chunks);

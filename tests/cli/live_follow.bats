@@ -337,6 +337,24 @@ subscribed_clients() {
     assert_runs 1
 }
 
+@test "the followers of a run whose own reader went away exit 74 after what they printed; nothing is stored" {
+    # The holder's `| head -c 10` cuts its command off (SIGPIPE), which exits 0 all the same:
+    # its followers must not end as if they had printed the run's output.
+    spawn holder bash -c '"$0" --key live:cut -c "echo run >> runs; head -c 1000 /dev/zero; $1; seq 1 200000; true" | head -c 10 >/dev/null' "$LOCKRUN" "$(wait_for_go_cmd)"
+    wait_until 10 test -s runs
+    spawn follower "$LOCKRUN" --wait 60 --key live:cut -c 'echo run >> runs'
+    wait_until 10 size_at_least follower.out 1000
+    touch go
+    assert_exit holder 0 10
+    assert_exit follower 74 10
+    run grep -c 'live:cut was cut off after [0-9]* bytes: the reader of its holder.s output went away, which stopped the command (SIGPIPE; exit 0); nothing was stored' follower.err
+    assert_output 1
+    # A later caller runs it: nothing was stored.
+    run --separate-stderr lockrun --key live:cut -c 'echo run >> runs; echo again'
+    assert_output again
+    assert_runs 2
+}
+
 @test "SIGINT to a follower: it exits 130 at once, and the run goes on without it" {
     spawn holder "$LOCKRUN" --key live:int -c "echo run >> runs; echo before; $(wait_for_go_cmd); echo after"
     wait_until 10 test -s runs

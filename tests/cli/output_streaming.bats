@@ -120,6 +120,20 @@ nonblocking() {
     assert_nothing_held
 }
 
+@test "a reader that goes away before the end leaves no cut result in the cache: the next caller runs" {
+    # The command survives SIGPIPE (the shell goes on to `true`) and exits 0: lockrun 0.1
+    # cached its first 64 KiB as its result, for every later caller.
+    run --separate-stderr bash -c 'lockrun --key cut -c "echo run >> runs; seq 1 200000; true" | head -1'
+    assert_output 1
+    run grep -c 'not caching the result of cut: the reader of its output went away before the end' <<<"$stderr"
+    assert_output 1
+    run --separate-stderr lockrun --key cut -c 'echo run >> runs; seq 1 200000; true'
+    assert_status 0
+    assert_equal "${#output}" "$(seq 1 200000 | head -c -1 | wc -c)"
+    assert_runs 2
+    assert_nothing_held
+}
+
 @test "seq 1 100000 | head -1 prints 1 and nothing is held" {
     export LR_TIMEOUT=15
     run --separate-stderr bash -c 'lockrun --no-cache --lease 30s --key reader -c "seq 1 100000" | head -1'

@@ -68,7 +68,23 @@ TEST_F(LiveFile, AFollowerReadsEveryPieceInOrderThenTheEnd) {
     auto end = std::get<LiveEnd>(now(*feed, 8));
     EXPECT_EQ(end.exit_status, 3);
     EXPECT_TRUE(end.has_outcome);
+    EXPECT_FALSE(end.output_cut);
     EXPECT_EQ(end.total_bytes, 8u);
+}
+
+TEST_F(LiveFile, AnEndOfOutputCutOffIsReadAsSuch) {
+    LiveFilePublisher publisher = start(7);
+    std::unique_ptr<LiveFeed> feed = follow(7);
+    ASSERT_NE(feed, nullptr);
+    publisher.publish(OutputStream::stdout_stream, "out\n");
+    UniqueFd holder(::openat(dir_.get(), "k.live", O_RDWR | O_CLOEXEC));
+    LiveEnd cut{0, false, 4};
+    cut.output_cut = true;
+    append_live_end(holder.get(), cut);
+    (void)std::get<LivePiece>(now(*feed, 0));
+    auto end = std::get<LiveEnd>(now(*feed, 4));
+    EXPECT_FALSE(end.has_outcome);
+    EXPECT_TRUE(end.output_cut);
 }
 
 TEST_F(LiveFile, AFollowerWokenByTheHolderSeesItsPieceWithinItsWait) {

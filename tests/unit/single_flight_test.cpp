@@ -501,6 +501,31 @@ TEST_F(SingleFlight, OutputThatCouldNotBeKeptIsNotStoredNorSharedAndAWarningSays
     EXPECT_TRUE(contains(reporter.warnings[0], "its output could not be kept (out of memory)"));
 }
 
+TEST_F(SingleFlight, AnOutputCutOffByItsReaderIsNotStoredNorSharedAndItsFollowersAreTold) {
+    // `lockrun ... | head -1`: the command got SIGPIPE, yet may exit 0 (a script goes on).
+    runner.report.output = k_output;
+    runner.report.output_cut = true;
+    SingleFlightOutcome outcome = run({acquired(8)});
+    EXPECT_EQ(outcome.exit_status, 0);
+    EXPECT_FALSE(the_finish().stored_record);
+    EXPECT_FALSE(the_finish().shared_record);
+    ASSERT_TRUE(the_finish().live_end.has_value());
+    EXPECT_TRUE(the_finish().live_end->output_cut);
+    EXPECT_FALSE(the_finish().live_end->has_outcome);
+    ASSERT_EQ(reporter.warnings.size(), 1u);
+    EXPECT_TRUE(contains(reporter.warnings[0], "the reader of its output went away"));
+}
+
+TEST_F(SingleFlight, AFailureOverCacheMaxBytesIsNotSaidToBeTooLargeToKeep) {
+    // It would not be kept anyway (no --cache-failures).
+    runner.report.exit_status = 3;
+    runner.report.output_over_limit = true;
+    SingleFlightOutcome outcome = run({acquired(8)});
+    EXPECT_EQ(outcome.exit_status, 3);
+    EXPECT_FALSE(the_finish().stored_record);
+    EXPECT_TRUE(reporter.warnings.empty());
+}
+
 TEST_F(SingleFlight, ARunStoppedByAForwardedSignalReleasesStoresNothingAndExitsWithItsStatus) {
     runner.report.exit_status = 130;
     runner.report.forwarded_signal = SIGINT;
@@ -1033,6 +1058,22 @@ TEST_F(SingleFlight, AFollowerWhoseWaitRunsOutExitsWithTheConflictCodeAfterWhatI
     EXPECT_EQ(outcome.kind, Kind::conflict);
     EXPECT_EQ(outcome.exit_status, 75);
     EXPECT_EQ(reporter.printed_live.size(), 1u);
+}
+
+TEST_F(SingleFlight, AFollowerOfARunWhoseOutputWasCutOffEndsWith74AfterWhatItPrinted) {
+    settings.wait = 30s;
+    LiveEnd cut{0, false, 4};
+    cut.output_cut = true;
+    backend.live_events = {piece(OutputStream::stdout_stream, "out\n"), cut};
+    SingleFlightOutcome outcome = run({held(7), live_held(7)});
+    EXPECT_EQ(outcome.exit_status, 74);
+    ASSERT_TRUE(outcome.failure);
+    try {
+        std::rethrow_exception(outcome.failure);
+    } catch (const Error& e) {
+        EXPECT_TRUE(contains(e.what(), "was cut off after 4 bytes")) << e.what();
+    }
+    EXPECT_TRUE(runner.commands.empty());
 }
 
 TEST_F(SingleFlight, AStoppedRunIsRunAgainByAFollowerThatPrintedNothing) {

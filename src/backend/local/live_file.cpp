@@ -161,7 +161,8 @@ private:
             take_little_endian(end_bytes, has_outcome);
             end_bytes.remove_prefix(3);
             take_little_endian(end_bytes, total);
-            return LiveEnd{status, has_outcome == 1, total};
+            // 1: an outcome; 0: none; 2: none, the output cut short.
+            return LiveEnd{status, has_outcome == 1, total, has_outcome == 2};
         }
         if (starts_at != offset) return LiveGap{};
         read_up_to(pos_ + k_live_frame_header_bytes + length);
@@ -229,7 +230,7 @@ void append_live_end(int fd, const LiveEnd& end) noexcept {
     try {
         std::string frame = frame_header(FrameKind::end, k_live_end_bytes, end.total_bytes);
         append_little_endian(frame, static_cast<std::int32_t>(end.exit_status));
-        frame.push_back(end.has_outcome ? 1 : 0);
+        frame.push_back(end.output_cut ? 2 : end.has_outcome ? 1 : 0);
         frame.append(3, '\0');
         append_little_endian(frame, end.total_bytes);
         if (write_at(fd, frame, static_cast<std::uint64_t>(size)))

@@ -104,7 +104,8 @@ return 0
 // KEYS: lock, out, last, live
 // ARGV: token, fence, store (1/0), stored_record, cache_ttl_ms,
 //       share (1/0), shared_record, shared_ttl_ms, channel,
-//       live_end_id ("" for none), exit status, has outcome (1/0), total bytes
+//       live_end_id ("" for none), exit status, has outcome (1/0; c: no, output cut),
+//       total bytes
 // Returns 1 when the lock was ours (stored, released, published), 0 when it was not.
 // The run's end goes last into its live stream (SPEC §1), which is deleted shortly after;
 // with redis.pcall: a stream that another client damaged must not undo the release.

@@ -785,13 +785,18 @@ bool RedisBackend::finish(const FinishRequest& request) {
         end_status = std::to_string(request.live_end->exit_status);
         end_total = std::to_string(request.live_end->total_bytes);
     }
-    const bool end_has_outcome = request.live_end && request.live_end->has_outcome;
+    // "h": 1 with an outcome, 0 without, c for output cut short (an older follower reads
+    // no outcome).
+    const char* end_outcome = !request.live_end               ? "0"
+                              : request.live_end->output_cut  ? "c"
+                              : request.live_end->has_outcome ? "1"
+                                                              : "0";
     try {
         RespValue reply =
             call_with_retry(finish_script_, {keys_.lock, keys_.out, keys_.last, keys_.live},
                             {request.token, fence, request.stored_record ? "1" : "0", stored, ttl,
                              request.shared_record ? "1" : "0", shared, shared_ttl, keys_.released,
-                             end_id, end_status, end_has_outcome ? "1" : "0", end_total},
+                             end_id, end_status, end_outcome, end_total},
                             nullptr, step, nullptr, stop_retrying);
         if (!reply.is_error()) {
             may_hold_lock_ = false;

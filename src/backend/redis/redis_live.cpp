@@ -270,7 +270,7 @@ LiveEvent RedisLiveFeed::take(std::uint64_t offset) {
         if (!status || !total || *total < 0) return LiveGap{};
         ended_ = true;
         return LiveEnd{static_cast<int>(*status), entry.has_outcome == "1",
-                       static_cast<std::uint64_t>(*total)};
+                       static_cast<std::uint64_t>(*total), entry.has_outcome == "c"};
     }
     if (!entry.bytes || !entry.stream || (*entry.stream != "o" && *entry.stream != "e") ||
         entry.end < entry.bytes->size() || entry.end - entry.bytes->size() != offset) {
