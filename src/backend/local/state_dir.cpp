@@ -60,11 +60,17 @@ struct stat checked_state_dir(const std::string& path) {
                           std::to_string(info.st_uid) + ", not to you (uid " +
                           std::to_string(::geteuid()) + "); remove it or use --state-dir");
     }
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(info.st_mode & 07777));
     if ((info.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-        char mode[8];
-        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(info.st_mode & 07777));
         throw ConfigError("the state dir " + path + " is writable by others (mode " + mode +
                           "); run: chmod 700 " + path);
+    }
+    // Made under a umask such as 0277 by lockrun 0.1, or by hand: every run would fail to
+    // create its lock file there (or, as root, succeed where the same user's cron job fails).
+    if ((info.st_mode & S_IRWXU) != S_IRWXU) {
+        throw ConfigError("the state dir " + path + " is not readable, writable and searchable " +
+                          "by you (mode " + mode + "); run: chmod 700 " + path);
     }
     return info;
 }
@@ -74,10 +80,13 @@ struct stat checked_state_dir(const std::string& path) {
 UniqueFd open_state_dir(const std::string& given_path) {
     if (given_path.empty()) throw ConfigError("--state-dir is empty");
     const std::string path = own_name(given_path);
-    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
+    const bool created = ::mkdir(path.c_str(), 0700) == 0;
+    if (!created && errno != EEXIST) {
         throw ConfigError("cannot create the state dir " + path + ": " + std::strerror(errno) +
                           " (check --state-dir)");
     }
+    // 0700 whatever the umask (0277 would leave it unwritable: SPEC §6 says 0700).
+    if (created) (void)::chmod(path.c_str(), 0700);
     const struct stat checked = checked_state_dir(path);
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!fd.valid()) {

@@ -51,6 +51,20 @@ assert_state_dir_refused() {
     assert_equal "$(find new-state -perm /077)" ''
 }
 
+@test "a umask that takes the owner's bits (0277) still makes the state dir 0700" {
+    # lockrun 0.1 made it dr-x------: every run of a user then failed (root's did not).
+    umask 0277
+    run --separate-stderr lockrun --state-dir "$PWD/new-state" --key k -- echo ran
+    assert_status 0
+    assert_output ran
+    assert_equal "mode $(mode new-state)" "mode 700"
+}
+
+@test "a state dir its owner cannot write (0500): 78, says to chmod 700" {
+    mkdir -m 500 locked
+    assert_state_dir_refused "$PWD/locked" 'not readable, writable and searchable by you \(mode 0500\); run: chmod 700'
+}
+
 @test "--state-dir wins over LOCKRUN_STATE_DIR" {
     mkdir -m 700 from-flag
     run --separate-stderr lockrun --state-dir "$PWD/from-flag" --no-cache --key k -- echo ran
