@@ -554,12 +554,21 @@ FinishRequest finish_request(const SingleFlightSettings& settings, const HeldLoc
     return request;
 }
 
+// What step 4 observed when the lock was not released as this run's.
+struct FailedRelease {
+    std::string what;  // for the message
+    // The server said the lock was no longer this run's: freed or deleted from outside (or
+    // expired) while the command ran, so another run may have overlapped it, whatever our
+    // clock says. Otherwise the release itself failed (no answer).
+    bool lock_gone = false;
+};
+
 // Step 4 itself: nullopt when the lock was still this run's and is now released (with the
-// result stored or shared as decided), else what was observed, for the message.
+// result stored or shared as decided), else what was observed.
 // `stored` becomes true when a result was stored for later callers.
-std::optional<std::string> finish(HeldLock& lock, const SingleFlightSettings& settings,
-                                  RunReport& report, SharedFiles& files, LeaseKeeper& lease,
-                                  LivePublisher* live, Reporter& reporter, bool& stored) {
+std::optional<FailedRelease> finish(HeldLock& lock, const SingleFlightSettings& settings,
+                                    RunReport& report, SharedFiles& files, LeaseKeeper& lease,
+                                    LivePublisher* live, Reporter& reporter, bool& stored) {
     try {
         FinishRequest request = finish_request(settings, lock, report, files, lease, reporter);
         if (live) {
@@ -572,7 +581,8 @@ std::optional<std::string> finish(HeldLock& lock, const SingleFlightSettings& se
         }
         const bool storing = request.stored_record.has_value();
         if (!lock.finish(request)) {
-            return std::string("the lock was no longer this run's when lockrun released it");
+            return FailedRelease{"the lock was no longer this run's when lockrun released it",
+                                 true};
         }
         stored = storing;
     } catch (const ResultNotStored& e) {
@@ -583,8 +593,9 @@ std::optional<std::string> finish(HeldLock& lock, const SingleFlightSettings& se
         // Stored and released, but not on enough replicas: the run ends with that error.
         throw;
     } catch (const BackendUnavailable& e) {
-        return std::string("releasing the lock failed: ") + e.what() +
-               " (a lock not released expires within " + format_duration(settings.lease) + ")";
+        return FailedRelease{std::string("releasing the lock failed: ") + e.what() +
+                             " (a lock not released expires within " +
+                             format_duration(settings.lease) + ")"};
     }
     if (report.lock_lost) {
         // The lease looked lost by our clock, yet the server still had our token: nobody
@@ -605,7 +616,7 @@ SingleFlightOutcome lost_the_lock(const std::string& message, SingleFlightOutcom
 // to its end and another run may have overlapped it (SPEC §3: the message says what was
 // observed).
 SingleFlightOutcome command_status(const RunReport& report,
-                                   const std::optional<std::string>& failed_release,
+                                   const std::optional<FailedRelease>& failed_release,
                                    bool backend_proves_exclusion,
                                    const SingleFlightSettings& settings, Reporter& reporter,
                                    SingleFlightOutcome outcome) {
@@ -617,15 +628,17 @@ SingleFlightOutcome command_status(const RunReport& report,
     }
     if (report.start_failure) return ended_by(start_error(*report.start_failure), outcome);
     if (!failed_release) return outcome;
-    if (report.ended_in_lease && backend_proves_exclusion) {
-        // The lock was ours until the command ended: nothing overlapped it (a server with
-        // failover cannot say so: a promoted replica may never have had the lock).
+    if (report.ended_in_lease && backend_proves_exclusion && !failed_release->lock_gone) {
+        // No answer to the release, but the lock was ours until the command ended: nothing
+        // overlapped it (a server with failover cannot say so: a promoted replica may never
+        // have had the lock). A lock the server says is gone was freed from outside while
+        // the command ran, whatever our clock says: 76 below.
         reporter.warn("the command of " + settings.key + " ended within its lease (" + status +
-                      "), but " + *failed_release + "; its result was not stored");
+                      "), but " + failed_release->what + "; its result was not stored");
         return outcome;
     }
     std::string message = "lost the lock on " + settings.key + ": " +
-                          (report.lock_lost ? *report.lock_lost : *failed_release) +
+                          (report.lock_lost ? *report.lock_lost : failed_release->what) +
                           "; the command ran to its end (" + status +
                           ") while another run may have held the key; nothing was stored";
     if (settings.on_lock_lost != OnLockLost::ignore) return lost_the_lock(message, outcome);
@@ -767,7 +780,7 @@ SingleFlightOutcome run_single_flight(const SingleFlightSettings& s, Backend& ba
         outcome.output_failed = report.output_failed;
         // Step 4: store what deserves it, release and wake the waiters, in one atomic step
         // (not for a run stopped for losing its lock: it has nothing to store).
-        std::optional<std::string> failed_release;
+        std::optional<FailedRelease> failed_release;
         if (!report.stopped_for_lock_loss) {
             failed_release =
                 finish(lock, s, report, files, lease, live.get(), reporter, outcome.stored);

@@ -32,6 +32,24 @@ trapping_cmd() {
     assert_nothing_held
 }
 
+@test "a lock freed from outside that the command outlives to its end unseen: 76 all the same, nothing stored" {
+    # A 30 s lease is renewed every 10 s: the command ends before the holder could notice,
+    # and only the release finds the lock gone. Another run may have started meanwhile:
+    # lockrun 0.1 exited with the command's status, as if nothing had happened.
+    spawn holder "$LOCKRUN" --lease 30s --key freed -c "echo run >> runs; $(hold_cmd holder)"
+    wait_until 10 test -s holder.started
+    force_release freed
+    run --separate-stderr lockrun --key freed -c 'echo run >> runs; echo second'
+    assert_output second
+    release holder
+    assert_exit holder 76 10
+    load_stderr holder
+    assert_one_error_line 'lost the lock on freed: the lock was no longer this run.s when lockrun released it; the command ran to its end \(exit 0\) while another run may have held the key; nothing was stored'
+    # The second run's result is the one kept.
+    run --separate-stderr lockrun --key freed -c 'echo run >> runs'
+    assert_output second
+}
+
 @test "--on-lock-lost kill stops the command with SIGKILL: no trap runs, exit 76" {
     spawn holder "$LOCKRUN" --no-cache --lease 1s --on-lock-lost kill --key lost -c "$(trapping_cmd)"
     wait_until 10 test -s holder.started

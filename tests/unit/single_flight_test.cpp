@@ -577,9 +577,21 @@ TEST_F(SingleFlight, ALockFoundGoneAtReleaseAfterTheLeaseEndedIs76) {
     EXPECT_TRUE(backend.abandoned.empty());
 }
 
-TEST_F(SingleFlight, ALockFoundGoneAtReleaseIsTheCommandsStatusWhenItEndedWithinItsLease) {
+TEST_F(SingleFlight, ALockFoundGoneAtReleaseIs76EvenWhenTheCommandEndedWithinItsLease) {
+    // Freed from outside (release --force, a DEL, an eviction) while the command ran, and
+    // found only at the release: a waiter may have run meanwhile, whatever our clock says.
     runner.report.exit_status = 3;
     backend.finish_answer = false;
+    SingleFlightOutcome outcome = run({acquired(8)});
+    EXPECT_EQ(outcome.kind, Kind::lost);
+    EXPECT_EQ(outcome.exit_status, 76);
+    EXPECT_TRUE(contains(failure_of(outcome), "the lock was no longer this run's"))
+        << failure_of(outcome);
+}
+
+TEST_F(SingleFlight, AnUnansweredReleaseIsTheCommandsStatusWhenItEndedWithinItsLease) {
+    runner.report.exit_status = 3;
+    backend.finish_answer = ScriptedBackend::Unavailable{"connection reset by peer"};
     SingleFlightOutcome outcome = run({acquired(8)});
     EXPECT_EQ(outcome.kind, Kind::ran);
     EXPECT_EQ(outcome.exit_status, 3);
