@@ -108,7 +108,15 @@ ChildProcess::~ChildProcess() {
 }
 
 void ChildProcess::signal_group(int signal_number) const {
-    if (group_ > 0) ::kill(-group_, signal_number);
+    if (group_ <= 0) return;
+    ::kill(-group_, signal_number);
+    // A command stopped (by a read of the terminal from the background, SIGTTIN; by a
+    // kill -STOP) acts on a signal meant to end it only once continued: Ctrl-C, or the
+    // lock-loss SIGTERM, did nothing.
+    if (signal_number == SIGINT || signal_number == SIGTERM || signal_number == SIGHUP ||
+        signal_number == SIGQUIT) {
+        ::kill(-group_, SIGCONT);
+    }
 }
 
 std::optional<ChildProcess::Ending> ChildProcess::try_reap() {

@@ -38,12 +38,13 @@ SignalWatch::SignalWatch() {
     for (int signal_number : k_forwarded) {
         if (!ignored_at_start(signal_number)) sigaddset(&forwarded_, signal_number);
     }
-    sigset_t watched = forwarded_;
-    sigaddset(&watched, SIGCHLD);
-    if (::sigprocmask(SIG_BLOCK, &watched, &original_mask_) != 0) {
+    watched_ = forwarded_;
+    sigaddset(&watched_, SIGCHLD);
+    if (::sigprocmask(SIG_BLOCK, &watched_, &original_mask_) != 0) {
         throw InternalError(std::string("sigprocmask: ") + std::strerror(errno));
     }
-    signal_fd_.reset(::signalfd(-1, &watched, SFD_NONBLOCK | SFD_CLOEXEC));
+    terminal_stop_watchable_ = !ignored_at_start(SIGTSTP) && !sigismember(&original_mask_, SIGTSTP);
+    signal_fd_.reset(::signalfd(-1, &watched_, SFD_NONBLOCK | SFD_CLOEXEC));
     if (!signal_fd_.valid()) {
         throw InternalError(std::string("signalfd: ") + std::strerror(errno));
     }
@@ -90,6 +91,23 @@ void SignalWatch::interruptible(const std::function<void()>& wait) {
     sigandset(&pending, &pending, &forwarded_);
     if (sigisemptyset(&pending)) wait();
     ::sigprocmask(SIG_BLOCK, &forwarded_, nullptr);
+}
+
+void SignalWatch::watch_terminal_stop(bool watch) {
+    if (!terminal_stop_watchable_) return;
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTSTP);
+    if (watch) {
+        sigaddset(&watched_, SIGTSTP);
+        ::sigprocmask(SIG_BLOCK, &stop, nullptr);
+        ::signalfd(signal_fd_.get(), &watched_, 0);
+        return;
+    }
+    sigdelset(&watched_, SIGTSTP);
+    ::signalfd(signal_fd_.get(), &watched_, 0);
+    // One still pending stops lockrun now, with nothing running.
+    ::sigprocmask(SIG_UNBLOCK, &stop, nullptr);
 }
 
 void SignalWatch::throw_if_interrupted() {

@@ -35,10 +35,17 @@ public:
     // What the command starts with: the mask lockrun was started with.
     const sigset_t& original_mask() const { return original_mask_; }
 
+    // While a command runs, SIGTSTP (Ctrl-Z, kill -TSTP) is read from the signalfd too, so
+    // that lockrun stops its command with itself (SPEC §4); while lockrun waits it stops
+    // lockrun alone, as it always did. Not when it was ignored at the start.
+    void watch_terminal_stop(bool watch);
+
 private:
     UniqueFd signal_fd_;
     sigset_t original_mask_;
     sigset_t forwarded_;                      // the watched signals but SIGCHLD
+    sigset_t watched_;                        // what the signalfd reads
+    bool terminal_stop_watchable_ = false;    // SIGTSTP was neither ignored nor blocked
     bool keeps_pending_ = false;              // keep_pending() handles the forwarded signals
     struct sigaction original_actions_[4]{};  // of SIGINT, SIGTERM, SIGHUP, SIGQUIT
     struct sigaction original_sigpipe_;

@@ -84,6 +84,20 @@ std::vector<OutputRelay> relay_output(Pipe stdout_pipe, std::optional<Pipe> stde
     return relays;
 }
 
+// SIGTSTP read from the signalfd while it lives (SignalWatch::watch_terminal_stop).
+class TerminalStopWatch {
+public:
+    explicit TerminalStopWatch(SignalWatch& signals) : signals_(signals) {
+        signals_.watch_terminal_stop(true);
+    }
+    ~TerminalStopWatch() { signals_.watch_terminal_stop(false); }
+    TerminalStopWatch(const TerminalStopWatch&) = delete;
+    TerminalStopWatch& operator=(const TerminalStopWatch&) = delete;
+
+private:
+    SignalWatch& signals_;
+};
+
 // The started command, its output, the signals and the lease: each tick waits once for
 // whichever is ready first, or for the earliest deadline, and lets each act.
 class RunLoop {
@@ -132,6 +146,10 @@ public:
                 child_may_have_ended_ = true;
                 continue;
             }
+            if (*signal_number == SIGTSTP) {
+                stop_with_command();
+                continue;
+            }
             child_.signal_group(*signal_number);
             report_.forwarded_signal = *signal_number;
         }
@@ -160,6 +178,12 @@ public:
             if (!ending_) child_.signal_group(SIGKILL);
             kill_deadline_ = Deadline::never();
         }
+        // After the lease was looked at: a lock lost while we were stopped has its SIGTERM
+        // (above) sent before the command is let go on.
+        if (resume_command_) {
+            resume_command_ = false;
+            if (!ending_) child_.signal_group(SIGCONT);
+        }
     }
 
     void pump_output() {
@@ -181,6 +205,16 @@ public:
     }
 
 private:
+    // Ctrl-Z: the command stops with lockrun, as it would in lockrun's own process group. A
+    // guard stopped while its command ran on would let another run overlap it once the
+    // lease ran out. Continued (fg, bg, kill -CONT), lockrun lets the command go on only
+    // after keep_lease() has looked at the lease: the clock may say it ran out meanwhile.
+    void stop_with_command() {
+        if (!ending_) child_.signal_group(SIGSTOP);
+        ::raise(SIGSTOP);
+        resume_command_ = true;
+    }
+
     void stop_for_lock_loss() {
         report_.stopped_for_lock_loss = true;
         if (policy_.on_lock_lost == OnLockLost::kill) {
@@ -207,6 +241,7 @@ private:
     Deadline drain_deadline_ = Deadline::never();
     Deadline kill_deadline_ = Deadline::never();
     bool relays_done_ = false;
+    bool resume_command_ = false;  // stopped with lockrun (Ctrl-Z), to be continued
 };
 
 }  // namespace
@@ -229,6 +264,7 @@ RunReport Supervisor::run(const CommandSpec& command, LeaseKeeper& lease, const 
     if (!child) return report;
 
     OutputTap tap{capture, policy.live};
+    TerminalStopWatch stops_with_the_command(signals_);
     RunLoop loop(*child, relay_output(std::move(stdout_pipe), std::move(stderr_pipe), tap),
                  signals_, lease, policy, report);
     while (!loop.finished()) {

@@ -135,3 +135,81 @@ assert_waiter_interrupted() {
     assert_status 0
     assert_equal "$stderr" 'yes exited 141'
 }
+
+# is_stopped PID: the process is stopped (state T).
+is_stopped() {
+    local stat
+    stat=$(<"/proc/$1/stat") || return 1
+    stat=${stat##*) }
+    [[ ${stat%% *} == T ]]
+}
+
+# ticking_cmd N: a command that appends a line to ./ticks every 50 ms, N times.
+ticking_cmd() {
+    printf '%s' "echo \$\$ > holder.cmd.pid; for i in \$(seq $1); do echo A >> ticks; sleep 0.05; done"
+}
+
+@test "SIGTSTP (Ctrl-Z) stops the command with lockrun; continued within the lease, both go on" {
+    # lockrun 0.1 stopped alone: its command ran on, unguarded, while the lease ran out.
+    spawn holder "$LOCKRUN" --no-cache --lease 30s --key tstp -c "$(ticking_cmd 40)"
+    wait_until 10 test -s ticks
+    kill -TSTP "${SPAWNED[holder]}"
+    wait_until 5 is_stopped "${SPAWNED[holder]}"
+    wait_until 5 is_stopped "$(<holder.cmd.pid)"
+    local stopped_at
+    stopped_at=$(wc -l <ticks)
+    sleep_until_ms $(($(now_ms) + 500))
+    assert_equal "ticks while stopped: $(($(wc -l <ticks) - stopped_at))" 'ticks while stopped: 0'
+    kill -CONT "${SPAWNED[holder]}"
+    assert_exit holder 0 10
+    assert_equal "ticks: $(wc -l <ticks)" 'ticks: 40'
+    assert_nothing_held
+}
+
+@test "stopped past its lease, a holder never overlaps the run that took the key: continued, 76" {
+    spawn holder "$LOCKRUN" --no-cache --lease 1s --key tstp -c "$(ticking_cmd 40)"
+    wait_until 10 test -s ticks
+    kill -TSTP "${SPAWNED[holder]}"
+    wait_until 5 is_stopped "$(<holder.cmd.pid)"
+    sleep_until_ms $(($(now_ms) + 1500))
+    if backend_is redis; then
+        # The lease ran out: another caller runs, while the stopped command does not.
+        run --separate-stderr lockrun --no-cache --key tstp -c 'echo B >> ticks'
+        assert_status 0
+        kill -CONT "${SPAWNED[holder]}"
+        assert_exit holder 76 10
+        load_stderr holder
+        assert_one_error_line 'lost the lock on tstp: .*; stopped the command'
+        # Nothing of the stopped run came after B's.
+        assert_equal "last: $(tail -1 ticks)" 'last: B'
+    else
+        # The local lock has no lease: it stays held by the stopped run.
+        run --separate-stderr lockrun --no-cache --key tstp -c 'echo B >> ticks'
+        assert_status 75
+        kill -CONT "${SPAWNED[holder]}"
+        assert_exit holder 0 10
+        run grep -c B ticks
+        assert_output 0
+    fi
+}
+
+@test "a command stopped by a read of the terminal (SIGTTIN) still ends on Ctrl-C: 130" {
+    # A command in the background group that reads the terminal is stopped; SIGINT alone
+    # stayed pending in it, and lockrun waited for ever.
+    spawn holder "$LOCKRUN" --no-cache --lease 30s --key ttin -c "$(hold_cmd holder)"
+    wait_until 10 test -s holder.started
+    kill -TTIN "$(<holder.cmd.pid)"
+    wait_until 5 is_stopped "$(<holder.cmd.pid)"
+    kill -INT "${SPAWNED[holder]}"
+    assert_exit holder 130 5
+    assert_nothing_held
+}
+
+@test "SIGKILL to a lockrun stopped with its command: the command is killed too, even ignoring SIGHUP" {
+    spawn holder "$LOCKRUN" --no-cache --lease 30s --key tstp-kill -c "trap '' HUP; $(ticking_cmd 400)"
+    wait_until 10 test -s ticks
+    kill -TSTP "${SPAWNED[holder]}"
+    wait_until 5 is_stopped "$(<holder.cmd.pid)"
+    kill -KILL "${SPAWNED[holder]}"
+    wait_until 5 is_gone "$(<holder.cmd.pid)"
+}
