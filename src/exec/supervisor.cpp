@@ -256,6 +256,9 @@ RunReport Supervisor::run(const CommandSpec& command, LeaseKeeper& lease, const 
     if (policy.capture_stderr) stderr_pipe = make_pipe();
 
     Clock::time_point started = Clock::now();
+    // Before the command starts: a Ctrl-Z that comes as soon as it runs stops it too. (The
+    // command starts with lockrun's original mask, SIGTSTP unblocked.)
+    TerminalStopWatch stops_with_the_command(signals_);
     // Declared before the command, so destroyed after it: a command still running when we
     // unwind is killed by ChildProcess, and only then is its watcher stopped.
     GroupWatcher watcher = GroupWatcher::start();
@@ -264,7 +267,6 @@ RunReport Supervisor::run(const CommandSpec& command, LeaseKeeper& lease, const 
     if (!child) return report;
 
     OutputTap tap{capture, policy.live};
-    TerminalStopWatch stops_with_the_command(signals_);
     RunLoop loop(*child, relay_output(std::move(stdout_pipe), std::move(stderr_pipe), tap),
                  signals_, lease, policy, report);
     while (!loop.finished()) {

@@ -149,13 +149,23 @@ ticking_cmd() {
     printf '%s' "echo \$\$ > holder.cmd.pid; for i in \$(seq $1); do echo A >> ticks; sleep 0.05; done"
 }
 
+# ticks_stand_still: no tick in 300 ms: the ticking command is stopped. (Its shell may show
+# state D rather than T: it waits in vfork(2) for its `sleep`, which is the one stopped.)
+ticks_stand_still() {
+    local before
+    before=$(wc -l <ticks)
+    sleep 0.3
+    (($(wc -l <ticks) == before))
+}
+
 @test "SIGTSTP (Ctrl-Z) stops the command with lockrun; continued within the lease, both go on" {
     # lockrun 0.1 stopped alone: its command ran on, unguarded, while the lease ran out.
     spawn holder "$LOCKRUN" --no-cache --lease 30s --key tstp -c "$(ticking_cmd 40)"
     wait_until 10 test -s ticks
     kill -TSTP "${SPAWNED[holder]}"
+    # lockrun stops the command's group before itself.
     wait_until 5 is_stopped "${SPAWNED[holder]}"
-    wait_until 5 is_stopped "$(<holder.cmd.pid)"
+    wait_until 5 ticks_stand_still
     local stopped_at
     stopped_at=$(wc -l <ticks)
     sleep_until_ms $(($(now_ms) + 500))
@@ -170,7 +180,8 @@ ticking_cmd() {
     spawn holder "$LOCKRUN" --no-cache --lease 1s --key tstp -c "$(ticking_cmd 40)"
     wait_until 10 test -s ticks
     kill -TSTP "${SPAWNED[holder]}"
-    wait_until 5 is_stopped "$(<holder.cmd.pid)"
+    wait_until 5 is_stopped "${SPAWNED[holder]}"
+    wait_until 5 ticks_stand_still
     sleep_until_ms $(($(now_ms) + 1500))
     if backend_is redis; then
         # The lease ran out: another caller runs, while the stopped command does not.
@@ -196,10 +207,10 @@ ticking_cmd() {
 @test "a command stopped by a read of the terminal (SIGTTIN) still ends on Ctrl-C: 130" {
     # A command in the background group that reads the terminal is stopped; SIGINT alone
     # stayed pending in it, and lockrun waited for ever.
-    spawn holder "$LOCKRUN" --no-cache --lease 30s --key ttin -c "$(hold_cmd holder)"
-    wait_until 10 test -s holder.started
-    kill -TTIN "$(<holder.cmd.pid)"
-    wait_until 5 is_stopped "$(<holder.cmd.pid)"
+    spawn holder "$LOCKRUN" --no-cache --lease 30s --key ttin -c "$(ticking_cmd 400)"
+    wait_until 10 test -s ticks
+    kill -TTIN -- "-$(ps -o pgid= -p "$(<holder.cmd.pid)" | tr -d ' ')"
+    wait_until 5 ticks_stand_still
     kill -INT "${SPAWNED[holder]}"
     assert_exit holder 130 5
     assert_nothing_held
@@ -209,7 +220,8 @@ ticking_cmd() {
     spawn holder "$LOCKRUN" --no-cache --lease 30s --key tstp-kill -c "trap '' HUP; $(ticking_cmd 400)"
     wait_until 10 test -s ticks
     kill -TSTP "${SPAWNED[holder]}"
-    wait_until 5 is_stopped "$(<holder.cmd.pid)"
+    wait_until 5 is_stopped "${SPAWNED[holder]}"
+    wait_until 5 ticks_stand_still
     kill -KILL "${SPAWNED[holder]}"
     wait_until 5 is_gone "$(<holder.cmd.pid)"
 }
