@@ -374,14 +374,14 @@ void RedisBackend::throw_if_wrong_type(const RespValue& reply, const StepDeadlin
         std::string removal;
     };
     const Expected expected[] = {
-        {keys_.lock, "hash", "lock", "`lockrun release " + key_ + " --force`, or DEL it"},
-        {keys_.out, "string", "result", "`lockrun cache drop " + key_ + "`, or DEL it"},
-        {keys_.fence, "string", "fencing counter", "DEL it"},
-        {keys_.last, "hash", "outcome record", "DEL it"},
-        {keys_.holders, "zset", "semaphore", "`lockrun release " + key_ + " --force`, or DEL it"},
+        {keys_.lock, "hash", "lock", "`lockrun release " + key_ + " --force`, or DEL"},
+        {keys_.out, "string", "result", "`lockrun cache drop " + key_ + "`, or DEL"},
+        {keys_.fence, "string", "fencing counter", "DEL"},
+        {keys_.last, "hash", "outcome record", "DEL"},
+        {keys_.holders, "zset", "semaphore", "`lockrun release " + key_ + " --force`, or DEL"},
         {keys_.holder, "hash", "semaphore's holders",
-         "`lockrun release " + key_ + " --force`, or DEL it"},
-        {keys_.writer, "string", "writer's mark", "DEL it"},
+         "`lockrun release " + key_ + " --force`, or DEL"},
+        {keys_.writer, "string", "writer's mark", "DEL"},
     };
     try {
         RedisConnection& c = connection(interrupt_, step);
@@ -398,7 +398,7 @@ void RedisBackend::throw_if_wrong_type(const RespValue& reply, const StepDeadlin
     throw ConfigError("a key of " + key_ + " under " + prefix_ +
                       " is not lockrun's: Redis answered " + reply.text +
                       " (remove it with `lockrun release " + key_ +
-                      " --force` and `lockrun cache drop " + key_ + "`, or DEL it)");
+                      " --force` and `lockrun cache drop " + key_ + "`, or DEL)");
 }
 
 Acquisition RedisBackend::check_and_acquire(const AcquireRequest& request) {

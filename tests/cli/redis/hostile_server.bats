@@ -84,7 +84,7 @@ garbage_lock() {
     run --separate-stderr lockrun --no-cache --key wrong -- touch ran
     assert_status 78
     assert_output ''
-    assert_one_error_line "the key lockrun:\\{wrong\\}:lock is a string, not a lockrun lock \\(remove it with \`lockrun release wrong --force\`, or DEL it\\)$"
+    assert_one_error_line "the key lockrun:\\{wrong\\}:lock is a string, not a lockrun lock \\(remove it with \`lockrun release wrong --force\`, or DEL\\)$"
     assert [ ! -e ran ]
     assert_equal "$(rcli GET "$(lock_key wrong)")" hello
 }
@@ -110,7 +110,7 @@ garbage_lock() {
     rcli HSET "$(out_key wrong)" a b >/dev/null
     run --separate-stderr lockrun --key wrong -- touch ran
     assert_status 78
-    assert_one_error_line "the key lockrun:\\{wrong\\}:out is a hash, not a lockrun result \\(remove it with \`lockrun cache drop wrong\`, or DEL it\\)$"
+    assert_one_error_line "the key lockrun:\\{wrong\\}:out is a hash, not a lockrun result \\(remove it with \`lockrun cache drop wrong\`, or DEL\\)$"
     assert [ ! -e ran ]
     assert_nothing_held
 }
