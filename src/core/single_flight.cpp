@@ -176,6 +176,9 @@ Entry take_lock_or_find_result(const SingleFlightSettings& settings, Backend& ba
         std::optional<Acquisition> looked;
         try {
             request.wait_left = wait_deadline.left();
+            // The holder record's start is when this attempt may take the lock: "held by ...
+            // for 1s" is how long the run has held it, not how long this caller also waited.
+            request.holder.started_unix_ms = unix_now_ms();
             looked = backend.check_and_acquire(request);
         } catch (const BackendUnavailable& e) {
             // SPEC §8: a waiter survives a failover. Where one can happen, a look that fails

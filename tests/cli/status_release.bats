@@ -69,6 +69,27 @@ term_holder_cmd() {
     assert_exit holder 0 10
 }
 
+@test "a holder that waited for the lock is shown as started when it took it, not when it started waiting" {
+    # lockrun 0.1 wrote its own start: a caller that waited 2 s was "held by ... for 2s" as
+    # soon as it took the lock.
+    start_holder first --lease 30s --key status:since
+    local spawned_at
+    spawned_at=$(now_ms)
+    spawn second "$LOCKRUN" --no-cache --wait 30s --key status:since -c "$(hold_cmd second)"
+    wait_for_waiter status:since 0 second
+    sleep_until_ms $((spawned_at + 2000))
+    release first
+    wait_until 10 test -s second.started
+    local json started
+    status_json status:since
+    started=$(jq -r .holder.started_unix_ms <<<"$json")
+    assert_equal "pid $(jq -r .holder.pid <<<"$json")" "pid ${SPAWNED[second]}"
+    assert_between "ms from its spawn to its start as a holder" $((started - spawned_at)) 2000 60000
+    assert [ "$started" -le "$(<second.started)" ]
+    release second
+    assert_exit second 0 10
+}
+
 @test "status of a held key: the fence is the command's LOCKRUN_FENCING_TOKEN" {
     spawn holder "$LOCKRUN" --no-cache --key status:fence \
         -c "echo \"\$LOCKRUN_FENCING_TOKEN\" > fence.seen; $(hold_cmd holder)"
