@@ -247,45 +247,47 @@ TEST(ParseCheckAndAcquireReply, ScriptErrorIsBackendUnavailable) {
 
 // ---- wrong shapes: a bug or a foreign script ----
 
-TEST(ParseCheckAndAcquireReply, ANonArrayIsAnInternalError) {
-    EXPECT_THROW(parse_check_and_acquire_reply(integer(1)), InternalError);
-    EXPECT_THROW(parse_check_and_acquire_reply(RespValue::nil()), InternalError);
-    EXPECT_THROW(parse_check_and_acquire_reply(str("acquired")), InternalError);
-    EXPECT_THROW(parse_check_and_acquire_reply(RespValue::of_status("OK")), InternalError);
+TEST(ParseCheckAndAcquireReply, ANonArrayIsABackendError) {
+    EXPECT_THROW(parse_check_and_acquire_reply(integer(1)), BackendUnavailable);
+    EXPECT_THROW(parse_check_and_acquire_reply(RespValue::nil()), BackendUnavailable);
+    EXPECT_THROW(parse_check_and_acquire_reply(str("acquired")), BackendUnavailable);
+    EXPECT_THROW(parse_check_and_acquire_reply(RespValue::of_status("OK")), BackendUnavailable);
 }
 
-TEST(ParseCheckAndAcquireReply, AnEmptyArrayIsAnInternalError) {
-    EXPECT_THROW(parse_check_and_acquire_reply(array({})), InternalError);
+TEST(ParseCheckAndAcquireReply, AnEmptyArrayIsABackendError) {
+    EXPECT_THROW(parse_check_and_acquire_reply(array({})), BackendUnavailable);
 }
 
-TEST(ParseCheckAndAcquireReply, AnUnknownKindIsAnInternalError) {
-    EXPECT_THROW(parse_check_and_acquire_reply(array({str("stolen"), integer(1)})), InternalError);
+TEST(ParseCheckAndAcquireReply, AnUnknownKindIsABackendError) {
+    EXPECT_THROW(parse_check_and_acquire_reply(array({str("stolen"), integer(1)})),
+                 BackendUnavailable);
     EXPECT_THROW(parse_check_and_acquire_reply(array({str("ACQUIRED"), integer(1)})),
-                 InternalError);
+                 BackendUnavailable);
 }
 
-TEST(ParseCheckAndAcquireReply, AKindThatIsNotAStringIsAnInternalError) {
-    EXPECT_THROW(parse_check_and_acquire_reply(array({integer(1), integer(1)})), InternalError);
+TEST(ParseCheckAndAcquireReply, AKindThatIsNotAStringIsABackendError) {
+    EXPECT_THROW(parse_check_and_acquire_reply(array({integer(1), integer(1)})),
+                 BackendUnavailable);
     EXPECT_THROW(parse_check_and_acquire_reply(array({RespValue::nil(), integer(1)})),
-                 InternalError);
+                 BackendUnavailable);
 }
 
-TEST(ParseCheckAndAcquireReply, TheWrongNumberOfElementsIsAnInternalError) {
+TEST(ParseCheckAndAcquireReply, TheWrongNumberOfElementsIsABackendError) {
     std::string record = encode_cached_result(sample_result());
-    EXPECT_THROW(parse_check_and_acquire_reply(array({str("acquired")})), InternalError);
+    EXPECT_THROW(parse_check_and_acquire_reply(array({str("acquired")})), BackendUnavailable);
     EXPECT_THROW(parse_check_and_acquire_reply(array({str("acquired"), integer(1), integer(2)})),
-                 InternalError);
-    EXPECT_THROW(parse_check_and_acquire_reply(array({str("hit")})), InternalError);
+                 BackendUnavailable);
+    EXPECT_THROW(parse_check_and_acquire_reply(array({str("hit")})), BackendUnavailable);
     EXPECT_THROW(parse_check_and_acquire_reply(array({str("hit"), str(record), str(record)})),
-                 InternalError);
-    EXPECT_THROW(parse_check_and_acquire_reply(array({str("shared")})), InternalError);
+                 BackendUnavailable);
+    EXPECT_THROW(parse_check_and_acquire_reply(array({str("shared")})), BackendUnavailable);
     RespValue short_held = typical_held_reply(1);
     short_held.elements.pop_back();
-    EXPECT_THROW(parse_check_and_acquire_reply(short_held), InternalError);
+    EXPECT_THROW(parse_check_and_acquire_reply(short_held), BackendUnavailable);
     RespValue long_held = typical_held_reply(1);
     long_held.elements.push_back(str("1"));  // whether it publishes its output
     long_held.elements.push_back(str("extra"));
-    EXPECT_THROW(parse_check_and_acquire_reply(long_held), InternalError);
+    EXPECT_THROW(parse_check_and_acquire_reply(long_held), BackendUnavailable);
 }
 
 TEST(ParseCheckAndAcquireReply, AHolderThatPublishesItsOutputCanBeFollowed) {
@@ -302,20 +304,22 @@ TEST(ParseCheckAndAcquireReply, AHolderThatPublishesItsOutputCanBeFollowed) {
     EXPECT_FALSE(held_of(typical_held_reply(1)).live);
 }
 
-TEST(ParseCheckAndAcquireReply, AFenceThatIsNotANumberIsAnInternalError) {
+TEST(ParseCheckAndAcquireReply, AFenceThatIsNotANumberIsABackendError) {
     EXPECT_THROW(parse_check_and_acquire_reply(array({str("acquired"), str("abc")})),
-                 InternalError);
+                 BackendUnavailable);
     EXPECT_THROW(parse_check_and_acquire_reply(array({str("acquired"), str("12x")})),
-                 InternalError);
-    EXPECT_THROW(parse_check_and_acquire_reply(array({str("acquired"), str("")})), InternalError);
-    EXPECT_THROW(parse_check_and_acquire_reply(array({str("acquired"), array({})})), InternalError);
+                 BackendUnavailable);
+    EXPECT_THROW(parse_check_and_acquire_reply(array({str("acquired"), str("")})),
+                 BackendUnavailable);
+    EXPECT_THROW(parse_check_and_acquire_reply(array({str("acquired"), array({})})),
+                 BackendUnavailable);
 }
 
-TEST(ParseCheckAndAcquireReply, ALeaseLeftThatIsNotANumberIsAnInternalError) {
+TEST(ParseCheckAndAcquireReply, ALeaseLeftThatIsNotANumberIsABackendError) {
     // PTTL is the server's own answer, not a field that a client wrote.
     EXPECT_THROW(parse_check_and_acquire_reply(held_reply(str("soon"), str("1"), str("h"), str("1"),
                                                           str("u"), str("c"), str("0"))),
-                 InternalError);
+                 BackendUnavailable);
 }
 
 TEST(ParseCheckAndAcquireReply, HolderFieldsThatAreNotNumbersAreUnknown) {
@@ -356,19 +360,24 @@ TEST(ParseStatusReply, HolderFieldsThatAreNotNumbersAreUnknown) {
     EXPECT_EQ(status.holder->holder.host, "h");
 }
 
-TEST(ParseCheckAndAcquireReply, ARecordThatIsNotAStringIsAnInternalError) {
-    EXPECT_THROW(parse_check_and_acquire_reply(array({str("hit"), integer(1)})), InternalError);
-    EXPECT_THROW(parse_check_and_acquire_reply(array({str("shared"), array({})})), InternalError);
+TEST(ParseCheckAndAcquireReply, ARecordThatIsNotAStringIsABackendError) {
+    EXPECT_THROW(parse_check_and_acquire_reply(array({str("hit"), integer(1)})),
+                 BackendUnavailable);
+    EXPECT_THROW(parse_check_and_acquire_reply(array({str("shared"), array({})})),
+                 BackendUnavailable);
 }
 
-TEST(ParseCheckAndAcquireReply, InternalErrorMessagesAreOneLine) {
+TEST(ParseCheckAndAcquireReply, AReplyNotRedisIsABackendErrorInOneLine) {
+    // Not lockrun's bug (70): a proxy or another service answered, so 69, saying so.
     try {
         parse_check_and_acquire_reply(array({str("stolen"), integer(1)}));
         FAIL() << "no exception";
-    } catch (const InternalError& e) {
+    } catch (const BackendUnavailable& e) {
         EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos);
         EXPECT_NE(std::string(e.what()).find("stolen"), std::string::npos) << e.what();
-        EXPECT_EQ(e.exit_code(), exit_code::k_internal);
+        EXPECT_NE(std::string(e.what()).find("is it a Redis server"), std::string::npos)
+            << e.what();
+        EXPECT_EQ(e.exit_code(), exit_code::k_backend_unavailable);
     }
 }
 
@@ -382,11 +391,11 @@ TEST(ParseRenewReply, ZeroIsLost) {
     EXPECT_FALSE(parse_renew_reply(integer(0)));
 }
 
-TEST(ParseRenewReply, TheWrongTypeIsAnInternalError) {
-    EXPECT_THROW(parse_renew_reply(str("1")), InternalError);
-    EXPECT_THROW(parse_renew_reply(RespValue::of_status("OK")), InternalError);
-    EXPECT_THROW(parse_renew_reply(RespValue::nil()), InternalError);
-    EXPECT_THROW(parse_renew_reply(array({integer(1)})), InternalError);
+TEST(ParseRenewReply, TheWrongTypeIsABackendError) {
+    EXPECT_THROW(parse_renew_reply(str("1")), BackendUnavailable);
+    EXPECT_THROW(parse_renew_reply(RespValue::of_status("OK")), BackendUnavailable);
+    EXPECT_THROW(parse_renew_reply(RespValue::nil()), BackendUnavailable);
+    EXPECT_THROW(parse_renew_reply(array({integer(1)})), BackendUnavailable);
 }
 
 TEST(ParseRenewReply, AnErrorIsBackendUnavailable) {
@@ -404,11 +413,11 @@ TEST(ParseFinishReply, ZeroIsNotOurs) {
     EXPECT_FALSE(parse_finish_reply(integer(0)));
 }
 
-TEST(ParseFinishReply, TheWrongTypeIsAnInternalError) {
-    EXPECT_THROW(parse_finish_reply(str("1")), InternalError);
-    EXPECT_THROW(parse_finish_reply(RespValue::of_status("OK")), InternalError);
-    EXPECT_THROW(parse_finish_reply(RespValue::nil()), InternalError);
-    EXPECT_THROW(parse_finish_reply(array({})), InternalError);
+TEST(ParseFinishReply, TheWrongTypeIsABackendError) {
+    EXPECT_THROW(parse_finish_reply(str("1")), BackendUnavailable);
+    EXPECT_THROW(parse_finish_reply(RespValue::of_status("OK")), BackendUnavailable);
+    EXPECT_THROW(parse_finish_reply(RespValue::nil()), BackendUnavailable);
+    EXPECT_THROW(parse_finish_reply(array({})), BackendUnavailable);
 }
 
 TEST(ParseFinishReply, AnErrorIsBackendUnavailable) {
@@ -450,10 +459,10 @@ TEST(ParseStatusReply, AHeldKeyWithAStoredResult) {
     EXPECT_EQ(std::get<CachedResult>(status.stored->record), sample_result());
 }
 
-TEST(ParseStatusReply, TheOldNineElementShapeIsAnInternalError) {
+TEST(ParseStatusReply, TheOldNineElementShapeIsABackendError) {
     RespValue reply = status_reply(integer(-2), RespValue::nil(), integer(-2), RespValue::nil());
     reply.elements.pop_back();
-    EXPECT_THROW(parse_status_reply(reply), InternalError);
+    EXPECT_THROW(parse_status_reply(reply), BackendUnavailable);
 }
 
 TEST(ParseNamedStatusReply, AHeldLockNamesTheKeyItRecorded) {
@@ -500,13 +509,13 @@ TEST(ParseScanReply, ABinaryKeyNameIsKept) {
     EXPECT_EQ(scan.keys, std::vector<std::string>{name});
 }
 
-TEST(ParseScanReply, WrongShapesAreInternalErrors) {
-    EXPECT_THROW(parse_scan_reply(array({str("0")})), InternalError);
-    EXPECT_THROW(parse_scan_reply(array({str("0"), str("k")})), InternalError);
-    EXPECT_THROW(parse_scan_reply(array({integer(0), array({})})), InternalError);
-    EXPECT_THROW(parse_scan_reply(array({str("x1"), array({})})), InternalError);
-    EXPECT_THROW(parse_scan_reply(array({str("0"), array({integer(3)})})), InternalError);
-    EXPECT_THROW(parse_scan_reply(RespValue::nil()), InternalError);
+TEST(ParseScanReply, WrongShapesAreBackendErrors) {
+    EXPECT_THROW(parse_scan_reply(array({str("0")})), BackendUnavailable);
+    EXPECT_THROW(parse_scan_reply(array({str("0"), str("k")})), BackendUnavailable);
+    EXPECT_THROW(parse_scan_reply(array({integer(0), array({})})), BackendUnavailable);
+    EXPECT_THROW(parse_scan_reply(array({str("x1"), array({})})), BackendUnavailable);
+    EXPECT_THROW(parse_scan_reply(array({str("0"), array({integer(3)})})), BackendUnavailable);
+    EXPECT_THROW(parse_scan_reply(RespValue::nil()), BackendUnavailable);
 }
 
 TEST(ParseScanReply, AnErrorIsBackendUnavailable) {
@@ -564,11 +573,11 @@ TEST(ParseStatusReply, AnExclusiveHolderIsTheOneHolderOfItsKey) {
     EXPECT_EQ(status.holders[0].fence, 41u);
 }
 
-TEST(ParseStatusReply, ASemaphoreHolderOfTheWrongShapeIsAnInternalError) {
+TEST(ParseStatusReply, ASemaphoreHolderOfTheWrongShapeIsABackendError) {
     RespValue reply = status_reply(integer(-2), RespValue::nil(), integer(-2), RespValue::nil());
     reply.elements.push_back(str("2"));
     reply.elements.push_back(array({integer(5), str("1")}));
-    EXPECT_THROW(parse_status_reply(reply), InternalError);
+    EXPECT_THROW(parse_status_reply(reply), BackendUnavailable);
 }
 
 }  // namespace

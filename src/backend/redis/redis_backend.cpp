@@ -343,7 +343,7 @@ RespValue RedisBackend::call_with_retry(const LuaScript& script,
     try {
         RespValue reply = routed(send, interrupt, step, stop_retrying);
         failed_step_.reset();
-        throw_if_wrong_type(reply, step);
+        throw_if_foreign_key(reply, step);
         return reply;
     } catch (const ServerRefused&) {
         // The server answered (and hung up): the same request would get the same answer.
@@ -359,12 +359,25 @@ RespValue RedisBackend::call_with_retry(const LuaScript& script,
     }
     RespValue reply = routed(send, interrupt, step, stop_retrying);
     failed_step_.reset();
-    throw_if_wrong_type(reply, step);
+    throw_if_foreign_key(reply, step);
     return reply;
 }
 
-void RedisBackend::throw_if_wrong_type(const RespValue& reply, const StepDeadline& step) {
-    if (!reply.is_error() || !reply.text.starts_with("WRONGTYPE")) return;
+void RedisBackend::throw_if_foreign_key(const RespValue& reply, const StepDeadline& step) {
+    if (!reply.is_error()) return;
+    // The one counter the scripts INCR is the fence: a string that is not a number, or one
+    // at the largest, was written by another client (or by one that set it by hand).
+    if (reply.text.starts_with("ERR value is not an integer")) {
+        throw ConfigError("the key " + keys_.fence +
+                          " is not a lockrun fencing counter: it does not hold an integer "
+                          "(remove it with DEL)");
+    }
+    if (reply.text.starts_with("ERR increment or decrement would overflow")) {
+        throw ConfigError("the fencing counter " + keys_.fence +
+                          " is at its largest value (remove it with DEL: the fences of " + key_ +
+                          " then start again from the time in milliseconds, lower than before)");
+    }
+    if (!reply.text.starts_with("WRONGTYPE")) return;
     // Another client wrote one of KEY's names with a type lockrun does not use: find which,
     // to say what it is and how to remove it (the scripts' reply names no key).
     struct Expected {

@@ -120,9 +120,10 @@ private:
     // RedisConnection::open, with the prefix that the message of an ACL refusal names.
     RedisConnection open_connection(const ConnectionSettings& settings, InterruptSource* interrupt,
                                     const StepDeadline& step) const;
-    // A WRONGTYPE reply (one of KEY's names written by another client with another type)
-    // becomes ConfigError naming that key and how to remove it; other replies pass.
-    void throw_if_wrong_type(const RespValue& reply, const StepDeadline& step);
+    // A WRONGTYPE reply (one of KEY's names written by another client with another type), or
+    // a fence that INCR refuses (not an integer, or at the largest), becomes ConfigError
+    // naming that key and how to remove it; other replies pass.
+    void throw_if_foreign_key(const RespValue& reply, const StepDeadline& step);
     // One SCAN call from `cursor` and the status of each listable key it names that is not
     // in `seen` yet (added to `listed`); returns the next cursor. Within `step`.
     std::string list_batch(RedisConnection& c, const std::string& cursor,

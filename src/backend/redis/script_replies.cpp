@@ -8,8 +8,12 @@
 namespace lockrun {
 namespace {
 
+// Not lockrun's bug but the server's answer: something that speaks RESP but is not Redis
+// running lockrun's scripts (a proxy that rewrites replies, another service on the port).
 [[noreturn]] void malformed(const std::string& what) {
-    throw InternalError("unexpected reply from Redis: " + what);
+    throw BackendUnavailable(
+        "the server's reply is not what Redis returns for lockrun's request (" + what +
+        "): is it a Redis server, and not a proxy or another service?");
 }
 
 void throw_if_error(const RespValue& reply) {

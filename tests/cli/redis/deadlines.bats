@@ -23,13 +23,14 @@ teardown() {
     per_test_teardown
 }
 
-# start_silent_server: a server that accepts and never answers (silent_server.py);
-# SILENT_URL, SILENT_PID. It stops itself after 120 s.
+# start_silent_server [ARG...]: a server that accepts and never answers (silent_server.py;
+# --answer TEXT: answers TEXT to everything); SILENT_URL, SILENT_PID. It stops itself after
+# 120 s.
 start_silent_server() {
     if [[ ! -x /usr/bin/python3 ]]; then
         fail "/usr/bin/python3 is required for the silent server"
     fi
-    /usr/bin/python3 "$BATS_TEST_DIRNAME/silent_server.py" --port-file silent.port \
+    /usr/bin/python3 "$BATS_TEST_DIRNAME/silent_server.py" --port-file silent.port "$@" \
         >silent.log 2>&1 </dev/null 3>&- &
     SILENT_PID=$!
     echo "$SILENT_PID" >silent.pid # per_test_teardown's last resort
@@ -90,4 +91,15 @@ start_silent_server() {
     assert_output ran
     [[ $stderr == *'no reply within 3s500ms (--connect-timeout 500ms + --io-timeout 3s; check --io-timeout)'* ]] ||
         fail "unexpected stderr: $stderr"
+}
+
+@test "a server that answers +OK to everything (not Redis): 69, one line asking whether it is Redis" {
+    # lockrun 0.1 called it an internal error (70, "please report it").
+    start_silent_server --answer '+OK\r\n'
+    run --separate-stderr lockrun --redis "$SILENT_URL" --no-cache --key not-redis -- touch ran
+    assert_status 69
+    assert_one_error_line "the server's reply is not what Redis returns for lockrun's request \\(check-and-acquire did not return an array\\): is it a Redis server"
+    assert [ ! -e ran ]
+    run --separate-stderr lockrun --redis "$SILENT_URL" status not-redis
+    assert_status 69
 }

@@ -2,9 +2,11 @@
 """A TCP server that accepts connections, reads what it is sent, and never answers.
 
 It stands for a Redis server that is up but stuck (a long-running command, a frozen host,
-a proxy whose upstream is gone): the connect succeeds, no reply ever comes.
+a proxy whose upstream is gone): the connect succeeds, no reply ever comes. With --answer,
+it answers every read with those bytes instead: something that speaks RESP but is not
+Redis (`+OK\r\n` to everything).
 
-    silent_server.py --port-file F [--max-seconds N]
+    silent_server.py --port-file F [--max-seconds N] [--answer TEXT]
 
 It listens on a free loopback port and writes that port to F (atomically, once it
 listens). It exits on SIGTERM, or after --max-seconds (default 120) so that nothing
@@ -26,7 +28,9 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port-file", required=True)
     parser.add_argument("--max-seconds", type=float, default=120)
+    parser.add_argument("--answer", default="", help="bytes to send for every read (\\r\\n: CRLF)")
     args = parser.parse_args()
+    answer = args.answer.replace("\\r", "\r").replace("\\n", "\n").encode()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -54,6 +58,8 @@ def main():
             if not data:  # the client went away: forget it
                 selector.unregister(key.fileobj)
                 key.fileobj.close()
+            elif answer:
+                key.fileobj.sendall(answer)
 
 
 if __name__ == "__main__":
