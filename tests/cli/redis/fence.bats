@@ -83,12 +83,25 @@ run_fence() {
     assert_equal "$(rcli PTTL "$(fence_key broken)")" -1
 }
 
-@test "a counter that is a string but not a number: 69 (the server's error), and nothing written" {
+@test "a counter that is a string but not a number: 78 naming it, and nothing written" {
+    # lockrun 0.1 said "backend unavailable" (69) with the script's raw error.
     rcli SET "$(fence_key text)" abc >/dev/null
     run --separate-stderr lockrun --no-cache --key text -- touch ran
-    assert_status 69
-    assert_one_error_line
+    assert_status 78
+    assert_one_error_line "the key lockrun:\\{text\\}:fence is not a lockrun fencing counter: it does not hold an integer \\(remove it with DEL\\)$"
     assert [ ! -e ran ]
     assert_equal "$(rcli EXISTS "$(lock_key text)")" 0
     assert_equal "$(rcli GET "$(fence_key text)")" abc
+    rcli DEL "$(fence_key text)" >/dev/null
+    run --separate-stderr lockrun --no-cache --key text -- echo ok
+    assert_output ok
+}
+
+@test "a counter at the largest integer: 78 naming it, and nothing written" {
+    rcli SET "$(fence_key full)" 9223372036854775807 >/dev/null
+    run --separate-stderr lockrun --no-cache --key full -- touch ran
+    assert_status 78
+    assert_one_error_line "the fencing counter lockrun:\\{full\\}:fence is at its largest value \\(remove it with DEL"
+    assert [ ! -e ran ]
+    assert_equal "$(rcli EXISTS "$(lock_key full)")" 0
 }

@@ -106,23 +106,6 @@ garbage_lock() {
     assert_output ok
 }
 
-@test "a fence that is not an integer, or at the largest: exit 78 naming it, nothing held" {
-    # lockrun 0.1 said "backend unavailable" (69) with the script's raw error.
-    rcli SET "$(fence_key wrong)" abc >/dev/null
-    run --separate-stderr lockrun --no-cache --key wrong -- touch ran
-    assert_status 78
-    assert_one_error_line "the key lockrun:\\{wrong\\}:fence is not a lockrun fencing counter: it does not hold an integer \\(remove it with DEL\\)$"
-    rcli SET "$(fence_key wrong)" 9223372036854775807 >/dev/null
-    run --separate-stderr lockrun --no-cache --key wrong -- touch ran
-    assert_status 78
-    assert_one_error_line "the fencing counter lockrun:\\{wrong\\}:fence is at its largest value \\(remove it with DEL"
-    assert [ ! -e ran ]
-    assert_nothing_held
-    rcli DEL "$(fence_key wrong)" >/dev/null
-    run --separate-stderr lockrun --no-cache --key wrong -- echo ok
-    assert_output ok
-}
-
 @test "a result key that is a hash: a run exits 78 naming it and cache drop" {
     rcli HSET "$(out_key wrong)" a b >/dev/null
     run --separate-stderr lockrun --key wrong -- touch ran
