@@ -82,6 +82,13 @@ slow_reader() { sleep 2.5; cat; }
     run --separate-stderr bash -c 'lockrun --no-cache --key full-unkept -- cat in.bin >/dev/full'
     assert_status 74
     assert_one_error_line 'full-unkept: its output could not be written to stdout'
+    # Stderr, captured (the default) and replayed, alike: 74 (the line has nowhere to go).
+    run bash -c 'lockrun --key full-stderr -c "echo err >&2; echo out" 2>/dev/full'
+    assert_status 74
+    assert_output out
+    run bash -c 'lockrun -q --key full-stderr -- false 2>/dev/full'
+    assert_status 74
+    assert_output out
     assert_nothing_held
 }
 
