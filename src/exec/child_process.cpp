@@ -1,17 +1,15 @@
 #include "exec/child_process.hpp"
 
-#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
-#include <memory>
 
 #include "core/errors.hpp"
 #include "core/exit_code.hpp"
-#include "exec/spawn_settings.hpp"
-#include "util/unique_fd.hpp"
+#include "exec/spawn_process.hpp"
 
 extern char** environ;
 
@@ -40,63 +38,38 @@ std::vector<std::string> build_environment(
     return environment;
 }
 
-std::vector<char*> pointers_to(std::vector<std::string>& strings) {
-    std::vector<char*> pointers;
-    pointers.reserve(strings.size() + 1);
-    for (std::string& s : strings) pointers.push_back(s.data());
-    pointers.push_back(nullptr);
-    return pointers;
-}
-
 }  // namespace
 
 std::variant<ChildProcess, StartFailure> ChildProcess::spawn(const ChildStart& start) {
-    SpawnAttributes attributes;
-    sigset_t defaults;
-    sigemptyset(&defaults);
-    sigaddset(&defaults, SIGPIPE);
-    posix_spawnattr_setpgroup(&attributes.attributes, start.process_group);
-    posix_spawnattr_setsigmask(&attributes.attributes, &start.signal_mask);
-    posix_spawnattr_setsigdefault(&attributes.attributes, &defaults);
-    posix_spawnattr_setflags(&attributes.attributes, POSIX_SPAWN_SETPGROUP |
-                                                         POSIX_SPAWN_SETSIGMASK |
-                                                         POSIX_SPAWN_SETSIGDEF);
+    SpawnPlan plan;
+    // As posix_spawnp(3): found on lockrun's own PATH.
+    plan.programs = program_candidates(start.argv.at(0), ::getenv("PATH"));
+    plan.argv = start.argv;
+    plan.environment = build_environment(start.extra_environment, start.removed_environment);
+    plan.process_group = start.process_group;
+    plan.dups.emplace_back(start.stdout_fd, STDOUT_FILENO);
+    if (start.stderr_fd >= 0) plan.dups.emplace_back(start.stderr_fd, STDERR_FILENO);
+    // Our descriptors are close-on-exec; those the command inherits lose the flag in its
+    // descriptor table alone, so no other process of ours ever carries them.
+    for (int fd : start.inherited_fds) plan.dups.emplace_back(fd, fd);
+    plan.default_signals = {SIGPIPE};  // which lockrun ignores
+    plan.mask = start.signal_mask;
 
-    SpawnFileActions file_actions;
-    posix_spawn_file_actions_adddup2(&file_actions.actions, start.stdout_fd, STDOUT_FILENO);
-    if (start.stderr_fd >= 0) {
-        posix_spawn_file_actions_adddup2(&file_actions.actions, start.stderr_fd, STDERR_FILENO);
+    std::variant<pid_t, SpawnFailure> started = spawn_process(plan);
+    if (const pid_t* pid = std::get_if<pid_t>(&started)) {
+        return ChildProcess(*pid, start.process_group == 0 ? *pid : start.process_group);
     }
-
-    std::vector<std::string> argv = start.argv;
-    std::vector<std::string> environment =
-        build_environment(start.extra_environment, start.removed_environment);
-    std::vector<char*> argv_pointers = pointers_to(argv);
-    std::vector<char*> environment_pointers = pointers_to(environment);
-
-    // Our descriptors are close-on-exec; those the command inherits are copies made for
-    // this spawn alone, so no other process of ours ever carries them.
-    std::vector<UniqueFd> inherited;
-    for (int fd : start.inherited_fds) {
-        inherited.emplace_back(::fcntl(fd, F_DUPFD, 3));
-        if (!inherited.back().valid()) {
-            throw InternalError(std::string("cannot pass the lock to the command: ") +
-                                std::strerror(errno));
-        }
+    const auto [error, step] = std::get<SpawnFailure>(started);
+    if (step != nullptr) {
+        throw InternalError(std::string("cannot start the command: ") + step + ": " +
+                            std::strerror(error));
     }
-    pid_t pid = -1;
-    int error =
-        ::posix_spawnp(&pid, argv_pointers[0], &file_actions.actions, &attributes.attributes,
-                       argv_pointers.data(), environment_pointers.data());
     if (error == ENOENT) {
         return StartFailure{StartFailure::Reason::not_found,
                             "cannot run '" + start.argv[0] + "': command not found"};
     }
-    if (error != 0) {
-        return StartFailure{StartFailure::Reason::not_executable,
-                            "cannot run '" + start.argv[0] + "': " + std::strerror(error)};
-    }
-    return ChildProcess(pid, start.process_group == 0 ? pid : start.process_group);
+    return StartFailure{StartFailure::Reason::not_executable,
+                        "cannot run '" + start.argv[0] + "': " + std::strerror(error)};
 }
 
 ChildProcess::~ChildProcess() {

@@ -29,7 +29,8 @@ struct ChildStart {
 class ChildProcess {
 public:
     // Starts the command in its process group, with SIGPIPE at its default, or says why it
-    // could not. Throws InternalError when the lock cannot be passed on.
+    // could not (found nowhere, or not executable). Throws InternalError when a step before
+    // its execve fails (joining the group, passing on the lock): not the command's fault.
     static std::variant<ChildProcess, StartFailure> spawn(const ChildStart& start);
 
     ChildProcess(ChildProcess&& other) noexcept

@@ -4,11 +4,12 @@
 // of ours runs, and a parent-death signal reaches only the direct child: `sh -c 'make'`
 // would leave make running. So a small watcher process leads the command's process group
 // from before the command starts; the kernel tells it when lockrun dies (PR_SET_PDEATHSIG),
-// and it kills the whole group, itself included, at once. It is a fork, with its own copy
-// of our memory: a process that shared it (clone(CLONE_VM), ~0.16 ms cheaper a run) would be
-// killed with us by the OOM killer, which kills every process sharing its victim's memory.
-// Once set up, it becomes lockrun-watcher (src/watcher/), whose exit is cheap, when that
-// program is installed (x86-64 and arm64); otherwise it watches by itself.
+// and it kills the whole group, itself included, at once. It is lockrun-watcher
+// (src/watcher/, installed for x86-64 and arm64), which shares our memory only until its
+// execve, and we start the command only after that: a process that kept sharing our memory
+// would be killed with us by the OOM killer, which kills every process sharing its victim's
+// memory. Where that program is not there, a fork of ours, with its own copy of our memory,
+// watches by itself.
 
 #include <sys/types.h>
 
@@ -18,7 +19,7 @@ namespace lockrun {
 
 class GroupWatcher {
 public:
-    // Forks the watcher, which makes a new process group of its own; the command is to be
+    // Starts the watcher, which makes a new process group of its own; the command is to be
     // started in group(). Throws InternalError when it cannot fork.
     static GroupWatcher start();
 

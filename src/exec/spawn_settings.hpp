@@ -1,6 +1,7 @@
 #pragma once
-// posix_spawn's attribute and file-action objects, destroyed with their scope: for the
-// command (child_process.cpp) and for --stale's background refresh.
+// posix_spawn's attribute and file-action objects, destroyed with their scope: for --stale's
+// background refresh, started once in a while (the command and its watcher, started on
+// every run, are started by exec/spawn_process.hpp).
 
 #include <spawn.h>
 

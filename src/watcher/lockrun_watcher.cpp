@@ -1,11 +1,11 @@
 // lockrun-watcher: the watcher of a run's process group (exec/group_watcher.hpp) as a program
-// of its own, which lockrun's forked watcher becomes once it has set everything up: the
-// process group it leads, every signal blocked, /dev/null for its standard streams, no other
-// descriptor, SIGUSR1 as its parent-death signal; all of which exec keeps. It is built
-// without libc (a few system calls, written here for x86-64 and arm64): when lockrun stops
-// it, its exit frees a few pages, where the copy of lockrun's memory that it replaces took
-// the kernel ~0.1 ms to tear down, on lockrun's own CPU. Not a command: run by hand (no
-// parent-death signal, or no parent's pid), it exits 64 and touches nothing.
+// of its own, which lockrun starts with everything set up: the process group it leads, every
+// signal blocked, /dev/null for its standard streams, no other descriptor, SIGUSR1 as its
+// parent-death signal; all of which execve keeps. It is built without libc (a few system
+// calls, written here for x86-64 and arm64): when lockrun stops it, its exit frees a few
+// pages, where a fork of lockrun watching in its place took the kernel ~0.1 ms to tear down,
+// on lockrun's own CPU. Not a command: run by hand (no parent-death signal, or no parent's
+// pid), it exits 64 and touches nothing.
 //   lockrun-watcher PARENT_PID
 #include <asm/unistd.h>
 #include <linux/prctl.h>

@@ -28,6 +28,21 @@ teardown() { per_test_teardown; }
     refute_output --partial 'std::cout'
 }
 
+@test "the command and its watcher start without a reset of every signal's disposition" {
+    # glibc's posix_spawn queried and set all 64 signals in the child, 127 system calls of
+    # every run (src/exec/spawn_process.hpp); the command needs SIGPIPE's alone.
+    strace -f -qq -o all.trace -e trace=rt_sigaction,clone,clone3,vfork,fork \
+        "$LOCKRUN" --no-cache --key startup-spawn -- true
+    # lockrun ignores SIGPIPE and puts it back; the child resets it: three (posix_spawn: 128).
+    run grep -c 'rt_sigaction(SIGPIPE' all.trace
+    assert_output 3
+    run grep -c 'rt_sigaction(' all.trace
+    assert [ "$output" -le 12 ]
+    # Neither is a fork (a copy of lockrun's page tables): both share its memory until execve.
+    run grep -cE 'CLONE_VM\|CLONE_VFORK' all.trace
+    assert_output 2
+}
+
 @test "a cached run and its replay read no user database and no OpenSSL configuration" {
     run traced --key startup-cached -- echo hi
     assert_status 0

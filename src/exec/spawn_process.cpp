@@ -1,0 +1,186 @@
+#include "exec/spawn_process.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstddef>
+#include <memory>
+#include <string_view>
+
+namespace lockrun {
+namespace {
+
+// The child's stack: it makes a few system calls and no deeper calls than these functions.
+constexpr std::size_t k_child_stack_bytes = 64 * 1024;
+// The kernel's sigset_t, which rt_sigprocmask and rt_sigaction take: one bit per signal.
+constexpr long k_kernel_sigset_bytes = 8;
+// Where a descriptor loop ends when close_range(2) is missing (kernels before 5.9).
+constexpr int k_descriptor_sweep_end = 1024;
+
+// All the child reads, made before the clone (it allocates nothing), and the one thing it
+// writes back.
+struct ChildWork {
+    const SpawnPlan& plan;
+    std::vector<char*> argv;  // null-terminated, pointing into plan's strings
+    std::vector<char*> environment;
+    SpawnFailure failure;  // why the child executed nothing
+};
+
+std::vector<char*> pointers_to(const std::vector<std::string>& strings) {
+    std::vector<char*> pointers;
+    pointers.reserve(strings.size() + 1);
+    for (const std::string& s : strings) pointers.push_back(const_cast<char*>(s.c_str()));
+    pointers.push_back(nullptr);
+    return pointers;
+}
+
+// The child calls the kernel through syscall(2), not through libc's wrappers: a sanitizer's
+// interceptor (ASan's sigaction) must not run in a process that shares our memory. The errno
+// that syscall(2) sets on failure is this thread's, ours: we are suspended meanwhile, and do
+// not read it afterwards.
+template <typename... Args>
+long kernel(long number, Args... args) {
+    return ::syscall(number, static_cast<long>(args)...);
+}
+
+long address(const void* pointer) {
+    return reinterpret_cast<long>(pointer);
+}
+
+// `to` becomes a copy of `from` that execve keeps; when they are the same descriptor, it
+// is only kept (its close-on-exec flag cleared in the child's own descriptor table).
+bool copy_descriptor(int from, int to) {
+    if (from == to) return kernel(SYS_fcntl, to, F_SETFD, 0) == 0;
+    return kernel(SYS_dup3, from, to, 0) == to;
+}
+
+// The plan's steps before execve, in the order the header gives them; false, with the step
+// that failed, when one does.
+bool prepare_child(const SpawnPlan& plan, SpawnFailure& failure) {
+    auto failed = [&failure](const char* step) {
+        failure = {errno, step};
+        return false;
+    };
+    if (plan.process_group >= 0 && kernel(SYS_setpgid, 0, plan.process_group) != 0) {
+        return failed("setpgid");
+    }
+    // The kernel's struct sigaction, all zero: SIG_DFL (0), no flags, an empty mask, in every
+    // architecture's layout of it.
+    const long default_action[4] = {};
+    for (int signal_number : plan.default_signals) {
+        if (kernel(SYS_rt_sigaction, signal_number, address(default_action), 0,
+                   k_kernel_sigset_bytes) != 0) {
+            return failed("sigaction");
+        }
+    }
+    if (plan.null_standard_streams) {
+        int null_fd = static_cast<int>(
+            kernel(SYS_openat, AT_FDCWD, address("/dev/null"), O_RDWR | O_CLOEXEC, 0));
+        if (null_fd < 0) return failed("open /dev/null");
+        for (int standard_fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) {
+            if (!copy_descriptor(null_fd, standard_fd)) return failed("dup3");
+        }
+    }
+    for (const auto& [from, to] : plan.dups) {
+        if (!copy_descriptor(from, to)) return failed("dup3");
+    }
+    if (plan.close_other_descriptors && kernel(SYS_close_range, 3, ~0U, 0) != 0) {
+        for (int fd = 3; fd < k_descriptor_sweep_end; ++fd) kernel(SYS_close, fd);
+    }
+    if (plan.parent_death_signal != 0 &&
+        kernel(SYS_prctl, PR_SET_PDEATHSIG, plan.parent_death_signal) != 0) {
+        return failed("prctl");
+    }
+    if (kernel(SYS_rt_sigprocmask, SIG_SETMASK, address(&plan.mask), 0, k_kernel_sigset_bytes) !=
+        0) {
+        return failed("sigprocmask");
+    }
+    return true;
+}
+
+// execve of each program in turn, returning (with the errno to report) only if none ran.
+// The rules are execvp(3)'s: a program that is not there, or may not be searched for, is
+// passed over; EACCES is remembered as the more telling error; any other error ends the
+// search.
+int execute_first(const ChildWork& work) {
+    bool denied = false;
+    int error = ENOENT;
+    for (const std::string& program : work.plan.programs) {
+        kernel(SYS_execve, address(program.c_str()), address(work.argv.data()),
+               address(work.environment.data()));
+        error = errno;
+        switch (error) {
+            case EACCES:
+                denied = true;
+                break;
+            case ENOENT:
+            case ESTALE:
+            case ENOTDIR:
+            case ENODEV:
+            case ETIMEDOUT:
+                break;
+            default:
+                return error;
+        }
+    }
+    return denied ? EACCES : error;
+}
+
+// The child's whole life. Its return ends it (clone(2) calls exit with the value), and so
+// resumes the parent, which then reads `failure`.
+int run_child(void* raw) {
+    ChildWork& work = *static_cast<ChildWork*>(raw);
+    if (prepare_child(work.plan, work.failure)) work.failure = {execute_first(work), nullptr};
+    return 127;
+}
+
+}  // namespace
+
+std::variant<pid_t, SpawnFailure> spawn_process(const SpawnPlan& plan) {
+    ChildWork work{plan, pointers_to(plan.argv), pointers_to(plan.environment), {}};
+    auto stack = std::make_unique_for_overwrite<std::byte[]>(k_child_stack_bytes);
+    // Blocked from the child's first instruction: a handler of ours must never run in a
+    // process that shares our memory. The child sets its own mask last.
+    sigset_t every_signal;
+    sigset_t ours;
+    ::sigfillset(&every_signal);
+    ::pthread_sigmask(SIG_SETMASK, &every_signal, &ours);
+    // CLONE_VFORK: we resume once the child has called execve, or has ended.
+    pid_t pid = ::clone(run_child, stack.get() + k_child_stack_bytes,
+                        CLONE_VM | CLONE_VFORK | SIGCHLD, &work);
+    const int clone_error = errno;
+    ::pthread_sigmask(SIG_SETMASK, &ours, nullptr);
+    if (pid < 0) return SpawnFailure{clone_error, "clone"};
+    if (work.failure.error != 0) {
+        while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+        }
+        return work.failure;
+    }
+    return pid;
+}
+
+std::vector<std::string> program_candidates(const std::string& name, const char* path) {
+    if (name.empty()) return {};  // nothing to find: ENOENT, as execvp(3) says
+    if (name.find('/') != std::string::npos) return {name};
+    std::vector<std::string> candidates;
+    std::string_view directories = path != nullptr ? path : "/bin:/usr/bin";
+    while (true) {
+        const std::size_t end = directories.find(':');
+        const std::string_view directory = directories.substr(0, end);
+        // As glibc: a directory too long to be one is passed over.
+        if (directory.size() < PATH_MAX) {
+            candidates.push_back(directory.empty() ? name : std::string(directory) + "/" + name);
+        }
+        if (end == std::string_view::npos) break;
+        directories.remove_prefix(end + 1);
+    }
+    return candidates;
+}
+
+}  // namespace lockrun
