@@ -1,16 +1,17 @@
 #include "cli/background_refresh.hpp"
 
-#include <fcntl.h>
+#include <signal.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <string_view>
 #include <vector>
 
-#include "exec/spawn_settings.hpp"
+#include "exec/spawn_process.hpp"
 
 extern char** environ;
 
@@ -18,33 +19,27 @@ namespace lockrun {
 
 std::optional<std::string> start_background_refresh(const char* const* argv,
                                                     const BackgroundRefresh& refresh) {
-    SpawnAttributes attributes;
-    posix_spawnattr_setflags(&attributes.attributes, POSIX_SPAWN_SETSID);
-    SpawnFileActions files;
-    for (int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) {
-        posix_spawn_file_actions_addopen(&files.actions, fd, "/dev/null", O_RDWR, 0);
-    }
-    posix_spawn_file_actions_addclosefrom_np(&files.actions, 3);
+    SpawnPlan plan;
+    // This very executable, whatever PATH now finds under its name; without /proc, argv[0].
+    plan.programs = program_candidates(argv[0], ::getenv("PATH"));
+    plan.programs.insert(plan.programs.begin(), "/proc/self/exe");
+    for (const char* const* word = argv; *word != nullptr; ++word) plan.argv.emplace_back(*word);
     // The environment as it is, but for a refresh variable this process may have inherited.
     const std::string marker = std::string(k_background_refresh_variable) + "=";
-    const std::string mine = marker + std::to_string(refresh.stale_fence) + ":" + refresh.key;
-    std::vector<char*> environment;
     for (char** variable = environ; *variable != nullptr; ++variable) {
-        if (!std::string_view(*variable).starts_with(marker)) environment.push_back(*variable);
+        if (!std::string_view(*variable).starts_with(marker))
+            plan.environment.emplace_back(*variable);
     }
-    environment.push_back(const_cast<char*>(mine.c_str()));
-    environment.push_back(nullptr);
-    char* const* arguments = const_cast<char* const*>(argv);
-    pid_t pid = -1;
-    // This very executable, whatever PATH now finds under its name.
-    int error = posix_spawn(&pid, "/proc/self/exe", &files.actions, &attributes.attributes,
-                            arguments, environment.data());
-    if (error == ENOENT) {  // no /proc
-        error = posix_spawnp(&pid, argv[0], &files.actions, &attributes.attributes, arguments,
-                             environment.data());
-    }
-    if (error != 0) {
-        return std::string("cannot start the background refresh: ") + std::strerror(error);
+    plan.environment.push_back(marker + std::to_string(refresh.stale_fence) + ":" + refresh.key);
+    plan.new_session = true;
+    plan.null_standard_streams = true;
+    plan.close_other_descriptors = true;
+    ::pthread_sigmask(SIG_BLOCK, nullptr, &plan.mask);  // lockrun's own, as it was started
+    std::variant<pid_t, SpawnFailure> started = spawn_process(plan);
+    if (const SpawnFailure* failure = std::get_if<SpawnFailure>(&started)) {
+        return std::string("cannot start the background refresh: ") +
+               (failure->step != nullptr ? std::string(failure->step) + ": " : "") +
+               std::strerror(failure->error);
     }
     return std::nullopt;
 }

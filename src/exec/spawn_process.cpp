@@ -67,6 +67,7 @@ bool prepare_child(const SpawnPlan& plan, SpawnFailure& failure) {
         failure = {errno, step};
         return false;
     };
+    if (plan.new_session && kernel(SYS_setsid) < 0) return failed("setsid");
     if (plan.process_group >= 0 && kernel(SYS_setpgid, 0, plan.process_group) != 0) {
         return failed("setpgid");
     }

@@ -6,8 +6,9 @@
 // VM). lockrun needs none of that: it has no signal handler installed while it starts a
 // process (exec/signal_watch.hpp installs one only around a local follower's wait), so the
 // dispositions the child inherits are those lockrun was started with, but SIGPIPE, which
-// lockrun ignores, and which the child resets. Used for the command and its watcher, twice a
-// run.
+// lockrun ignores, and which the child resets. (glibc's also left its two internal signals,
+// 32 and 33, ignored in every child, and so in the programs it executed.) Used for the command
+// and its watcher, twice a run, and for --stale's background refresh.
 //
 // The child runs on a stack of its own and makes system calls only: no allocation, no lock,
 // nothing that a signal handler could not do. Every signal is blocked in it from its first
@@ -27,6 +28,7 @@ struct SpawnPlan {
     std::vector<std::string> programs;  // paths tried in this order (program_candidates)
     std::vector<std::string> argv;
     std::vector<std::string> environment;   // NAME=VALUE each
+    bool new_session = false;               // lead a new session (and group), detached
     pid_t process_group = -1;               // join this group; 0: lead a new one; -1: ours
     bool null_standard_streams = false;     // /dev/null on 0, 1 and 2, before `dups`
     std::vector<std::pair<int, int>> dups;  // {from, to}: `to` a copy of `from`, kept open

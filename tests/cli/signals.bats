@@ -136,6 +136,16 @@ assert_waiter_interrupted() {
     assert_equal "$stderr" 'yes exited 141'
 }
 
+@test "the command ignores the signals that lockrun's caller ignored, and no other" {
+    # glibc's posix_spawn, which lockrun used to start it, left signals 32 and 33 (glibc's
+    # own) ignored in every command.
+    local ignored
+    ignored=$(grep SigIgn /proc/self/status)
+    run --separate-stderr lockrun --no-cache --key ignored -- grep SigIgn /proc/self/status
+    assert_status 0
+    assert_output "$ignored"
+}
+
 # is_stopped PID: the process is stopped (state T).
 is_stopped() {
     local stat

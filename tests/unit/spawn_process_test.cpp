@@ -129,6 +129,16 @@ unsigned long long mask_of(const std::string& name, const std::string& status) {
     return std::strtoull(status.c_str() + at + name.size() + 2, nullptr, 16);
 }
 
+TEST(SpawnProcess, LeadsANewSessionWhenAsked) {
+    // Field 6 of /proc/PID/stat is the session.
+    SpawnPlan plan = shell_plan("cut -d' ' -f6 /proc/$$/stat >&3; echo $$ >&3");
+    plan.new_session = true;
+    const std::string output = run_with_fd3(plan).output;
+    const std::string session = output.substr(0, output.find('\n'));
+    EXPECT_EQ(output, session + "\n" + session + "\n");
+    EXPECT_NE(session, std::to_string(::getsid(0)));
+}
+
 TEST(SpawnProcess, TheSignalMaskIsThePlansAndTheDefaultSignalsAreReset) {
     struct sigaction ignore {};
     ignore.sa_handler = SIG_IGN;
