@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string_view>
 
@@ -19,7 +20,7 @@ namespace {
 // The child's stack: it makes a few system calls and no deeper calls than these functions.
 constexpr std::size_t k_child_stack_bytes = 64 * 1024;
 // The kernel's sigset_t, which rt_sigprocmask and rt_sigaction take: one bit per signal.
-constexpr long k_kernel_sigset_bytes = 8;
+constexpr long k_kernel_sigset_bytes = sizeof(std::uint64_t);
 // Where a descriptor loop ends when close_range(2) is missing (kernels before 5.9).
 constexpr int k_descriptor_sweep_end = 1024;
 
@@ -147,16 +148,17 @@ std::variant<pid_t, SpawnFailure> spawn_process(const SpawnPlan& plan) {
     ChildWork work{plan, pointers_to(plan.argv), pointers_to(plan.environment), {}};
     auto stack = std::make_unique_for_overwrite<std::byte[]>(k_child_stack_bytes);
     // Blocked from the child's first instruction: a handler of ours must never run in a
-    // process that shares our memory. The child sets its own mask last.
-    sigset_t every_signal;
-    sigset_t ours;
-    ::sigfillset(&every_signal);
-    ::pthread_sigmask(SIG_SETMASK, &every_signal, &ours);
+    // process that shares our memory. The child sets its own mask last. (Through the kernel:
+    // libc's sigprocmask leaves its own two signals out, as its posix_spawn does not.)
+    const std::uint64_t every_signal = ~std::uint64_t{0};
+    std::uint64_t ours = 0;
+    kernel(SYS_rt_sigprocmask, SIG_SETMASK, address(&every_signal), address(&ours),
+           k_kernel_sigset_bytes);
     // CLONE_VFORK: we resume once the child has called execve, or has ended.
     pid_t pid = ::clone(run_child, stack.get() + k_child_stack_bytes,
                         CLONE_VM | CLONE_VFORK | SIGCHLD, &work);
     const int clone_error = errno;
-    ::pthread_sigmask(SIG_SETMASK, &ours, nullptr);
+    kernel(SYS_rt_sigprocmask, SIG_SETMASK, address(&ours), 0, k_kernel_sigset_bytes);
     if (pid < 0) return SpawnFailure{clone_error, "clone"};
     if (work.failure.error != 0) {
         while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
