@@ -27,8 +27,8 @@ std::optional<std::string> start_background_refresh(const char* const* argv,
     // The environment as it is, but for a refresh variable this process may have inherited.
     const std::string marker = std::string(k_background_refresh_variable) + "=";
     for (char** variable = environ; *variable != nullptr; ++variable) {
-        if (!std::string_view(*variable).starts_with(marker))
-            plan.environment.emplace_back(*variable);
+        if (std::string_view(*variable).starts_with(marker)) continue;
+        plan.environment.emplace_back(*variable);
     }
     plan.environment.push_back(marker + std::to_string(refresh.stale_fence) + ":" + refresh.key);
     plan.new_session = true;
