@@ -348,7 +348,11 @@ void print_error_document(const std::string& message, int code, const FailureCon
     JsonObject document;
     if (!at.key.empty()) document.string("key", at.key);
     document.raw("error", JsonObject().string("message", message).number("exit_code", code).str());
-    print_to_stdout(document.str() + "\n");
+    try {
+        print_to_stdout(document.str() + "\n");
+    } catch (const OutputIncomplete&) {
+        // stdout refuses it too (the failure may be that very refusal): stderr says why.
+    }
 }
 
 // The one place an error becomes lockrun's exit status: one line on stderr (a JSON object

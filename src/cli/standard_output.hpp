@@ -6,9 +6,11 @@
 
 namespace lockrun {
 
-// Writes all of `text` to stdout. A reader that has gone (EPIPE) or a stdout closed by the
-// caller loses the text without a word, as with the C++ streams before it: the exit status
-// is the subcommand's.
+// Writes all of `text` to stdout. A reader that has gone (EPIPE) loses the text without a
+// word, as the left side of a pipeline does: the exit status is the subcommand's. (A stdout
+// that lockrun's caller closed is /dev/null: cli/run_main.cpp.) Any other failure (a full
+// disk, an I/O error) throws OutputIncomplete: a script must not take a cut answer for a
+// whole one.
 void print_to_stdout(std::string_view text);
 
 }  // namespace lockrun

@@ -57,6 +57,14 @@ public:
     using BackendUnavailable::BackendUnavailable;
 };
 
+// What lockrun itself printed on stdout (help, a subcommand's answer, a --json document)
+// could not be written: a full disk, an I/O error (74). A reader that went away is no error.
+class OutputIncomplete : public Error {
+public:
+    explicit OutputIncomplete(const std::string& message)
+        : Error(exit_code::k_output_incomplete, message) {}
+};
+
 // A bug or an impossible reply (70).
 class InternalError : public Error {
 public:

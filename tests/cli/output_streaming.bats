@@ -92,6 +92,26 @@ slow_reader() { sleep 2.5; cat; }
     assert_nothing_held
 }
 
+@test "what lockrun itself prints (--help, a subcommand) on a full disk: one line and 74; to a reader that went away, no error" {
+    lockrun --key full-sub -- echo stored >/dev/null
+    local words
+    for words in "--help" "--version" "status full-sub" "status full-sub --json" "list --json" \
+        "cache show full-sub" "cache show full-sub --json" "config" "doctor --json"; do
+        # shellcheck disable=SC2086 # the words are split on purpose
+        run --separate-stderr bash -c 'lockrun "$@" >/dev/full' lockrun $words
+        assert_status 74
+        assert_one_error_line 'stdout: No space left on device: what lockrun printed is incomplete'
+    done
+    # A pipeline's reader that has all it wants (here, before the 590 KB are written): the
+    # subcommand's own status, no line.
+    lockrun --key full-big -- seq 100000 >/dev/null
+    run --separate-stderr bash -c 'lockrun cache show full-big | head -c 2; exit "${PIPESTATUS[0]}"'
+    assert_status 0
+    assert_output '1'
+    assert_equal "$stderr" ''
+    assert_nothing_held
+}
+
 # nonblocking COMMAND...: runs COMMAND with O_NONBLOCK set on its stdout, as a CI runner or a
 # Node.js parent can leave a shared descriptor.
 nonblocking() {
