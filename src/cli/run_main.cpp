@@ -256,6 +256,8 @@ int run_command(const Invocation& invocation, TerminalReporter& reporter,
             run_single_flight(settings, *backend, supervisor, files, reporter);
         summary = summary_of(outcome);
         if (outcome.failure) std::rethrow_exception(outcome.failure);
+        // Claimed, the refresh is this caller's to start, whatever became of its own output.
+        stale_fence = outcome.stale_fence;
         if (const auto& why =
                 outcome.output_failed ? outcome.output_failed : reporter.output_failed()) {
             throw Error(exit_code::k_output_incomplete,
@@ -263,7 +265,6 @@ int run_command(const Invocation& invocation, TerminalReporter& reporter,
                             "; what was printed is incomplete (the command's status: " +
                             std::to_string(outcome.exit_status) + ")");
         }
-        stale_fence = outcome.stale_fence;
         if (is_background_refresh(o)) {
             if (outcome.kind != SingleFlightOutcome::Kind::ran) return outcome.exit_status;
             if (outcome.exit_status != 0) {
@@ -372,6 +373,17 @@ int failed(const std::string& message, int code, FailureContext& at) {
     return code;
 }
 
+// The refresh of a stale result that this caller replayed and claimed, if it did: started
+// once the run's signal handling is undone (run_command has returned), so that it starts
+// with the mask and dispositions that lockrun was started with.
+void start_claimed_refresh(const char* const* argv, const std::optional<std::uint64_t>& stale_fence,
+                           const std::string& key, TerminalReporter& reporter) {
+    if (!stale_fence) return;
+    if (auto trouble = start_background_refresh(argv, {*stale_fence, key})) {
+        reporter.warn(key + ": " + *trouble);
+    }
+}
+
 // The refresh started by a caller that replayed a stale result: run again under the lock,
 // storing the new result, unless another run holds the key (then nothing, at once).
 void become_background_refresh(Invocation& invocation, const BackgroundRefresh& refresh) {
@@ -419,14 +431,15 @@ int run_main(int argc, const char* const* argv, bool openssl_linked_in) {
         switch (invocation.action) {
             case Invocation::Action::run: {
                 std::optional<std::uint64_t> stale_fence;
-                int status = run_command(invocation, *reporter, stale_fence);
-                // Now that the run's signal handling is undone: the refresh starts with
-                // the mask and dispositions that lockrun was started with.
-                if (stale_fence) {
-                    if (auto trouble = start_background_refresh(argv, {*stale_fence, o.run.key})) {
-                        reporter->warn(o.run.key + ": " + *trouble);
-                    }
+                int status = 0;
+                try {
+                    status = run_command(invocation, *reporter, stale_fence);
+                } catch (const Error&) {
+                    // A replay whose stdout failed (74) has still claimed the refresh.
+                    start_claimed_refresh(argv, stale_fence, o.run.key, *reporter);
+                    throw;
                 }
+                start_claimed_refresh(argv, stale_fence, o.run.key, *reporter);
                 return status;
             }
             case Invocation::Action::config:

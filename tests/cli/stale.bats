@@ -47,6 +47,20 @@ refresh_done() { ! pgrep -f "lockrun.*-k stale-sw" >/dev/null; }
     [[ ! -s "$LOCKRUN_TEST_SYSLOG" ]] || fail "$(cat "$LOCKRUN_TEST_SYSLOG")"
 }
 
+@test "a stale replay whose stdout fails (74) still starts the refresh it claimed" {
+    run --separate-stderr lockrun -k stale-sw --cache-ttl 1h -c "$(job old)"
+    sleep 1.1
+    run --separate-stderr bash -c 'lockrun -k stale-sw --cache-ttl 1h --stale 1s -c "$0" >/dev/full' "$(job new)"
+    assert_status 74
+    assert_regex "$stderr" "its output could not be written to stdout"
+    # The claim is this caller's: without its refresh, none would run for the claim's period.
+    wait_until 10 runs_are 2
+    wait_until 15 refresh_done
+    run --separate-stderr lockrun -k stale-sw --cache-ttl 1h --stale 30m -c "$(job newer)"
+    assert_output new
+    assert_runs 2
+}
+
 @test "a result younger than --stale is replayed as any other, and nothing is refreshed" {
     run --separate-stderr lockrun -k stale-sw --cache-ttl 1h -c "$(job old)"
     run --separate-stderr lockrun -k stale-sw --cache-ttl 1h --stale 1m -c "$(job new)"
