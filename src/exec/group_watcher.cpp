@@ -32,6 +32,7 @@ constexpr const char* k_watcher_program = "lockrun-watcher";
 // execve. Null when it cannot be started (not installed beside lockrun).
 std::optional<pid_t> start_watcher_program(const std::vector<std::string>& programs,
                                            const std::string& parent_text) {
+    if (programs.empty()) return std::nullopt;  // no /proc to say where lockrun is
     SpawnPlan plan;
     plan.programs = programs;
     plan.argv = {k_watcher_program, parent_text};
