@@ -304,10 +304,12 @@ bool is_acl_refusal(std::string_view reply) {
 
 void RedisConnection::throw_if_refused(const RespValue& reply, std::string_view command) const {
     // Redis 7 answers a long command from a client that has not logged in with a protocol
-    // error (and hangs up) rather than NOAUTH: both mean a password is missing.
+    // error (and hangs up) rather than NOAUTH: both mean a password is missing, and only
+    // that is said (the protocol error's "unauthenticated multibulk length" reads as a bug).
+    // A password that was given and refused is WRONGPASS, at the login.
     if (reply.is_error() && (reply.text.starts_with("NOAUTH") ||
                              reply.text.starts_with("ERR Protocol error: unauthenticated"))) {
-        throw ConfigError(where_ + " requires a password: " + reply.text + " (give it " +
+        throw ConfigError(where_ + " requires a password, and none was given (give it " +
                           password_from_ + ")");
     }
     if (reply.is_error() && is_acl_refusal(reply.text)) {
