@@ -18,6 +18,7 @@ setup_file() {
     STANDIN_PORT=$(free_port)
     /usr/bin/python3 "$BATS_TEST_DIRNAME/../../support/redis62_standin.py" "$STANDIN_PORT" "$REDIS_PORT" \
         >"$BATS_FILE_TMPDIR/standin.out" 2>&1 3>&- &
+    export STANDIN_PID=$!
     # In the list of this file's servers, which stop_redis stops (by PID and start time).
     remember_server "$BATS_FILE_TMPDIR" $!
     local deadline=$((SECONDS + 10))
@@ -31,6 +32,9 @@ teardown_file() { stop_redis; }
 setup() {
     per_test_setup
     export LOCKRUN_REDIS_URL=redis://127.0.0.1:$STANDIN_PORT
+    # Gone, it would fail the test as "connection refused": say so, and what it printed.
+    is_running "$STANDIN_PID" ||
+        fail "the stand-in (pid $STANDIN_PID) is gone; it printed: $(cat "$BATS_FILE_TMPDIR/standin.out")"
 }
 teardown() { per_test_teardown; }
 
