@@ -4,10 +4,11 @@ KeyDB and others), for tests/cli/redis/compat_scripts.bats: a proxy in front of 
 redis-server that answers EVAL and SCRIPT LOAD of a script that starts with "#!" exactly as
 Redis 6.2's script compiler does, and passes everything else through unchanged.
 
-    redis62_standin.py LISTEN_PORT UPSTREAM_PORT     (prints "ready" when it listens)
+    redis62_standin.py LISTEN_PORT UPSTREAM_PORT     (prints "ready PORT" when it listens)
+
+LISTEN_PORT 0 takes a port that the kernel chooses, free by construction: a port found free a
+moment before may be another test's by the time it is bound (ctest -j).
 """
-import os
-import signal
 import socket
 import sys
 import threading
@@ -82,35 +83,13 @@ def serve(client, upstream_port):
             pass
 
 
-# The signals that would end this process without a word: blocked in every thread, and
-# taken by one that says which came, and from which process, before it ends the process as
-# the signal would have. (This stand-in was once found gone right after "ready", a full run
-# under load; what stopped it was not known.)
-# (Not SIGPIPE: Python ignores it, and a write to a client that hung up raises instead.)
-FATAL_SIGNALS = {signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGUSR1,
-                 signal.SIGUSR2, signal.SIGALRM}
-
-
-def report_signals():
-    info = signal.sigwaitinfo(FATAL_SIGNALS)
-    try:
-        with open(f"/proc/{info.si_pid}/cmdline", "rb") as f:
-            sender = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
-    except OSError:
-        sender = "(gone)"
-    print(f"stand-in: signal {info.si_signo} from pid {info.si_pid}: {sender}", flush=True)
-    os._exit(128 + info.si_signo)
-
-
 def main():
-    signal.pthread_sigmask(signal.SIG_BLOCK, FATAL_SIGNALS)
-    threading.Thread(target=report_signals, daemon=True).start()
     listen_port, upstream_port = int(sys.argv[1]), int(sys.argv[2])
     server = socket.socket()
     server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     server.bind(("127.0.0.1", listen_port))
     server.listen(64)
-    print("ready", flush=True)
+    print(f"ready {server.getsockname()[1]}", flush=True)
     while True:
         try:
             client, _ = server.accept()

@@ -14,29 +14,34 @@ setup_file() {
     start_redis
     start_server old -- --rename-command SPUBLISH '' --rename-command SSUBSCRIBE ''
     export REDIS_PORT=$OLD_PORT
-    export STANDIN_PORT
-    STANDIN_PORT=$(free_port)
-    /usr/bin/python3 "$BATS_TEST_DIRNAME/../../support/redis62_standin.py" "$STANDIN_PORT" "$REDIS_PORT" \
-        >"$BATS_FILE_TMPDIR/standin.out" 2>&1 3>&- &
-    export STANDIN_PID=$!
-    # In the list of this file's servers, which stop_redis stops (by PID and start time).
-    remember_server "$BATS_FILE_TMPDIR" $!
-    local deadline=$((SECONDS + 10))
-    until grep -q ready "$BATS_FILE_TMPDIR/standin.out"; do
-        ((SECONDS < deadline)) || { cat "$BATS_FILE_TMPDIR/standin.out" >&2; return 1; }
-        sleep 0.05
-    done
 }
 teardown_file() { stop_redis; }
-# common.bash points LOCKRUN_REDIS_URL at the real server for every test: here, the stand-in.
+# common.bash points LOCKRUN_REDIS_URL at the real server for every test: here, the stand-in,
+# one for each test, on a port the kernel chose for it. (It took one that free_port had
+# found free, which under ctest -j another file could take first: the stand-in then died of
+# "Address already in use", and `grep ready` read that as its "ready".)
 setup() {
     per_test_setup
+    /usr/bin/python3 "$BATS_TEST_DIRNAME/../../support/redis62_standin.py" 0 "$REDIS_PORT" \
+        >standin.out 2>&1 3>&- &
+    STANDIN_PID=$!
+    local deadline=$((SECONDS + 10))
+    until STANDIN_PORT=$(sed -n 's/^ready \([0-9]\+\)$/\1/p' standin.out) && [[ -n $STANDIN_PORT ]]; do
+        ((SECONDS < deadline)) && is_running "$STANDIN_PID" ||
+            fail "the stand-in did not start: $(cat standin.out)"
+        sleep 0.05
+    done
     export LOCKRUN_REDIS_URL=redis://127.0.0.1:$STANDIN_PORT
-    # Gone, it would fail the test as "connection refused": say so, and what it printed.
-    is_running "$STANDIN_PID" ||
-        fail "the stand-in (pid $STANDIN_PID) is gone; it printed: $(cat "$BATS_FILE_TMPDIR/standin.out")"
 }
-teardown() { per_test_teardown; }
+teardown() {
+    per_test_teardown
+    # Not reaped yet, so this PID is still the stand-in's, gone or not.
+    if [[ $(ps -o stat= -p "$STANDIN_PID") == Z* ]]; then
+        echo "# the stand-in ended during the test; it printed: $(cat standin.out)" >&3
+    fi
+    kill -TERM "$STANDIN_PID" 2>/dev/null || true
+    wait "$STANDIN_PID" 2>/dev/null || true
+}
 
 @test "the stand-in refuses a #!lua script as Redis 6.2 does" {
     run redis-cli -p "$STANDIN_PORT" EVAL $'#!lua\nreturn 1' 0
