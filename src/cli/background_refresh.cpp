@@ -13,8 +13,6 @@
 
 #include "exec/spawn_process.hpp"
 
-extern char** environ;
-
 namespace lockrun {
 
 std::optional<std::string> start_background_refresh(const char* const* argv,
@@ -24,13 +22,9 @@ std::optional<std::string> start_background_refresh(const char* const* argv,
     plan.programs = program_candidates(argv[0], ::getenv("PATH"));
     plan.programs.insert(plan.programs.begin(), "/proc/self/exe");
     for (const char* const* word = argv; *word != nullptr; ++word) plan.argv.emplace_back(*word);
-    // The environment as it is, but for a refresh variable this process may have inherited.
-    const std::string marker = std::string(k_background_refresh_variable) + "=";
-    for (char** variable = environ; *variable != nullptr; ++variable) {
-        if (std::string_view(*variable).starts_with(marker)) continue;
-        plan.environment.emplace_back(*variable);
-    }
-    plan.environment.push_back(marker + std::to_string(refresh.stale_fence) + ":" + refresh.key);
+    // The environment as it is, with this refresh's variable (not one this process inherited).
+    plan.environment = environment_with(
+        {{k_background_refresh_variable, std::to_string(refresh.stale_fence) + ":" + refresh.key}});
     plan.new_session = true;
     plan.null_standard_streams = true;
     plan.close_other_descriptors = true;

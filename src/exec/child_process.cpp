@@ -11,41 +11,14 @@
 #include "core/exit_code.hpp"
 #include "exec/spawn_process.hpp"
 
-extern char** environ;
-
 namespace lockrun {
-namespace {
-
-bool names(std::string_view variable, std::string_view name) {
-    return variable.starts_with(name) && variable.size() > name.size() &&
-           variable[name.size()] == '=';
-}
-
-// environ without the removed variables, with the extra ones set (replacing any of the same
-// name).
-std::vector<std::string> build_environment(
-    const std::vector<std::pair<std::string, std::string>>& extra,
-    const std::vector<std::string>& removed) {
-    std::vector<std::string> environment;
-    for (char** entry = environ; *entry != nullptr; ++entry) {
-        std::string_view variable(*entry);
-        bool dropped = false;
-        for (const auto& [name, value] : extra) dropped = dropped || names(variable, name);
-        for (const std::string& name : removed) dropped = dropped || names(variable, name);
-        if (!dropped) environment.emplace_back(variable);
-    }
-    for (const auto& [name, value] : extra) environment.push_back(name + "=" + value);
-    return environment;
-}
-
-}  // namespace
 
 std::variant<ChildProcess, StartFailure> ChildProcess::spawn(const ChildStart& start) {
     SpawnPlan plan;
     // As posix_spawnp(3): found on lockrun's own PATH.
     plan.programs = program_candidates(start.argv.at(0), ::getenv("PATH"));
     plan.argv = start.argv;
-    plan.environment = build_environment(start.extra_environment, start.removed_environment);
+    plan.environment = environment_with(start.extra_environment, start.removed_environment);
     plan.process_group = start.process_group;
     plan.dups.emplace_back(start.stdout_fd, STDOUT_FILENO);
     if (start.stderr_fd >= 0) plan.dups.emplace_back(start.stderr_fd, STDERR_FILENO);

@@ -14,6 +14,8 @@
 #include <memory>
 #include <string_view>
 
+extern char** environ;
+
 namespace lockrun {
 namespace {
 
@@ -61,9 +63,9 @@ bool copy_descriptor(int from, int to) {
     return kernel(SYS_dup3, from, to, 0) == to;
 }
 
-// The plan's steps before execve, in the order the header gives them; false, with the step
-// that failed, when one does.
-bool prepare_child(const SpawnPlan& plan, SpawnFailure& failure) {
+}  // namespace
+
+bool apply_plan_steps(const SpawnPlan& plan, SpawnFailure& failure) {
     auto failed = [&failure](const char* step) {
         failure = {errno, step};
         return false;
@@ -106,6 +108,8 @@ bool prepare_child(const SpawnPlan& plan, SpawnFailure& failure) {
     return true;
 }
 
+namespace {
+
 // execve of each program in turn, returning (with the errno to report) only if none ran.
 // The rules are execvp(3)'s: a program that is not there, or may not be searched for, is
 // passed over; EACCES is remembered as the more telling error; any other error ends the
@@ -138,7 +142,7 @@ int execute_first(const ChildWork& work) {
 // resumes the parent, which then reads `failure`.
 int run_child(void* raw) {
     ChildWork& work = *static_cast<ChildWork*>(raw);
-    if (prepare_child(work.plan, work.failure)) work.failure = {execute_first(work), nullptr};
+    if (apply_plan_steps(work.plan, work.failure)) work.failure = {execute_first(work), nullptr};
     return 127;
 }
 
@@ -166,6 +170,25 @@ std::variant<pid_t, SpawnFailure> spawn_process(const SpawnPlan& plan) {
         return work.failure;
     }
     return pid;
+}
+
+std::vector<std::string> environment_with(
+    const std::vector<std::pair<std::string, std::string>>& set,
+    const std::vector<std::string>& removed) {
+    auto names = [](std::string_view variable, std::string_view name) {
+        return variable.starts_with(name) && variable.size() > name.size() &&
+               variable[name.size()] == '=';
+    };
+    std::vector<std::string> environment;
+    for (char** entry = environ; *entry != nullptr; ++entry) {
+        std::string_view variable(*entry);
+        bool dropped = false;
+        for (const auto& [name, value] : set) dropped = dropped || names(variable, name);
+        for (const std::string& name : removed) dropped = dropped || names(variable, name);
+        if (!dropped) environment.emplace_back(variable);
+    }
+    for (const auto& [name, value] : set) environment.push_back(name + "=" + value);
+    return environment;
 }
 
 std::vector<std::string> program_candidates(const std::string& name, const char* path) {

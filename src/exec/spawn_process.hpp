@@ -49,6 +49,17 @@ struct SpawnFailure {
 // The pid of the started program, or why there is none. No child is left behind on failure.
 std::variant<pid_t, SpawnFailure> spawn_process(const SpawnPlan& plan);
 
+// The plan's steps before execve, in the order SpawnPlan gives them, in the calling process:
+// for a fork of ours that goes on without execve. System calls only, as in spawn_process's
+// child. False, with the step that failed, when one does.
+bool apply_plan_steps(const SpawnPlan& plan, SpawnFailure& failure);
+
+// Our environment without the `removed` variables, and with the `set` ones (replacing any of
+// the same name): a SpawnPlan's.
+std::vector<std::string> environment_with(
+    const std::vector<std::pair<std::string, std::string>>& set,
+    const std::vector<std::string>& removed = {});
+
 // The paths execvp(3) and posix_spawnp(3) try for `name`: `name` itself if it holds a '/';
 // else `name` in each directory of `path` (null: "/bin:/usr/bin", as glibc's default; an
 // empty entry is the working directory).

@@ -27,6 +27,15 @@ struct ShellRun {
     int status = -1;
 };
 
+// Everything the pipe's other end writes, until every writer has closed it.
+std::string read_to_end(int fd) {
+    std::string text;
+    char buffer[4096];
+    ssize_t got;
+    while ((got = ::read(fd, buffer, sizeof buffer)) > 0) text.append(buffer, got);
+    return text;
+}
+
 SpawnPlan shell_plan(const std::string& script) {
     SpawnPlan plan;
     plan.programs = {"/bin/sh"};
@@ -45,10 +54,7 @@ ShellRun run_with_fd3(SpawnPlan plan) {
     write_end.reset();
     ShellRun run;
     if (!std::holds_alternative<pid_t>(started)) return run;
-    char buffer[4096];
-    ssize_t got;
-    while ((got = ::read(read_end.get(), buffer, sizeof buffer)) > 0)
-        run.output.append(buffer, got);
+    run.output = read_to_end(read_end.get());
     int status = 0;
     ::waitpid(std::get<pid_t>(started), &status, 0);
     run.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -114,10 +120,7 @@ std::string signal_masks(SpawnPlan plan) {
     plan.dups.emplace_back(write_end.get(), STDOUT_FILENO);
     std::variant<pid_t, SpawnFailure> started = spawn_process(plan);
     write_end.reset();
-    std::string output;
-    char buffer[512];
-    ssize_t got;
-    while ((got = ::read(read_end.get(), buffer, sizeof buffer)) > 0) output.append(buffer, got);
+    const std::string output = read_to_end(read_end.get());
     if (const pid_t* pid = std::get_if<pid_t>(&started)) ::waitpid(*pid, nullptr, 0);
     return output;
 }
@@ -187,10 +190,7 @@ TEST(SpawnProcess, DescriptorsAreKeptOrClosedAsPlanned) {
     std::variant<pid_t, SpawnFailure> started = spawn_process(plan);
     ASSERT_TRUE(std::holds_alternative<pid_t>(started));
     write_end.reset();
-    std::string output;
-    char buffer[512];
-    ssize_t got;
-    while ((got = ::read(read_end.get(), buffer, sizeof buffer)) > 0) output.append(buffer, got);
+    const std::string output = read_to_end(read_end.get());
     ::waitpid(std::get<pid_t>(started), nullptr, 0);
     EXPECT_EQ(output, "shut\n/dev/null\n/dev/null\n");
 }
