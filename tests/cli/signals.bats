@@ -186,6 +186,17 @@ ticks_stand_still() {
     assert_nothing_held
 }
 
+@test "SIGTSTP ignored when lockrun starts stays ignored: neither lockrun nor its command stops" {
+    # As SIGINT above: a job started with Ctrl-Z ignored (nohup-like launchers) keeps it so.
+    spawn holder env --ignore-signal=TSTP "$LOCKRUN" --no-cache --lease 30s --key tstp-ign \
+        -c "$(ticking_cmd 20)"
+    wait_until 10 test -s ticks
+    kill -TSTP "${SPAWNED[holder]}"
+    assert_exit holder 0 10
+    assert_equal "ticks: $(wc -l <ticks)" 'ticks: 20'
+    assert_nothing_held
+}
+
 @test "stopped past its lease, a holder never overlaps the run that took the key: continued, 76" {
     spawn holder "$LOCKRUN" --no-cache --lease 1s --key tstp -c "$(ticking_cmd 40)"
     wait_until 10 test -s ticks
