@@ -64,6 +64,20 @@ setup_file() {
     fi
 }
 
+@test "building the lockrun target alone (scripts/lockrun, scripts/bench) builds its companions too" {
+    # A scratch tree of the default preset: the target dependencies are read from the
+    # Makefiles that CMake generates (building it would take minutes).
+    local tree=$BATS_TEST_TMPDIR/default
+    cmake --preset default -G "Unix Makefiles" -S "$BATS_TEST_DIRNAME/../.." -B "$tree" \
+        >"$tree.log" 2>&1 || { cat "$tree.log" >&2; return 1; }
+    run grep '^CMakeFiles/lockrun\.dir/all: ' "$tree/CMakeFiles/Makefile2"
+    assert_success
+    assert_line 'CMakeFiles/lockrun.dir/all: CMakeFiles/lockrun-openssl.dir/all'
+    case $(uname -m) in
+        x86_64 | aarch64) assert_line 'CMakeFiles/lockrun.dir/all: CMakeFiles/lockrun-watcher.dir/all' ;;
+    esac
+}
+
 @test "the packaged man page is the one in the tree, and the packaged lockrun runs" {
     local unpacked=$BATS_TEST_TMPDIR/unpacked
     dpkg-deb -x "$DEB" "$unpacked"
