@@ -70,6 +70,16 @@ report_parent='readlink /proc/$PPID/exe; cat /proc/$(cut -d" " -f4 /proc/$PPID/s
     assert_line passed-on
 }
 
+@test "a run in lockrun-openssl is named lockrun: pgrep -x lockrun finds it as any other" {
+    run lockrun --cache-key-file cache.key -k named -- \
+        sh -c 'readlink /proc/$PPID/exe; cat /proc/$PPID/comm; echo "pid $PPID"; pgrep -x lockrun'
+    assert_success
+    assert_line --index 0 "$(dirname "$(readlink -f "$LOCKRUN")")/lockrun-openssl"
+    assert_line --index 1 lockrun
+    local pid=${lines[2]#pid }
+    assert_line "$pid"  # among pgrep's
+}
+
 @test "without lockrun-openssl, a run that needs it exits 78 with one line, runs nothing and leaves the key free" {
     mkdir bin
     cp "$LOCKRUN" bin/lockrun
