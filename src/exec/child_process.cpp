@@ -65,16 +65,17 @@ void ChildProcess::signal_group(int signal_number) const {
     }
 }
 
-std::optional<ChildProcess::Ending> ChildProcess::try_reap() {
-    if (pid_ < 0) return std::nullopt;
+ChildProcess::Change ChildProcess::try_reap() {
+    if (pid_ < 0) return {};
     int status = 0;
-    pid_t got = ::waitpid(pid_, &status, WNOHANG);
-    if (got != pid_) return std::nullopt;
+    pid_t got = ::waitpid(pid_, &status, WNOHANG | WUNTRACED);
+    if (got != pid_) return {};
+    if (WIFSTOPPED(status)) return {std::nullopt, WSTOPSIG(status)};
     pid_ = -1;
     if (WIFSIGNALED(status)) {
-        return Ending{exit_code::k_signal_base + WTERMSIG(status), WTERMSIG(status)};
+        return {Ending{exit_code::k_signal_base + WTERMSIG(status), WTERMSIG(status)}};
     }
-    return Ending{WEXITSTATUS(status), std::nullopt};
+    return {Ending{WEXITSTATUS(status), std::nullopt}};
 }
 
 }  // namespace lockrun

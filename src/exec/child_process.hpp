@@ -40,6 +40,7 @@ public:
     ~ChildProcess();
 
     pid_t pid() const { return pid_; }
+    pid_t group() const { return group_; }
     // Sends a signal to the command's whole process group, also after the command itself
     // has ended (its leftover children are still in it).
     void signal_group(int signal_number) const;
@@ -48,7 +49,13 @@ public:
         int exit_status;            // 128+N for signal N
         std::optional<int> signal;  // N, when a signal killed it
     };
-    std::optional<Ending> try_reap();
+    // What became of the command since the last look: it ended, it stopped (with the
+    // signal that stopped it), or neither. Never blocks.
+    struct Change {
+        std::optional<Ending> ending;
+        int stopped_by = 0;
+    };
+    Change try_reap();
 
 private:
     ChildProcess(pid_t pid, pid_t group) : pid_(pid), group_(group) {}

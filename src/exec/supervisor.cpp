@@ -16,6 +16,7 @@
 #include "exec/child_process.hpp"
 #include "exec/group_watcher.hpp"
 #include "exec/output_relay.hpp"
+#include "exec/terminal_handover.hpp"
 
 namespace lockrun {
 namespace {
@@ -112,6 +113,20 @@ public:
           report_(report) {}
 
     bool finished() const { return ending_ && relays_done_; }
+
+    // A run typed at a shell prompt (lockrun the terminal's foreground job, its standard
+    // streams that terminal): the command gets the terminal from its start, as the shell's
+    // job would, so that a process it starts can read it too (sudo's password), where
+    // lockrun sees only the command's own stops. Not in a pipeline (`lockrun ... | less`):
+    // the other end may need the terminal; there the command gets it when it stops for it.
+    void give_terminal_to_an_interactive_command() {
+        if (::isatty(STDIN_FILENO) != 1 || ::isatty(STDOUT_FILENO) != 1 ||
+            ::isatty(STDERR_FILENO) != 1 || !terminal_.lockrun_in_foreground()) {
+            return;
+        }
+        command_gets_terminal_ = true;
+        terminal_.give_to(child_.group());
+    }
     const ChildProcess::Ending& ending() const { return *ending_; }
     bool output_cut() const { return std::ranges::any_of(relays_, &OutputRelay::cut); }
     std::optional<std::string> output_failure() const {
@@ -160,8 +175,20 @@ public:
         // streaming command's output.
         if (ending_ || !child_may_have_ended_) return;
         child_may_have_ended_ = false;
-        ending_ = child_.try_reap();
+        ChildProcess::Change change = child_.try_reap();
+        if (change.stopped_by != 0) {
+            on_command_stopped(change.stopped_by);
+            return;
+        }
+        ending_ = change.ending;
         if (!ending_) return;
+        // Ctrl-C and Ctrl-\ went to the command's group, not to lockrun: a run they ended
+        // is one the user cut short, as when lockrun forwards them (SPEC §4).
+        if (ending_->signal && (*ending_->signal == SIGINT || *ending_->signal == SIGQUIT) &&
+            terminal_.held_by(child_.group()) && !report_.forwarded_signal) {
+            report_.forwarded_signal = *ending_->signal;
+        }
+        terminal_.take_back();
         for (OutputRelay& relay : relays_) relay.command_ended();
         drain_deadline_ = Deadline::after(k_output_drain);
         report_.ended_in_lease = lease_.valid_now();
@@ -182,7 +209,12 @@ public:
         // (above) sent before the command is let go on.
         if (resume_command_) {
             resume_command_ = false;
-            if (!ending_) child_.signal_group(SIGCONT);
+            if (!ending_) {
+                if (command_gets_terminal_ && terminal_.lockrun_in_foreground()) {
+                    terminal_.give_to(child_.group());
+                }
+                child_.signal_group(SIGCONT);
+            }
         }
     }
 
@@ -209,10 +241,60 @@ private:
     // guard stopped while its command ran on would let another run overlap it once the
     // lease ran out. Continued (fg, bg, kill -CONT), lockrun lets the command go on only
     // after keep_lease() has looked at the lease: the clock may say it ran out meanwhile.
-    void stop_with_command() {
+    // `stop_signal` is what lockrun's parent sees (a shell: "Stopped (tty input)" for
+    // SIGTTIN); SIGSTOP where lockrun ignores it. The whole group is stopped with SIGSTOP,
+    // which none of its processes can catch.
+    void stop_with_command(int stop_signal = SIGSTOP) {
         if (!ending_) child_.signal_group(SIGSTOP);
-        ::raise(SIGSTOP);
+        terminal_.take_back();  // given again once continued in the foreground
+        if (!stops_lockrun(stop_signal)) stop_signal = SIGSTOP;
+        ::raise(stop_signal);
         resume_command_ = true;
+    }
+
+    // Whether `stop_signal` raised would stop lockrun: at its default, and not blocked.
+    static bool stops_lockrun(int stop_signal) {
+        struct sigaction action {};
+        sigset_t blocked;
+        ::sigprocmask(SIG_BLOCK, nullptr, &blocked);
+        return stop_signal == SIGSTOP ||
+               (::sigaction(stop_signal, nullptr, &action) == 0 && action.sa_handler == SIG_DFL &&
+                ::sigismember(&blocked, stop_signal) == 0);
+    }
+
+    // terminal_handover.hpp. A command that stopped while its group held the terminal was
+    // stopped by Ctrl-Z, which reaches it now, not lockrun: lockrun stops with it, as for a
+    // Ctrl-Z of its own, the terminal back in lockrun's group for the shell. One stopped
+    // for reading or setting the terminal from the background gets it when lockrun is the
+    // foreground job (it may have read before it got it); when lockrun is in the background
+    // itself, lockrun stops as the command did, for the shell (or a lockrun around this
+    // one) to bring it to the foreground, and the command gets the terminal once continued
+    // there. Any other stop is someone's kill -STOP: the command stays as it was left.
+    void on_command_stopped(int stop_signal) {
+        const bool for_the_terminal = stop_signal == SIGTTIN || stop_signal == SIGTTOU;
+        const bool holds_terminal = terminal_.held_by(child_.group());
+        if (holds_terminal && !for_the_terminal) {
+            stop_with_command(SIGSTOP);
+        } else if (for_the_terminal) {
+            command_gets_terminal_ = true;
+            if (holds_terminal || terminal_.lockrun_in_foreground()) {
+                terminal_.give_to(child_.group());
+                child_.signal_group(SIGCONT);
+            } else if (terminal_.exists() && a_job_control_shell_may_continue_lockrun()) {
+                stop_with_command(stop_signal);
+            }
+            // Else nothing could bring lockrun to the foreground (it has no terminal, or its
+            // parent is in its own group, or another session: someone's kill -TTIN): the
+            // command stays stopped, as it was left.
+        }
+    }
+
+    // Whether lockrun's parent is in another process group of its session, as a shell with
+    // job control is: else lockrun's group may be orphaned, where the kernel drops a stop by
+    // SIGTTIN or SIGTTOU, and no one would continue lockrun after one by SIGSTOP.
+    static bool a_job_control_shell_may_continue_lockrun() {
+        const pid_t parent = ::getppid();
+        return ::getpgid(parent) != ::getpgrp() && ::getsid(parent) == ::getsid(0);
     }
 
     void stop_for_lock_loss() {
@@ -242,6 +324,10 @@ private:
     Deadline kill_deadline_ = Deadline::never();
     bool relays_done_ = false;
     bool resume_command_ = false;  // stopped with lockrun (Ctrl-Z), to be continued
+    TerminalHandover terminal_;
+    // The command's group gets the terminal whenever lockrun is its foreground job: typed at
+    // a prompt, or once the command stopped for it (SIGTTIN, SIGTTOU).
+    bool command_gets_terminal_ = false;
 };
 
 }  // namespace
@@ -269,6 +355,7 @@ RunReport Supervisor::run(const CommandSpec& command, LeaseKeeper& lease, const 
     OutputTap tap{capture, policy.live};
     RunLoop loop(*child, relay_output(std::move(stdout_pipe), std::move(stderr_pipe), tap),
                  signals_, lease, policy, report);
+    loop.give_terminal_to_an_interactive_command();
     while (!loop.finished()) {
         loop.wait();             // once: until a source is ready or the earliest deadline
         loop.forward_signals();  // to the command's process group

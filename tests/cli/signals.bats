@@ -225,14 +225,15 @@ ticks_stand_still() {
     fi
 }
 
-@test "a command stopped by a read of the terminal (SIGTTIN) still ends on Ctrl-C: 130" {
-    # A command in the background group that reads the terminal is stopped; SIGINT alone
-    # stayed pending in it, and lockrun waited for ever.
-    spawn holder "$LOCKRUN" --no-cache --lease 30s --key ttin -c "$(ticking_cmd 400)"
+@test "a command stopped by SIGTTIN, without a terminal, still ends on Ctrl-C: 130" {
+    # A command stopped (a kill -TTIN, or a read of a terminal lockrun could not give it:
+    # terminal.bats) kept SIGINT pending, and lockrun waited for ever. In a session of its
+    # own (setsid), lockrun has no terminal wherever the suite runs.
+    spawn holder setsid -w "$LOCKRUN" --no-cache --lease 30s --key ttin -c "$(ticking_cmd 400)"
     wait_until 10 test -s ticks
     kill -TTIN -- "-$(ps -o pgid= -p "$(<holder.cmd.pid)" | tr -d ' ')"
     wait_until 5 ticks_stand_still
-    kill -INT "${SPAWNED[holder]}"
+    kill -INT "$(ps -o ppid= -p "$(<holder.cmd.pid)" | tr -d ' ')"
     assert_exit holder 130 5
     assert_nothing_held
 }
