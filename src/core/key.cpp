@@ -21,6 +21,10 @@ std::optional<std::string> key_problem(std::string_view key) {
         if (is_control_character(key.substr(pos, length))) {
             return "contains a control character at byte " + std::to_string(pos + 1);
         }
+        if (is_bidi_control(key.substr(pos, length))) {
+            return "contains a bidirectional formatting character at byte " +
+                   std::to_string(pos + 1) + ", which makes it show as another key";
+        }
         pos += length;
     }
     return std::nullopt;

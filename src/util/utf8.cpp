@@ -30,6 +30,30 @@ bool is_control_character(std::string_view character) {
     return character.size() == 2 && byte(0) == 0xc2 && byte(1) < 0xa0;
 }
 
+char32_t code_point(std::string_view character) {
+    auto byte = [&](std::size_t i) {
+        return static_cast<char32_t>(static_cast<unsigned char>(character[i]));
+    };
+    switch (character.size()) {
+        case 1:
+            return byte(0);
+        case 2:
+            return (byte(0) & 0x1f) << 6 | (byte(1) & 0x3f);
+        case 3:
+            return (byte(0) & 0x0f) << 12 | (byte(1) & 0x3f) << 6 | (byte(2) & 0x3f);
+        default:
+            return (byte(0) & 0x07) << 18 | (byte(1) & 0x3f) << 12 | (byte(2) & 0x3f) << 6 |
+                   (byte(3) & 0x3f);
+    }
+}
+
+bool is_bidi_control(std::string_view character) {
+    if (character.size() != 2 && character.size() != 3) return false;
+    const char32_t c = code_point(character);
+    return c == 0x061c || c == 0x200e || c == 0x200f || (c >= 0x202a && c <= 0x202e) ||
+           (c >= 0x2066 && c <= 0x2069);
+}
+
 bool is_valid_utf8(std::string_view bytes) {
     while (!bytes.empty()) {
         std::size_t length = utf8_sequence_length(bytes);

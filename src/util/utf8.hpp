@@ -12,6 +12,15 @@ std::size_t utf8_sequence_length(std::string_view bytes);
 // or C1 (U+0080-U+009F, which some terminals obey like ESC sequences).
 bool is_control_character(std::string_view character);
 
+// Whether `character`, one UTF-8 sequence, is a bidirectional formatting character (U+061C,
+// U+200E, U+200F, U+202A-U+202E, U+2066-U+2069): invisible itself, it changes the order in
+// which a terminal shows what follows it on the line ("Trojan Source"), so that a quoted
+// value can read as another.
+bool is_bidi_control(std::string_view character);
+
+// The code point of `character`, one well-formed UTF-8 sequence.
+char32_t code_point(std::string_view character);
+
 // Whether `bytes` is all well-formed UTF-8.
 bool is_valid_utf8(std::string_view bytes);
 

@@ -52,6 +52,10 @@ repeat() {
     assert_rejected 64 'key' --no-cache --key $'a\x7fb' -- touch ran
 }
 
+@test "a key with a bidirectional formatting character (U+202E), which shows it as another: 64" {
+    assert_rejected 64 'key.*bidirectional' --no-cache --key $'report-\u202egnp.exe' -- touch ran
+}
+
 @test "a key that is not valid UTF-8: 64" {
     assert_rejected 64 'key|utf' --no-cache --key $'a\xffb' -- touch ran
 }

@@ -59,6 +59,25 @@ TEST(KeyProblem, RejectsC1ControlsEncodedAsUtf8) {
     EXPECT_EQ(key_problem("\xC2\x9F"), "contains a control character at byte 1");    // U+009F
 }
 
+TEST(KeyProblem, RejectsBidirectionalFormattingCharacters) {
+    // "report-\u202Egnp.exe" shows as "report-exe.png": another key than it is.
+    const std::string why = "contains a bidirectional formatting character at byte ";
+    const std::string shown = ", which makes it show as another key";
+    EXPECT_EQ(key_problem("report-\xE2\x80\xAEgnp.exe"), why + "8" + shown);  // U+202E
+    EXPECT_EQ(key_problem("\xE2\x80\xAA"), why + "1" + shown);                // U+202A
+    EXPECT_EQ(key_problem("a\xE2\x81\xA6"
+                          "b\xE2\x81\xA9"),
+              why + "2" + shown);                                 // U+2066
+    EXPECT_EQ(key_problem("ab\xE2\x80\x8F"), why + "3" + shown);  // U+200F
+    EXPECT_EQ(key_problem("\xD8\x9C"), why + "1" + shown);        // U+061C
+    // Neighbours that are not: U+2029, U+202F (narrow no-break space), U+2065, U+206A,
+    // U+200D (the joiner of emoji sequences).
+    for (const char* fine : {"\xE2\x80\xA9", "\xE2\x80\xAF", "\xE2\x81\xA5", "\xE2\x81\xAA",
+                             "\xE2\x80\x8D", "\xD8\x9B"}) {
+        EXPECT_EQ(key_problem(fine), std::nullopt) << fine;
+    }
+}
+
 TEST(KeyProblem, PointsAtTheByteAfterMultiByteCharacters) {
     EXPECT_EQ(key_problem("\xC3\xA9\xE6\x97\xA5\t"), "contains a control character at byte 6");
 }

@@ -27,6 +27,15 @@ TEST(OneLine, EscapesC1ControlsWrittenAsUtf8) {
     EXPECT_EQ(one_line("\xc2\x80\xc2\x9f"), "\\u0080\\u009f");
 }
 
+TEST(OneLine, EscapesBidirectionalFormattingCharacters) {
+    EXPECT_EQ(one_line("host-\xE2\x80\xAE"
+                       "1.example"),
+              "host-\\u202e1.example");
+    EXPECT_EQ(one_line("\xE2\x81\xA6\xE2\x81\xA9\xE2\x80\x8E\xD8\x9C"),
+              "\\u2066\\u2069\\u200e\\u061c");
+    EXPECT_EQ(one_line("\xE2\x80\x8D"), "\xE2\x80\x8D");  // U+200D, the zero-width joiner
+}
+
 TEST(OneLine, KeepsPrintableUtf8) {
     EXPECT_EQ(one_line("caf\xc3\xa9"), "caf\xc3\xa9");
     EXPECT_EQ(one_line("\xc2\xa0"), "\xc2\xa0");  // U+00A0, the first after C1

@@ -16,6 +16,31 @@ TEST(Utf8SequenceLength, MeasuresEachWellFormedLength) {
     EXPECT_EQ(utf8_sequence_length(std::string_view("\0", 1)), 1u);
 }
 
+TEST(CodePoint, DecodesEachLength) {
+    EXPECT_EQ(code_point("a"), U'a');
+    EXPECT_EQ(code_point("\xc3\xa9"), U'\u00e9');
+    EXPECT_EQ(code_point("\xe2\x80\xae"), U'\u202e');
+    EXPECT_EQ(code_point("\xf0\x9f\x98\x80"), U'\U0001f600');
+    EXPECT_EQ(code_point("\xf4\x8f\xbf\xbf"), U'\U0010ffff');
+}
+
+TEST(IsBidiControl, NamesTheFormattingCharactersThatReorderALine) {
+    for (char32_t c : {0x061cU, 0x200eU, 0x200fU, 0x202aU, 0x202bU, 0x202cU, 0x202dU, 0x202eU,
+                       0x2066U, 0x2067U, 0x2068U, 0x2069U}) {
+        std::string character = c < 0x800 ? std::string{static_cast<char>(0xc0 | (c >> 6)),
+                                                        static_cast<char>(0x80 | (c & 0x3f))}
+                                          : std::string{static_cast<char>(0xe0 | (c >> 12)),
+                                                        static_cast<char>(0x80 | ((c >> 6) & 0x3f)),
+                                                        static_cast<char>(0x80 | (c & 0x3f))};
+        EXPECT_TRUE(is_bidi_control(character)) << std::hex << static_cast<unsigned>(c);
+    }
+    EXPECT_FALSE(is_bidi_control("a"));
+    EXPECT_FALSE(is_bidi_control("\xe2\x80\x8d"));  // U+200D
+    EXPECT_FALSE(is_bidi_control("\xe2\x80\xa9"));  // U+2029
+    EXPECT_FALSE(is_bidi_control("\xe2\x81\xaa"));  // U+206A
+    EXPECT_FALSE(is_bidi_control("\xf0\x9f\x98\x80"));
+}
+
 TEST(Utf8SequenceLength, RefusesWhatRfc3629Forbids) {
     EXPECT_EQ(utf8_sequence_length(""), 0u);
     EXPECT_EQ(utf8_sequence_length("\x80"), 0u);              // a lone continuation byte
