@@ -2,6 +2,7 @@
 
 #include <spdlog/sinks/stdout_sinks.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -68,6 +69,7 @@ void TerminalReporter::add_context(std::string_view name, LogValue value) {
 void TerminalReporter::log(spdlog::level::level_enum level, std::string_view level_name,
                            const std::string& message, const LogFields& fields) {
     if (!logger_->should_log(level)) return;
+    end_open_output_line();
     if (format_ == LogFormat::text) {
         logger_->log(level, message);
         return;
@@ -106,10 +108,22 @@ void TerminalReporter::print_live(OutputStream stream, std::string_view bytes) {
 
 void TerminalReporter::print_output(OutputStream stream, std::string_view bytes) {
     const bool to_stdout = stream == OutputStream::stdout_stream;
+    if (!bytes.empty()) (to_stdout ? stdout_line_open_ : stderr_line_open_) = bytes.back() != '\n';
     if (write_all(to_stdout ? STDOUT_FILENO : STDERR_FILENO, bytes)) return;
     // A reader that has gone (EPIPE) is not an error of ours: the rest is dropped.
     if (errno == EPIPE || output_failed_) return;
     output_failed_ = std::string(to_stdout ? "stdout" : "stderr") + ": " + std::strerror(errno);
+}
+
+void TerminalReporter::end_open_output_line() {
+    auto same_file = [] {
+        struct stat out {};
+        struct stat err {};
+        return ::fstat(STDOUT_FILENO, &out) == 0 && ::fstat(STDERR_FILENO, &err) == 0 &&
+               out.st_dev == err.st_dev && out.st_ino == err.st_ino;
+    };
+    if (stderr_line_open_ || (stdout_line_open_ && same_file())) write_all(STDERR_FILENO, "\n");
+    stdout_line_open_ = stderr_line_open_ = false;
 }
 
 void TerminalReporter::waiting(const std::string& key, const LockHeld& held, Millis wait_left) {

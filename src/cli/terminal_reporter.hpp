@@ -52,6 +52,11 @@ public:
 
 private:
     void print_output(OutputStream stream, std::string_view bytes);
+    // Ends the line that replayed or followed output left open (its last byte not a
+    // newline) where a log line is about to go: on stderr, or on stdout when that is the
+    // same file or terminal as stderr. A log line glued to a command's last words read as
+    // part of them, and broke a JSON log line.
+    void end_open_output_line();
     void log(spdlog::level::level_enum level, std::string_view level_name,
              const std::string& message, const LogFields& fields);
     std::shared_ptr<spdlog::logger> logger_;
@@ -59,6 +64,8 @@ private:
     bool progress_;
     std::vector<std::pair<std::string, LogValue>> context_;  // in the order added
     std::optional<std::string> output_failed_;
+    bool stdout_line_open_ = false;
+    bool stderr_line_open_ = false;
 };
 
 }  // namespace lockrun

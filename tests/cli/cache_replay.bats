@@ -28,6 +28,33 @@ teardown() { per_test_teardown; }
     cmp expected second.out
 }
 
+@test "lockrun's line after replayed output that left its line open starts a line of its own" {
+    # -v: a line after the output (as a follower's "followed the run ... to its end").
+    lockrun --key replay:open -c 'printf "no newline"' >/dev/null
+    # stdout and stderr the same pipe, as in `2>&1 | tee log`: the newline goes between.
+    run lockrun -v --key replay:open -c 'printf "no newline"'
+    assert_success
+    assert_line 'no newline'
+    assert_line --index $((${#lines[@]} - 1)) --regexp '^lockrun: replay:open: cache_hit, exit 0'
+    # Apart, stdout keeps its bytes and stderr gets no empty line.
+    lockrun -v --key replay:open -c 'printf "no newline"' >apart.out 2>apart.err
+    printf 'no newline' >expected
+    cmp expected apart.out
+    run grep -c '^$' apart.err
+    assert_output 0
+    # Replayed stderr (--cache-stderr) left open: lockrun's line on a line of its own.
+    lockrun --key replay:open-err --cache-stderr -c 'printf "warned" >&2' 2>/dev/null
+    lockrun -v --key replay:open-err --cache-stderr -c 'printf "warned" >&2' 2>err.log
+    run cat err.log
+    assert_line warned
+    assert_line --index $((${#lines[@]} - 1)) --regexp '^lockrun: replay:open-err: cache_hit'
+    # A JSON log line stays one JSON object.
+    run lockrun -v --log-format json --key replay:open -c 'printf "no newline"'
+    assert_success
+    assert_line 'no newline'
+    python3 -c 'import json, sys; json.loads(sys.argv[1])' "${lines[${#lines[@]} - 1]}"
+}
+
 @test "NUL bytes are replayed" {
     lockrun --key replay:nul -c 'echo run >> runs; printf "a\000b\000\000c"' >first.out
     lockrun --key replay:nul -c 'echo run >> runs; printf "a\000b\000\000c"' >second.out
