@@ -278,8 +278,8 @@ private:
         } else if (for_the_terminal) {
             command_gets_terminal_ = true;
             if (holds_terminal || terminal_.lockrun_in_foreground()) {
-                terminal_.give_to(child_.group());
-                child_.signal_group(SIGCONT);
+                // Continued only with the terminal: else it would stop again at once.
+                if (terminal_.give_to(child_.group())) child_.signal_group(SIGCONT);
             } else if (terminal_.exists() && a_job_control_shell_may_continue_lockrun()) {
                 stop_with_command(stop_signal);
             }

@@ -20,14 +20,15 @@ bool TerminalHandover::lockrun_in_foreground() {
     return open_terminal() && ::tcgetpgrp(terminal_.get()) == ::getpgrp();
 }
 
-void TerminalHandover::give_to(pid_t group) {
-    if (!open_terminal() || group <= 0) return;
+bool TerminalHandover::give_to(pid_t group) {
+    if (!open_terminal() || group <= 0) return false;
     if (given_to_ < 0) block_terminal_output(true);
     if (::tcsetpgrp(terminal_.get(), group) == 0) {
         given_to_ = group;
-    } else if (given_to_ < 0) {
-        block_terminal_output(false);
+        return true;
     }
+    if (given_to_ < 0) block_terminal_output(false);
+    return false;
 }
 
 bool TerminalHandover::held_by(pid_t group) const {

@@ -3,13 +3,13 @@
 // own (SPEC §4), which the terminal takes for a background job: a command that reads the
 // terminal (a prompt, `read`, sudo's password) or changes its modes (`stty -echo`) is
 // stopped by the kernel (SIGTTIN, SIGTTOU), and sat stopped while lockrun waited for it.
-// So when that happens and lockrun is itself the terminal's foreground job, it does what a
-// shell does for a job: it makes the command's group the terminal's foreground and lets it
-// go on; when the command ends, or stops (Ctrl-Z now reaches it, not lockrun), the terminal
-// comes back to lockrun's group. Nothing of this happens to a command that never touches
-// the terminal: for it, Ctrl-C and Ctrl-Z still reach lockrun first (SPEC §4).
-//
-// /dev/tty is opened only then: a run without a terminal (cron, CI) pays nothing for this.
+// So lockrun does what a shell does for a job, when lockrun is itself the terminal's
+// foreground job: it makes the command's group the terminal's foreground, from the start
+// when the run was typed at a prompt (lockrun's stdin, stdout and stderr the terminal), else
+// when the command stops for it, and lets it go on; when the command ends, or stops (Ctrl-Z
+// reaches it then, not lockrun), the terminal comes back to lockrun's group. A run whose
+// standard streams are not a terminal (cron, CI) is as it was: /dev/tty is opened only when
+// the command is stopped for it, and Ctrl-C and Ctrl-Z reach lockrun first (SPEC §4).
 
 #include <sys/types.h>
 
@@ -32,7 +32,8 @@ public:
     // Makes `group` the terminal's foreground job. While it is, lockrun, then a background
     // job, blocks SIGTTOU: the output it relays to the terminal must not stop it (stty
     // tostop), nor must taking the terminal back.
-    void give_to(pid_t group);
+    // False when it could not (no terminal).
+    bool give_to(pid_t group);
     // The terminal back to lockrun's group, if `group` of give_to() still holds it (not if a
     // shell took it meanwhile); a no-op when it was never given.
     void take_back();
