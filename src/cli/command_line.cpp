@@ -185,6 +185,7 @@ private:
     std::string subject_;
     std::vector<std::pair<CLI::App*, Invocation::Action>> actions_;
     std::vector<CLI::App*> subcommands_;          // every one, for its help
+    CLI::App* cache_ = nullptr;                   // whose own subcommand is required
     std::vector<const SettingSpec*> registered_;  // the table's flags CLI11 knows
 };
 
@@ -214,7 +215,7 @@ FlagParser::FlagParser(Invocation& invocation, int end, const char* const* argv)
     release->add_option("KEY", subject_, "the key")->required();
     release->add_flag("--force", invocation.force, "free it even though a run may hold it");
     auto* cache = app_.add_subcommand("cache", "show or drop a cached result");
-    cache->require_subcommand(1);
+    cache->require_subcommand(0, 1);  // none: said in our words by parse()
     auto* cache_show = cache->add_subcommand("show", "write the cached stdout of KEY");
     cache_show->add_option("KEY", subject_, "the key")->required();
     cache_show->add_flag("--json", invocation.json, "metadata and output as JSON");
@@ -225,6 +226,7 @@ FlagParser::FlagParser(Invocation& invocation, int end, const char* const* argv)
     auto* doctor = app_.add_subcommand("doctor", "check that the backend is usable for locks");
     doctor->add_flag("--json", invocation.json, "one JSON object, for scripts");
     subcommands_ = {status, list, release, cache, cache_show, cache_drop, config, doctor};
+    cache_ = cache;
     // fallthrough(): the options that configure lockrun may stand before or after a
     // subcommand's name.
     for (CLI::App* subcommand : subcommands_) {
@@ -241,6 +243,9 @@ FlagParser::FlagParser(Invocation& invocation, int end, const char* const* argv)
 bool FlagParser::parse(int end, const char* const* argv, Invocation& invocation) {
     try {
         app_.parse(end, argv);
+        if (cache_ != nullptr && cache_->parsed() && cache_->get_subcommands().empty()) {
+            throw UsageError("cache needs what to do: cache show KEY, or cache drop KEY");
+        }
         return true;
     } catch (const CLI::CallForHelp&) {
         invocation.action = Invocation::Action::help;
@@ -252,6 +257,14 @@ bool FlagParser::parse(int end, const char* const* argv, Invocation& invocation)
     } catch (const CLI::CallForVersion& e) {
         invocation.action = Invocation::Action::version;
         invocation.text = std::string(e.what()) + "\n";
+    } catch (const CLI::ArgumentMismatch& e) {
+        // CLI11 says "--key: 1 required KEY missing" of an option given without its value.
+        const std::string_view what = e.what();
+        if (what.ends_with(" missing") && what.find(": ") != std::string_view::npos) {
+            throw UsageError(std::string(what.substr(0, what.find(": "))) +
+                             " needs a value (see lockrun --help)");
+        }
+        throw UsageError(std::string(what) + " (see lockrun --help)");
     } catch (const CLI::ParseError& e) {
         throw UsageError(std::string(e.what()) + " (see lockrun --help)");
     }

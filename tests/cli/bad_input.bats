@@ -56,6 +56,15 @@ repeat() {
     assert_rejected 64 'key.*bidirectional' --no-cache --key $'report-\u202egnp.exe' -- touch ran
 }
 
+@test "an option without its value: 64, named in plain words" {
+    assert_rejected 64 '^lockrun: --key needs a value \(see lockrun --help\)$' --no-cache -k
+    assert_rejected 64 '^lockrun: --wait needs a value \(see lockrun --help\)$' -k k --wait
+}
+
+@test "cache without show or drop: 64, saying which" {
+    assert_rejected 64 '^lockrun: cache needs what to do: cache show KEY, or cache drop KEY$' cache
+}
+
 @test "a key that is not valid UTF-8: 64" {
     assert_rejected 64 'key|utf' --no-cache --key $'a\xffb' -- touch ran
 }
