@@ -4,8 +4,15 @@
 
 namespace lockrun {
 
+namespace {
+// SPEC §5's margin for the drift between our clock and the server's.
+Millis drift_margin(Millis lease) {
+    return lease / 100 + Millis(2);
+}
+}  // namespace
+
 Clock::time_point lease_valid_until(Clock::time_point sent_at, Millis lease) {
-    return sent_at + lease - (lease / 100 + Millis(2));
+    return sent_at + lease - drift_margin(lease);
 }
 
 LeaseKeeper::LeaseKeeper(Backend& backend, std::string token, Millis lease, Millis io_timeout,
@@ -20,6 +27,11 @@ LeaseKeeper::LeaseKeeper(Backend& backend, std::string token, Millis lease, Mill
 
 Clock::time_point LeaseKeeper::valid_until() const {
     return expires_ ? lease_valid_until(confirmed_sent_at_, lease_) : Clock::time_point::max();
+}
+
+std::optional<Clock::time_point> LeaseKeeper::unattended_end() const {
+    if (backend_ == nullptr || !expires_ || lost()) return std::nullopt;
+    return valid_until() + drift_margin(lease_) / 2;
 }
 
 bool LeaseKeeper::valid_now() const {

@@ -44,6 +44,12 @@ public:
     // lost, and within the validity of the last confirmed renewal. Always true unguarded,
     // and for a lock that does not expire (local) until it is found lost.
     bool valid_now() const;
+    // When a watcher of the command (exec/group_watcher.hpp) is to stop it if we have not
+    // acted by then, as when we are stopped ourselves: halfway between the end of the
+    // lease's validity by our clock, when we stop it, and the earliest the server may let
+    // the lock expire (the margin of lease_valid_until). None when there is no such time:
+    // unguarded, a lock that does not expire (local), or one already lost.
+    std::optional<Clock::time_point> unattended_end() const;
     // Why the lock was lost, for the one line the user reads.
     const std::string& loss_reason() const { return *loss_reason_; }
 

@@ -640,9 +640,14 @@ SingleFlightOutcome command_status(const RunReport& report,
                       "), but " + failed_release->what + "; its result was not stored");
         return outcome;
     }
+    // A signal we did not send: its watcher's, when we could not act (stopped, hung).
+    const std::string how_it_ended =
+        report.killed_by_signal
+            ? "the command was ended by signal " + std::to_string(*report.killed_by_signal)
+            : "the command ran to its end";
     std::string message = "lost the lock on " + settings.key + ": " +
-                          (report.lock_lost ? *report.lock_lost : failed_release->what) +
-                          "; the command ran to its end (" + status +
+                          (report.lock_lost ? *report.lock_lost : failed_release->what) + "; " +
+                          how_it_ended + " (" + status +
                           ") while another run may have held the key; nothing was stored";
     if (settings.on_lock_lost != OnLockLost::ignore) return lost_the_lock(message, outcome);
     reporter.warn(message + " (--on-lock-lost ignore)");

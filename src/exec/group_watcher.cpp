@@ -1,10 +1,13 @@
 #include "exec/group_watcher.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -17,6 +20,8 @@ namespace lockrun {
 namespace {
 
 constexpr const char* k_watcher_program = "lockrun-watcher";
+// Where lockrun-watcher reads the lease's end (src/watcher/lockrun_watcher.cpp).
+constexpr int k_watcher_lease_fd = 3;
 
 // The watcher's set-up: it leads a new group, every signal blocked (a Ctrl-C, a forwarded
 // SIGTERM or a lock-loss SIGTERM sent to the group is for the command, not for its watcher),
@@ -55,10 +60,20 @@ SpawnPlan watcher_plan(std::vector<std::string> programs, std::string parent_tex
 
 }  // namespace
 
-GroupWatcher GroupWatcher::start() {
+GroupWatcher GroupWatcher::start(std::optional<LeaseEnd> lease_end) {
     const pid_t parent = ::getpid();
-    const SpawnPlan plan =
+    SpawnPlan plan =
         watcher_plan(companion_paths(k_watcher_program).candidates, std::to_string(parent));
+    // The lease's end, written by us, never blocking us: the watcher reads it at once.
+    UniqueFd lease_read_end;
+    UniqueFd lease_write_end;
+    int ends[2];
+    if (lease_end && !plan.programs.empty() && ::pipe2(ends, O_CLOEXEC | O_NONBLOCK) == 0) {
+        lease_read_end.reset(ends[0]);
+        lease_write_end.reset(ends[1]);
+        plan.argv.push_back(std::to_string(lease_end->kill_after.count()));
+        plan.dups.emplace_back(lease_read_end.get(), k_watcher_lease_fd);
+    }
     // lockrun-watcher, started as the command is: sharing our memory only until its execve,
     // while we wait. Its exit costs the kernel a few pages, where a fork's copy of lockrun's
     // memory cost ~0.1 ms of lockrun's wall time when lockrun stopped it; and the fork itself
@@ -66,14 +81,32 @@ GroupWatcher GroupWatcher::start() {
     // than waiting for this execve. (No candidates: no /proc to say where lockrun is.)
     if (!plan.programs.empty()) {
         std::variant<pid_t, SpawnFailure> started = spawn_process(plan);
-        if (const pid_t* pid = std::get_if<pid_t>(&started)) return GroupWatcher(*pid);
+        if (const pid_t* pid = std::get_if<pid_t>(&started)) {
+            return GroupWatcher(*pid, std::move(lease_write_end));
+        }
     }
+    // The forked watcher watches lockrun's death only (lease_ends_at does nothing).
+    plan.argv.resize(2);
+    plan.dups.clear();
     pid_t pid = ::fork();
     if (pid < 0) throw InternalError(std::string("fork: ") + std::strerror(errno));
     if (pid == 0) watch_parent(parent, plan);
     // The command joins the group right after this; it must exist by then.
     ::setpgid(pid, pid);
-    return GroupWatcher(pid);
+    return GroupWatcher(pid, UniqueFd());
+}
+
+void GroupWatcher::lease_ends_at(std::optional<Clock::time_point> at) {
+    if (!lease_pipe_.valid()) return;
+    // CLOCK_MONOTONIC nanoseconds, as steady_clock counts them on Linux; 0: none.
+    const std::uint64_t nanoseconds =
+        at ? static_cast<std::uint64_t>(
+                 std::chrono::duration_cast<std::chrono::nanoseconds>(at->time_since_epoch())
+                     .count())
+           : 0;
+    // One write of 8 bytes is atomic on a pipe. A full pipe (the watcher gone, or 8192
+    // times unread) keeps what it has: the watcher acts on the latest it read.
+    (void)::write(lease_pipe_.get(), &nanoseconds, sizeof nanoseconds);
 }
 
 void GroupWatcher::stop() {

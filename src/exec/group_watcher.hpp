@@ -10,21 +10,39 @@
 // would be killed with us by the OOM killer, which kills every process sharing its victim's
 // memory. Where that program is not there, a fork of ours, with its own copy of our memory,
 // watches by itself.
+//
+// SPEC §5: a lockrun that is alive but does not act (kill -STOP, a debugger, a hang) keeps
+// no lease either, and its command ran on past it while another run took the key. So
+// lockrun-watcher also learns, through a pipe, when the lease will have run out, and stops
+// the command then as lockrun would have (--on-lock-lost term or kill), unless lockrun has
+// written a later time since (lease_ends_at). The forked watcher does not.
 
 #include <sys/types.h>
 
+#include <optional>
 #include <utility>
+
+#include "util/deadline.hpp"
+#include "util/unique_fd.hpp"
 
 namespace lockrun {
 
 class GroupWatcher {
 public:
+    // How the watcher stops a command whose lease ran out: SIGTERM, then SIGKILL `kill_after`
+    // later; a zero kill_after: SIGKILL at once.
+    struct LeaseEnd {
+        Millis kill_after;
+    };
     // Starts the watcher, which makes a new process group of its own; the command is to be
-    // started in group(). Throws InternalError when it cannot fork.
-    static GroupWatcher start();
+    // started in group(). With `lease_end`, it watches the lease too. Throws InternalError
+    // when it cannot fork.
+    static GroupWatcher start(std::optional<LeaseEnd> lease_end = std::nullopt);
 
     GroupWatcher(GroupWatcher&& other) noexcept
-        : pid_(std::exchange(other.pid_, -1)), stopped_(other.stopped_) {}
+        : pid_(std::exchange(other.pid_, -1)),
+          stopped_(other.stopped_),
+          lease_pipe_(std::move(other.lease_pipe_)) {}
     GroupWatcher& operator=(GroupWatcher&&) = delete;
     GroupWatcher(const GroupWatcher&) = delete;
     // Lockrun is cleaning up by itself: the watcher is told to go (SIGKILL), and the group
@@ -36,11 +54,16 @@ public:
     ~GroupWatcher();
 
     pid_t group() const { return pid_; }
+    // When the lease will have run out, by our clock; nullopt: no such time (the lock is
+    // not to be kept by the watcher: lost, or lockrun stopped the command itself). Does
+    // nothing for a watcher started without a lease_end.
+    void lease_ends_at(std::optional<Clock::time_point> at);
 
 private:
-    explicit GroupWatcher(pid_t pid) : pid_(pid) {}
+    GroupWatcher(pid_t pid, UniqueFd lease_pipe) : pid_(pid), lease_pipe_(std::move(lease_pipe)) {}
     pid_t pid_ = -1;
     bool stopped_ = false;
+    UniqueFd lease_pipe_;  // our end; none for a watcher without a lease_end
 };
 
 }  // namespace lockrun

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstddef>
@@ -63,6 +64,31 @@ bool copy_descriptor(int from, int to) {
     return kernel(SYS_dup3, from, to, 0) == to;
 }
 
+// The lowest `to` of plan.dups at or above `from`; ~0U when there is none.
+unsigned next_dup_target(const SpawnPlan& plan, unsigned from) {
+    unsigned next = ~0U;
+    for (const auto& [source, target] : plan.dups) {
+        const auto to = static_cast<unsigned>(target);
+        if (to >= from && to < next) next = to;
+    }
+    return next;
+}
+
+// Every descriptor above 2 closed, but the copies that plan.dups made: close_range(2) over
+// the gaps between them, or one close(2) a descriptor where the kernel has no close_range
+// (before 5.9).
+void close_all_but_dups(const SpawnPlan& plan) {
+    for (unsigned from = 3;;) {
+        const unsigned kept = next_dup_target(plan, from);
+        if (kept > from && kernel(SYS_close_range, from, kept - 1, 0) != 0) {
+            const unsigned end = std::min(kept, static_cast<unsigned>(k_descriptor_sweep_end));
+            for (unsigned fd = from; fd < end; ++fd) kernel(SYS_close, fd);
+        }
+        if (kept == ~0U) return;
+        from = kept + 1;
+    }
+}
+
 }  // namespace
 
 bool apply_plan_steps(const SpawnPlan& plan, SpawnFailure& failure) {
@@ -94,9 +120,7 @@ bool apply_plan_steps(const SpawnPlan& plan, SpawnFailure& failure) {
     for (const auto& [from, to] : plan.dups) {
         if (!copy_descriptor(from, to)) return failed("dup3");
     }
-    if (plan.close_other_descriptors && kernel(SYS_close_range, 3, ~0U, 0) != 0) {
-        for (int fd = 3; fd < k_descriptor_sweep_end; ++fd) kernel(SYS_close, fd);
-    }
+    if (plan.close_other_descriptors) close_all_but_dups(plan);
     if (plan.parent_death_signal != 0 &&
         kernel(SYS_prctl, PR_SET_PDEATHSIG, plan.parent_death_signal) != 0) {
         return failed("prctl");

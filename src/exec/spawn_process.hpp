@@ -32,7 +32,7 @@ struct SpawnPlan {
     pid_t process_group = -1;               // join this group; 0: lead a new one; -1: ours
     bool null_standard_streams = false;     // /dev/null on 0, 1 and 2, before `dups`
     std::vector<std::pair<int, int>> dups;  // {from, to}: `to` a copy of `from`, kept open
-    bool close_other_descriptors = false;   // every descriptor above 2 closed, after `dups`
+    bool close_other_descriptors = false;   // every descriptor above 2 but `dups`'s closed
     int parent_death_signal = 0;            // prctl(PR_SET_PDEATHSIG); 0: none
     std::vector<int> default_signals;       // set to SIG_DFL
     sigset_t mask{};                        // the child's signal mask, from execve on

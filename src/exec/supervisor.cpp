@@ -103,14 +103,17 @@ private:
 // whichever is ready first, or for the earliest deadline, and lets each act.
 class RunLoop {
 public:
-    RunLoop(ChildProcess& child, std::vector<OutputRelay> relays, SignalWatch& signals,
-            LeaseKeeper& lease, const RunPolicy& policy, RunReport& report)
+    RunLoop(ChildProcess& child, GroupWatcher& watcher, std::vector<OutputRelay> relays,
+            SignalWatch& signals, LeaseKeeper& lease, const RunPolicy& policy, RunReport& report)
         : child_(child),
+          watcher_(watcher),
           relays_(std::move(relays)),
           signals_(signals),
           lease_(lease),
           policy_(policy),
-          report_(report) {}
+          report_(report) {
+        tell_watcher_the_lease_end();
+    }
 
     bool finished() const { return ending_ && relays_done_; }
 
@@ -209,6 +212,7 @@ public:
         // (above) sent before the command is let go on.
         if (resume_command_) {
             resume_command_ = false;
+            watcher_may_stop_the_command_ = true;
             if (!ending_) {
                 if (command_gets_terminal_ && terminal_.lockrun_in_foreground()) {
                     terminal_.give_to(child_.group());
@@ -216,6 +220,7 @@ public:
                 child_.signal_group(SIGCONT);
             }
         }
+        tell_watcher_the_lease_end();
     }
 
     void pump_output() {
@@ -245,6 +250,10 @@ private:
     // SIGTTIN); SIGSTOP where lockrun ignores it. The whole group is stopped with SIGSTOP,
     // which none of its processes can catch.
     void stop_with_command(int stop_signal = SIGSTOP) {
+        // Stopped, the command cannot overlap another run: continued, we look at the lease
+        // before it goes on. The watcher is not to end it meanwhile.
+        watcher_may_stop_the_command_ = false;
+        tell_watcher_the_lease_end();
         if (!ending_) child_.signal_group(SIGSTOP);
         terminal_.take_back();  // given again once continued in the foreground
         if (!stops_lockrun(stop_signal)) stop_signal = SIGSTOP;
@@ -297,7 +306,18 @@ private:
         return ::getpgid(parent) != ::getpgrp() && ::getsid(parent) == ::getsid(0);
     }
 
+    // The end of the lease to the watcher, which stops the command then if we have not
+    // (we are stopped: kill -STOP, or hang), as lost() makes us do. Written when it changes.
+    void tell_watcher_the_lease_end() {
+        std::optional<Clock::time_point> end =
+            watcher_may_stop_the_command_ ? lease_.unattended_end() : std::nullopt;
+        if (end == lease_end_told_) return;
+        watcher_.lease_ends_at(end);
+        lease_end_told_ = end;
+    }
+
     void stop_for_lock_loss() {
+        tell_watcher_the_lease_end();  // none: it is ours to stop now
         report_.stopped_for_lock_loss = true;
         if (policy_.on_lock_lost == OnLockLost::kill) {
             child_.signal_group(SIGKILL);
@@ -308,6 +328,7 @@ private:
     }
 
     ChildProcess& child_;
+    GroupWatcher& watcher_;
     std::vector<OutputRelay> relays_;
     SignalWatch& signals_;
     LeaseKeeper& lease_;
@@ -323,7 +344,9 @@ private:
     Deadline drain_deadline_ = Deadline::never();
     Deadline kill_deadline_ = Deadline::never();
     bool relays_done_ = false;
-    bool resume_command_ = false;  // stopped with lockrun (Ctrl-Z), to be continued
+    bool resume_command_ = false;               // stopped with lockrun (Ctrl-Z), to be continued
+    bool watcher_may_stop_the_command_ = true;  // not while we stopped it with us
+    std::optional<Clock::time_point> lease_end_told_;  // to the watcher
     TerminalHandover terminal_;
     // The command's group gets the terminal whenever lockrun is its foreground job: typed at
     // a prompt, or once the command stopped for it (SIGTTIN, SIGTTOU).
@@ -347,13 +370,20 @@ RunReport Supervisor::run(const CommandSpec& command, LeaseKeeper& lease, const 
     TerminalStopWatch stops_with_the_command(signals_);
     // Declared before the command, so destroyed after it: a command still running when we
     // unwind is killed by ChildProcess, and only then is its watcher stopped.
-    GroupWatcher watcher = GroupWatcher::start();
+    // On the lease's end the watcher stops the command as --on-lock-lost says (ignore: no
+    // lease end for it to watch); only a lease that can run out has one.
+    std::optional<GroupWatcher::LeaseEnd> lease_end;
+    if (policy.on_lock_lost != OnLockLost::ignore && lease.unattended_end()) {
+        lease_end = GroupWatcher::LeaseEnd{
+            policy.on_lock_lost == OnLockLost::kill ? Millis(0) : policy.kill_after};
+    }
+    GroupWatcher watcher = GroupWatcher::start(lease_end);
     std::optional<ChildProcess> child =
         start_command(command, signals_, stdout_pipe, stderr_pipe, watcher.group(), report);
     if (!child) return report;
 
     OutputTap tap{capture, policy.live};
-    RunLoop loop(*child, relay_output(std::move(stdout_pipe), std::move(stderr_pipe), tap),
+    RunLoop loop(*child, watcher, relay_output(std::move(stdout_pipe), std::move(stderr_pipe), tap),
                  signals_, lease, policy, report);
     loop.give_terminal_to_an_interactive_command();
     while (!loop.finished()) {

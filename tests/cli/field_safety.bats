@@ -102,6 +102,8 @@ leader_of() {
     assert_status 64
     run "$watcher" 12x
     assert_status 64
+    run "$watcher" "$$" 1000  # with a lease's end to watch, the same
+    assert_status 64
 }
 
 @test "a normal run reaps its watcher: no process of lockrun's is left, not even a zombie" {

@@ -70,6 +70,26 @@ TEST(LeaseKeeper, FirstWakeupIsAThirdOfTheLeaseAfterTheAcquire) {
     EXPECT_EQ(keeper.poll_fd(), -1);
 }
 
+TEST(LeaseKeeper, TheWatcherActsHalfwayBetweenOurValidityAndTheServersExpiry) {
+    ScriptedBackend backend;
+    Clock::time_point acquired = Clock::now();
+    // 30 s: valid until 30 s - (300 ms + 2 ms); the server keeps it 30 s at least.
+    LeaseKeeper keeper(backend, k_token, 30s, k_io_timeout, acquired);
+    EXPECT_EQ(keeper.unattended_end(), acquired + 30s - 302ms + 151ms);
+    // A lock that does not expire (local), and none at all, have no such end.
+    LeaseKeeper local(backend, k_token, 30s, k_io_timeout, acquired, false);
+    EXPECT_EQ(local.unattended_end(), std::nullopt);
+    EXPECT_EQ(LeaseKeeper::unguarded().unattended_end(), std::nullopt);
+}
+
+TEST(LeaseKeeper, ALostLockHasNoEndForTheWatcher) {
+    ScriptedBackend backend;
+    LeaseKeeper keeper(backend, k_token, k_lease, k_io_timeout, Clock::now() - 1s);
+    keeper.on_wakeup();
+    ASSERT_TRUE(keeper.lost());
+    EXPECT_EQ(keeper.unattended_end(), std::nullopt);
+}
+
 TEST(LeaseKeeper, FirstWakeupOfALongLeaseIsAThirdOfIt) {
     ScriptedBackend backend;
     Clock::time_point acquired = Clock::now();

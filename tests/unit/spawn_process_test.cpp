@@ -195,6 +195,29 @@ TEST(SpawnProcess, DescriptorsAreKeptOrClosedAsPlanned) {
     EXPECT_EQ(output, "shut\n/dev/null\n/dev/null\n");
 }
 
+TEST(SpawnProcess, ClosingTheOtherDescriptorsKeepsTheCopiesMadeAbove2) {
+    // As lockrun-watcher's lease pipe on descriptor 3: a copy made by `dups` survives, every
+    // other descriptor, below and above it, is closed.
+    UniqueFd inheritable(::open("/dev/null", O_RDONLY));  // no close-on-exec flag
+    ASSERT_GE(inheritable.get(), 0);
+    int ends[2];
+    ASSERT_EQ(::pipe2(ends, O_CLOEXEC), 0);
+    UniqueFd read_end(ends[0]);
+    UniqueFd write_end(ends[1]);
+    SpawnPlan plan = shell_plan("[ -e /proc/self/fd/" + std::to_string(inheritable.get()) +
+                                " ] && echo open >&7 || echo shut >&7; ls /proc/self/fd >&7");
+    plan.dups.emplace_back(write_end.get(), 7);
+    plan.null_standard_streams = true;
+    plan.close_other_descriptors = true;
+    std::variant<pid_t, SpawnFailure> started = spawn_process(plan);
+    ASSERT_TRUE(std::holds_alternative<pid_t>(started));
+    write_end.reset();
+    const std::string output = read_to_end(read_end.get());
+    ::waitpid(std::get<pid_t>(started), nullptr, 0);
+    // 0-2, 7, and the descriptor ls reads /proc/self/fd through (3).
+    EXPECT_EQ(output, "shut\n0\n1\n2\n3\n7\n");
+}
+
 TEST(SpawnProcess, NotFoundAnywhereIsEnoentAndLeavesNoChild) {
     SpawnPlan plan = shell_plan("exit 0");
     plan.programs = {"/nonexistent/a", "/nonexistent/b"};

@@ -60,3 +60,41 @@ trapping_cmd() {
     rcli CLIENT UNPAUSE >/dev/null
     wait_until 5 no_lock_keys
 }
+
+# A command that appends a line to ./ticks every 50 ms, and notes SIGTERM there too.
+ticking_until_term_cmd() {
+    printf '%s' "exec 2>cmd.err; echo \$\$ > cmd.pid; trap 'echo TERM >> ticks; exit 143' TERM
+        while :; do echo A >> ticks; sleep 0.05; done"
+}
+
+@test "a holder stopped with SIGSTOP: its watcher stops the command at the lease's end, before another run takes the key" {
+    # lockrun cannot act while stopped; its lease runs out, and another caller takes the
+    # key. lockrun-watcher knows when the lease ends and stops the command then
+    # (--on-lock-lost term: SIGTERM), so the two never overlap. Continued: 76.
+    [[ -x $(dirname "$LOCKRUN")/lockrun-watcher ]] || skip "lockrun-watcher is built for x86-64 and arm64 only"
+    spawn holder "$LOCKRUN" --no-cache --lease 1s --kill-after 1s --key stopped \
+        -c "$(ticking_until_term_cmd)"
+    wait_until 10 test -s ticks
+    kill -STOP "${SPAWNED[holder]}"
+    wait_until 5 grep -qx TERM ticks
+    run --separate-stderr lockrun --no-cache --wait 10 --key stopped -c 'echo B >> ticks'
+    assert_success
+    # Nothing of the stopped holder's command after the TERM: B is the last line.
+    wait_until 5 is_gone "$(<cmd.pid)"
+    assert_equal "$(tail -2 ticks | tr '\n' ' ')" 'TERM B '
+    kill -CONT "${SPAWNED[holder]}"
+    assert_exit holder 76 10
+    assert_nothing_held
+}
+
+@test "--on-lock-lost kill: the watcher of a stopped holder kills the command at the lease's end" {
+    [[ -x $(dirname "$LOCKRUN")/lockrun-watcher ]] || skip "lockrun-watcher is built for x86-64 and arm64 only"
+    spawn holder "$LOCKRUN" --no-cache --lease 1s --on-lock-lost kill --key stopped-kill \
+        -c "$(ticking_until_term_cmd)"
+    wait_until 10 test -s ticks
+    kill -STOP "${SPAWNED[holder]}"
+    wait_until 5 is_gone "$(<cmd.pid)"
+    refute grep -qx TERM ticks  # killed, not asked
+    kill -CONT "${SPAWNED[holder]}"
+    assert_exit holder 76 10
+}
