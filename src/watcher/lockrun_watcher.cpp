@@ -13,6 +13,7 @@
 // stopped, kill -STOP, or it hangs) and another run may take the key: the watcher stops the
 // command as lockrun would have (--on-lock-lost): SIGTERM (and SIGCONT, for a stopped
 // command), then SIGKILL after KILL_AFTER_MS; 0: SIGKILL at once.
+#include <asm/errno.h>
 #include <asm/unistd.h>
 #include <linux/prctl.h>
 #include <signal.h>
@@ -126,7 +127,8 @@ void watch_lease(long parent, long kill_after_ms) {
             unsigned long messages[8];
             const long got = system_call(__NR_read, k_deadline_fd, reinterpret_cast<long>(messages),
                                          sizeof messages);
-            if (got <= 0) return;                            // lockrun's end closed: it is gone
+            // 0: lockrun's end closed, it is gone; an error but EAGAIN: no pipe to watch.
+            if (got == 0 || (got < 0 && got != -EAGAIN)) return;
             if (got >= 8) deadline = messages[got / 8 - 1];  // the latest it wrote
         }
         if (fds[1].revents != 0) {
