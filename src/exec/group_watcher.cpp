@@ -74,6 +74,8 @@ GroupWatcher GroupWatcher::start(std::optional<LeaseEnd> lease_end) {
         plan.argv.push_back(std::to_string(lease_end->kill_after.count()));
         plan.dups.emplace_back(lease_read_end.get(), k_watcher_lease_fd);
     }
+    GroupWatcher watcher(-1, std::move(lease_write_end));
+    if (lease_end) watcher.lease_ends_at(lease_end->at);
     // lockrun-watcher, started as the command is: sharing our memory only until its execve,
     // while we wait. Its exit costs the kernel a few pages, where a fork's copy of lockrun's
     // memory cost ~0.1 ms of lockrun's wall time when lockrun stopped it; and the fork itself
@@ -82,7 +84,8 @@ GroupWatcher GroupWatcher::start(std::optional<LeaseEnd> lease_end) {
     if (!plan.programs.empty()) {
         std::variant<pid_t, SpawnFailure> started = spawn_process(plan);
         if (const pid_t* pid = std::get_if<pid_t>(&started)) {
-            return GroupWatcher(*pid, std::move(lease_write_end));
+            watcher.pid_ = *pid;
+            return watcher;
         }
     }
     // The forked watcher watches lockrun's death only (lease_ends_at does nothing).
@@ -97,7 +100,8 @@ GroupWatcher GroupWatcher::start(std::optional<LeaseEnd> lease_end) {
 }
 
 void GroupWatcher::lease_ends_at(std::optional<Clock::time_point> at) {
-    if (!lease_pipe_.valid()) return;
+    if (!lease_pipe_.valid() || at == lease_end_) return;
+    lease_end_ = at;
     // CLOCK_MONOTONIC nanoseconds, as steady_clock counts them on Linux; 0: none.
     const std::uint64_t nanoseconds =
         at ? static_cast<std::uint64_t>(

@@ -30,9 +30,11 @@ namespace lockrun {
 class GroupWatcher {
 public:
     // How the watcher stops a command whose lease ran out: SIGTERM, then SIGKILL `kill_after`
-    // later; a zero kill_after: SIGKILL at once.
+    // later; a zero kill_after: SIGKILL at once. `at`: the lease's end as the run starts, in
+    // the pipe before the watcher runs (no wake-up of it while the command starts).
     struct LeaseEnd {
         Millis kill_after;
+        Clock::time_point at;
     };
     // Starts the watcher, which makes a new process group of its own; the command is to be
     // started in group(). With `lease_end`, it watches the lease too. Throws InternalError
@@ -42,7 +44,8 @@ public:
     GroupWatcher(GroupWatcher&& other) noexcept
         : pid_(std::exchange(other.pid_, -1)),
           stopped_(other.stopped_),
-          lease_pipe_(std::move(other.lease_pipe_)) {}
+          lease_pipe_(std::move(other.lease_pipe_)),
+          lease_end_(other.lease_end_) {}
     GroupWatcher& operator=(GroupWatcher&&) = delete;
     GroupWatcher(const GroupWatcher&) = delete;
     // Lockrun is cleaning up by itself: the watcher is told to go (SIGKILL), and the group
@@ -55,15 +58,16 @@ public:
 
     pid_t group() const { return pid_; }
     // When the lease will have run out, by our clock; nullopt: no such time (the lock is
-    // not to be kept by the watcher: lost, or lockrun stopped the command itself). Does
-    // nothing for a watcher started without a lease_end.
+    // not to be kept by the watcher: lost, or lockrun stopped the command itself). Written
+    // only when it changes; nothing for a watcher started without a lease_end.
     void lease_ends_at(std::optional<Clock::time_point> at);
 
 private:
     GroupWatcher(pid_t pid, UniqueFd lease_pipe) : pid_(pid), lease_pipe_(std::move(lease_pipe)) {}
     pid_t pid_ = -1;
     bool stopped_ = false;
-    UniqueFd lease_pipe_;  // our end; none for a watcher without a lease_end
+    UniqueFd lease_pipe_;                         // our end; none for a watcher without a lease_end
+    std::optional<Clock::time_point> lease_end_;  // the last written
 };
 
 }  // namespace lockrun

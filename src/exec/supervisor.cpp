@@ -309,11 +309,8 @@ private:
     // The end of the lease to the watcher, which stops the command then if we have not
     // (we are stopped: kill -STOP, or hang), as lost() makes us do. Written when it changes.
     void tell_watcher_the_lease_end() {
-        std::optional<Clock::time_point> end =
-            watcher_may_stop_the_command_ ? lease_.unattended_end() : std::nullopt;
-        if (end == lease_end_told_) return;
-        watcher_.lease_ends_at(end);
-        lease_end_told_ = end;
+        watcher_.lease_ends_at(watcher_may_stop_the_command_ ? lease_.unattended_end()
+                                                             : std::nullopt);
     }
 
     void stop_for_lock_loss() {
@@ -346,7 +343,6 @@ private:
     bool relays_done_ = false;
     bool resume_command_ = false;               // stopped with lockrun (Ctrl-Z), to be continued
     bool watcher_may_stop_the_command_ = true;  // not while we stopped it with us
-    std::optional<Clock::time_point> lease_end_told_;  // to the watcher
     TerminalHandover terminal_;
     // The command's group gets the terminal whenever lockrun is its foreground job: typed at
     // a prompt, or once the command stopped for it (SIGTTIN, SIGTTOU).
@@ -375,7 +371,8 @@ RunReport Supervisor::run(const CommandSpec& command, LeaseKeeper& lease, const 
     std::optional<GroupWatcher::LeaseEnd> lease_end;
     if (policy.on_lock_lost != OnLockLost::ignore && lease.unattended_end()) {
         lease_end = GroupWatcher::LeaseEnd{
-            policy.on_lock_lost == OnLockLost::kill ? Millis(0) : policy.kill_after};
+            policy.on_lock_lost == OnLockLost::kill ? Millis(0) : policy.kill_after,
+            *lease.unattended_end()};
     }
     GroupWatcher watcher = GroupWatcher::start(lease_end);
     std::optional<ChildProcess> child =
