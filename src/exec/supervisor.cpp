@@ -369,10 +369,11 @@ RunReport Supervisor::run(const CommandSpec& command, LeaseKeeper& lease, const 
     // On the lease's end the watcher stops the command as --on-lock-lost says (ignore: no
     // lease end for it to watch); only a lease that can run out has one.
     std::optional<GroupWatcher::LeaseEnd> lease_end;
-    if (policy.on_lock_lost != OnLockLost::ignore && lease.unattended_end()) {
+    const std::optional<Clock::time_point> unattended_end = lease.unattended_end();
+    if (policy.on_lock_lost != OnLockLost::ignore && unattended_end) {
         lease_end = GroupWatcher::LeaseEnd{
             policy.on_lock_lost == OnLockLost::kill ? Millis(0) : policy.kill_after,
-            *lease.unattended_end()};
+            *unattended_end};
     }
     GroupWatcher watcher = GroupWatcher::start(lease_end);
     std::optional<ChildProcess> child =

@@ -21,7 +21,8 @@
 namespace lockrun {
 namespace {
 
-// A shell that writes what `script` prints into a pipe on its fd 3, and its exit status.
+// A shell that writes what `script` prints into a pipe on its fd 3 (or another), and its
+// exit status.
 struct ShellRun {
     std::string output;
     int status = -1;
@@ -44,12 +45,12 @@ SpawnPlan shell_plan(const std::string& script) {
     return plan;
 }
 
-ShellRun run_with_fd3(SpawnPlan plan) {
+ShellRun run_with_fd3(SpawnPlan plan, int pipe_fd = 3) {
     int ends[2];
     EXPECT_EQ(::pipe2(ends, O_CLOEXEC), 0);
     UniqueFd read_end(ends[0]);
     UniqueFd write_end(ends[1]);
-    plan.dups.emplace_back(write_end.get(), 3);
+    plan.dups.emplace_back(write_end.get(), pipe_fd);
     std::variant<pid_t, SpawnFailure> started = spawn_process(plan);
     write_end.reset();
     ShellRun run;
@@ -174,25 +175,13 @@ TEST(SpawnProcess, DescriptorsAreKeptOrClosedAsPlanned) {
     // The parent's own descriptor keeps its flag.
     EXPECT_EQ(::fcntl(close_on_exec.get(), F_GETFD), FD_CLOEXEC);
 
-    // Every other descriptor above 2 closed, after the dups (fd 3 is one of them).
+    // Every other descriptor above 2 closed, after the dups (fd 3, the pipe, is one of them).
     plan = shell_plan(
         "[ -e /proc/self/fd/" + std::to_string(inheritable.get()) +
         " ] && echo open >&3 || echo shut >&3; readlink /proc/self/fd/0 /proc/self/fd/2 >&3");
     plan.close_other_descriptors = true;
     plan.null_standard_streams = true;
-    int ends[2];
-    ASSERT_EQ(::pipe2(ends, O_CLOEXEC), 0);
-    UniqueFd read_end(ends[0]);
-    UniqueFd write_end(ends[1]);
-    // fd 3 must survive the closing: given as the script's stderr, moved to 3 by the shell.
-    plan.dups.emplace_back(write_end.get(), STDERR_FILENO);
-    plan.argv[2] = "exec 3>&2 2>/dev/null; " + plan.argv[2];
-    std::variant<pid_t, SpawnFailure> started = spawn_process(plan);
-    ASSERT_TRUE(std::holds_alternative<pid_t>(started));
-    write_end.reset();
-    const std::string output = read_to_end(read_end.get());
-    ::waitpid(std::get<pid_t>(started), nullptr, 0);
-    EXPECT_EQ(output, "shut\n/dev/null\n/dev/null\n");
+    EXPECT_EQ(run_with_fd3(plan).output, "shut\n/dev/null\n/dev/null\n");
 }
 
 TEST(SpawnProcess, ClosingTheOtherDescriptorsKeepsTheCopiesMadeAbove2) {
@@ -200,22 +189,12 @@ TEST(SpawnProcess, ClosingTheOtherDescriptorsKeepsTheCopiesMadeAbove2) {
     // other descriptor, below and above it, is closed.
     UniqueFd inheritable(::open("/dev/null", O_RDONLY));  // no close-on-exec flag
     ASSERT_GE(inheritable.get(), 0);
-    int ends[2];
-    ASSERT_EQ(::pipe2(ends, O_CLOEXEC), 0);
-    UniqueFd read_end(ends[0]);
-    UniqueFd write_end(ends[1]);
     SpawnPlan plan = shell_plan("[ -e /proc/self/fd/" + std::to_string(inheritable.get()) +
                                 " ] && echo open >&7 || echo shut >&7; ls /proc/self/fd >&7");
-    plan.dups.emplace_back(write_end.get(), 7);
     plan.null_standard_streams = true;
     plan.close_other_descriptors = true;
-    std::variant<pid_t, SpawnFailure> started = spawn_process(plan);
-    ASSERT_TRUE(std::holds_alternative<pid_t>(started));
-    write_end.reset();
-    const std::string output = read_to_end(read_end.get());
-    ::waitpid(std::get<pid_t>(started), nullptr, 0);
     // 0-2, 7, and the descriptor ls reads /proc/self/fd through (3).
-    EXPECT_EQ(output, "shut\n0\n1\n2\n3\n7\n");
+    EXPECT_EQ(run_with_fd3(plan, 7).output, "shut\n0\n1\n2\n3\n7\n");
 }
 
 TEST(SpawnProcess, NotFoundAnywhereIsEnoentAndLeavesNoChild) {
