@@ -58,9 +58,10 @@ private:
     const std::string& sha1_for(const RedisConnection& connection) const;
 
     std::string_view source_;
-    std::string sha1_;
     std::string_view headless_source_;  // source_ after its first line
-    std::string headless_sha1_;
+    // Their SHA1s, empty until sha1_for() first needs them.
+    mutable std::string sha1_;
+    mutable std::string headless_sha1_;
 };
 
 }  // namespace lockrun
