@@ -19,7 +19,8 @@ namespace lockrun::lua {
 // KEYS: lock, fence, out, last, holders, holder, writer
 // ARGV: token, lease_ms, read_cache (1/0), waited_for_fence ("" for none),
 //       host, pid, user, command, started_ms, key, wait_left_ms (-1: without limit),
-//       publishes_live (1/0)
+//       publishes_live (1/0), may_have_mark (1/0: an earlier look of this caller may have
+//       left its writer's mark)
 // Returns {"hit", record} | {"shared", record} | {"acquired", fence} |
 //         {"held", pttl_ms, fence, host, pid, user, command, started_ms, live} |
 //         {"n", N}: a semaphore (-n N, SPEC §9) holds the key
@@ -33,7 +34,10 @@ if ARGV[3] == '1' then
     return {'shared', redis.call('HGET', KEYS[4], 'record')}
   end
 end
-if redis.call('EXISTS', KEYS[5]) == 1 then
+-- Neither a semaphore nor a lock, the common case, costs one call (SPEC §5 allows nothing
+-- slower on the uncontended path than the scripts' own few writes).
+local free = redis.call('EXISTS', KEYS[5], KEYS[1]) == 0
+if not free and redis.call('EXISTS', KEYS[5]) == 1 then
   -- Only live holders count: one whose lease ran out (crashed) is left for the next
   -- semaphore acquisition to clean up, or goes with the keys below.
   local t = redis.call('TIME')
@@ -59,20 +63,25 @@ if redis.call('EXISTS', KEYS[5]) == 1 then
   end
   redis.call('DEL', KEYS[5], KEYS[6])
 end
-local holder = redis.call('HGET', KEYS[1], 'token')
-if not holder or holder == ARGV[1] then
-  -- Its mark is of no more use once this writer holds the lock.
+local holder = false
+if not free then holder = redis.call('HGET', KEYS[1], 'token') end
+if ARGV[13] == '1' and (not holder or holder == ARGV[1]) then
+  -- Its mark (left by an earlier look of this caller) is of no more use once this writer
+  -- holds the lock.
   if redis.call('GET', KEYS[7]) == ARGV[1] then redis.call('DEL', KEYS[7]) end
 end
 if not holder then
-  if redis.call('EXISTS', KEYS[2]) == 0 then
-    -- Seconds .. milliseconds, made as a string: Lua 5.1 prints big numbers as 1.7e+12.
+  local fence = redis.call('INCR', KEYS[2])
+  if fence == 1 then
+    -- Made afresh: seconds .. milliseconds, made as a string (Lua 5.1 prints big numbers as
+    -- 1.7e+12), and one more.
     local t = redis.call('TIME')
     redis.call('SET', KEYS[2], t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000)))
+    fence = redis.call('INCR', KEYS[2])
   end
-  local fence = redis.call('INCR', KEYS[2])
   redis.call('PEXPIRE', KEYS[2], 604800000)
-  redis.call('DEL', KEYS[1])
+  -- A key without a token (another client's) gives way.
+  if not free then redis.call('DEL', KEYS[1]) end
   redis.call('HSET', KEYS[1], 'token', ARGV[1], 'fence', fence, 'host', ARGV[5],
              'pid', ARGV[6], 'user', ARGV[7], 'command', ARGV[8], 'started', ARGV[9],
              'key', ARGV[10])

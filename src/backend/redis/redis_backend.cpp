@@ -475,7 +475,7 @@ std::optional<Acquisition> RedisBackend::try_check_and_acquire(
                    keys_.writer},
                   {request.token, lease_ms, read_cache ? "1" : "0", waited_for, request.holder.host,
                    pid, request.holder.user, request.holder.command, started, key_, writer_mark_ms,
-                   request.publishes_live ? "1" : "0"},
+                   request.publishes_live ? "1" : "0", may_have_writer_mark_ ? "1" : "0"},
                   interrupt_, step, &may_hold_lock_);
     AcquireReply parsed =
         parse_check_and_acquire_reply(reply, seal_, {keys_.out, keys_.last, unix_now_ms()});
@@ -488,6 +488,10 @@ std::optional<Acquisition> RedisBackend::try_check_and_acquire(
     if (parsed.unreadable_record) unreadable = parsed.unreadable_record;
     may_hold_lock_ =
         parsed.acquisition && std::holds_alternative<LockAcquired>(parsed.acquisition->outcome);
+    if (!semaphore_ && writer_mark_ms != "0" && parsed.acquisition &&
+        std::holds_alternative<LockHeld>(parsed.acquisition->outcome)) {
+        may_have_writer_mark_ = true;
+    }
     // The caller abandons the lock when this throws: nothing stays held.
     if (may_hold_lock_) {
         require_replicas("the lock on " + key_, "released it without running the command", step);

@@ -193,6 +193,9 @@ private:
     std::optional<PendingRenewal> pending_renewal_;
     // An acquisition was sent and not answered, or answered with the lock: we may hold it.
     bool may_hold_lock_ = false;
+    // A look found the key held and may have left this caller's writer's mark (--shared
+    // readers in force): the next acquisition deletes it, and only then looks for it.
+    bool may_have_writer_mark_ = false;
     // The step whose script call failed last (cleared by the next call): abandon() after
     // that failure belongs to it, and gets only what is left of it.
     std::optional<StepDeadline> failed_step_;

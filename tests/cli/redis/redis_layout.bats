@@ -45,6 +45,33 @@ teardown() { per_test_teardown; }
     done
 }
 
+@test "a lock hash without a token (another client's) is replaced, not added to" {
+    rcli HSET "$(lock_key report:1)" token-less yes owner someone-else >/dev/null
+    run --separate-stderr lockrun --no-cache --key report:1 \
+        -c 'redis-cli -p "$REDIS_PORT" HKEYS "lockrun:{report:1}:lock" | sort | paste -sd " "'
+    assert_status 0
+    assert_equal "$output" "command fence host key pid started token user"
+    assert_equal "$(rcli EXISTS "$(lock_key report:1)")" 0
+}
+
+@test "a writer's mark (--shared readers in force) is gone once the writer holds the lock" {
+    local mark
+    mark="$(key_base rw:1)writer"
+    start_holder reader --shared --key rw:1 --lease 30s
+    spawn writer "$LOCKRUN" --no-cache --wait 30 --key rw:1 -c "$(hold_cmd writer)"
+    # It finds the reader, and marks the key so that new readers wait behind it...
+    wait_until 10 prints 1 rcli EXISTS "$mark"
+    release reader
+    assert_exit reader 0 10
+    # ... until it holds the lock: then the mark, which would last as long as the reader's
+    # lease, is deleted, not left to keep readers out after this run.
+    wait_until 10 test -s writer.started
+    assert_equal "$(rcli EXISTS "$mark")" 0
+    release writer
+    assert_exit writer 0 10
+    assert_nothing_held
+}
+
 @test "the lock hash records the key itself, also one whose tag is its SHA-256 (for list)" {
     local key
     for key in report:1 'a{b}c'; do
