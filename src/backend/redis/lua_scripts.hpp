@@ -34,8 +34,8 @@ if ARGV[3] == '1' then
     return {'shared', redis.call('HGET', KEYS[4], 'record')}
   end
 end
--- Neither a semaphore nor a lock, the common case, costs one call (SPEC §5 allows nothing
--- slower on the uncontended path than the scripts' own few writes).
+-- Neither a semaphore nor a lock (the uncontended run) costs one look: every call here is
+-- on every run's way to its command.
 local free = redis.call('EXISTS', KEYS[5], KEYS[1]) == 0
 if not free and redis.call('EXISTS', KEYS[5]) == 1 then
   -- Only live holders count: one whose lease ran out (crashed) is left for the next
