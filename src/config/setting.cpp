@@ -252,10 +252,11 @@ const SettingSpec* find_setting(std::string_view name) {
 
 std::string environment_name(std::string_view setting_name) {
     if (setting_name == "redis") return "LOCKRUN_REDIS_URL";
-    std::string name = "LOCKRUN_";
-    for (char c : setting_name) {
-        name += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    }
+    std::string name;
+    name.reserve(8 + setting_name.size());
+    name = "LOCKRUN_";
+    // The names are ASCII: no locale to ask (every run builds thirty of these).
+    for (char c : setting_name) name += c == '-' ? '_' : c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c;
     return name;
 }
 
