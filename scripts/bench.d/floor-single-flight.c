@@ -26,9 +26,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/file.h>
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -124,7 +124,7 @@ static int reply_words(struct conn* c, char** words, size_t* sizes, int* count, 
             if (reply_words(c, words, sizes, count, max) != 0) return -1;
         return 0;
     }
-    if (head[0] != '$' || *count == max) return 0;  /* integers and status: not needed */
+    if (head[0] != '$' || *count == max) return 0; /* integers and status: not needed */
     size_t size = n < 0 ? 0 : (size_t)n;
     char* word = malloc(size + 1);
     for (size_t have = 0; have < size;) {
@@ -198,7 +198,8 @@ static int redis_single_flight(const char* spec, char** command) {
     char* words[8];
     size_t sizes[8];
     int count = 0;
-    if (send_command(c.fd, 6, look, look_sizes) != 0 || reply_words(&c, words, sizes, &count, 8) != 0)
+    if (send_command(c.fd, 6, look, look_sizes) != 0 ||
+        reply_words(&c, words, sizes, &count, 8) != 0)
         return fputs("floor-single-flight: redis: no answer\n", stderr), 69;
     if (count == 1 && strcmp(words[0], "held") == 0) {
         const char* wait[] = {"XREAD", "BLOCK", "60000", "STREAMS", done_key, "0-0"};
@@ -211,7 +212,8 @@ static int redis_single_flight(const char* spec, char** command) {
         /* XREAD: key, then the entry */
         return count < 1 ? 75 : replay_entry(words + 1, sizes + 1, count - 1);
     }
-    if (!(count == 1 && strcmp(words[0], "acquired") == 0)) return replay_entry(words, sizes, count);
+    if (!(count == 1 && strcmp(words[0], "acquired") == 0))
+        return replay_entry(words, sizes, count);
     char* output;
     size_t size;
     int code = run_capturing(command, &output, &size);
