@@ -245,24 +245,12 @@ int main(int argc, char** argv) {
     int done = open_beside(argv[1], ".status", O_RDONLY);
     if (done >= 0) return close(done), replay(argv[1]);
     int out = open_beside(argv[1], ".out", O_WRONLY | O_CREAT | O_TRUNC);
-    int pipe_fds[2];
-    if (out < 0 || pipe2(pipe_fds, O_CLOEXEC) != 0) return perror("floor-single-flight"), 70;
-    pid_t pid = fork();
-    if (pid < 0) return perror("fork"), 70;
-    if (pid == 0) {
-        dup2(pipe_fds[1], 1);
-        execvp(argv[2], argv + 2);
-        perror(argv[2]);
-        _exit(127);
-    }
-    close(pipe_fds[1]);
-    char buf[65536];
-    for (ssize_t got; (got = read(pipe_fds[0], buf, sizeof buf)) > 0;)
-        if (write(1, buf, (size_t)got) != got || write(out, buf, (size_t)got) != got)
-            return perror("write"), 74;
-    int status;
-    if (waitpid(pid, &status, 0) < 0) return perror("waitpid"), 70;
-    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (out < 0) return perror("floor-single-flight"), 70;
+    char* output;
+    size_t size;
+    int code = run_capturing(argv + 2, &output, &size);
+    if (code < 0) return perror("floor-single-flight"), 70;
+    if (write(out, output, size) != (ssize_t)size) return perror("write"), 74;
     int status_fd = open_beside(argv[1], ".status", O_WRONLY | O_CREAT | O_TRUNC);
     if (status_fd < 0 || dprintf(status_fd, "%d\n", code) < 0) return perror("status"), 70;
     close(status_fd);

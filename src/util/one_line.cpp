@@ -6,11 +6,11 @@
 namespace lockrun {
 namespace {
 
+// Four hex digits: every code point escaped here (C1 controls, bidi formatting) is below
+// U+10000.
 std::string four_hex_digits(char32_t code_point) {
-    constexpr char k_digits[] = "0123456789abcdef";
-    std::string text(4, '0');
-    for (int i = 3; i >= 0; --i, code_point >>= 4) text[i] = k_digits[code_point & 0xf];
-    return text;
+    const char bytes[] = {static_cast<char>(code_point >> 8), static_cast<char>(code_point)};
+    return hex(std::string_view(bytes, sizeof bytes));
 }
 
 }  // namespace

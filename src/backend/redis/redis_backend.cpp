@@ -488,7 +488,7 @@ std::optional<Acquisition> RedisBackend::try_check_and_acquire(
     if (parsed.unreadable_record) unreadable = parsed.unreadable_record;
     may_hold_lock_ =
         parsed.acquisition && std::holds_alternative<LockAcquired>(parsed.acquisition->outcome);
-    if (!semaphore_ && writer_mark_ms != "0" && parsed.acquisition &&
+    if (!semaphore_ && request.wait_left != Millis(0) && parsed.acquisition &&
         std::holds_alternative<LockHeld>(parsed.acquisition->outcome)) {
         may_have_writer_mark_ = true;
     }
